@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install what is missing: Debian packages the tool and its tests use, and the npm packages.
+# Safe to run again: it installs only what is absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# command → Debian package
+declare -A PKG=(
+  [ethtool]=ethtool
+  [ip]=iproute2
+  [bridge]=iproute2
+  [iperf3]=iperf3
+)
+missing=()
+for cmd in "${!PKG[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${PKG[$cmd]}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing Debian packages: ${missing[*]} (run as root, or install them)" >&2
+    exit 3
+  fi
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends $(printf '%s\n' "${missing[@]}" | sort -u) >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi

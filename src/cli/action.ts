@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+
+/** Options every command sees (defined on the root program). */
+export interface GlobalOptions {
+  netns?: string;
+  backend?: 'auto' | 'netlink' | 'ethtool';
+  json?: boolean;
+}
+
+export function globalOpts(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals() as GlobalOptions;
+}
+
+/**
+ * Wrap a command handler: its returned number becomes the exit code. Errors propagate to main(),
+ * which prints one line and exits with the error's category code.
+ */
+export function action<A extends unknown[]>(
+  fn: (...args: A) => Promise<number | void> | number | void,
+): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    const code = await fn(...args);
+    if (typeof code === 'number') process.exitCode = code;
+  };
+}

@@ -1,0 +1,74 @@
+import { Command, CommanderError, Option } from 'commander';
+import { isOffloadError, EXIT } from '../model/errors.js';
+import { reexecInNetns } from '../kernel/reexec.js';
+import { registerCommands } from './commands/index.js';
+
+const VERSION = '0.1.0';
+
+export function buildProgram(): Command {
+  const program = new Command('offloadctl')
+    .description(
+      'See, audit, change, persist, enforce and measure NIC offloads (TSO, GSO, GRO, SG, checksums)\n' +
+        'on KVM and Xen host nodes: bridges, VM taps, Xen vifs, bonds, VLANs and uplinks.',
+    )
+    .version(VERSION)
+    .option('--netns <name>', 'run the command inside network namespace NAME (ip netns exec)')
+    .addOption(
+      new Option('--backend <backend>', 'kernel access: ethtool netlink, or the ethtool CLI for old kernels')
+        .choices(['auto', 'netlink', 'ethtool'])
+        .default('auto'),
+    )
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok/compliant, 1 deviations or findings, 2 bad usage or input, 3 system error\n' +
+        '(permission, missing kernel support).',
+    );
+  registerCommands(program);
+  return program;
+}
+
+/** Strip `--netns NAME` / `--netns=NAME` from argv; return the name. */
+function takeNetns(argv: string[]): { ns: string | null; rest: string[] } {
+  const rest: string[] = [];
+  let ns: string | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (a === '--netns' && i + 1 < argv.length) {
+      ns = argv[++i]!;
+    } else if (a.startsWith('--netns=')) {
+      ns = a.slice('--netns='.length);
+    } else rest.push(a);
+  }
+  return { ns, rest };
+}
+
+export async function main(argv: string[] = process.argv): Promise<number> {
+  const { ns, rest } = takeNetns(argv.slice(2));
+  if (ns !== null && process.env.OFFLOADCTL_NETNS !== ns) {
+    return reexecInNetns(ns, [argv[1]!, ...rest]);
+  }
+  const program = buildProgram();
+  try {
+    await program.parseAsync([argv[0]!, argv[1]!, ...rest]);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')
+        return EXIT.ok;
+      return EXIT.usage; // commander already printed the message
+    }
+    if (isOffloadError(e)) {
+      process.stderr.write(`offloadctl: ${e.message}\n`);
+      return e.exitCode;
+    }
+    const err = e as NodeJS.ErrnoException;
+    process.stderr.write(`offloadctl: internal error: ${err?.stack ?? String(e)}\n`);
+    return EXIT.system;
+  }
+}
