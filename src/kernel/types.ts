@@ -1,0 +1,59 @@
+import type { DriverInfo, FeatureMap, LinkInfo } from '../model/types.js';
+
+/**
+ * The one interface to the kernel (in the spirit of mdlayher/ethtool's Client): one method per
+ * kernel message, a plural form that dumps all interfaces. Two backends implement it
+ * (netlink: ethtool generic netlink + rtnetlink; ethtool: the ethtool/ip CLIs) and a fake for
+ * unit tests of everything above it (src/kernel/fake.ts).
+ */
+export interface KernelBackend {
+  readonly name: 'netlink' | 'ethtool' | 'fake';
+  /** RTM_GETLINK dump: every link of the current network namespace. */
+  listLinks(): Promise<LinkInfo[]>;
+  /** FEATURES_GET with NLM_F_DUMP: features of every device, keyed by ifindex. */
+  dumpFeatures(): Promise<Map<number, FeatureMap>>;
+  /** FEATURES_GET for one device. Throws KernelError('not-found') when it does not exist. */
+  getFeatures(ifname: string): Promise<FeatureMap>;
+  /**
+   * FEATURES_SET: change the requested (wanted) state of the named kernel features; others untouched
+   * (value+mask bitset). Features outside hw_features are ignored by the kernel; the result lists the
+   * ones whose active state did not end as asked (reply's WANTED/ACTIVE diff), so callers can report.
+   */
+  setFeatures(ifname: string, changes: Record<string, boolean>): Promise<SetFeaturesResult>;
+  /** Driver name and bus info (sysfs / kind based; ethtool netlink has no DRVINFO message). */
+  driverInfo(ifname: string): Promise<DriverInfo>;
+  /** Feature names of this kernel (string set ETH_SS_FEATURES), in bit order. */
+  featureNames(): Promise<string[]>;
+  close(): void;
+}
+
+export interface SetFeaturesResult {
+  ifname: string;
+  /** Features asked for whose active value differs from the request after the kernel applied it. */
+  notApplied: string[];
+}
+
+export type KernelErrorCode =
+  | 'not-found' // ENODEV / ENOENT: no such device (e.g. a VM port that went away)
+  | 'permission-denied' // EPERM / EACCES: needs CAP_NET_ADMIN
+  | 'not-supported' // EOPNOTSUPP: unknown feature name, no ethtool netlink
+  | 'invalid' // EINVAL: e.g. a NEVER_CHANGE feature
+  | 'busy' // EBUSY / EAGAIN / NLM_F_DUMP_INTR retries exhausted
+  | 'io'; // anything else
+
+/** An error from the kernel boundary, testable by code (like mdlayher/ethtool's os.ErrNotExist). */
+export class KernelError extends Error {
+  readonly code: KernelErrorCode;
+  readonly errno: number | null;
+  /** Extended ACK message from the kernel, when it sent one. */
+  readonly extack: string | null;
+  readonly ifname: string | null;
+  constructor(code: KernelErrorCode, message: string, opts: { errno?: number; extack?: string; ifname?: string } = {}) {
+    super(message);
+    this.name = 'KernelError';
+    this.code = code;
+    this.errno = opts.errno ?? null;
+    this.extack = opts.extack ?? null;
+    this.ifname = opts.ifname ?? null;
+  }
+}
