@@ -117,3 +117,37 @@ export interface Desired {
   policy: string;
   interfaces: DesiredInterface[];
 }
+
+/** A policy rule's feature setting, as written: short name (tso), ethtool long label or kernel name. */
+export type FeatureValue = 'on' | 'off';
+
+/** Which interfaces a rule applies to. Every given field must match (AND); list items are OR-ed. */
+export interface Selector {
+  role?: Role[];
+  /** Interface name globs (picomatch), e.g. `vnet*`, `tap*i*`, `vif*.*`. */
+  name?: string[];
+  kind?: string[];
+  driver?: string[];
+  /** Globs matched against the master's name (the bridge or bond). */
+  master?: string[];
+  vmPlatform?: VmPlatform[];
+}
+
+export interface Rule {
+  /** Shown in plans and findings as the reason for a change. */
+  name?: string;
+  select: Selector;
+  exclude?: Selector;
+  features: Record<string, FeatureValue>;
+}
+
+/** A declarative policy (built-in profile or YAML file). Later rules override earlier ones. */
+export interface Policy {
+  name: string;
+  description?: string;
+  /** Name of a built-in profile whose rules come first. Resolved when loaded. */
+  extends?: string;
+  rules: Rule[];
+  /** 'builtin' or the file path it was loaded from. */
+  source: string;
+}
