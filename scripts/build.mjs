@@ -1,10 +1,14 @@
 // Bundle the CLI with esbuild: one ESM entry plus lazily loaded chunks, so a command loads only
 // what it uses (start-up time matters: `status` on 2000 interfaces must stay close to ethtool's own).
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
-await build({
+// Build over the old dist/ instead of deleting it first: chunk names carry content hashes, so a
+// CLI process that is running while a rebuild happens still finds the chunks it lazily imports.
+// Chunks no longer produced are pruned once they are old enough that nothing still runs them.
+const result = await build({
+  metafile: true,
   entryPoints: { main: 'src/cli/main.ts' },
   outdir: 'dist',
   bundle: true,
@@ -19,3 +23,10 @@ await build({
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: 'warning',
 });
+
+const outputs = new Set(Object.keys(result.metafile.outputs).map((f) => resolve(f)));
+const dist = resolve('dist');
+for (const f of readdirSync(dist)) {
+  const path = join(dist, f);
+  if (!outputs.has(path) && Date.now() - statSync(path).mtimeMs > 10 * 60_000) rmSync(path, { force: true });
+}

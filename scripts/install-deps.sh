@@ -10,6 +10,14 @@ declare -A PKG=(
   [ip]=iproute2
   [bridge]=iproute2
   [iperf3]=iperf3
+  [ping]=iputils-ping
+  [udevadm]=udev        # persist tests: the real consumer of .link files and udev rules
+  [netplan]=netplan.io  # persist tests: netplan generate
+  [ifquery]=ifupdown    # persist tests: ifquery parses rendered stanzas
+  [promtool]=prometheus  # agent tests: promtool check metrics / test rules (~96 MB, ~6 s)
+  [curl]=curl           # agent netns tests: HTTP inside the namespace
+  [/usr/bin/time]=time  # bench/status-scale.ts: peak memory (time -v)
+  [qemu-system-x86_64]=qemu-system-x86  # bench --lab vm and its test: a virtio guest on a lab tap (~30 MB)
 )
 missing=()
 for cmd in "${!PKG[@]}"; do

@@ -6,9 +6,12 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 npm run --silent build
 ./bin/offloadctl lab up --name demo
-ns=$(./bin/offloadctl lab status --name demo --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).hypervisor))')
-echo "== offloadctl --netns $ns status"
-./bin/offloadctl --netns "$ns" status
+lab_json=$(./bin/offloadctl lab status --name demo --json)
+field() { node -e 'console.log(JSON.parse(process.argv[1])[process.argv[2]])' "$lab_json" "$1"; }
+ns=$(field hypervisor)
+# The lab writes libvirt/Proxmox records for its simulated VMs; point status at them.
+echo "== offloadctl --netns $ns status --libvirt-dir $(field libvirtDir) --proxmox-dir $(field proxmoxDir)"
+./bin/offloadctl --netns "$ns" status --libvirt-dir "$(field libvirtDir)" --proxmox-dir "$(field proxmoxDir)"
 echo "== offloadctl --netns $ns audit --profile tso-gso-off"
 ./bin/offloadctl --netns "$ns" audit --profile tso-gso-off || true
 echo

@@ -49,6 +49,11 @@ function takeNetns(argv: string[]): { ns: string | null; rest: string[] } {
 }
 
 export async function main(argv: string[] = process.argv): Promise<number> {
+  // `offloadctl status | head`: a closed stdout is the reader's choice, not our error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   const { ns, rest } = takeNetns(argv.slice(2));
   if (ns !== null && process.env.OFFLOADCTL_NETNS !== ns) {
     return reexecInNetns(ns, [argv[1]!, ...rest]);

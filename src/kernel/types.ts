@@ -10,7 +10,11 @@ export interface KernelBackend {
   readonly name: 'netlink' | 'ethtool' | 'fake';
   /** RTM_GETLINK dump: every link of the current network namespace. */
   listLinks(): Promise<LinkInfo[]>;
-  /** FEATURES_GET with NLM_F_DUMP: features of every device, keyed by ifindex. */
+  /**
+   * FEATURES_GET with NLM_F_DUMP: features of every device, keyed by ifindex.
+   * The FeatureState objects may be shared between devices and frozen (the netlink backend reuses
+   * the 8 possible states so 2000 devices × 60 features allocate nothing): copy before changing one.
+   */
   dumpFeatures(): Promise<Map<number, FeatureMap>>;
   /** FEATURES_GET for one device. Throws KernelError('not-found') when it does not exist. */
   getFeatures(ifname: string): Promise<FeatureMap>;
@@ -22,6 +26,19 @@ export interface KernelBackend {
   setFeatures(ifname: string, changes: Record<string, boolean>): Promise<SetFeaturesResult>;
   /** Driver name and bus info (sysfs / kind based; ethtool netlink has no DRVINFO message). */
   driverInfo(ifname: string): Promise<DriverInfo>;
+  /**
+   * Optional: driver info of many links in one pass (keyed by ifindex), for observing thousands of
+   * interfaces without one lookup each. Callers fall back to driverInfo() when a backend lacks it.
+   */
+  dumpDriverInfo?(links?: LinkInfo[]): Promise<Map<number, DriverInfo>>;
+  /**
+   * Optional (added for apply/restore at scale): FEATURES_SET on many devices, pipelined, without the
+   * pre-read and without a reply (ETHTOOL_FLAG_OMIT_REPLY); the caller verifies with one dump. The
+   * caller must leave fixed bits out (a NETIF_F_NEVER_CHANGE bit fails the request with EINVAL).
+   * Resolves per item with null (done) or that device's KernelError. Callers fall back to
+   * setFeatures() when a backend lacks it.
+   */
+  setFeaturesMany?(items: readonly { ifname: string; changes: Record<string, boolean> }[]): Promise<(KernelError | null)[]>;
   /** Feature names of this kernel (string set ETH_SS_FEATURES), in bit order. */
   featureNames(): Promise<string[]>;
   close(): void;

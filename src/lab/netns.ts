@@ -22,6 +22,14 @@ export async function createNetns(name: string): Promise<string> {
   return name;
 }
 
+/**
+ * Keep a namespace this process created after the process exits (the lab: `lab up` builds it,
+ * `lab down` removes it). Until released, a namespace is removed by the exit/signal cleanup.
+ */
+export function releaseNetns(name: string): void {
+  created.delete(name);
+}
+
 export async function deleteNetns(name: string): Promise<void> {
   // `ip netns del` of a namespace that is gone already is not an error for us.
   await run(['ip', 'netns', 'del', name]);

@@ -101,7 +101,8 @@ export interface Interface {
 
 export interface Observation {
   takenAt: string;
-  backend: 'netlink' | 'ethtool';
+  /** The KernelBackend that observed ('fake' in unit tests). */
+  backend: 'netlink' | 'ethtool' | 'fake';
   interfaces: Interface[];
 }
 

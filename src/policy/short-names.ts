@@ -49,8 +49,15 @@ export const COMMON_KERNEL_FEATURES: readonly string[] = [
   'hsr-fwd-offload', 'hsr-dup-offload',
 ];
 
+const regexCache = new Map<string, RegExp>();
+
 function patternToRegExp(p: string): RegExp {
-  return new RegExp('^' + p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+  let re = regexCache.get(p);
+  if (!re) {
+    re = new RegExp('^' + p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+    regexCache.set(p, re);
+  }
+  return re;
 }
 
 const byShort = new Map(SHORT_NAMES.map((s) => [s.short, s]));
@@ -69,4 +76,28 @@ export function expandFeatureName(name: string, known: readonly string[] = COMMO
   if (!sn) return known.includes(name) ? [name] : [];
   const res = sn.patterns.map(patternToRegExp);
   return known.filter((k) => res.some((r) => r.test(k)));
+}
+
+/** The short name (tso, gso, ...) whose patterns cover a kernel feature name, or null. */
+const shortOf = new Map<string, string | null>();
+export function shortNameOf(kernelName: string): string | null {
+  let s = shortOf.get(kernelName);
+  if (s === undefined) {
+    s = SHORT_NAMES.find((sn) => sn.patterns.some((p) => patternToRegExp(p).test(kernelName)))?.short ?? null;
+    shortOf.set(kernelName, s);
+  }
+  return s;
+}
+
+/**
+ * Every feature name a policy may use without a kernel at hand: short names, ethtool's long labels
+ * (which are also the legacy keys of `ethtool --json -k`) and the common kernel names.
+ */
+export function acceptedFeatureNames(): string[] {
+  return [...SHORT_NAMES.map((s) => s.short), ...SHORT_NAMES.map((s) => s.long), ...COMMON_KERNEL_FEATURES];
+}
+
+/** True when a policy may name this feature (short name, long label or known kernel name). */
+export function isAcceptedFeatureName(name: string): boolean {
+  return lookupShortName(name) !== undefined || COMMON_KERNEL_FEATURES.includes(name);
 }

@@ -1,0 +1,296 @@
+/**
+ * How fast does a new VM port get its offloads set? The agent vs a udev-style baseline
+ * (`ip monitor link` piped into `ethtool -K` per new device, the way a RUN+= rule or a shell loop
+ * does it), on the same burst of new taps, in the same run. Then the agent's memory with many
+ * interfaces, and after many create/delete cycles.
+ *
+ *   node --import tsx bench/agent-burst.ts [--taps 500] [--repeats 3] [--pace MS] [--many 5000] [--cycles 20000]
+ *
+ * Needs root and a built CLI (npm run build). Everything happens in namespaces this script creates.
+ * Delay = time an independent observer (`ip -ts monitor link` in the namespace) saw the link appear
+ * → time the method reports the device done (agent: its JSON "enforce" log line, written after the
+ * kernel's FEATURES_SET reply; baseline: after `ethtool -K` returned). Both are then checked
+ * against `ethtool --json -k '*'`.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { createNetns, deleteNetns, ipBatch, uniquePrefix } from '../src/lab/netns.js';
+import { metricValue, metricsText, nonCompliant, oracle, sleep, startAgent, waitFor } from '../test/netns/agent-harness.js';
+
+const arg = (name: string, def: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+};
+const TAPS = arg('taps', 500);
+const REPEATS = arg('repeats', 3);
+const MANY = arg('many', 5000);
+const CYCLES = arg('cycles', 20000);
+/** 0: all taps in one `ip -batch` as fast as it goes; N: one tap every N ms (VMs starting at a steady rate). */
+const PACE = arg('pace', 0);
+
+/** Feed `ip -batch` one line every paceMs (one process, so the pace is not fork-bound). */
+async function pacedBatch(ns: string, lines: string[], paceMs: number): Promise<void> {
+  const child = spawn('ip', ['-n', ns, '-batch', '-'], { stdio: ['pipe', 'ignore', 'inherit'] });
+  const done = new Promise((r) => child.once('exit', r));
+  for (const l of lines) {
+    child.stdin.write(l + '\n');
+    await sleep(paceMs);
+  }
+  child.stdin.end();
+  await done;
+}
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
+}
+const median = (xs: number[]) => quantile(xs, 0.5);
+
+/** `ip -ts -o monitor link` in ns: device → first time it was seen (epoch ms). */
+function observer(ns: string) {
+  const child = spawn('ip', ['-n', ns, '-ts', '-o', 'monitor', 'link'], { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'ignore'] });
+  const first = new Map<string, number>();
+  let buf = '';
+  child.stdout.on('data', (b: Buffer) => {
+    buf += b.toString();
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      const m = /^\[([^\]]+)\] (Deleted )?\d+: ([^:@\s]+)/.exec(line);
+      if (!m || m[2]) continue;
+      if (!first.has(m[3]!)) first.set(m[3]!, Date.parse(m[1]! + 'Z'));
+    }
+  });
+  return { first, stop: () => child.kill('SIGTERM') };
+}
+
+/** The udev-style baseline: one `ethtool -K` per new device, in arrival order. */
+const BASELINE = `
+declare -A seen
+ip -o monitor link | while read -r line; do
+  case "$line" in Deleted*) continue;; esac
+  dev=\${line#*: }; dev=\${dev%%:*}; dev=\${dev%%@*}
+  [ -n "\${seen[$dev]}" ] && continue
+  seen[$dev]=1
+  ethtool -K "$dev" tso off gso off 2>/dev/null
+  echo "$dev $EPOCHREALTIME"
+done`;
+
+function startBaseline(ns: string) {
+  const child = spawn('ip', ['netns', 'exec', ns, 'bash', '-c', BASELINE], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+  const done = new Map<string, number>();
+  let buf = '';
+  child.stdout.on('data', (b: Buffer) => {
+    buf += b.toString();
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const [dev, t] = buf.slice(0, i).split(' ');
+      buf = buf.slice(i + 1);
+      if (dev && t) done.set(dev, Number(t) * 1000);
+    }
+  });
+  // bash and its `ip monitor` form a process group of their own: end exactly that group
+  const exited = new Promise((r) => child.once('exit', r));
+  return {
+    done,
+    stop: async () => {
+      if (child.pid && child.exitCode === null) process.kill(-child.pid, 'SIGTERM');
+      await exited;
+    },
+  };
+}
+
+interface Run {
+  p50: number;
+  p99: number;
+  max: number;
+  allMs: number;
+  n: number;
+  /** CPU time the method used for the burst (user+system, ms). */
+  cpuMs: number;
+}
+
+const TICK_MS = 10; // USER_HZ 100: /proc/PID/stat times are in 10 ms ticks
+/** utime+stime (fields 14, 15) of pid, or cutime+cstime (16, 17: waited-for children) — ms. */
+function cpuOf(pid: number | 'self', children = false): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const i = children ? 13 : 11; // after the comm field: state=0, ... utime=11, stime=12, cutime=13, cstime=14
+    return (Number(f[i]) + Number(f[i + 1])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+async function burst(method: 'agent' | 'baseline'): Promise<Run & { internalP50?: number; internalP99?: number }> {
+  const ns = await createNetns(`${uniquePrefix('abench')}a`);
+  const names = [...Array(TAPS).keys()].map((i) => `tap${i}`);
+  try {
+    const agent = method === 'agent' ? await startAgent(ns, ['--log-level', 'info']) : null;
+    const base = method === 'baseline' ? startBaseline(ns) : null;
+    const obs = observer(ns);
+    await sleep(400); // monitors subscribed
+    const agentPids = agent ? [agent.child.pid!, ...childrenOf(agent.child.pid!)] : [];
+    const cpu0 = agent ? agentPids.reduce((a, p) => a + cpuOf(p), 0) : cpuOf('self', true);
+    const t0 = Date.now();
+    const lines = names.map((n) => `tuntap add dev ${n} mode tap`);
+    if (PACE > 0) await pacedBatch(ns, lines, PACE);
+    else await ipBatch(ns, lines);
+    await waitFor(async () => nonCompliant(await oracle(ns), names).length === 0, 120_000, `${method}: all compliant`, 100);
+    const allMs = Date.now() - t0;
+    await sleep(200);
+    obs.stop();
+    let cpuMs = 0;
+    if (agent) cpuMs = agentPids.reduce((a, p) => a + cpuOf(p), 0) - cpu0;
+    const done = new Map<string, number>();
+    const internal: number[] = [];
+    if (agent) {
+      for (const l of agent.logs) {
+        if (!l.includes('"msg":"enforce"')) continue;
+        const e = JSON.parse(l) as { time: string; interface: string; delayMs?: number };
+        if (!done.has(e.interface)) done.set(e.interface, Date.parse(e.time));
+        if (e.delayMs !== undefined) internal.push(e.delayMs);
+      }
+      const m = await metricsText(ns, agent.port);
+      const count = metricValue(m, 'offloadctl_enforcement_delay_seconds_count');
+      if (count !== TAPS) console.error(`note: delay histogram count ${count} (expected ${TAPS})`);
+      await agent.stop();
+    }
+    if (base) {
+      for (const [k, v] of base.done) done.set(k, v);
+      await base.stop();
+      cpuMs = cpuOf('self', true) - cpu0; // bash + the ethtool processes it waited for
+    }
+    const delays: number[] = [];
+    for (const n of names) {
+      const c = obs.first.get(n);
+      const d = done.get(n);
+      if (c !== undefined && d !== undefined) delays.push(Math.max(0, d - c));
+    }
+    return {
+      p50: quantile(delays, 0.5),
+      p99: quantile(delays, 0.99),
+      max: quantile(delays, 1),
+      allMs,
+      n: delays.length,
+      cpuMs,
+      ...(internal.length ? { internalP50: quantile(internal, 0.5), internalP99: quantile(internal, 0.99) } : {}),
+    };
+  } finally {
+    await deleteNetns(ns);
+  }
+}
+
+function rssKiB(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+const mib = (kib: number) => (kib / 1024).toFixed(1);
+
+async function memory(): Promise<void> {
+  const ns = await createNetns(`${uniquePrefix('amem')}a`);
+  try {
+    const agent = await startAgent(ns);
+    const pid = agent.child.pid!;
+    const kid = () => childrenOf(pid)[0] ?? 0;
+    await sleep(500);
+    const idle = { agent: rssKiB(pid), monitor: rssKiB(kid()) };
+    const heap = async () => (metricValue(await metricsText(ns, agent.port), 'nodejs_heap_size_used_bytes') ?? 0) / 1048576;
+    const heapIdle = await heap();
+    const names = [...Array(MANY).keys()].map((i) => `m${i}`);
+    const t0 = Date.now();
+    await ipBatch(ns, names.map((n) => `tuntap add dev ${n} mode tap`));
+    await waitFor(async () => nonCompliant(await oracle(ns), names).length === 0, 300_000, `${MANY} compliant`, 250);
+    const tMany = Date.now() - t0;
+    await sleep(500);
+    const many = { agent: rssKiB(pid), monitor: rssKiB(kid()) };
+    const heapMany = await heap();
+    await ipBatch(ns, names.map((n) => `link del ${n}`));
+    await sleep(1000);
+
+    // create/delete cycles: rounds of ROUND taps created, enforced, deleted
+    const ROUND = Math.min(1000, CYCLES);
+    const rounds = Math.ceil(CYCLES / ROUND);
+    const samples: number[] = [];
+    const heapSamples: number[] = [];
+    const tc = Date.now();
+    for (let r = 0; r < rounds; r++) {
+      const batch = [...Array(ROUND).keys()].map((i) => `c${r}_${i}`);
+      await ipBatch(ns, batch.map((n) => `tuntap add dev ${n} mode tap`));
+      await waitFor(async () => nonCompliant(await oracle(ns), batch).length === 0, 120_000, `round ${r}`, 100);
+      await ipBatch(ns, batch.map((n) => `link del ${n}`));
+      samples.push(rssKiB(pid));
+      heapSamples.push(await heap());
+    }
+    await sleep(1500);
+    const m = await metricsText(ns, agent.port);
+    const series = m.split('\n').filter((l) => l.startsWith('offloadctl_interface_compliant{')).length;
+    const after = { agent: rssKiB(pid), monitor: rssKiB(kid()) };
+    const heapAfter = await heap();
+    await agent.stop();
+    console.log(`\nMemory (VmRSS, MiB; the agent process + its netlink socket process)`);
+    console.log(`  idle (lo only)                 agent ${mib(idle.agent)}  monitor ${mib(idle.monitor)}`);
+    console.log(`  ${MANY} taps, all compliant    agent ${mib(many.agent)}  monitor ${mib(many.monitor)}   (burst compliant in ${tMany} ms)`);
+    console.log(`  after ${rounds * ROUND} create/delete cycles  agent ${mib(after.agent)}  monitor ${mib(after.monitor)}   (${((Date.now() - tc) / 1000).toFixed(0)} s)`);
+    const q = (i: number) => mib(samples[Math.min(samples.length - 1, i)]!);
+    console.log(`  agent RSS after round 1 / ${Math.ceil(rounds / 2)} / ${rounds}: ${q(0)} / ${q(Math.ceil(rounds / 2) - 1)} / ${q(rounds - 1)} MiB`);
+    const h = (i: number) => heapSamples[Math.min(heapSamples.length - 1, i)]!.toFixed(1);
+    console.log(`  agent V8 heap used: idle ${heapIdle.toFixed(1)}, ${MANY} taps ${heapMany.toFixed(1)}, after round 1 / ${Math.ceil(rounds / 2)} / ${rounds}: ${h(0)} / ${h(Math.ceil(rounds / 2) - 1)} / ${h(rounds - 1)}, at the end ${heapAfter.toFixed(1)} MiB`);
+    console.log(`  per-interface series left after deleting everything: ${series}`);
+  } finally {
+    await deleteNetns(ns);
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    console.error('agent-burst: needs root (network namespaces)');
+    process.exit(2);
+  }
+  const runs: Record<'agent' | 'baseline', Awaited<ReturnType<typeof burst>>[]> = { agent: [], baseline: [] };
+  for (let r = 0; r < REPEATS; r++) {
+    // alternate the order so neither method always runs on a warmer machine
+    const order: ('agent' | 'baseline')[] = r % 2 === 0 ? ['agent', 'baseline'] : ['baseline', 'agent'];
+    for (const m of order) {
+      const x = await burst(m);
+      runs[m].push(x);
+      console.error(`repeat ${r + 1} ${m}: p50 ${x.p50.toFixed(1)} ms  p99 ${x.p99.toFixed(1)} ms  max ${x.max.toFixed(1)} ms  all compliant ${x.allMs} ms  CPU ${x.cpuMs} ms  (n=${x.n}, load ${loadavg()[0]!.toFixed(1)})`);
+    }
+  }
+  if (REPEATS > 0) report(runs);
+  if (MANY > 0 || CYCLES > 0) await memory();
+}
+
+function report(runs: Record<'agent' | 'baseline', Run[]>): void {
+  const agg = (xs: Run[], k: keyof Run) => median(xs.map((x) => x[k]));
+  const how = PACE > 0 ? `one every ${PACE} ms` : 'all at once, one ip -batch';
+  console.log(`\n${TAPS} new taps (${how}); delay from link creation (observer) to done; medians over ${REPEATS} repeats`);
+  console.log(`(machine load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs)`);
+  console.log(`${'method'.padEnd(36)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'max ms'.padStart(9)} ${'all done ms'.padStart(12)} ${'CPU ms'.padStart(8)}`);
+  for (const m of ['agent', 'baseline'] as const) {
+    const label = m === 'agent' ? 'offloadctl agent' : 'ip monitor | ethtool -K (udev-style)';
+    console.log(`${label.padEnd(36)} ${agg(runs[m], 'p50').toFixed(1).padStart(9)} ${agg(runs[m], 'p99').toFixed(1).padStart(9)} ${agg(runs[m], 'max').toFixed(1).padStart(9)} ${String(agg(runs[m], 'allMs')).padStart(12)} ${String(agg(runs[m], 'cpuMs')).padStart(8)}`);
+  }
+  const ratio = (k: keyof Run) => (agg(runs.baseline, k) / agg(runs.agent, k)).toFixed(1);
+  console.log(`${'baseline / agent'.padEnd(36)} ${(ratio('p50') + 'x').padStart(9)} ${(ratio('p99') + 'x').padStart(9)} ${(ratio('max') + 'x').padStart(9)} ${(ratio('allMs') + 'x').padStart(12)} ${(ratio('cpuMs') + 'x').padStart(8)}`);
+  const ip50 = median(runs.agent.map((x) => (x as { internalP50?: number }).internalP50 ?? NaN));
+  const ip99 = median(runs.agent.map((x) => (x as { internalP99?: number }).internalP99 ?? NaN));
+  console.log(`agent's own view (event receipt → verified, its histogram): p50 ${ip50.toFixed(1)} ms, p99 ${ip99.toFixed(1)} ms`);
+}
+
+await main();

@@ -1,0 +1,38 @@
+/** A bounded ring of recent agent events (enforcements, drift, findings) for GET /api/events. */
+export interface AgentEvent {
+  /** Sequence number, increasing: clients poll with ?since=N. */
+  seq: number;
+  time: string;
+  action: string;
+  interface?: string;
+  ifindex?: number;
+  [k: string]: unknown;
+}
+
+export class EventRing {
+  private buf: AgentEvent[] = [];
+  private head = 0;
+  private seq = 0;
+  constructor(readonly capacity = 1000) {}
+
+  push(e: Omit<AgentEvent, 'seq' | 'time'> & { time?: string }): AgentEvent {
+    const ev = { ...e, seq: ++this.seq, time: e.time ?? new Date().toISOString() } as AgentEvent;
+    if (this.buf.length < this.capacity) this.buf.push(ev);
+    else {
+      this.buf[this.head] = ev;
+      this.head = (this.head + 1) % this.capacity;
+    }
+    return ev;
+  }
+
+  /** Oldest first; only events after `since`, at most `limit` (the newest ones). */
+  list(since = 0, limit = this.capacity): AgentEvent[] {
+    const ordered = this.buf.length < this.capacity ? this.buf : [...this.buf.slice(this.head), ...this.buf.slice(0, this.head)];
+    const out = ordered.filter((e) => e.seq > since);
+    return out.slice(Math.max(0, out.length - limit));
+  }
+
+  get size(): number {
+    return this.buf.length;
+  }
+}

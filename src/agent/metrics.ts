@@ -1,0 +1,276 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Finding, IfaceState, Mode } from './reconcile.js';
+
+/**
+ * The agent's Prometheus metrics, on a registry of its own. Label sets stay bounded: per-interface
+ * series exist only for interfaces the policy manages and only for the features it manages, and are
+ * deleted when the interface goes away (interfaces come and go with VMs; stale series would grow
+ * without bound on a busy host).
+ */
+export class AgentMetrics {
+  readonly registry = new Registry();
+  private readonly compliant: Gauge<'interface' | 'role'>;
+  private readonly featureActive: Gauge<'interface' | 'feature'>;
+  private readonly featureCompliant: Gauge<'interface' | 'feature'>;
+  private readonly interfaces: Gauge<'state'>;
+  private readonly enforcements: Counter<'reason'>;
+  private readonly drift: Counter<'finding'>;
+  private readonly failures: Counter<'reason'>;
+  private readonly findings: Counter<'finding'>;
+  private readonly overruns: Counter<'source'>;
+  private readonly resyncs: Counter<'trigger'>;
+  private readonly batches: Counter;
+  private readonly events: Counter<'type'>;
+  private readonly delay: Histogram;
+  private readonly info: Gauge<'mode' | 'policy'>;
+  /** ifindex → the label values last written, so removal deletes exactly those series. */
+  private readonly series = new Map<number, { name: string; role: string; compliant: boolean; features: { feature: string; active: boolean; want: boolean }[] }>();
+  private stateCounts: Record<string, number> = {};
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    // Per-interface gauges are written at scrape time from `series` (collect): no per-event cost,
+    // and an interface removed from `series` has no series at the next scrape.
+    const series = this.series;
+    this.compliant = new Gauge({
+      name: 'offloadctl_interface_compliant',
+      help: '1 when the interface has the offloads the policy wants (fixed bits excepted), 0 otherwise.',
+      labelNames: ['interface', 'role'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of series.values()) this.set({ interface: s.name, role: s.role }, s.compliant ? 1 : 0);
+      },
+    });
+    this.featureActive = new Gauge({
+      name: 'offloadctl_feature_active',
+      help: 'Active state (1 on, 0 off) of each offload feature the policy manages on a managed interface.',
+      labelNames: ['interface', 'feature'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of series.values()) for (const f of s.features) this.set({ interface: s.name, feature: f.feature }, f.active ? 1 : 0);
+      },
+    });
+    this.featureCompliant = new Gauge({
+      name: 'offloadctl_feature_compliant',
+      help: '1 when the feature is active as the policy wants, 0 otherwise.',
+      labelNames: ['interface', 'feature'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of series.values()) for (const f of s.features) this.set({ interface: s.name, feature: f.feature }, f.active === f.want ? 1 : 0);
+      },
+    });
+    this.interfaces = new Gauge({
+      name: 'offloadctl_interfaces',
+      help: 'Interfaces the agent watches, by reconcile state.',
+      labelNames: ['state'],
+      registers,
+    });
+    this.enforcements = new Counter({
+      name: 'offloadctl_enforcements_total',
+      help: 'Feature changes (FEATURES_SET) the agent made, by why: new link, drift, resync, retry.',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.drift = new Counter({
+      name: 'offloadctl_drift_events_total',
+      help: 'Compliant interfaces whose features changed behind the agent (by anyone).',
+      labelNames: ['finding'],
+      registers,
+    });
+    this.failures = new Counter({
+      name: 'offloadctl_enforcement_failures_total',
+      help: 'Feature changes that failed or did not stick, by reason.',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.findings = new Counter({
+      name: 'offloadctl_findings_total',
+      help: 'Reported findings (non-compliant, drift, held, guest-negotiated, fixed, gave-up).',
+      labelNames: ['finding'],
+      registers,
+    });
+    this.overruns = new Counter({
+      name: 'offloadctl_monitor_overruns_total',
+      help: 'Netlink socket overruns (ENOBUFS): events were lost and a full resync followed.',
+      labelNames: ['source'],
+      registers,
+    });
+    this.resyncs = new Counter({
+      name: 'offloadctl_resyncs_total',
+      help: 'Full dumps and reconciles, by trigger (startup, overrun, reload, api).',
+      labelNames: ['trigger'],
+      registers,
+    });
+    this.batches = new Counter({
+      name: 'offloadctl_reconcile_batches_total',
+      help: 'Reconcile batches run (bursts of events coalesce into one batch).',
+      registers,
+    });
+    this.events = new Counter({
+      name: 'offloadctl_kernel_events_total',
+      help: 'Kernel events received, by type.',
+      labelNames: ['type'],
+      registers,
+    });
+    this.delay = new Histogram({
+      name: 'offloadctl_enforcement_delay_seconds',
+      help: 'Delay from receipt of a new link event to the link verified compliant.',
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.info = new Gauge({
+      name: 'offloadctl_agent_info',
+      help: 'Always 1; labels carry the agent mode and policy name.',
+      labelNames: ['mode', 'policy'],
+      registers,
+    });
+    if (opts.defaultMetrics !== false) processMetrics(this.registry);
+  }
+
+  setInfo(mode: Mode, policy: string): void {
+    this.info.reset();
+    this.info.set({ mode, policy }, 1);
+  }
+
+  /** Record the per-interface series of one managed interface (written out at the next scrape). */
+  setInterface(
+    ifindex: number,
+    name: string,
+    role: string,
+    features: { feature: string; active: boolean; want: boolean }[],
+    compliant: boolean,
+  ): void {
+    this.series.set(ifindex, { name, role, compliant, features });
+  }
+
+  /** Forget every series of an interface (it was removed, or the policy no longer manages it). */
+  remove(ifindex: number): void {
+    this.series.delete(ifindex);
+  }
+
+  seriesCount(): number {
+    return this.series.size;
+  }
+
+  setStateCounts(counts: Partial<Record<IfaceState, number>>): void {
+    for (const k of Object.keys(this.stateCounts)) if (!(k in counts)) this.interfaces.set({ state: k }, 0);
+    for (const [k, v] of Object.entries(counts)) this.interfaces.set({ state: k }, v ?? 0);
+    this.stateCounts = { ...counts };
+  }
+
+  enforcement(reason: string): void {
+    this.enforcements.inc({ reason });
+  }
+  driftEvent(finding: Finding): void {
+    this.drift.inc({ finding });
+  }
+  failure(reason: string): void {
+    this.failures.inc({ reason });
+  }
+  finding(finding: Finding): void {
+    this.findings.inc({ finding });
+  }
+  overrun(source: string): void {
+    this.overruns.inc({ source });
+  }
+  resync(trigger: string): void {
+    this.resyncs.inc({ trigger });
+  }
+  batch(): void {
+    this.batches.inc();
+  }
+  event(type: string): void {
+    this.events.inc({ type });
+  }
+  observeDelay(seconds: number): void {
+    this.delay.observe(seconds);
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+/**
+ * Process metrics (RSS, CPU, heap, event-loop lag), a subset of prom-client's defaults written
+ * here because those defaults fail `promtool check metrics` (gauges named *_total:
+ * nodejs_active_handles_total ...). Names follow prom-client's, so existing dashboards work.
+ */
+const LAG_RESOLUTION_MS = 10;
+
+function processMetrics(registry: Registry): void {
+  const registers = [registry];
+  const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+  lag.enable();
+  const start = Date.now() / 1000 - process.uptime();
+  new Gauge({
+    name: 'process_resident_memory_bytes',
+    help: 'Resident memory size in bytes.',
+    registers,
+    collect() {
+      this.set(process.memoryUsage.rss());
+    },
+  });
+  new Gauge({
+    name: 'nodejs_heap_size_used_bytes',
+    help: 'V8 heap in use, bytes.',
+    registers,
+    collect() {
+      this.set(process.memoryUsage().heapUsed);
+    },
+  });
+  new Gauge({ name: 'process_start_time_seconds', help: 'Start time of the process since the Unix epoch, seconds.', registers }).set(start);
+  let lastCpu = 0;
+  new Counter({
+    name: 'process_cpu_seconds_total',
+    help: 'User and system CPU time spent, seconds.',
+    registers,
+    collect() {
+      const u = process.cpuUsage();
+      const total = (u.user + u.system) / 1e6;
+      if (total > lastCpu) this.inc(total - lastCpu);
+      lastCpu = total;
+    },
+  });
+  // Event-loop lag since the last scrape (reset after each read, like prom-client). The first of
+  // the three gauges takes the snapshot: a registry collects metrics in registration order.
+  const snap = { p50: 0, p99: 0, max: 0 };
+  new Gauge({
+    name: 'nodejs_eventloop_lag_p50_seconds',
+    help: 'Event-loop lag, median since the last scrape, seconds.',
+    registers,
+    collect() {
+      // The histogram records timer intervals (perf_hooks ELDHistogram): subtract the resolution.
+      const ok = lag.count > 0;
+      const sec = (ns: number) => (ok ? Math.max(0, ns / 1e9 - LAG_RESOLUTION_MS / 1000) : 0);
+      snap.p50 = sec(lag.percentile(50));
+      snap.p99 = sec(lag.percentile(99));
+      snap.max = sec(lag.max);
+      lag.reset();
+      this.set(snap.p50);
+    },
+  });
+  new Gauge({
+    name: 'nodejs_eventloop_lag_p99_seconds',
+    help: 'Event-loop lag, 99th percentile since the last scrape, seconds.',
+    registers,
+    collect() {
+      this.set(snap.p99);
+    },
+  });
+  new Gauge({
+    name: 'nodejs_eventloop_lag_max_seconds',
+    help: 'Event-loop lag, maximum since the last scrape, seconds.',
+    registers,
+    collect() {
+      this.set(snap.max);
+    },
+  });
+}

@@ -1,0 +1,273 @@
+import type { Desired, DesiredInterface, FeatureMap, Interface, Observation } from '../model/types.js';
+import { KernelError, type KernelBackend } from '../kernel/types.js';
+import { OffloadError } from '../model/errors.js';
+import { computeStages, planInterface } from '../plan/plan.js';
+import type { Plan, PlannedChange } from '../plan/types.js';
+import { BATCH_SIZE, chunks, setMany, type SetOutcome } from './execute.js';
+import { restoreSnapshot } from './restore.js';
+import { SnapshotStore, currentNetns, type Journal, type NetnsIdentity } from './store.js';
+import type { ApplyReport, ApplyResult, ApplyStatus, Snapshot, SnapshotInterface } from './types.js';
+
+/** Natural order of interface names (veth2 before veth10); one collator, not one per comparison. */
+const byNameOrder = new Intl.Collator('en', { numeric: true });
+
+export interface ApplyOptions {
+  store: SnapshotStore;
+  /** Do not roll back when something failed. */
+  keepGoing?: boolean;
+  /** Network namespace recorded in the snapshot (restore refuses another one). */
+  netns?: NetnsIdentity;
+  concurrency?: number;
+  batchSize?: number;
+  /**
+   * Progress: called with 0 once the snapshot is on disk, then with the number of interfaces whose
+   * SET returned (the CLI's test hook OFFLOADCTL_TEST_KILL_AFTER uses it to SIGKILL itself).
+   */
+  onProgress?: (done: number) => void;
+  now?: () => Date;
+}
+
+/**
+ * Apply a plan: snapshot (durable) → per stage: journal intent (fsync) → FEATURES_SET in bounded
+ * parallel batches → journal done; bridges/bonds in later stages are re-planned from a fresh dump
+ * after their ports changed (br_features_recompute) → one dump to verify → roll back on failure
+ * unless keepGoing.
+ *
+ * Crash safety does not depend on the journal: the snapshot holds the requested bits of every
+ * interface apply may touch, and it is on disk before the first change. See restore.ts.
+ */
+export async function applyPlan(
+  kernel: KernelBackend,
+  observation: Observation,
+  desired: Desired,
+  plan: Plan,
+  opts: ApplyOptions,
+): Promise<ApplyReport> {
+  const counts = (): Record<ApplyStatus, number> => ({ changed: 0, compliant: 0, failed: 0, vanished: 0 });
+  const results = new Map<string, ApplyResult>();
+  for (const name of plan.compliant) results.set(name, { ifname: name, status: 'compliant' });
+  if (plan.changes.length === 0) {
+    return finish({ policy: plan.policy, snapshot: null, status: 'nothing-to-do', results: [...results.values()], skipped: plan.skipped, rollback: null, counts: counts() });
+  }
+
+  const byName = new Map(observation.interfaces.map((i) => [i.name, i]));
+  const desiredByName = new Map(desired.interfaces.map((d) => [d.name, d]));
+  const t0 = performance.now();
+  const ms = () => Math.round((performance.now() - t0) * 10) / 10;
+  const timings: Record<string, number> = {};
+  const unlock = opts.store.lock();
+  const snapshot = buildSnapshot(observation, desired, plan, opts);
+  let journal: Journal;
+  try {
+    journal = opts.store.create(snapshot);
+  } catch (e) {
+    unlock();
+    throw e;
+  }
+  timings.snapshot = ms();
+  opts.onProgress?.(0);
+
+  let failed = false;
+  let done = 0;
+  try {
+    const stages = [...new Set(snapshot.interfaces.map((s) => s.stage))].sort((a, b) => a - b);
+    let live: Map<number, FeatureMap>;
+    for (const stage of stages) {
+      if (failed && !opts.keepGoing) break;
+      let changes: PlannedChange[];
+      if (stage === 0) changes = plan.changes.filter((c) => c.stage === 0);
+      else {
+        // Ports changed: the kernel recomputed these masters' features. Plan them from fresh state
+        // (one features dump, by ifindex: a device keeps its ifindex for life).
+        live = await kernel.dumpFeatures();
+        changes = replanStage(stage, snapshot, byName, desiredByName, live, results);
+      }
+      for (const batch of chunks(changes, opts.batchSize ?? BATCH_SIZE)) {
+        if (failed && !opts.keepGoing) break;
+        journal.append({ op: 'intent', at: now(opts), stage, ifaces: batch.map((c) => c.ifname) });
+        const outcomes = await setMany(kernel, batch, {
+          concurrency: opts.concurrency,
+          onDone: () => opts.onProgress?.(++done),
+        });
+        recordOutcomes(batch, outcomes, results);
+        journal.append({
+          op: 'done',
+          at: now(opts),
+          changed: outcomes.filter((o) => o.ok).map((o) => o.ifname),
+          failed: outcomes.filter((o) => !o.ok && !o.vanished).map((o) => o.ifname),
+          vanished: outcomes.filter((o) => !o.ok && o.vanished).map((o) => o.ifname),
+        });
+        if (outcomes.some((o) => !o.ok && !o.vanished)) failed = true;
+      }
+    }
+
+    // Verify with one dump: requested bits as set; features set off are off.
+    timings.set = ms();
+    live = await kernel.dumpFeatures();
+    for (const r of results.values()) {
+      if (r.status !== 'changed') continue;
+      const features = live.get(byName.get(r.ifname)!.ifindex);
+      if (!features) {
+        r.status = 'vanished';
+        continue;
+      }
+      const problems = verify(r.set!, { features });
+      if (problems.length) {
+        r.status = 'failed';
+        r.error = `verification: ${problems.join('; ')}`;
+        failed = true;
+      }
+    }
+
+    timings.verify = ms();
+    let rollback = null;
+    let status: ApplyReport['status'] = failed ? 'partial' : 'applied';
+    if (failed && !opts.keepGoing) {
+      // Same diff-based restore as after a crash: whatever differs from the snapshot goes back.
+      rollback = await restoreSnapshot(kernel, snapshot, opts.store.entries(snapshot.id), {
+        concurrency: opts.concurrency,
+      });
+      status = 'rolled-back';
+      timings.rollback = ms();
+    }
+    journal.append({ op: 'end', at: now(opts), status });
+    timings.total = ms();
+    return finish({
+      timings,
+      policy: plan.policy,
+      snapshot: snapshot.id,
+      status,
+      results: [...results.values()],
+      skipped: plan.skipped,
+      rollback,
+      counts: counts(),
+    });
+  } catch (e) {
+    // Stopped part-way (kernel or file error): the snapshot is on disk, the journal has no end
+    // (status "interrupted"). Say how to undo; the CLI prints the message.
+    const hint = `; apply stopped part-way: undo with \`offloadctl restore ${snapshot.id}\``;
+    if (e instanceof OffloadError) throw new OffloadError(e.category, e.message + hint, e.detail);
+    if (e instanceof KernelError) e.message += hint;
+    throw e;
+  } finally {
+    journal.close();
+    unlock();
+  }
+}
+
+function finish(r: ApplyReport): ApplyReport {
+  for (const x of r.results) r.counts[x.status]++;
+  r.results.sort((a, b) => byNameOrder.compare(a.ifname, b.ifname));
+  return r;
+}
+
+function now(opts: ApplyOptions): string {
+  return (opts.now?.() ?? new Date()).toISOString();
+}
+
+/**
+ * The snapshot covers every interface the plan changes, plus every bridge/bond above them (their
+ * active features follow their ports; a later stage may also change them after re-planning).
+ */
+export function buildSnapshot(observation: Observation, desired: Desired, plan: Plan, opts: ApplyOptions): Snapshot {
+  const byName = new Map(observation.interfaces.map((i) => [i.name, i]));
+  // Desired masters of a later stage are re-planned after their ports: record them all.
+  const stages = computeStages(observation.interfaces);
+  const stageOf = new Map(plan.changes.map((c) => [c.ifname, c.stage]));
+  const include = new Map<string, number>(stageOf);
+  for (const d of desired.interfaces) {
+    const st = stages.get(d.name) ?? 0;
+    if (st > 0 && byName.has(d.name)) include.set(d.name, Math.max(st, include.get(d.name) ?? 0));
+  }
+  // Masters above changed interfaces, and desired masters (re-planned in their stage).
+  for (const c of plan.changes) {
+    let m = byName.get(c.ifname)?.master ?? null;
+    let s = c.stage;
+    for (let depth = 0; m && byName.has(m) && depth < 16; depth++) {
+      s = Math.max(s + 1, include.get(m) ?? 0);
+      include.set(m, s);
+      m = byName.get(m)!.master;
+    }
+  }
+  const interfaces: SnapshotInterface[] = [];
+  for (const [name, stage] of include) {
+    // A master outside the policy is recorded too: restore verifies its active state.
+    interfaces.push(recordInterface(byName.get(name)!, stage));
+  }
+  interfaces.sort((a, b) => a.stage - b.stage || a.ifindex - b.ifindex);
+  const createdAt = opts.now?.() ?? new Date();
+  const ns = opts.netns ?? currentNetns();
+  return {
+    version: 1,
+    id: SnapshotStore.newId(createdAt),
+    createdAt: createdAt.toISOString(),
+    policy: plan.policy,
+    netns: ns.name,
+    netnsId: ns.id,
+    netnsHost: ns.host,
+    interfaces,
+  };
+}
+
+export function recordInterface(i: Interface, stage: number): SnapshotInterface {
+  const requested: Record<string, boolean> = {};
+  const active: Record<string, boolean> = {};
+  for (const [f, st] of Object.entries(i.features)) {
+    if (st.fixed) continue;
+    requested[f] = st.requested;
+    active[f] = st.active;
+  }
+  return { name: i.name, ifindex: i.ifindex, role: i.role, master: i.master, stage, requested, active };
+}
+
+/** Re-plan the masters of one stage from the live state (after their ports changed). */
+function replanStage(
+  stage: number,
+  snapshot: Snapshot,
+  byName: Map<string, Interface>,
+  desiredByName: Map<string, DesiredInterface>,
+  live: Map<number, FeatureMap>,
+  results: Map<string, ApplyResult>,
+): PlannedChange[] {
+  const out: PlannedChange[] = [];
+  for (const s of snapshot.interfaces) {
+    if (s.stage !== stage) continue;
+    const d = desiredByName.get(s.name);
+    const obs = byName.get(s.name)!;
+    const features = live.get(s.ifindex);
+    if (!features) {
+      if (d) results.set(s.name, { ifname: s.name, status: 'vanished' });
+      continue;
+    }
+    if (!d) continue; // not in the policy: recorded for verification/restore only
+    const { change } = planInterface({ ...obs, features }, d, stage);
+    if (change) out.push(change);
+    else if (!results.has(s.name)) results.set(s.name, { ifname: s.name, status: 'compliant' });
+  }
+  return out;
+}
+
+function recordOutcomes(batch: readonly PlannedChange[], outcomes: readonly SetOutcome[], results: Map<string, ApplyResult>): void {
+  batch.forEach((c, i) => {
+    const o = outcomes[i]!;
+    const warnings = c.warnings.length ? [...c.warnings] : undefined;
+    if (o.ok) results.set(c.ifname, { ifname: c.ifname, status: 'changed', set: c.set, ...(warnings ? { warnings } : {}) });
+    else if (o.vanished) results.set(c.ifname, { ifname: c.ifname, status: 'vanished', set: c.set });
+    else results.set(c.ifname, { ifname: c.ifname, status: 'failed', set: c.set, error: o.error });
+  });
+}
+
+/**
+ * Verification of one changed interface: every requested bit as set, and every feature set off is
+ * off. A feature set on may stay off (a dependency or a tap's owner holds it): the plan warned.
+ */
+export function verify(set: Record<string, boolean>, cur: { features: Record<string, { requested: boolean; active: boolean }> }): string[] {
+  const problems: string[] = [];
+  for (const [f, v] of Object.entries(set)) {
+    const st = cur.features[f];
+    if (!st) problems.push(`${f} missing`);
+    else if (st.requested !== v) problems.push(`${f} requested ${st.requested ? 'on' : 'off'}, not ${v ? 'on' : 'off'}`);
+    else if (!v && st.active) problems.push(`${f} still active`);
+  }
+  return problems;
+}

@@ -1,0 +1,93 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync, existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+
+/**
+ * Durable file writes: after these return, the data survives a crash or power loss (on file
+ * systems that honour fsync). A new file only becomes visible once complete: write a temporary
+ * file, fsync it, rename it over the target, then fsync the directory so the rename itself is on
+ * disk (rename(2) is atomic, but the directory entry lives in the directory's own blocks).
+ * Synchronous on purpose: an `apply` must not change anything before these return.
+ */
+export function writeFileDurable(path: string, data: string | Uint8Array, mode = 0o600): void {
+  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`);
+  const fd = openSync(tmp, 'wx', mode);
+  try {
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* best effort */
+    }
+    throw e;
+  }
+  closeSync(fd);
+  renameSync(tmp, path);
+  fsyncDir(dirname(path));
+}
+
+/** fsync a directory: makes creations, renames and removals of its entries durable. */
+export function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** mkdir -p, fsyncing each parent whose entry was created, so the new directory survives a crash. */
+export function mkdirDurable(dir: string, mode = 0o700): void {
+  if (existsSync(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) mkdirDurable(parent, mode);
+  mkdirSync(dir, { mode });
+  fsyncDir(parent);
+}
+
+/**
+ * An append-only file of JSON lines, fsynced per append (unless asked not to): each call is one
+ * batch. A crash can lose at most the unsynced tail, and a torn last line is ignored by parseJsonLines.
+ */
+export class AppendLog {
+  private fd: number | null;
+  constructor(readonly path: string) {
+    const existed = existsSync(path);
+    this.fd = openSync(path, 'a', 0o600);
+    if (!existed) fsyncDir(dirname(path));
+  }
+
+  /** Append records; `sync: false` skips the fsync (the next synced append covers them). */
+  append(records: readonly unknown[], opts: { sync?: boolean } = {}): void {
+    if (this.fd === null) throw new Error(`${this.path}: log is closed`);
+    if (records.length === 0) return;
+    const buf = Buffer.from(records.map((r) => JSON.stringify(r) + '\n').join(''), 'utf8');
+    let off = 0;
+    while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
+    if (opts.sync !== false) fsyncSync(this.fd);
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+/** Parse JSON lines; a torn or garbled line (a crash mid-write) ends the readable part. */
+export function parseJsonLines<T>(text: string): T[] {
+  const out: T[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as T);
+    } catch {
+      break;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,198 @@
+import type { Desired, Interface, Observation, Role, VmRef } from '../model/types.js';
+import { shortNameOf } from '../policy/short-names.js';
+
+/**
+ * Audit (pure): compare what the kernel reports (Observation) with what a policy wants (Desired).
+ * A feature deviates when its ACTIVE value differs from the wanted one; `requested` is reported
+ * alongside because the kernel keeps wanted bits while a dependency holds a feature off
+ * (net/core/dev.c netdev_fix_features) and a tap's TSO stays "off [requested on]" until QEMU sets it.
+ *
+ * Deviating fixed features (not in hw_features, or NETIF_F_NEVER_CHANGE) are reported but marked
+ * unchangeable; they do not make an interface non-compliant unless `strict` is set, because no
+ * tool can change them and an audit that can never pass is useless for monitoring.
+ */
+
+export interface FeatureFinding {
+  /** 'feature': active differs from wanted. 'latent': active is as wanted but requested is not, so
+   *  the kernel brings it back when a dependency returns or a tap's owner (QEMU) re-enables it. */
+  type: 'feature' | 'latent';
+  ifname: string;
+  ifindex: number;
+  role: Role;
+  /** The VM the interface belongs to, when known. */
+  vm: VmRef | null;
+  /** Kernel feature name. */
+  feature: string;
+  /** ethtool short name covering the feature (tso, gso, sg ...), for the grouped human view. */
+  shortName: string | null;
+  expected: boolean;
+  /** Active value (what the device does now). */
+  actual: boolean;
+  requested: boolean;
+  /** Cannot be changed (fixed): reported, never counted unless strict. */
+  fixed: boolean;
+  /** The policy rule that wants `expected`. */
+  rule: string;
+}
+
+/** A bridge port whose MTU differs from its bridge's (a separate kind of finding). */
+export interface MtuFinding {
+  type: 'mtu';
+  ifname: string;
+  ifindex: number;
+  role: Role;
+  bridge: string;
+  mtu: number;
+  bridgeMtu: number;
+}
+
+export interface InterfaceVerdict {
+  ifname: string;
+  ifindex: number;
+  role: Role;
+  /** Every wanted feature is active as wanted (unchangeable deviations ignored unless strict). */
+  compliant: boolean;
+  /** Number of wanted features checked. */
+  checked: number;
+  changeable: number;
+  unchangeable: number;
+  mtuMismatch: boolean;
+}
+
+export interface AuditReport {
+  policy: string;
+  /** 'builtin' or the policy file. */
+  source: string | null;
+  takenAt: string;
+  backend: string;
+  strict: boolean;
+  /** No counted deviation and no MTU mismatch: exit 0. */
+  compliant: boolean;
+  summary: {
+    /** Interfaces in the observation (after --interface filtering). */
+    observed: number;
+    /** Interfaces the policy wants something of. */
+    audited: number;
+    compliant: number;
+    deviating: number;
+    changeable: number;
+    unchangeable: number;
+    mtuMismatches: number;
+    /** Active as wanted but requested otherwise: not counted, reported. */
+    latent: number;
+  };
+  interfaces: InterfaceVerdict[];
+  /** Kernel names; `shortName` groups them for humans. */
+  findings: FeatureFinding[];
+  mtuMismatches: MtuFinding[];
+  /** type 'latent' findings. */
+  latent: FeatureFinding[];
+}
+
+export interface AuditOptions {
+  /** Count unchangeable (fixed) deviations as non-compliance too. */
+  strict?: boolean;
+  /** Where to find bridges when `observation` was narrowed with --interface (default: itself). */
+  context?: Observation;
+  /** Policy source for the report. */
+  source?: string;
+}
+
+function isBridge(i: Interface): boolean {
+  return i.kind === 'bridge' || i.role === 'bridge';
+}
+
+export function audit(observation: Observation, desired: Desired, opts: AuditOptions = {}): AuditReport {
+  const strict = opts.strict ?? false;
+  const wanted = new Map(desired.interfaces.map((d) => [d.ifindex, d]));
+  const byName = new Map((opts.context ?? observation).interfaces.map((i) => [i.name, i]));
+
+  const mtuMismatches: MtuFinding[] = [];
+  for (const iface of observation.interfaces) {
+    if (!iface.master) continue;
+    const m = byName.get(iface.master);
+    if (m && isBridge(m) && m.mtu !== iface.mtu) {
+      mtuMismatches.push({
+        type: 'mtu',
+        ifname: iface.name,
+        ifindex: iface.ifindex,
+        role: iface.role,
+        bridge: m.name,
+        mtu: iface.mtu,
+        bridgeMtu: m.mtu,
+      });
+    }
+  }
+  const mismatched = new Set(mtuMismatches.map((f) => f.ifindex));
+
+  const findings: FeatureFinding[] = [];
+  const latent: FeatureFinding[] = [];
+  const interfaces: InterfaceVerdict[] = [];
+  for (const iface of observation.interfaces) {
+    const d = wanted.get(iface.ifindex);
+    if (!d || d.name !== iface.name) continue;
+    let checked = 0;
+    let changeable = 0;
+    let unchangeable = 0;
+    for (const feature of Object.keys(d.features).sort()) {
+      const want = d.features[feature]!;
+      const st = iface.features[feature];
+      if (!st) continue; // the interface does not have it: nothing to want
+      checked++;
+      if (st.active === want.value && st.requested === want.value) continue;
+      const deviates = st.active !== want.value;
+      if (deviates && st.fixed) unchangeable++;
+      else if (deviates) changeable++;
+      (deviates ? findings : latent).push({
+        type: deviates ? 'feature' : 'latent',
+        ifname: iface.name,
+        ifindex: iface.ifindex,
+        role: iface.role,
+        vm: iface.vm,
+        feature,
+        shortName: shortNameOf(feature),
+        expected: want.value,
+        actual: st.active,
+        requested: st.requested,
+        fixed: st.fixed,
+        rule: want.rule,
+      });
+    }
+    interfaces.push({
+      ifname: iface.name,
+      ifindex: iface.ifindex,
+      role: iface.role,
+      compliant: changeable === 0 && (!strict || unchangeable === 0),
+      checked,
+      changeable,
+      unchangeable,
+      mtuMismatch: mismatched.has(iface.ifindex),
+    });
+  }
+
+  const compliantCount = interfaces.filter((i) => i.compliant).length;
+  const changeable = findings.filter((f) => !f.fixed).length;
+  const unchangeable = findings.length - changeable;
+  return {
+    policy: desired.policy,
+    source: opts.source ?? null,
+    takenAt: observation.takenAt,
+    backend: observation.backend,
+    strict,
+    compliant: compliantCount === interfaces.length && mtuMismatches.length === 0,
+    summary: {
+      observed: observation.interfaces.length,
+      audited: interfaces.length,
+      compliant: compliantCount,
+      deviating: interfaces.length - compliantCount,
+      changeable,
+      unchangeable,
+      mtuMismatches: mtuMismatches.length,
+      latent: latent.length,
+    },
+    interfaces,
+    findings,
+    mtuMismatches,
+    latent,
+  };
+}

@@ -1,0 +1,172 @@
+import type { Command } from 'commander';
+import { action, globalOpts } from '../action.js';
+import { addPlanOptions, type PlanCliOptions } from './plan.js';
+import { addGuardOptions, type GuardCliOptions } from '../../bench/guard-options.js';
+
+interface ApplyCliOptions extends PlanCliOptions, GuardCliOptions {
+  dryRun?: boolean;
+  yes?: boolean;
+  keepGoing?: boolean;
+  stateDir: string;
+}
+
+export function register(program: Command): void {
+  addGuardOptions(addPlanOptions(
+    program
+      .command('apply')
+      .description(
+        'Change offloads as a policy says: plan, snapshot the current state durably, change, ' +
+          're-read and verify; roll back if anything fails. Undo with `offloadctl restore --last`.',
+      ),
+  ))
+    .option('--dry-run', 'show the plan and stop (same as `offloadctl plan`)')
+    .option('-y, --yes', 'do not ask; required when stdin is not a terminal')
+    .option('--keep-going', 'when an interface fails, keep the other changes (default: roll back all)')
+    .option('--state-dir <dir>', 'where snapshots and journals are kept', '/var/lib/offloadctl')
+    .option('--json', 'the per-interface report as JSON')
+    .addHelpText(
+      'after',
+      `
+Before the first change, the requested and active state of every interface the plan touches (and
+the bridges above them) is written to STATE_DIR/snapshots/ID.json and fsynced. Each batch of
+changes is announced in ID.journal first. If apply is killed at any moment, \`restore --last\` puts
+back exactly what it changed. Per interface it reports changed, compliant, failed (with the
+kernel's error) or vanished (the interface went away meanwhile, e.g. a VM stopped; not an error).
+
+Examples:
+  offloadctl apply --dry-run                     # what would change
+  offloadctl apply --yes                         # tso-gso-off on every interface but lo
+  offloadctl apply --profile tso-gso-sg-off --interface 'vif*' --yes
+  offloadctl apply --policy /etc/offloadctl/policy.yaml --keep-going --yes --json
+  offloadctl --netns olab-demo-hv apply --yes --state-dir /tmp/olc-state
+  offloadctl --netns olab-demo-hv apply --yes --guard --guard-lab demo   # undone if TCP drops >10%
+  offloadctl apply --yes --guard --guard-server 192.0.2.10 --guard-threshold 5%
+
+Exit codes: 0 applied (or nothing to do), 1 something failed (rolled back unless --keep-going)
+or --guard found a regression and restored the snapshot,
+2 bad usage, unknown interface, invalid policy, or not interactive without --yes,
+3 system error (permission, state directory not writable).`,
+    )
+    .action(
+      action(async (opts: ApplyCliOptions, cmd: Command) => {
+        const g = globalOpts(cmd);
+        const [{ loadPolicy }, pipeline, { OffloadError }] = await Promise.all([
+          import('../../policy/index.js'),
+          import('../../apply/pipeline.js'),
+          import('../../model/errors.js'),
+        ]);
+        const policy = loadPolicy({ profile: opts.profile, file: opts.policy });
+        await pipeline.checkGlobs(opts.interface);
+        const interactive = Boolean(process.stdin.isTTY);
+        if (!opts.dryRun && !opts.yes && !interactive) {
+          throw new OffloadError(
+            'usage',
+            'apply changes the host: pass --yes when stdin is not a terminal (or --dry-run to see the plan)',
+          );
+        }
+        const input = {
+          policy,
+          interfaces: opts.interface,
+          observe: { libvirtDir: opts.libvirtDir, proxmoxDir: opts.proxmoxDir },
+        };
+        const json = Boolean(opts.json || g.json);
+        const { withKernel } = await import('../context.js');
+        return withKernel(g, async (kernel) => {
+          const [{ planText }, out] = await Promise.all([import('./plan.js'), import('../output.js')]);
+          let t0 = performance.now();
+          let planned = await pipeline.observeAndPlan(kernel, input);
+          if (opts.dryRun) {
+            if (json) out.printJson({ dryRun: true, plan: planned.plan });
+            else process.stdout.write(await planText(planned.plan));
+            return 0;
+          }
+          if (planned.plan.changes.length > 0 && !opts.yes) {
+            process.stderr.write(await planText(planned.plan));
+            const n = planned.plan.changes.length;
+            if (!(await confirm(`Apply these changes to ${n} interface${n === 1 ? '' : 's'}? [y/N] `))) {
+              process.stderr.write('offloadctl: nothing changed\n');
+              return 1;
+            }
+            // The host may have moved while we waited: the snapshot must describe the state right
+            // before the change, so observe and plan again.
+            t0 = performance.now();
+            planned = await pipeline.observeAndPlan(kernel, input);
+          }
+          const observeMs = Math.round((performance.now() - t0) * 10) / 10;
+          const [{ applyPlan }, { SnapshotStore }] = await Promise.all([
+            import('../../apply/apply.js'),
+            import('../../apply/store.js'),
+          ]);
+          const store = new SnapshotStore(opts.stateDir);
+          const doApply = () =>
+            applyPlan(kernel, planned.observation, planned.desired, planned.plan, {
+              store,
+              keepGoing: opts.keepGoing,
+              onProgress: testKillHook(),
+            });
+          // --guard (src/bench/guard-apply.ts): measure, apply, measure, restore if it regressed.
+          const guarded = opts.guard
+            ? await (await import('../../bench/guard-apply.js')).guardedApply(opts, { apply: doApply, kernel, store })
+            : null;
+          const report = guarded ? guarded.report : await doApply();
+          if (report.timings) report.timings = { observeAndPlan: observeMs, ...report.timings };
+          if (json) out.printJson(guarded ? { ...report, guard: guarded.guard } : report);
+          else {
+            process.stdout.write(await applyText(report));
+            if (guarded) process.stdout.write((await import('../../bench/guard.js')).guardText(guarded.guard));
+          }
+          if (guarded?.guard.rolledBack) return 1;
+          return report.status === 'applied' || report.status === 'nothing-to-do' ? 0 : 1;
+        });
+      }),
+    );
+}
+
+/**
+ * Test-only: OFFLOADCTL_TEST_KILL_AFTER=N makes apply SIGKILL itself once N interfaces were sent to
+ * the kernel (0: right after the snapshot is on disk), to test crash safety with a real SIGKILL.
+ */
+function testKillHook(): ((done: number) => void) | undefined {
+  const v = process.env.OFFLOADCTL_TEST_KILL_AFTER;
+  if (v === undefined || !/^\d+$/.test(v)) return undefined;
+  const n = Number(v);
+  return (done) => {
+    if (done >= n) process.kill(process.pid, 'SIGKILL');
+  };
+}
+
+/** Ask on the terminal (prompt on stderr: stdout carries data). Anything but y/yes is no. */
+export async function confirm(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(question);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+async function applyText(r: import('../../apply/types.js').ApplyReport): Promise<string> {
+  const [{ renderTable }, { compactSet }] = await Promise.all([import('../output.js'), import('../../plan/render.js')]);
+  if (r.status === 'nothing-to-do') {
+    return `policy ${r.policy}: nothing to do (${r.counts.compliant} interface${r.counts.compliant === 1 ? '' : 's'} already compliant)\n`;
+  }
+  const rows = r.results
+    .filter((x) => x.status !== 'compliant')
+    .map((x) => [
+      x.ifname,
+      x.status,
+      x.set ? compactSet(x.set) : '',
+      [x.error, ...(x.warnings ?? [])].filter(Boolean).join('; '),
+    ]);
+  let text = rows.length ? renderTable(['INTERFACE', 'RESULT', 'SET', 'DETAIL'], rows) + '\n' : '';
+  const c = r.counts;
+  text += `policy ${r.policy}: ${c.changed} changed, ${c.compliant} compliant, ${c.failed} failed, ${c.vanished} vanished\n`;
+  if (r.rollback) {
+    const rc = r.rollback.counts;
+    text += `something failed: rolled back (${rc.restored} restored, ${rc.unchanged} untouched, ${rc.vanished} vanished, ${rc.failed} failed)\n`;
+  }
+  text += `snapshot ${r.snapshot}${r.status === 'rolled-back' ? '' : ` (undo: offloadctl restore ${r.snapshot})`}\n`;
+  return text;
+}

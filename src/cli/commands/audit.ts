@@ -1,0 +1,108 @@
+import type { Command } from 'commander';
+import { action, globalOpts } from '../action.js';
+
+interface AuditCliOptions {
+  profile?: string;
+  policy?: string;
+  interface: string[];
+  strict?: boolean;
+  json?: boolean;
+  libvirtDir?: string;
+  proxmoxDir?: string;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export function register(program: Command): void {
+  program
+    .command('audit')
+    .description(
+      'Compare every interface with a policy (a built-in profile or a policy file) and report each ' +
+        'feature whose active state differs, plus bridge ports whose MTU differs from their bridge. ' +
+        'Reads only; changes nothing.',
+    )
+    .option('--profile <name>', 'built-in profile (see `offloadctl profiles`); default tso-gso-off')
+    .option('--policy <file>', 'YAML policy file (see README "Policy files"); not with --profile')
+    .option('--interface <glob>', 'audit only these interfaces (repeatable; globs like vnet*)', collect, [])
+    .option('--strict', 'also count deviating fixed (unchangeable) features as non-compliance')
+    .option('--json', 'the full report as JSON (kernel feature names)')
+    .option('--libvirt-dir <dir>', 'libvirt domain status XML directory, for VM ownership', '/run/libvirt/qemu')
+    .option('--proxmox-dir <dir>', 'Proxmox VM configs, for VM names', '/etc/pve/qemu-server')
+    .addHelpText(
+      'after',
+      `
+A feature deviates when its active state differs from the policy's. Fixed features that deviate
+are listed as CHANGEABLE "no (fixed)" but only count with --strict. The table groups kernel
+features under ethtool's short names (tso = every tx-tcp*-segmentation bit); --json keeps the
+kernel names.
+
+Examples:
+  offloadctl audit                              # the default profile tso-gso-off
+  offloadctl audit --profile tso-gso-sg-off     # the Xen variant
+  offloadctl audit --policy /etc/offloadctl/policy.yaml --json
+  offloadctl audit --interface 'vnet*' --interface br0
+  offloadctl --netns olab-demo-hv audit         # the lab (offloadctl lab up)
+
+Exit codes: 0 compliant, 1 deviations or bridge-port MTU mismatches found, 2 unknown profile,
+unknown interface or invalid policy file (file:line:col: message), 3 system error.`,
+    )
+    .action(
+      action(async (opts: AuditCliOptions, cmd: Command) => {
+        const g = globalOpts(cmd);
+        const policyMod = await import('../../policy/index.js');
+        // The policy first: a bad file or profile is refused before the kernel is touched.
+        const policy = policyMod.loadPolicy({ profile: opts.profile, file: opts.policy });
+        for (const glob of opts.interface) {
+          const problem = policyMod.globProblem(glob);
+          if (problem) {
+            const { OffloadError } = await import('../../model/errors.js');
+            throw new OffloadError('usage', `invalid --interface "${glob}": ${problem}`);
+          }
+        }
+        const [{ observe }, auditMod, out] = await Promise.all([
+          import('../context.js'),
+          import('../../audit/index.js'),
+          import('../output.js'),
+        ]);
+        const obs = await observe(g, { libvirtDir: opts.libvirtDir, proxmoxDir: opts.proxmoxDir });
+        const scoped = policyMod.filterInterfaces(obs, opts.interface);
+        const desired = policyMod.resolvePolicy(policy, scoped);
+        // A valid name can still mean nothing on this kernel (ufo is gone; a newer kernel's bit).
+        const present = [...new Set(obs.interfaces.flatMap((i) => Object.keys(i.features)))];
+        const names = new Set(policy.rules.flatMap((r) => Object.keys(r.features)));
+        for (const n of names) {
+          if (present.length && policyMod.expandFeatureName(n, present).length === 0) {
+            out.warn(`policy ${policy.name}: feature ${JSON.stringify(n)} matches no kernel feature of any interface here`);
+          }
+        }
+        const report = auditMod.audit(scoped, desired, { context: obs, strict: opts.strict, source: policy.source });
+        const code = report.compliant ? 0 : 1;
+        if (opts.json || g.json) {
+          out.printJson(report);
+          return code;
+        }
+        let text = auditMod.summaryLine(report) + '\n';
+        const rows = auditMod.groupFindings(report.findings);
+        if (rows.length) {
+          const t = auditMod.findingTable(rows);
+          text += '\n' + out.renderTable(t.headers, t.cells);
+        }
+        if (report.mtuMismatches.length) {
+          const t = auditMod.mtuTable(report);
+          text += '\nBridge ports whose MTU differs from their bridge:\n' + out.renderTable(t.headers, t.cells);
+        }
+        if (report.latent.length) {
+          const t = auditMod.findingTable(auditMod.groupFindings(report.latent));
+          text +=
+            '\nActive as wanted but still requested otherwise (not counted; the kernel restores them when a\n' +
+            "dependency returns or, on a tap, when QEMU re-applies the guest's offloads):\n" +
+            out.renderTable(t.headers, t.cells);
+        }
+        if (report.summary.unchangeable && !report.strict) {
+          text += '\nFixed features cannot be changed by any tool; they do not count (use --strict to count them).\n';
+        }
+        process.stdout.write(text);
+        return code;
+      }),
+    );
+}

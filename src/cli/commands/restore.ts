@@ -1,0 +1,137 @@
+import type { Command } from 'commander';
+import { action, globalOpts } from '../action.js';
+
+interface RestoreCliOptions {
+  last?: boolean;
+  yes?: boolean;
+  stateDir: string;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('restore')
+    .description(
+      'Return every interface in a snapshot (taken by apply) to its recorded requested state and ' +
+        'verify requested and active bits. Works after apply was killed at any moment.',
+    )
+    .argument('[snapshot-id]', 'the snapshot to restore (see `offloadctl snapshots`)')
+    .option('--last', 'the newest snapshot taken in this network namespace')
+    .option('-y, --yes', 'do not ask; required when stdin is not a terminal')
+    .option('--state-dir <dir>', 'where snapshots and journals are kept', '/var/lib/offloadctl')
+    .option('--json', 'the per-interface report as JSON')
+    .addHelpText(
+      'after',
+      `
+Restore compares each recorded interface's current requested bits with the snapshot and sets back
+exactly those that differ (ports before their bridges), so it is correct whether apply finished,
+failed or was killed half-way, and running it twice is harmless. Interfaces that no longer exist
+are reported "vanished"; a name now held by a different device (new ifindex: a VM restarted) is
+reported "replaced" and left alone. Neither is fatal.
+
+Examples:
+  offloadctl restore --last --yes
+  offloadctl restore 20261125-125549-123-ab12
+  offloadctl --netns olab-demo-hv restore --last --yes --state-dir /tmp/olc-state --json
+
+Exit codes: 0 restored and verified, 1 an interface failed or its active state differs from the
+snapshot, 2 bad usage, unknown snapshot, snapshot of another namespace, or not interactive without
+--yes, 3 system error.`,
+    )
+    .action(
+      action(async (id: string | undefined, opts: RestoreCliOptions, cmd: Command) => {
+        const g = globalOpts(cmd);
+        const [{ OffloadError }, { SnapshotStore, currentNetns, sameNetns }] = await Promise.all([
+          import('../../model/errors.js'),
+          import('../../apply/store.js'),
+        ]);
+        if ((id === undefined) === !opts.last) {
+          throw new OffloadError('usage', 'give either a snapshot id or --last (see `offloadctl snapshots`)');
+        }
+        const interactive = Boolean(process.stdin.isTTY);
+        if (!opts.yes && !interactive) {
+          throw new OffloadError('usage', 'restore changes the host: pass --yes when stdin is not a terminal');
+        }
+        const store = new SnapshotStore(opts.stateDir);
+        const here = currentNetns();
+        const netns = here.name;
+        const snapId = id ?? store.last(here);
+        if (snapId === null) {
+          throw new OffloadError(
+            'not-found',
+            `no snapshot in ${store.dir}${netns ? ` taken in network namespace ${netns}` : ''}`,
+          );
+        }
+        const snap = store.read(snapId);
+        // Names and ifindexes repeat across namespaces (lo is 1 everywhere): never restore elsewhere.
+        if (!sameNetns(snap, here)) {
+          const where =
+            (snap.netns ? `network namespace ${snap.netns}` : 'another network namespace') +
+            (snap.netnsId ? ` (${snap.netnsId}; this is ${here.id ?? 'unknown'})` : '');
+          throw new OffloadError(
+            'usage',
+            `snapshot ${snapId} was taken in ${where}; run restore there` +
+              (snap.netns ? ` (offloadctl --netns ${snap.netns} restore ${snapId})` : ''),
+          );
+        }
+        const summary = store.summary(snapId);
+        if (!opts.yes) {
+          const { confirm } = await import('./apply.js');
+          const q =
+            `Restore ${snap.interfaces.length} interface${snap.interfaces.length === 1 ? '' : 's'} to snapshot ${snapId} ` +
+            `(${snap.createdAt}, policy ${snap.policy}, ${summary.status})? [y/N] `;
+          if (!(await confirm(q))) {
+            process.stderr.write('offloadctl: nothing changed\n');
+            return 1;
+          }
+        }
+        const { withKernel } = await import('../context.js');
+        const { restoreSnapshot } = await import('../../apply/restore.js');
+        const unlock = store.lock();
+        let report: Awaited<ReturnType<typeof restoreSnapshot>>;
+        try {
+          report = await withKernel(g, (k) => restoreSnapshot(k, snap, store.entries(snapId)));
+          if (report.counts.failed === 0) {
+            const j = store.journal(snapId);
+            try {
+              j.append({ op: 'restored', at: new Date().toISOString() });
+            } finally {
+              j.close();
+            }
+          }
+        } finally {
+          unlock();
+        }
+        const out = await import('../output.js');
+        if (opts.json || g.json) out.printJson({ ...report, previousStatus: summary.status });
+        else {
+          const { compactSet } = await import('../../plan/render.js');
+          process.stdout.write(restoreText(report, summary.status, out.renderTable, compactSet));
+        }
+        return report.ok ? 0 : 1;
+      }),
+    );
+}
+
+function restoreText(
+  r: import('../../apply/types.js').RestoreReport,
+  previous: string,
+  renderTable: (h: readonly string[], rows: readonly (readonly string[])[]) => string,
+  compactSet: (set: Record<string, boolean>) => string,
+): string {
+  const rows = r.results
+    .filter((x) => x.status !== 'unchanged' || x.activeDiffers)
+    .map((x) => [
+      x.ifname,
+      x.status,
+      x.set ? compactSet(x.set) : '',
+      [x.error, x.activeDiffers ? `active differs: ${x.activeDiffers.join(', ')}` : undefined].filter(Boolean).join('; '),
+    ]);
+  let text = rows.length ? renderTable(['INTERFACE', 'RESULT', 'SET BACK', 'DETAIL'], rows) + '\n' : '';
+  const c = r.counts;
+  text +=
+    `snapshot ${r.snapshot} (was ${previous}): ${c.restored} restored, ${c.unchanged} already as recorded, ` +
+    `${c.vanished} vanished, ${c.replaced} replaced, ${c.failed} failed` +
+    (r.ok ? ', verified\n' : '\n');
+  return text;
+}

@@ -1,0 +1,28 @@
+import type { FeatureMap, LinkInfo } from '../../model/types.js';
+
+/**
+ * What the kernel tells a subscriber, already decoded:
+ * - `link-new`: RTM_NEWLINK (a link appeared, or an existing link changed: master, name, flags ...);
+ * - `link-del`: RTM_DELLINK;
+ * - `features`: ethtool FEATURES_NTF from the genl "monitor" group (a feature change, by anyone);
+ * - `overrun`: the socket's receive buffer overflowed (ENOBUFS): events were lost, resync.
+ * `at` is the receipt time (performance.now() milliseconds), the start of the enforcement delay.
+ */
+export type MonitorEvent =
+  | { type: 'link-new'; link: LinkInfo; at: number }
+  | { type: 'link-del'; ifindex: number; name: string; at: number }
+  | { type: 'features'; ifindex: number; name: string; features: FeatureMap; at: number }
+  | { type: 'overrun'; source: 'rtnetlink' | 'ethtool'; at: number; /** e.g. why the socket process died */ detail?: string };
+
+export interface KernelMonitor {
+  /** Called for each event, in socket order. Replaces any previous handler. */
+  onEvent(handler: (e: MonitorEvent) => void): void;
+  /** Called when a socket fails for good (not ENOBUFS): the agent should exit with a system error. */
+  onError(handler: (e: Error) => void): void;
+  close(): void;
+}
+
+export interface MonitorOptions {
+  /** SO_RCVBUF of each socket in bytes (default 4 MiB; capped by net.core.rmem_max). */
+  recvBufferSize?: number;
+}

@@ -1,0 +1,249 @@
+/**
+ * A small request/response layer over the `netlink` package's RawNetlinkSocket (which only moves
+ * bytes). Framing, sequence numbers, dumps and errors are ours (nlmsg.ts), because the package's
+ * higher layer drops NLMSG_DONE's errno, cannot ask for extended ACKs and aborts the process
+ * from native code with ~125+ requests in flight (kernel-facts.md, pitfalls 2-4).
+ */
+// The raw layer only: importing the package index loads its rtnetlink/nl80211/wg code too (~27 ms).
+import { RawNetlinkSocket } from 'netlink/dist/raw.js';
+import { KernelError } from '../types.js';
+import { kernelErrorFromErrno } from './errno.js';
+import {
+  encodeMessage,
+  NLM_F_ACK,
+  NLM_F_DUMP,
+  NLM_F_DUMP_INTR,
+  NLM_F_REQUEST,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLMSG_NOOP,
+  NLMSG_OVERRUN,
+  parseDone,
+  parseError,
+  parseMessages,
+  type NlMessage,
+} from './nlmsg.js';
+
+/** At most this many requests on the wire per socket; more wait in a queue. */
+export const MAX_IN_FLIGHT = 32;
+/**
+ * Receive buffer per recvmsg. Without message peeking the package reads into a fixed buffer; the
+ * kernel sizes dump skbs after the reader's buffer (netlink_recvmsg → max_recvmsg_len, capped at
+ * 32 KiB), so 64 KiB never truncates a dump batch.
+ */
+export const RECV_MSG_BUFFER = 64 * 1024;
+
+export interface RequestOptions {
+  dump?: boolean;
+  /** Extra nlmsg flags (NLM_F_REQUEST is always set; NLM_F_ACK for non-dumps). */
+  flags?: number;
+  /** What to name in errors, e.g. "FEATURES_GET eth0". */
+  what?: string;
+  ifname?: string;
+  timeoutMs?: number;
+}
+
+export interface DumpResult {
+  messages: NlMessage[];
+  /** NLM_F_DUMP_INTR was seen: the object set changed during the dump; retry. */
+  interrupted: boolean;
+}
+
+interface Pending {
+  seq: number;
+  dump: boolean;
+  messages: NlMessage[];
+  interrupted: boolean;
+  what: string;
+  ifname?: string;
+  resolve: (r: DumpResult) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout | null;
+}
+
+interface Queued {
+  type: number;
+  payload: Buffer[];
+  opts: RequestOptions;
+  pending: Pending;
+}
+
+/** The part of the package's RawNetlinkSocket this layer uses (a stand-in can be injected in unit tests). */
+export interface RawSocketLike {
+  send(msg: Uint8Array, options: Record<string, never>, callback: (error?: { errno: number; syscall: string }) => void): void;
+  address(): { port: number };
+  ref(): void;
+  unref(): void;
+  close(): void;
+  addMembership(group: number): void;
+  on(event: 'message' | 'truncatedMessage', listener: (msg: Buffer) => void): unknown;
+  on(event: 'error', listener: (err: { errno: number; syscall: string }) => void): unknown;
+}
+
+export class NlSocket {
+  private readonly raw: RawSocketLike;
+  private seq = Math.floor(Math.random() * 0x7fff0000) + 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly queue: Queued[] = [];
+  private closed = false;
+  private dumpInFlight = false;
+  private readonly port: number;
+  /** Messages that answer no request (multicast notifications); for monitors. */
+  onNotification: ((msg: NlMessage) => void) | null = null;
+  /** Sees every datagram sent and received (fixture capture, debugging). */
+  tap: ((dir: 'out' | 'in', datagram: Buffer) => void) | null = null;
+
+  constructor(protocol: number, raw?: RawSocketLike) {
+    try {
+      this.raw =
+        raw ??
+        (new RawNetlinkSocket(protocol, {
+          messagePeeking: false,
+          msgBufferSize: RECV_MSG_BUFFER,
+          recvBufferSize: 1 << 20,
+          sendBufferSize: 0,
+        }) as unknown as RawSocketLike);
+    } catch (e) {
+      const errno = (e as { errno?: number }).errno;
+      if (typeof errno === 'number') throw kernelErrorFromErrno(errno, 'netlink socket');
+      throw new KernelError('io', `netlink socket: ${(e as Error).message}`);
+    }
+    this.port = this.raw.address().port;
+    this.raw.unref();
+    this.raw.on('message', (buf) => this.receive(buf));
+    this.raw.on('truncatedMessage', () => this.failAll(new KernelError('io', 'netlink message truncated (receive buffer too small)')));
+    this.raw.on('error', (err) => this.failAll(kernelErrorFromErrno(err.errno, `netlink ${err.syscall}`)));
+  }
+
+  addMembership(group: number): void {
+    this.raw.addMembership(group);
+  }
+
+  /** Keep the process alive while listening for notifications (monitor). */
+  ref(): void {
+    this.raw.ref();
+  }
+
+  unref(): void {
+    this.raw.unref();
+  }
+
+  /**
+   * Send a request and collect the reply messages (without the final ACK/DONE).
+   * Non-dump requests carry NLM_F_ACK, so completion is the ACK (or an error).
+   */
+  request(type: number, payload: Buffer[], opts: RequestOptions = {}): Promise<DumpResult> {
+    if (this.closed) return Promise.reject(new KernelError('io', 'netlink socket closed'));
+    return new Promise<DumpResult>((resolve, reject) => {
+      const pending: Pending = {
+        seq: 0,
+        dump: !!opts.dump,
+        messages: [],
+        interrupted: false,
+        what: opts.what ?? `netlink request ${type}`,
+        ifname: opts.ifname,
+        resolve,
+        reject,
+        timer: null,
+      };
+      this.queue.push({ type, payload, opts, pending });
+      this.pump();
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const err = new KernelError('io', 'netlink socket closed');
+    for (const q of this.queue.splice(0)) q.pending.reject(err);
+    this.failAll(err);
+    this.raw.close();
+  }
+
+  private pump(): void {
+    while (!this.closed && this.pending.size < MAX_IN_FLIGHT && this.queue.length > 0) {
+      // One dump at a time per socket, alone on the wire: netlink_dump_start answers EBUSY to a
+      // second dump while one is in progress (nlk->cb_running).
+      if (this.dumpInFlight) break;
+      if (this.queue[0]!.opts.dump && this.pending.size > 0) break;
+      const q = this.queue.shift()!;
+      const seq = this.nextSeq();
+      q.pending.seq = seq;
+      const flags = NLM_F_REQUEST | (q.opts.dump ? NLM_F_DUMP : NLM_F_ACK) | (q.opts.flags ?? 0);
+      const msg = encodeMessage(q.type, flags, seq, this.port, q.payload);
+      this.tap?.('out', msg);
+      if (q.opts.dump) this.dumpInFlight = true;
+      this.pending.set(seq, q.pending);
+      if (this.pending.size === 1) this.raw.ref();
+      const timeout = q.opts.timeoutMs ?? 10_000;
+      q.pending.timer = setTimeout(() => {
+        this.finish(q.pending);
+        q.pending.reject(new KernelError('io', `${q.pending.what}: no answer from the kernel within ${timeout} ms`));
+      }, timeout);
+      q.pending.timer.unref();
+      this.raw.send(msg, {}, (err) => {
+        if (err && this.pending.get(seq) === q.pending) {
+          this.finish(q.pending);
+          q.pending.reject(kernelErrorFromErrno(err.errno, `${q.pending.what} (send)`, { ifname: q.pending.ifname }));
+        }
+      });
+    }
+  }
+
+  private nextSeq(): number {
+    this.seq = (this.seq + 1) >>> 0;
+    if (this.seq === 0) this.seq = 1;
+    return this.seq;
+  }
+
+  private finish(p: Pending): void {
+    if (p.timer) clearTimeout(p.timer);
+    if (!this.pending.delete(p.seq)) return;
+    if (p.dump) this.dumpInFlight = false;
+    if (this.pending.size === 0 && !this.closed) this.raw.unref();
+    this.pump();
+  }
+
+  private failAll(e: Error): void {
+    for (const p of [...this.pending.values()]) {
+      this.finish(p);
+      p.reject(e);
+    }
+  }
+
+  private receive(buf: Buffer): void {
+    this.tap?.('in', buf);
+    let msgs: NlMessage[];
+    try {
+      msgs = parseMessages(buf);
+    } catch (e) {
+      this.failAll(new KernelError('io', `bad netlink message from the kernel: ${(e as Error).message}`));
+      return;
+    }
+    for (const m of msgs) {
+      const p = m.seq !== 0 ? this.pending.get(m.seq) : undefined;
+      if (!p) {
+        if (m.type !== NLMSG_ERROR && m.type !== NLMSG_DONE && m.type !== NLMSG_NOOP) this.onNotification?.(m);
+        continue;
+      }
+      if (m.flags & NLM_F_DUMP_INTR) p.interrupted = true;
+      if (m.type === NLMSG_NOOP || m.type === NLMSG_OVERRUN) continue;
+      if (m.type === NLMSG_ERROR) {
+        const e = parseError(m);
+        this.finish(p);
+        if (e.errno === 0) p.resolve({ messages: p.messages, interrupted: p.interrupted });
+        else p.reject(kernelErrorFromErrno(e.errno, p.what, { extack: e.extack, ifname: p.ifname }));
+        continue;
+      }
+      if (m.type === NLMSG_DONE) {
+        // A dump that fails midway (e.g. EMSGSIZE) says so only here.
+        const d = parseDone(m);
+        this.finish(p);
+        if (d.errno === 0) p.resolve({ messages: p.messages, interrupted: p.interrupted });
+        else p.reject(kernelErrorFromErrno(d.errno, p.what, { extack: d.extack, ifname: p.ifname }));
+        continue;
+      }
+      p.messages.push(m);
+    }
+  }
+}

@@ -1,0 +1,17 @@
+import { createRequire } from 'node:module';
+import type * as YamlNs from 'yaml';
+
+/**
+ * yaml takes ~20-30 ms to load. Only policy files and YAML output need it, so it is required on
+ * first use instead of being loaded by every command that merely uses a built-in profile (`audit`,
+ * `plan`, `apply`, the agent). Synchronous on purpose: loadPolicy() is synchronous. (ajv is not
+ * loaded at run time at all: the schema is compiled ahead of time, see gen-validator.ts.)
+ */
+const req = createRequire(import.meta.url);
+
+let yamlMod: typeof YamlNs | undefined;
+
+export function yamlLib(): typeof YamlNs {
+  yamlMod ??= req('yaml') as typeof YamlNs;
+  return yamlMod;
+}

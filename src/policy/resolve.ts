@@ -1,0 +1,38 @@
+import type { Desired, DesiredInterface, Observation, Policy } from '../model/types.js';
+import { ruleSelects } from './select.js';
+import { expandFeatureName } from './short-names.js';
+
+/**
+ * What the policy wants on each observed interface (pure). Each rule's feature names are expanded
+ * against the interface's OWN kernel feature list, so `tso` covers tx-tcp-accecn-segmentation only
+ * where the kernel reports it, and a kernel name the interface lacks is simply not wanted there.
+ * Rules apply in order; a later rule overrides an earlier one feature by feature. Interfaces no
+ * rule wants anything of are left out.
+ */
+export function resolvePolicy(policy: Policy, observation: Observation): Desired {
+  const interfaces: DesiredInterface[] = [];
+  // Interfaces of one kind share one feature list: expand each name once per distinct list.
+  const expansions = new Map<string, Map<string, string[]>>();
+  for (const iface of observation.interfaces) {
+    const known = Object.keys(iface.features);
+    const shape = known.join('\0');
+    let cache = expansions.get(shape);
+    if (!cache) expansions.set(shape, (cache = new Map()));
+    const features: DesiredInterface['features'] = {};
+    let any = false;
+    for (const [i, rule] of policy.rules.entries()) {
+      if (!ruleSelects(rule, iface)) continue;
+      const ruleName = rule.name ?? `rule ${i + 1}`;
+      for (const [name, value] of Object.entries(rule.features)) {
+        let expanded = cache.get(name);
+        if (!expanded) cache.set(name, (expanded = expandFeatureName(name, known)));
+        for (const k of expanded) {
+          features[k] = { value: value === 'on', rule: ruleName };
+          any = true;
+        }
+      }
+    }
+    if (any) interfaces.push({ ifindex: iface.ifindex, name: iface.name, features });
+  }
+  return { policy: policy.name, interfaces };
+}

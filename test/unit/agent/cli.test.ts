@@ -1,0 +1,58 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = mkdtempSync(join(tmpdir(), 'olc-agent-cli-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
+
+/** Run the CLI from source in a child process (its stdout must not mix with the test reporter's). */
+async function cli(args: string[]): Promise<{ code: number; err: string; out: string }> {
+  const code = `import { main } from ${JSON.stringify(MAIN)}; process.exitCode = await main(['node', 'offloadctl', ...JSON.parse(process.env.OLC_ARGS)]);`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    encoding: 'utf8',
+    env: { ...process.env, OLC_ARGS: JSON.stringify(args) },
+  });
+  return { code: r.status ?? -1, err: r.stderr, out: r.stdout };
+}
+
+test('--install-unit --root writes the unit under the root only', async () => {
+  const r = await cli(['agent', '--install-unit', '--root', root, '--profile', 'tso-gso-sg-off', '--mode', 'report', '--exec-path', '/usr/bin/offloadctl']);
+  assert.equal(r.code, 0, r.err);
+  const unit = readFileSync(join(root, 'etc/systemd/system/offloadctl-agent.service'), 'utf8');
+  assert.match(unit, /^ExecStart=\/usr\/bin\/offloadctl agent --profile tso-gso-sg-off --mode report --listen 127.0.0.1:9469 --state-dir \/var\/lib\/offloadctl$/m);
+  assert.match(r.out, /wrote .*offloadctl-agent.service/);
+});
+
+// Every call carries --install-unit --root: even if validation regressed, nothing would start an
+// agent in this machine's root namespace. (The token-file check through the CLI runs in
+// test/netns/agent-enforce.test.ts, inside a namespace.)
+test('usage errors exit 2 before anything else', async () => {
+  const safe = ['--install-unit', '--root', root, '--mode', 'report'];
+  assert.equal((await cli(['agent', ...safe, '--listen', '10.1.2.3:9469'])).code, 2);
+  assert.equal((await cli(['agent', ...safe, '--listen', '0.0.0.0:9469', '--allow-remote'])).code, 2);
+  assert.equal((await cli(['agent', ...safe, '--listen', 'nonsense'])).code, 2);
+  assert.equal((await cli(['agent', ...safe, '--profile', 'no-such-profile'])).code, 2);
+  assert.equal((await cli(['agent', ...safe, '--window-ms', 'x'])).code, 2);
+  assert.equal((await cli(['agent', '--install-unit', '--root', root, '--mode', 'sometimes'])).code, 2);
+  const r = await cli(['agent', ...safe, '--listen', '0.0.0.0:9469', '--allow-remote', '--token-file', '/etc/offloadctl/agent.token']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(readFileSync(join(root, 'etc/systemd/system/offloadctl-agent.service'), 'utf8'), /^LoadCredential=token:\/etc\/offloadctl\/agent.token$/m);
+});
+
+const noAnalyze = spawnSync('systemd-analyze', ['--version']).error ? 'systemd-analyze not installed' : false;
+test('systemd-analyze verify accepts the rendered unit', { skip: noAnalyze }, async () => {
+  const bin = fileURLToPath(new URL('../../../bin/offloadctl', import.meta.url));
+  const r = await cli(['agent', '--install-unit', '--root', root, '--exec-path', bin, '--token-file', '/etc/offloadctl/agent.token', '--policy', fileURLToPath(new URL('./fixtures.ts', import.meta.url))]);
+  // a .ts file is not a policy: expect exit 2; then render with a profile
+  assert.equal(r.code, 2);
+  const r2 = await cli(['agent', '--install-unit', '--root', root, '--exec-path', bin, '--token-file', '/etc/offloadctl/agent.token']);
+  assert.equal(r2.code, 0, r2.err);
+  const v = spawnSync('systemd-analyze', ['verify', join(root, 'etc/systemd/system/offloadctl-agent.service')], { encoding: 'utf8' });
+  assert.equal(v.status, 0, v.stdout + v.stderr);
+});

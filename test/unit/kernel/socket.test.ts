@@ -1,0 +1,140 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MAX_IN_FLIGHT, NlSocket } from '../../../src/kernel/netlink/socket.js';
+import { FakeRaw } from './fake-raw.js';
+import {
+  encodeMessage,
+  NLM_F_ACK,
+  NLM_F_DUMP,
+  NLM_F_DUMP_INTR,
+  NLM_F_MULTI,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  parseMessages,
+  type NlMessage,
+} from '../../../src/kernel/netlink/nlmsg.js';
+import { KernelError } from '../../../src/kernel/types.js';
+
+const errno = (n: number) => {
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(-n, 0);
+  return b;
+};
+/** NLMSG_ERROR answering request `req` (errno 0 = ACK). */
+const ack = (req: NlMessage, e = 0) => encodeMessage(NLMSG_ERROR, 0x100, req.seq, 4242, [errno(e), encodeMessage(req.type, req.flags, req.seq, req.pid, []).subarray(0, 16)]);
+const reply = (req: NlMessage, body: number[], flags = 0) => encodeMessage(req.type, flags, req.seq, 4242, [Buffer.from(body)]);
+const done = (req: NlMessage, e = 0, flags = NLM_F_MULTI) => encodeMessage(NLMSG_DONE, flags, req.seq, 4242, [errno(e)]);
+const tick = () => new Promise((r) => setImmediate(r));
+
+test('request: NLM_F_REQUEST|NLM_F_ACK, reply collected, resolved on the ACK', async () => {
+  const raw = new FakeRaw();
+  const s = new NlSocket(16, raw);
+  const p = s.request(21, [Buffer.from([1, 1, 0, 0])]);
+  await tick();
+  const [req] = raw.sent;
+  assert.equal(req!.flags, 0x1 | NLM_F_ACK);
+  assert.equal(req!.pid, 4242);
+  raw.deliver(reply(req!, [1, 2, 3, 4]), ack(req!));
+  const r = await p;
+  assert.equal(r.messages.length, 1);
+  assert.deepEqual([...r.messages[0]!.payload], [1, 2, 3, 4]);
+  s.close();
+});
+
+test('errors become KernelErrors by errno; other sequence numbers are notifications', async () => {
+  const raw = new FakeRaw();
+  const s = new NlSocket(16, raw);
+  const seen: number[] = [];
+  s.onNotification = (m) => seen.push(m.type);
+  const p = s.request(21, [Buffer.alloc(4)], { what: 'FEATURES_GET eth9', ifname: 'eth9' });
+  await tick();
+  raw.deliver(encodeMessage(21, 0, 0, 0, [Buffer.alloc(4)])); // multicast (seq 0)
+  raw.deliver(ack(raw.sent[0]!, 19));
+  await assert.rejects(p, (e: unknown) => e instanceof KernelError && e.code === 'not-found' && e.errno === 19);
+  assert.deepEqual(seen, [21]);
+  s.close();
+});
+
+test('dump: NLM_F_DUMP, multipart until DONE; DONE errno (EMSGSIZE) is an error, not a short result', async () => {
+  const raw = new FakeRaw();
+  const s = new NlSocket(16, raw);
+  const p = s.request(21, [Buffer.alloc(4)], { dump: true });
+  await tick();
+  const [req] = raw.sent;
+  assert.equal(req!.flags & NLM_F_DUMP, NLM_F_DUMP);
+  raw.deliver(reply(req!, [1, 0, 0, 0], NLM_F_MULTI), reply(req!, [2, 0, 0, 0], NLM_F_MULTI));
+  raw.deliver(done(req!, 90));
+  await assert.rejects(p, (e: unknown) => e instanceof KernelError && e.errno === 90);
+  const p2 = s.request(21, [Buffer.alloc(4)], { dump: true });
+  await tick();
+  const req2 = raw.sent[1]!;
+  raw.deliver(reply(req2, [1, 0, 0, 0], NLM_F_MULTI | NLM_F_DUMP_INTR), done(req2, 0, NLM_F_MULTI | NLM_F_DUMP_INTR));
+  const r2 = await p2;
+  assert.equal(r2.interrupted, true);
+  assert.equal(r2.messages.length, 1);
+  s.close();
+});
+
+test(`never more than ${MAX_IN_FLIGHT} requests on the wire; the rest wait`, async () => {
+  const raw = new FakeRaw();
+  const s = new NlSocket(16, raw);
+  const ps = Array.from({ length: 100 }, () => s.request(21, [Buffer.alloc(4)]));
+  await tick();
+  assert.equal(raw.sent.length, MAX_IN_FLIGHT);
+  let answered = 0;
+  while (answered < 100) {
+    const batch = raw.sent.slice(answered);
+    assert.ok(batch.length <= MAX_IN_FLIGHT);
+    for (const m of batch) raw.deliver(ack(m));
+    answered += batch.length;
+    await tick();
+  }
+  assert.equal((await Promise.all(ps)).length, 100);
+  s.close();
+});
+
+test('a dump waits for requests in flight and runs alone (the kernel allows one dump per socket)', async () => {
+  const raw = new FakeRaw();
+  const s = new NlSocket(16, raw);
+  const a = s.request(21, [Buffer.alloc(4)]);
+  const d1 = s.request(21, [Buffer.alloc(4)], { dump: true });
+  const d2 = s.request(21, [Buffer.alloc(4)], { dump: true });
+  const b = s.request(21, [Buffer.alloc(4)]);
+  await tick();
+  assert.equal(raw.sent.length, 1); // only `a`
+  raw.deliver(ack(raw.sent[0]!));
+  await tick();
+  assert.equal(raw.sent.length, 2); // d1 alone
+  raw.deliver(done(raw.sent[1]!));
+  await tick();
+  assert.equal(raw.sent.length, 3); // d2 alone
+  raw.deliver(done(raw.sent[2]!));
+  await tick();
+  assert.equal(raw.sent.length, 4); // then b
+  raw.deliver(ack(raw.sent[3]!));
+  await Promise.all([a, d1, d2, b]);
+  s.close();
+});
+
+test('timeouts, truncation and close reject what is pending; the socket is referenced only while busy', async () => {
+  const raw = new FakeRaw();
+  const s = new NlSocket(16, raw);
+  // the real raw socket keeps the event loop alive while referenced; the stand-in does not
+  const keepAlive = setInterval(() => {}, 1000);
+  assert.equal(raw.refs, -1); // unref'd when idle
+  const t = s.request(21, [Buffer.alloc(4)], { timeoutMs: 20 });
+  await tick();
+  assert.equal(raw.refs, 0);
+  await assert.rejects(t, (e: unknown) => e instanceof KernelError && e.code === 'io' && /no answer/.test(e.message));
+  assert.equal(raw.refs, -1);
+  const d = s.request(21, [Buffer.alloc(4)], { dump: true });
+  await tick();
+  raw.emit('truncatedMessage', Buffer.alloc(0));
+  await assert.rejects(d, /truncated/);
+  const q = s.request(21, [Buffer.alloc(4)]);
+  s.close();
+  await assert.rejects(q, /closed/);
+  assert.equal(raw.closed, true);
+  await assert.rejects(s.request(21, []), /closed/);
+  clearInterval(keepAlive);
+});
