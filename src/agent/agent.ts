@@ -27,7 +27,7 @@ export interface AgentOptions {
   metrics?: AgentMetrics;
   /** Re-read the policy (SIGHUP). Throws on a bad policy: the old one stays. */
   loadPolicy?: () => Promise<Policy> | Policy;
-  /** Coalescing window for bursts, ms (default 2). */
+  /** Coalescing window for bursts, ms (default 0: the events of one socket read form a batch). */
   windowMs?: number;
   /** FEATURES_SET / GET requests in flight (default 32; the netlink package breaks above ~125). */
   concurrency?: number;
@@ -91,7 +91,7 @@ export class Agent {
     this.mode = o.mode;
     this.clock = o.clock ?? (() => performance.now());
     this.backoff = o.backoff ?? DEFAULT_BACKOFF;
-    this.queue = new WorkQueue<number>((b) => this.runBatch(b), { windowMs: o.windowMs ?? 2 }, (e) => {
+    this.queue = new WorkQueue<number>((b) => this.runBatch(b), { windowMs: o.windowMs ?? 0 }, (e) => {
       this.log('error', 'reconcile batch failed', { error: (e as Error).message });
       this.metrics.failure('batch');
       // whatever the batch did not finish is found by a full resync, a little later (no hot loop)
@@ -261,7 +261,7 @@ export class Agent {
     for (const k of [...this.links.keys()]) if (!seen.has(k)) this.forget(k);
     // an explicit request (reload, API, mode change) starts every back-off afresh
     if (triggers.some((t) => t === 'reload' || t === 'api' || t === 'mode')) {
-      for (const t of this.tracked.values()) t.history = { ...t.history, attempts: 0, retryAt: null, gaveUp: false, reportedSig: null };
+      for (const t of this.tracked.values()) t.history = { ...t.history, attempts: 0, retryAt: null, gaveUp: false, reportedSig: null, reportedFixedSig: null };
     }
     this.events.push({ action: 'resync', triggers, interfaces: links.length });
     this.log('info', 'resync', { triggers, interfaces: links.length });
@@ -526,8 +526,11 @@ export class Agent {
         if (!quiet) this.log('debug', 'compliant', { interface: a.name, ifindex: a.ifindex, delayMs: a.delayMs });
         break;
       case 'report':
-        t.deviations = a.deviations;
-        t.finding = a.finding;
+        // the state shows the most important finding (a fixed bit is the least)
+        if (!t.finding || FINDING_RANK[a.finding] >= FINDING_RANK[t.finding]) {
+          t.deviations = a.deviations;
+          t.finding = a.finding;
+        }
         this.metrics.finding(a.finding);
         if (a.drift) this.metrics.driftEvent(a.finding);
         this.log(a.finding === 'fixed' ? 'info' : 'warn', a.drift ? 'drift' : 'finding', {
@@ -676,3 +679,5 @@ function sameFeatures(a: FeatureMap, b: FeatureMap): boolean {
   }
   return true;
 }
+
+const FINDING_RANK: Record<Finding, number> = { fixed: 0, held: 1, 'guest-negotiated': 1, 'non-compliant': 2, drift: 3, 'gave-up': 4 };

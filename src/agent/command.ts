@@ -24,7 +24,7 @@ function unitArgs(o: AgentCliOptions): string[] {
   a.push('--mode', o.mode, '--listen', o.listen);
   if (o.allowRemote) a.push('--allow-remote');
   if (o.logLevel !== 'info') a.push('--log-level', o.logLevel);
-  if (o.windowMs !== '2') a.push('--window-ms', o.windowMs);
+  if (o.windowMs !== '0') a.push('--window-ms', o.windowMs);
   if (o.resyncInterval !== '600') a.push('--resync-interval', o.resyncInterval);
   a.push('--state-dir', '/var/lib/offloadctl');
   return a;
@@ -117,6 +117,7 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
     monitor.close();
     throw new OffloadError('system', `--listen ${o.listen}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  server.on('error', (e) => logger.log('error', 'HTTP server error', { error: e.message }));
   const bound = server.address();
   logger.log('info', 'listening', { address: typeof bound === 'object' && bound ? `${bound.address}:${bound.port}` : o.listen });
 

@@ -19,7 +19,8 @@ export interface QueueOptions {
 export class WorkQueue<K> {
   private dirty = new Set<K>();
   private full = false;
-  private timer: NodeJS.Timeout | null = null;
+  /** A pending drain: a timer (window > 0) or an immediate (window 0). */
+  private timer: { cancel(): void } | null = null;
   private running: Promise<void> | null = null;
   private closed = false;
   /** Batches run so far (for metrics and tests). */
@@ -57,16 +58,13 @@ export class WorkQueue<K> {
 
   close(): void {
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = null;
   }
 
   private schedule(): void {
     if (this.timer || this.running) return; // the running batch reschedules when it ends
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.drain();
-    }, this.opts.windowMs);
+    this.later(this.opts.windowMs);
   }
 
   /**
@@ -75,7 +73,7 @@ export class WorkQueue<K> {
    */
   async exclusive<T>(fn: () => Promise<T>): Promise<T> {
     while (this.running) await this.running;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = null;
     const p = fn();
     this.running = p.then(
@@ -92,11 +90,24 @@ export class WorkQueue<K> {
 
   private afterBatch(): void {
     // what arrived meanwhile has waited long enough: run it at once
-    if (!this.closed && !this.timer && !this.running && (this.dirty.size > 0 || this.full)) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        this.drain();
-      }, 0);
+    if (!this.closed && !this.timer && !this.running && (this.dirty.size > 0 || this.full)) this.later(0);
+  }
+
+  /**
+   * Drain after ms; 0 means after the events already read in this turn of the event loop
+   * (setImmediate: everything one socket read delivered joins the batch, without a timer's ≥1 ms).
+   */
+  private later(ms: number): void {
+    const run = () => {
+      this.timer = null;
+      this.drain();
+    };
+    if (ms > 0) {
+      const t = setTimeout(run, ms);
+      this.timer = { cancel: () => clearTimeout(t) };
+    } else {
+      const t = setImmediate(run);
+      this.timer = { cancel: () => clearImmediate(t) };
     }
   }
 

@@ -50,6 +50,8 @@ export interface History {
   gaveUp: boolean;
   /** Signature of the last reported finding: the same finding is reported once, not per event. */
   reportedSig: string | null;
+  /** The same for fixed bits, kept apart so a held and a fixed finding do not re-report each other. */
+  reportedFixedSig: string | null;
   state: IfaceState;
 }
 
@@ -74,6 +76,7 @@ export function newHistory(pendingSince: number | null): History {
     retryAt: null,
     gaveUp: false,
     reportedSig: null,
+    reportedFixedSig: null,
     state: 'pending',
   };
 }
@@ -148,8 +151,9 @@ export function decide(
   const c = classify(iface, desired, hasPorts);
   const report = (finding: Finding, devs: Deviation[], drift: boolean) => {
     const s = sig(finding, devs);
-    if (h.reportedSig === s) return;
-    h.reportedSig = s;
+    const slot = finding === 'fixed' ? 'reportedFixedSig' : 'reportedSig';
+    if (h[slot] === s) return;
+    h[slot] = s;
     actions.push({ kind: 'report', ifindex, name, finding, deviations: devs, drift });
   };
 
@@ -162,7 +166,7 @@ export function decide(
     if (c.held.length === 0) {
       if (h.state !== 'compliant' || delayMs !== null) actions.push({ kind: 'compliant', ifindex, name, delayMs });
       h.state = 'compliant';
-      h.reportedSig = c.fixed.length > 0 ? h.reportedSig : null;
+      h.reportedSig = null;
     } else h.state = 'held';
     // Fixed bits that differ do not make an interface non-compliant: nothing can change them.
     h.pendingSince = null;

@@ -33,7 +33,7 @@ export function renderUnit(o: UnitOptions): string {
     '# Written by `offloadctl agent --install-unit`.',
     '[Unit]',
     'Description=offloadctl agent: keep NIC offloads as the policy says on every new and changed interface',
-    'Documentation=man:ethtool(8) https://github.com/offloadctl/offloadctl#agent',
+    'Documentation=man:ethtool(8)',
     'After=network-pre.target',
     'Wants=network-pre.target',
     '',

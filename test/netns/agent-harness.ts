@@ -53,12 +53,22 @@ export async function startAgent(
     tokenFile,
     logs,
     async stop() {
-      if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGTERM');
-      const t = setTimeout(() => child.pid && child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 5000);
-      const code = await exited;
-      clearTimeout(t);
-      rmSync(dir, { recursive: true, force: true });
-      return code;
+      const kill = (sig: NodeJS.Signals) => {
+        try {
+          if (child.pid && child.exitCode === null && child.signalCode === null) process.kill(child.pid, sig);
+        } catch {
+          /* already gone */
+        }
+      };
+      try {
+        kill('SIGTERM');
+        const t = setTimeout(() => kill('SIGKILL'), 5000);
+        const code = await exited;
+        clearTimeout(t);
+        return code;
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
   // ready: /healthz answers 200 once the first full reconcile is done

@@ -23,7 +23,8 @@ after(async () => {
 test('ENOBUFS on the monitor socket → overrun → full resync → all compliant', { skip }, async () => {
   ns = await createNetns(`${uniquePrefix('agovr')}a`);
   // 4 KiB (the kernel doubles it): a few RTM_NEWLINK messages fill it.
-  agent = await startAgent(ns, [], { env: { OFFLOADCTL_MONITOR_RCVBUF: '4096' } });
+  // The socket process's own back-pressure limit is set high so that only the kernel drops here.
+  agent = await startAgent(ns, [], { env: { OFFLOADCTL_MONITOR_RCVBUF: '4096', OFFLOADCTL_MONITOR_CHILD_BACKLOG: String(256 << 20) } });
   const lines: string[] = [];
   for (let i = 0; i < 400; i++) lines.push(`link add ov${i} type veth peer name op${i}`);
   await ipBatch(ns, lines);
@@ -41,4 +42,27 @@ test('ENOBUFS on the monitor socket → overrun → full resync → all complian
   assert.ok((metricValue(m, 'offloadctl_resyncs_total{trigger="overrun"}') ?? 0) >= 1, 'a resync followed');
   assert.ok(agent.logs.some((l) => l.includes('netlink overrun')), 'logged');
   assert.equal(metricValue(m, 'offloadctl_interfaces{state="compliant"}'), 800);
+});
+
+test('the socket process drops and reports an overrun when the agent falls behind (bounded memory)', { skip }, async () => {
+  const ns2 = await createNetns(`${uniquePrefix('agbp')}a`);
+  let a: RunningAgent | null = null;
+  try {
+    // a normal kernel buffer, but (almost) nothing may wait between the socket process and the
+    // agent: any burst makes the socket process drop and report
+    a = await startAgent(ns2, [], { env: { OFFLOADCTL_MONITOR_CHILD_BACKLOG: '1' } });
+    const lines: string[] = [];
+    for (let i = 0; i < 300; i++) lines.push(`link add bv${i} type veth peer name bp${i}`);
+    await ipBatch(ns2, lines);
+    const names = [...Array(300).keys()].flatMap((i) => [`bv${i}`, `bp${i}`]);
+    await waitFor(async () => nonCompliant(await oracle(ns2), names).length === 0, 20_000, 'all 600 compliant');
+    const m = await metricsText(ns2, a.port);
+    assert.equal(metricValue(m, 'offloadctl_interfaces{state="compliant"}'), 600);
+    const drops = (metricValue(m, 'offloadctl_monitor_overruns_total{source="rtnetlink"}') ?? 0) + (metricValue(m, 'offloadctl_monitor_overruns_total{source="ethtool"}') ?? 0);
+    assert.ok(drops >= 1, 'drops reported');
+    assert.ok((metricValue(m, 'offloadctl_resyncs_total{trigger="overrun"}') ?? 0) >= 1, 'and resynced');
+  } finally {
+    if (a) await a.stop();
+    await deleteNetns(ns2);
+  }
 });

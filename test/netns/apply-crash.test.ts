@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { createNetns, deleteNetns, ipBatch, uniquePrefix } from '../../src/lab/netns.js';
 import type { Plan } from '../../src/plan/types.js';
 import type { RestoreReport, SnapshotSummary } from '../../src/apply/types.js';
-import { CLI, cliIn, diff, oracle, skipReason, tmpState, type State } from './apply-oracle.js';
+import { CLI, cliIn, skipReason, tmpDir } from './helpers/cli.js';
+import { diff, oracleAll, type State } from './helpers/oracle.js';
 
 /**
  * Crash safety with a real SIGKILL: 1000+ interfaces (520 veth pairs, 300 of them bridge ports,
@@ -34,7 +35,7 @@ before(async () => {
   for (let i = 0; i < TAPS; i++) lines.push(`tuntap add mode tap vnet_hdr name tap${i}i0`, `link set tap${i}i0 master br0`);
   lines.push('link set br0 up');
   await ipBatch(ns, lines);
-  original = await oracle(ns);
+  original = await oracleAll(ns);
   const pl = await cliIn(ns, ['plan', '--json']);
   total = (JSON.parse(pl.stdout) as Plan).changes.length;
 });
@@ -55,7 +56,7 @@ async function restoreAndCheck(stateDir: string, label: string): Promise<void> {
   assert.equal(rs.code, 0, `${label}: ${rs.stderr}`);
   const report = JSON.parse(rs.stdout) as RestoreReport;
   assert.equal(report.ok, true, label);
-  assert.deepEqual(diff(original, await oracle(ns)), [], `${label}: state equals the one before apply`);
+  assert.deepEqual(diff(original, await oracleAll(ns)), [], `${label}: state equals the one before apply`);
 }
 
 test('the namespace has 1000+ interfaces and the plan covers them all', { skip }, () => {
@@ -65,12 +66,12 @@ test('the namespace has 1000+ interfaces and the plan covers them all', { skip }
 
 for (const point of ['snapshot', 'first', 'middle', 'last-set'] as const) {
   test(`SIGKILL at ${point}: restore --last brings back the exact state`, { skip }, async () => {
-    const state = tmpState('apply-crash');
+    const state = tmpDir('apply-crash');
     try {
       const n = { snapshot: 0, first: 1, middle: Math.floor(total / 2), 'last-set': total }[point];
       const r = await cliIn(ns, ['apply', '--yes', '--state-dir', state.dir], { OFFLOADCTL_TEST_KILL_AFTER: String(n) });
       assert.equal(r.signal, 'SIGKILL', `apply must die by SIGKILL (code ${r.code}, ${r.stderr})`);
-      const changed = changedCount(await oracle(ns));
+      const changed = changedCount(await oracleAll(ns));
       if (point === 'snapshot') assert.equal(changed, 0);
       if (point === 'middle') assert.ok(changed > 0 && changed < total, `partially applied: ${changed}/${total}`);
       if (point === 'last-set') assert.equal(changed, total);
@@ -82,7 +83,7 @@ for (const point of ['snapshot', 'first', 'middle', 'last-set'] as const) {
 }
 
 test('kill -9 from outside as soon as the snapshot is on disk: restore brings back the exact state', { skip }, async () => {
-  const state = tmpState('apply-crash');
+  const state = tmpDir('apply-crash');
   try {
     const child = spawn('ip', ['netns', 'exec', ns, process.execPath, CLI, 'apply', '--yes', '--state-dir', state.dir], {
       stdio: 'ignore',
@@ -102,7 +103,7 @@ test('kill -9 from outside as soon as the snapshot is on disk: restore brings ba
       process.stderr.write('# apply finished before the kill -9 arrived\n');
       const rs = await cliIn(ns, ['restore', '--last', '--yes', '--state-dir', state.dir]);
       assert.equal(rs.code, 0, rs.stderr);
-      assert.deepEqual(diff(original, await oracle(ns)), []);
+      assert.deepEqual(diff(original, await oracleAll(ns)), []);
       return;
     }
     await restoreAndCheck(state.dir, 'kill -9');
@@ -112,7 +113,7 @@ test('kill -9 from outside as soon as the snapshot is on disk: restore brings ba
 });
 
 test('restore twice and restore after a killed restore are harmless (idempotent)', { skip }, async () => {
-  const state = tmpState('apply-crash');
+  const state = tmpDir('apply-crash');
   try {
     const r = await cliIn(ns, ['apply', '--yes', '--state-dir', state.dir], { OFFLOADCTL_TEST_KILL_AFTER: String(Math.floor(total / 3)) });
     assert.equal(r.signal, 'SIGKILL');
@@ -127,7 +128,7 @@ test('restore twice and restore after a killed restore are harmless (idempotent)
     for (let i = 0; i < 2; i++) {
       const rs = await cliIn(ns, ['restore', '--last', '--yes', '--state-dir', state.dir, '--json']);
       assert.equal(rs.code, 0, rs.stderr);
-      assert.deepEqual(diff(original, await oracle(ns)), [], `restore #${i + 1}`);
+      assert.deepEqual(diff(original, await oracleAll(ns)), [], `restore #${i + 1}`);
     }
   } finally {
     state.remove();

@@ -6,7 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNetns, deleteNetns, ipBatch, ipIn, uniquePrefix } from '../../src/lab/netns.js';
 import type { ApplyReport, RestoreReport } from '../../src/apply/types.js';
-import { ROOT, cliIn, diff, isTsoGso, oracle, skipReason, tmpState } from './apply-oracle.js';
+import { ROOT, cliIn, skipReason, tmpDir } from './helpers/cli.js';
+import { diff, isTsoGso, oracleAll } from './helpers/oracle.js';
 
 /**
  * Edge cases against the real kernel: an interface deleted between plan and apply (vanished, not an
@@ -35,9 +36,9 @@ after(async () => {
 });
 
 test('an interface deleted between plan and apply is reported vanished; the rest applies; restore reports it', { skip }, async () => {
-  const state = tmpState('apply-edge');
+  const state = tmpDir('apply-edge');
   try {
-    const before = await oracle(ns);
+    const before = await oracleAll(ns);
     const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', join(ROOT, 'test/netns/apply-probe.ts'), state.dir], {
       cwd: ROOT,
       stdio: ['pipe', 'pipe', 'inherit'],
@@ -62,7 +63,7 @@ test('an interface deleted between plan and apply is reported vanished; the rest
     assert.equal(rs.code, 0, rs.stderr);
     const rr = JSON.parse(rs.stdout) as RestoreReport;
     assert.deepEqual(rr.results.filter((r) => r.status === 'vanished').map((r) => r.ifname).sort(), ['v1', 'v1p']);
-    const now = await oracle(ns);
+    const now = await oracleAll(ns);
     delete before.v1;
     delete before.v1p;
     assert.deepEqual(diff(before, now), []);
@@ -73,9 +74,9 @@ test('an interface deleted between plan and apply is reported vanished; the rest
 });
 
 test('a fixed feature in the policy is skipped and reported, never attempted; the rest applies', { skip }, async () => {
-  const state = tmpState('apply-edge');
+  const state = tmpDir('apply-edge');
   try {
-    const before = await oracle(ns);
+    const before = await oracleAll(ns);
     assert.equal(before.v0!['tx-checksum-ipv4']!.fixed, true, 'a veth has tx-checksum-ipv4 fixed off');
     const policy = join(state.dir, 'policy.yaml');
     writeFileSync(
@@ -97,20 +98,20 @@ test('a fixed feature in the policy is skipped and reported, never attempted; th
       ['tx-checksum-ipv4'],
     );
     assert.ok(fixed.some((s) => s.ifname === 'v0'));
-    const now = await oracle(ns);
+    const now = await oracleAll(ns);
     assert.deepEqual(diff(before, now, (_i, f) => !isTsoGso(f)), [], 'nothing but TSO/GSO changed');
     const rs = await cliIn(ns, ['restore', '--last', '--yes', '--state-dir', state.dir]);
     assert.equal(rs.code, 0, rs.stderr);
-    assert.deepEqual(diff(before, await oracle(ns)), []);
+    assert.deepEqual(diff(before, await oracleAll(ns)), []);
   } finally {
     state.remove();
   }
 });
 
 test('an unknown interface name: exit 2 with a message, nothing changed, no snapshot', { skip }, async () => {
-  const state = tmpState('apply-edge');
+  const state = tmpDir('apply-edge');
   try {
-    const before = await oracle(ns);
+    const before = await oracleAll(ns);
     for (const cmd of [['plan'], ['apply', '--yes', '--state-dir', state.dir]]) {
       const r = await cliIn(ns, [...cmd, '--interface', 'nosuch0']);
       assert.equal(r.code, 2, `${cmd[0]}: ${r.stderr}`);
@@ -121,7 +122,7 @@ test('an unknown interface name: exit 2 with a message, nothing changed, no snap
     const g = await cliIn(ns, ['apply', '--yes', '--interface', 'tap*', '--state-dir', state.dir]);
     assert.equal(g.code, 0, g.stderr);
     assert.match(g.stdout, /nothing to do/);
-    assert.deepEqual(diff(before, await oracle(ns)), []);
+    assert.deepEqual(diff(before, await oracleAll(ns)), []);
     const list = await cliIn(ns, ['snapshots', '--state-dir', state.dir]);
     assert.match(list.stdout, /no snapshots/);
     // restore of an unknown snapshot id: exit 2 as well.

@@ -5,7 +5,8 @@ import { createNetns, deleteNetns, ipBatch, nsRunOk, uniquePrefix } from '../../
 import { run } from '../../src/kernel/exec.js';
 import type { ApplyReport, RestoreReport, SnapshotSummary } from '../../src/apply/types.js';
 import type { Plan } from '../../src/plan/types.js';
-import { CLI, diff, isTsoGso, oracle, skipReason, tmpState, type State } from './apply-oracle.js';
+import { CLI, cli as runCli, skipReason, tmpDir } from './helpers/cli.js';
+import { diff, isTsoGso, oracleAll, type State } from './helpers/oracle.js';
 
 /**
  * apply → audit → restore on a lab-like KVM host in a namespace: a bridge with a veth "uplink"
@@ -50,14 +51,14 @@ after(async () => {
 });
 
 function cli(args: readonly string[]) {
-  return run([process.execPath, CLI, '--netns', ns, ...args], { timeoutMs: 60_000 });
+  return runCli(['--netns', ns, ...args]);
 }
 
 for (const backend of ['netlink', 'ethtool'] as const) {
   test(`${backend}: apply tso-gso-off turns off exactly the changeable TSO/GSO bits; audit 0; restore gives back everything`, { skip }, async () => {
-    const state = tmpState('apply-lab');
+    const state = tmpDir('apply-lab');
     try {
-      const original = await oracle(ns);
+      const original = await oracleAll(ns);
       assert.ok(Object.keys(original).length >= 10);
 
       // plan: changes planned (exit 1), as ethtool -K commands, bridge last.
@@ -74,7 +75,7 @@ for (const backend of ['netlink', 'ethtool'] as const) {
       assert.equal(report.counts.failed, 0);
       assert.ok(report.snapshot);
 
-      const now = await oracle(ns);
+      const now = await oracleAll(ns);
       for (const [ifname, fs] of Object.entries(now)) {
         if (ifname === 'lo') continue;
         for (const [f, st] of Object.entries(fs)) {
@@ -104,7 +105,7 @@ for (const backend of ['netlink', 'ethtool'] as const) {
       const rr = JSON.parse(rs.stdout) as RestoreReport;
       assert.equal(rr.ok, true);
       assert.equal(rr.snapshot, report.snapshot);
-      const restored: State = await oracle(ns);
+      const restored: State = await oracleAll(ns);
       assert.deepEqual(diff(original, restored), [], 'requested and active of every feature on every interface');
 
       const snaps = await cli(['snapshots', '--state-dir', state.dir, '--json']);
@@ -120,13 +121,13 @@ for (const backend of ['netlink', 'ethtool'] as const) {
 }
 
 test('apply without --yes and without a terminal: exit 2, nothing changed', { skip }, async () => {
-  const state = tmpState('apply-lab');
+  const state = tmpDir('apply-lab');
   try {
-    const before = await oracle(ns);
+    const before = await oracleAll(ns);
     const r = await cli(['apply', '--state-dir', state.dir]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--yes/);
-    assert.deepEqual(diff(before, await oracle(ns)), []);
+    assert.deepEqual(diff(before, await oracleAll(ns)), []);
     const rs = await cli(['restore', '--last', '--state-dir', state.dir]);
     assert.equal(rs.code, 2);
   } finally {
@@ -135,14 +136,14 @@ test('apply without --yes and without a terminal: exit 2, nothing changed', { sk
 });
 
 test('--dry-run and --interface: the plan only, limited to the named interfaces', { skip }, async () => {
-  const state = tmpState('apply-lab');
+  const state = tmpDir('apply-lab');
   try {
-    const before = await oracle(ns);
+    const before = await oracleAll(ns);
     const r = await cli(['apply', '--dry-run', '--interface', 'tap*', '--state-dir', state.dir, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const p = (JSON.parse(r.stdout) as { plan: Plan }).plan;
     assert.deepEqual(p.changes.map((c) => c.ifname).sort(), ['tap100i0', 'tap101i0']);
-    assert.deepEqual(diff(before, await oracle(ns)), []);
+    assert.deepEqual(diff(before, await oracleAll(ns)), []);
     const list = await cli(['snapshots', '--state-dir', state.dir]);
     assert.match(list.stdout, /no snapshots/);
   } finally {
@@ -151,7 +152,7 @@ test('--dry-run and --interface: the plan only, limited to the named interfaces'
 });
 
 test('restore refuses a snapshot taken in another namespace (exit 2)', { skip }, async () => {
-  const state = tmpState('apply-lab');
+  const state = tmpDir('apply-lab');
   try {
     const ap = await cli(['apply', '--yes', '--interface', 'veth9', '--state-dir', state.dir, '--json']);
     assert.equal(ap.code, 0, ap.stderr);
@@ -167,12 +168,12 @@ test('restore refuses a snapshot taken in another namespace (exit 2)', { skip },
 });
 
 test('tso-gso-sg-off: SG off takes TSO/GSO along; restore gives back requested and active exactly', { skip }, async () => {
-  const state = tmpState('apply-lab');
+  const state = tmpDir('apply-lab');
   try {
-    const original = await oracle(ns);
+    const original = await oracleAll(ns);
     const ap = await cli(['apply', '--profile', 'tso-gso-sg-off', '--yes', '--state-dir', state.dir, '--json']);
     assert.equal(ap.code, 0, ap.stderr);
-    const now = await oracle(ns);
+    const now = await oracleAll(ns);
     for (const [ifname, fs] of Object.entries(now)) {
       if (ifname === 'lo') continue;
       for (const [f, st] of Object.entries(fs)) {
@@ -185,7 +186,7 @@ test('tso-gso-sg-off: SG off takes TSO/GSO along; restore gives back requested a
     assert.ok(p.changes.every((c) => c.set['tx-scatter-gather'] !== false));
     const rs = await cli(['restore', '--last', '--yes', '--state-dir', state.dir]);
     assert.equal(rs.code, 0, rs.stdout + rs.stderr);
-    assert.deepEqual(diff(original, await oracle(ns)), []);
+    assert.deepEqual(diff(original, await oracleAll(ns)), []);
   } finally {
     state.remove();
   }
@@ -193,9 +194,9 @@ test('tso-gso-sg-off: SG off takes TSO/GSO along; restore gives back requested a
 
 const noScript = skip || (existsSync('/usr/bin/script') ? false : 'needs script(1) (util-linux) for a terminal');
 test('interactive (a terminal via script(1)): shows the plan and asks; "n" changes nothing, "y" applies', { skip: noScript }, async () => {
-  const state = tmpState('apply-lab');
+  const state = tmpDir('apply-lab');
   try {
-    const original = await oracle(ns);
+    const original = await oracleAll(ns);
     const command = [process.execPath, CLI, '--netns', ns, 'apply', '--interface', 'veth9', '--state-dir', state.dir]
       .map((w) => `'${w.replace(/'/g, `'\\''`)}'`)
       .join(' ');
@@ -203,13 +204,13 @@ test('interactive (a terminal via script(1)): shows the plan and asks; "n" chang
     assert.equal(no.code, 1, no.stdout);
     assert.match(no.stdout, /ethtool -K veth9 /);
     assert.match(no.stdout, /\[y\/N\]/);
-    assert.deepEqual(diff(original, await oracle(ns)), []);
+    assert.deepEqual(diff(original, await oracleAll(ns)), []);
     const yes = await run(['script', '-qec', command, '/dev/null'], { input: 'y\n', timeoutMs: 60_000 });
     assert.equal(yes.code, 0, yes.stdout);
     assert.match(yes.stdout, /1 changed/);
     const rs = await cli(['restore', '--last', '--yes', '--state-dir', state.dir]);
     assert.equal(rs.code, 0);
-    assert.deepEqual(diff(original, await oracle(ns)), []);
+    assert.deepEqual(diff(original, await oracleAll(ns)), []);
   } finally {
     state.remove();
   }

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createNetns, deleteNetns, ipBatch, uniquePrefix } from '../../src/lab/netns.js';
-import { ROOT, cli, oracleAll, skipReason } from './audit-oracle.js';
+import { ROOT, cli, skipReason } from './helpers/cli.js';
+import { oracleAll } from './helpers/oracle.js';
 
 /**
  * The broken-policy corpus through the built CLI, in a namespace: every file gives exit 2 and one

@@ -4,7 +4,8 @@ import { createNetns, deleteNetns, ipBatch, nsRunOk, uniquePrefix } from '../../
 import type { AuditReport } from '../../src/audit/audit.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { cli, isTsoGso, oracleAll, oracleFeatures, oracleLinks, skipReason } from './audit-oracle.js';
+import { cli, skipReason } from './helpers/cli.js';
+import { isTsoGso, oracleAll, oracleFeatures, oracleLinks } from './helpers/oracle.js';
 
 /**
  * `offloadctl --netns NS audit` against a small KVM-like host built in a namespace: a bridge with

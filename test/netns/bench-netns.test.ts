@@ -7,7 +7,9 @@ import { spawn } from 'node:child_process';
 import { run } from '../../src/kernel/exec.js';
 import type { BenchResult } from '../../src/bench/types.js';
 import { labDown, labUp } from '../../src/lab/lab.js';
-import { CLI, cli, haveDist, isRoot, labName, namespaces, oracle } from './bench-oracle.js';
+import { BENCH_TIMEOUT_MS, labName, namespaces } from './bench-oracle.js';
+import { CLI, cli, haveCli, isRoot } from './helpers/cli.js';
+import { oracleAll } from './helpers/oracle.js';
 
 /**
  * A short bench of offloads-on vs tso-gso-off on a netns lab: both profiles measured, the lab's
@@ -15,9 +17,10 @@ import { CLI, cli, haveDist, isRoot, labName, namespaces, oracle } from './bench
  * throughput ratio in the direction the kernel gives (software segmentation at the port is slower).
  */
 
-const skip = !isRoot ? 'needs root (network namespaces)' : !haveDist ? 'needs `npm run build` (bench applies profiles through bin/offloadctl)' : false;
+const skip = !isRoot ? 'needs root (network namespaces)' : !haveCli() ? 'needs `npm run build` (bench applies profiles through bin/offloadctl)' : false;
 const labDir = mkdtempSync(join(tmpdir(), 'olc-bench-lab-'));
 const env = { OFFLOADCTL_LAB_DIR: labDir };
+const opts = { env, timeoutMs: BENCH_TIMEOUT_MS };
 const name = labName('bt');
 const hv = `olab-${name}-hv`;
 const out = mkdtempSync(join(tmpdir(), 'olc-bench-out-'));
@@ -36,11 +39,11 @@ after(async () => {
 });
 
 test('bench offloads-on vs tso-gso-off on a netns lab: both measured, lab restored, offloads-on faster', { skip }, async () => {
-  const beforeState = await oracle(hv);
+  const beforeState = await oracleAll(hv);
   const r = await cli(
     ['bench', '--lab', 'netns', '--lab-name', name, '--profiles', 'offloads-on,tso-gso-off', '--tests', 'tcp',
       '--duration', '1', '--repeat', '3', '--json', '--out', out],
-    env,
+    opts,
   );
   assert.equal(r.code, 0, r.stderr);
   const res = JSON.parse(r.stdout) as BenchResult;
@@ -55,7 +58,7 @@ test('bench offloads-on vs tso-gso-off on a netns lab: both measured, lab restor
   assert.ok(c.ratio < 1);
   assert.equal(res.environment.appliedIn, hv);
   // The oracle: every feature of every interface in the hypervisor namespace as before.
-  assert.deepEqual(await oracle(hv), beforeState);
+  assert.deepEqual(await oracleAll(hv), beforeState);
   // --out: JSON, report and charts; the SVGs render (rsvg-convert when installed).
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).profiles, ['offloads-on', 'tso-gso-off']);
   for (const f of ['report.txt', 'throughput.svg', 'cpu-per-gbit.svg', 'host-cpu.svg']) assert.ok(existsSync(join(out, f)), f);
@@ -68,7 +71,7 @@ test('bench offloads-on vs tso-gso-off on a netns lab: both measured, lab restor
 
 test('bench on a temporary lab leaves no namespace behind; table output by default', { skip }, async () => {
   const nsBefore = new Set(await namespaces());
-  const r = await cli(['bench', '--tests', 'rr', '--profiles', 'offloads-on,tso-gso-off', '--duration', '1', '--repeat', '1'], env);
+  const r = await cli(['bench', '--tests', 'rr', '--profiles', 'offloads-on,tso-gso-off', '--duration', '1', '--repeat', '1'], opts);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /rr latency p50 µs/);
   assert.match(r.stdout, /interfaces restored to their state before the bench/);
@@ -79,16 +82,16 @@ test('bench on a temporary lab leaves no namespace behind; table output by defau
 });
 
 test('bench refuses an unknown profile before building anything (exit 2)', { skip }, async () => {
-  const r = await cli(['bench', '--profiles', 'offloads-on,tso-gso-of', '--duration', '1', '--repeat', '1'], env);
+  const r = await cli(['bench', '--profiles', 'offloads-on,tso-gso-of', '--duration', '1', '--repeat', '1'], opts);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /unknown profile "tso-gso-of"/);
   assert.doesNotMatch(r.stderr, /bringing up a temporary netns lab/);
 });
 
 test('Ctrl-C in the middle of a bench: the lab is restored (oracle) and the exit code says interrupted', { skip }, async () => {
-  const beforeState = await oracle(hv);
+  const beforeState = await oracleAll(hv);
   // Its own process group, like a terminal's foreground job: SIGINT reaches the bench and its children.
-  const child = spawn(CLI[0]!, [CLI[1]!, 'bench', '--lab-name', name, '--lab', 'netns', '--tests', 'tcp', '--duration', '2', '--repeat', '5'], {
+  const child = spawn(process.execPath, [CLI, 'bench', '--lab-name', name, '--lab', 'netns', '--tests', 'tcp', '--duration', '2', '--repeat', '5'], {
     env: { ...process.env, ...env },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -101,7 +104,7 @@ test('Ctrl-C in the middle of a bench: the lab is restored (oracle) and the exit
   const code = await exited;
   assert.equal(code, 3, stderr);
   assert.match(stderr, /interrupted; interfaces restored/);
-  assert.deepEqual(await oracle(hv), beforeState);
+  assert.deepEqual(await oracleAll(hv), beforeState);
   for (const g of [`olab-${name}-g1`, `olab-${name}-g2`]) {
     assert.equal((await run(['ip', 'netns', 'pids', g])).stdout.trim(), '', `no process left in ${g}`);
   }

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { createNetns, deleteNetns, ipIn, uniquePrefix } from '../../src/lab/netns.js';
 import { startIperfServer, type ServerHandle } from '../../src/lab/iperf.js';
 import type { BenchResult } from '../../src/bench/types.js';
-import { cli, haveDist, isRoot, oracle } from './bench-oracle.js';
+import { BENCH_TIMEOUT_MS } from './bench-oracle.js';
+import { cli, haveCli, isRoot } from './helpers/cli.js';
+import { oracleAll } from './helpers/oracle.js';
 
 /**
  * `bench --server HOST`: an iperf3 server "elsewhere" (here: a peer namespace we made) and only the
@@ -14,7 +16,7 @@ import { cli, haveDist, isRoot, oracle } from './bench-oracle.js';
  * root namespace. The peer's interfaces stay untouched; the local ones are restored (oracle).
  */
 
-const skip = !isRoot ? 'needs root (network namespaces)' : !haveDist ? 'needs `npm run build`' : false;
+const skip = !isRoot ? 'needs root (network namespaces)' : !haveCli() ? 'needs `npm run build`' : false;
 const prefix = uniquePrefix('bsrv');
 const local = `${prefix}local`;
 const peer = `${prefix}peer`;
@@ -43,12 +45,12 @@ after(async () => {
 });
 
 test('bench --server: traffic to a remote iperf3, only local interfaces change, restored after', { skip }, async () => {
-  const localBefore = await oracle(local);
-  const peerBefore = await oracle(peer);
+  const localBefore = await oracleAll(local);
+  const peerBefore = await oracleAll(peer);
   const r = await cli([
     '--netns', local, 'bench', '--server', '192.0.2.2', '--profiles', 'offloads-on,tso-gso-off',
     '--tests', 'tcp,rr', '--duration', '1', '--repeat', '1', '--state-dir', stateDir, '--json',
-  ]);
+  ], { timeoutMs: BENCH_TIMEOUT_MS });
   assert.equal(r.code, 0, r.stderr);
   const res = JSON.parse(r.stdout) as BenchResult;
   assert.equal(res.environment.lab, 'server');
@@ -56,6 +58,6 @@ test('bench --server: traffic to a remote iperf3, only local interfaces change, 
   assert.match(r.stderr, /skipping rr: needs an echo server/);
   for (const p of ['offloads-on', 'tso-gso-off']) assert.ok(res.summary[p]!.tcp!.gbps!.median > 0, p);
   assert.equal(res.restored, true);
-  assert.deepEqual(await oracle(local), localBefore);
-  assert.deepEqual(await oracle(peer), peerBefore);
+  assert.deepEqual(await oracleAll(local), localBefore);
+  assert.deepEqual(await oracleAll(peer), peerBefore);
 });

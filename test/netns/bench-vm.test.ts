@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { run } from '../../src/kernel/exec.js';
 import type { BenchResult } from '../../src/bench/types.js';
 import { buildGuest } from '../../src/lab/vm/build-guest.js';
-import { cli, haveDist, isRoot, namespaces } from './bench-oracle.js';
+import { BENCH_TIMEOUT_MS, namespaces } from './bench-oracle.js';
+import { cli, haveCli, isRoot } from './helpers/cli.js';
 
 /**
  * The vm lab: a QEMU guest (Debian kernel + busybox initramfs with iperf3, built and cached by
@@ -20,7 +21,7 @@ import { cli, haveDist, isRoot, namespaces } from './bench-oracle.js';
 const qemu = (await run(['sh', '-c', 'command -v qemu-system-x86_64'])).code === 0;
 const skip = !isRoot
   ? 'needs root (network namespaces, QEMU on a tap)'
-  : !haveDist
+  : !haveCli()
     ? 'needs `npm run build`'
     : !qemu
       ? 'qemu-system-x86_64 not installed (scripts/install-deps.sh installs qemu-system-x86)'
@@ -46,7 +47,7 @@ test('vm lab: a virtio guest boots, passes TCP and rr traffic, and leaves nothin
   const qemuBefore = new Set(await qemuPids());
   const r = await cli(
     ['bench', '--lab', 'vm', '--profiles', 'offloads-on', '--tests', 'tcp,rr', '--duration', '1', '--repeat', '1', '--json'],
-    { OFFLOADCTL_LAB_DIR: labDir },
+    { env: { OFFLOADCTL_LAB_DIR: labDir }, timeoutMs: BENCH_TIMEOUT_MS },
   );
   assert.equal(r.code, 0, r.stderr);
   const res = JSON.parse(r.stdout) as BenchResult;

@@ -11,35 +11,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createNetns, deleteNetns, ipIn, nsRun, nsRunOk, uniquePrefix } from '../../src/lab/netns.js';
 import { cli } from '../unit/doctor/cli-helper.js';
+import { isRoot } from './helpers/cli.js';
+import { oracleFeatures, oracleLinks } from './helpers/oracle.js';
 
-const skip = process.getuid?.() === 0 ? false : 'needs root (network namespaces)';
+const skip = isRoot ? false : 'needs root (network namespaces)';
 let ns = '';
 
-/** ethtool --json legacy long labels → kernel names (kernel-facts.md); aggregates have requested null. */
-const LEGACY: Record<string, string> = {
-  'rx-checksumming': 'rx-checksum',
-  'generic-segmentation-offload': 'tx-generic-segmentation',
-  'generic-receive-offload': 'rx-gro',
-  'large-receive-offload': 'rx-lro',
-  'rx-vlan-offload': 'rx-vlan-hw-parse',
-  'tx-vlan-offload': 'tx-vlan-hw-insert',
-  'ntuple-filters': 'rx-ntuple-filter',
-  'receive-hashing': 'rx-hashing',
-};
-
-async function ethtoolK(ifname: string): Promise<Record<string, { active: boolean; requested: boolean | null; fixed: boolean | null }>> {
-  const out = JSON.parse(await nsRunOk(ns, ['ethtool', '--json', '-k', ifname]))[0];
-  const res: Record<string, { active: boolean; requested: boolean | null; fixed: boolean | null }> = {};
-  for (const [k, v] of Object.entries(out)) {
-    if (k === 'ifname' || typeof v !== 'object' || v === null) continue;
-    res[LEGACY[k] ?? k] = v as { active: boolean; requested: boolean | null; fixed: boolean | null };
-  }
-  return res;
-}
-
 async function mtus(): Promise<Record<string, number>> {
-  const links = JSON.parse(await ipIn(ns, ['-json', 'link', 'show'])) as { ifname: string; mtu: number }[];
-  return Object.fromEntries(links.map((l) => [l.ifname, l.mtu]));
+  return Object.fromEntries((await oracleLinks(ns)).map((l) => [l.ifname, l.mtu]));
 }
 
 before(async () => {
@@ -89,7 +68,7 @@ test('bridge port with a different MTU: reported with the MTUs the oracle shows,
 
 test('LRO cannot be forced on veth: the oracle shows rx-lro off [fixed]; the check decides by active+fixed → ok, no finding', { skip }, async () => {
   const attempt = await nsRun(ns, ['ethtool', '-K', 'v0a', 'lro', 'on']);
-  const lro = (await ethtoolK('v0a'))['rx-lro']!;
+  const lro = (await oracleFeatures(ns, 'v0a'))['rx-lro']!;
   assert.equal(lro.active, false, `ethtool -K v0a lro on (exit ${attempt.code}) must not turn it on`);
   assert.equal(lro.fixed, true);
   const { report } = doctor();
@@ -101,7 +80,7 @@ test('LRO cannot be forced on veth: the oracle shows rx-lro off [fixed]; the che
 });
 
 test('fresh vnet_hdr tap: features requested on but not active are exactly the ones the oracle shows', { skip }, async () => {
-  const k = await ethtoolK('tap0');
+  const k = await oracleFeatures(ns, 'tap0');
   const oracle = Object.entries(k)
     .filter(([, s]) => s.requested === true && s.active === false && s.fixed === false)
     .map(([n]) => n)
@@ -118,8 +97,8 @@ test('fresh vnet_hdr tap: features requested on but not active are exactly the o
 
 test('half-applied advice (`ethtool -K br0 gso off`): the path check names the hops the oracle shows on and off', { skip }, async () => {
   await nsRunOk(ns, ['ethtool', '-K', 'br0', 'gso', 'off']);
-  const br = (await ethtoolK('br0'))['tx-generic-segmentation']!;
-  const tap = (await ethtoolK('tap0'))['tx-generic-segmentation']!;
+  const br = (await oracleFeatures(ns, 'br0'))['tx-generic-segmentation']!;
+  const tap = (await oracleFeatures(ns, 'tap0'))['tx-generic-segmentation']!;
   assert.equal(br.active, false);
   assert.equal(tap.active, true, 'setup: the tap keeps gso on');
   const { report } = doctor();

@@ -9,57 +9,17 @@ import assert from 'node:assert/strict';
 import { run } from '../../src/kernel/exec.js';
 import { createNetns, deleteNetns, ipBatch, ipIn, nsRunOk, uniquePrefix } from '../../src/lab/netns.js';
 import type { FeatureMap, LinkInfo } from '../../src/model/types.js';
+import { isRoot } from './helpers/cli.js';
 import { KERNEL_TOPOLOGY, UNUSUAL_STATES } from './helpers/kernel-topology.js';
+import { oracleFeatures, oracleLinks } from './helpers/oracle.js';
 import { probe, probeAs, probeDumpThenGet, type ProbeError } from './helpers/probe.js';
 
-const isRoot = process.getuid?.() === 0;
 const hasTools = (await run(['ethtool', '--version']).catch(() => ({ code: 127 }))).code === 0;
 const skip = !isRoot ? 'needs root (network namespaces)' : !hasTools ? 'needs ethtool' : false;
 
 const BACKENDS = ['netlink', 'ethtool'] as const;
 
-// The oracle's key → kernel name table, written out here independently of src/ (ethtool common.c
-// off_flag_def long labels of single features); the aggregates have fixed/requested null.
-const ORACLE_LEGACY: Record<string, string> = {
-  'rx-checksumming': 'rx-checksum',
-  'generic-segmentation-offload': 'tx-generic-segmentation',
-  'generic-receive-offload': 'rx-gro',
-  'large-receive-offload': 'rx-lro',
-  'rx-vlan-offload': 'rx-vlan-hw-parse',
-  'tx-vlan-offload': 'tx-vlan-hw-insert',
-  'ntuple-filters': 'rx-ntuple-filter',
-  'receive-hashing': 'rx-hashing',
-};
-
 let ns = '';
-
-async function oracleFeatures(ifname: string): Promise<FeatureMap> {
-  const [dev] = JSON.parse(await nsRunOk(ns, ['ethtool', '--json', '-k', ifname])) as Record<string, unknown>[];
-  const out: FeatureMap = {};
-  for (const [k, v] of Object.entries(dev!)) {
-    if (k === 'ifname') continue;
-    const st = v as { active: boolean; fixed: boolean | null; requested: boolean | null };
-    if (st.fixed === null) continue; // aggregate
-    out[ORACLE_LEGACY[k] ?? k] = { active: st.active, requested: st.requested!, fixed: st.fixed };
-  }
-  return out;
-}
-
-interface IpLink {
-  ifindex: number;
-  ifname: string;
-  mtu: number;
-  operstate: string;
-  address?: string;
-  master?: string;
-  link?: string;
-  flags: string[];
-  linkinfo?: { info_kind?: string; info_slave_kind?: string; info_data?: Record<string, unknown> };
-}
-
-async function oracleLinks(): Promise<IpLink[]> {
-  return JSON.parse(await ipIn(ns, ['-json', '-d', 'link', 'show'])) as IpLink[];
-}
 
 const isError = (x: unknown): x is ProbeError => typeof x === 'object' && x !== null && 'error' in x;
 
@@ -76,17 +36,17 @@ describe('kernel backends vs the oracle', { skip }, () => {
   for (const backend of BACKENDS) {
     test(`${backend}: dumpFeatures matches ethtool --json -k for every interface and feature`, async () => {
       const dump = await probe<Record<string, FeatureMap>>(ns, backend, 'dump');
-      const links = await oracleLinks();
+      const links = await oracleLinks(ns);
       assert.equal(Object.keys(dump).length, links.length);
       for (const l of links) {
-        assert.deepEqual(dump[String(l.ifindex)], await oracleFeatures(l.ifname), l.ifname);
+        assert.deepEqual(dump[String(l.ifindex)], await oracleFeatures(ns, l.ifname), l.ifname);
       }
     });
 
     test(`${backend}: getFeatures matches the oracle (15-char names, dots, dashes)`, async () => {
       const each = await probe<Record<string, FeatureMap>>(ns, backend, 'get-each');
       for (const name of ['abcdefghijklmno', 'vif3.0', 'vif3.0-emu', 'tap-fe12ab-3c', 'tap100i0', 'tap101i0', 'macvtap0', 'mv0', 'vx0', 'br0', 'lo']) {
-        assert.deepEqual(each[name], await oracleFeatures(name), name);
+        assert.deepEqual(each[name], await oracleFeatures(ns, name), name);
       }
       // the unusual states really are there
       assert.deepEqual(each['abcdefghijklmno']!['tx-tcp-segmentation'], { active: false, requested: true, fixed: false });
@@ -95,7 +55,7 @@ describe('kernel backends vs the oracle', { skip }, () => {
 
     test(`${backend}: listLinks matches ip -json -d link`, async () => {
       const got = await probe<LinkInfo[]>(ns, backend, 'links');
-      const want = await oracleLinks();
+      const want = await oracleLinks(ns);
       const idx = new Map(want.map((l) => [l.ifname, l.ifindex]));
       assert.deepEqual(got.map((l) => l.name), want.map((l) => l.ifname));
       for (const [i, g] of got.entries()) {
@@ -182,9 +142,9 @@ describe('kernel backends vs the oracle', { skip }, () => {
     assert.equal(r[0], null);
     assert.equal(r[1]!.code, 'not-found');
     assert.equal(r[2], null);
-    assert.equal((await oracleFeatures('vif3.0'))['rx-gro']!.active, true);
-    assert.equal((await oracleFeatures('vif3.0'))['tx-generic-segmentation']!.requested, false);
-    assert.equal((await oracleFeatures('macvtap0'))['tx-generic-segmentation']!.requested, false);
+    assert.equal((await oracleFeatures(ns, 'vif3.0'))['rx-gro']!.active, true);
+    assert.equal((await oracleFeatures(ns, 'vif3.0'))['tx-generic-segmentation']!.requested, false);
+    assert.equal((await oracleFeatures(ns, 'macvtap0'))['tx-generic-segmentation']!.requested, false);
   });
 
   test('netlink: concurrent dumps and lookups on one backend are serialised, not EBUSY', async () => {
@@ -198,7 +158,7 @@ describe('kernel backends vs the oracle', { skip }, () => {
       const port = backend === 'netlink' ? 'vif3.0-emu' : 'tap-fe12ab-3c';
       const r1 = await probe<{ notApplied: string[] }>(ns, backend, 'set', port, JSON.stringify({ 'tx-tcp-segmentation': false, 'tx-generic-segmentation': false, 'rx-gro': false }));
       assert.deepEqual(r1, { ifname: port, notApplied: [] });
-      let o = await oracleFeatures(port);
+      let o = await oracleFeatures(ns, port);
       assert.deepEqual(o['tx-tcp-segmentation'], { active: false, requested: false, fixed: false });
       assert.deepEqual(o['tx-generic-segmentation'], { active: false, requested: false, fixed: false });
       assert.equal(o['rx-gro']!.active, false);
@@ -206,13 +166,13 @@ describe('kernel backends vs the oracle', { skip }, () => {
       // and a NETIF_F_NEVER_CHANGE bit (vlan-challenged: the kernel would fail the whole request with EINVAL)
       const r2 = await probe<{ notApplied: string[] }>(ns, backend, 'set', port, JSON.stringify({ 'tx-tcp-segmentation': true, 'tx-generic-segmentation': true, 'tx-checksum-ipv4': true, 'vlan-challenged': true }));
       assert.deepEqual(r2, { ifname: port, notApplied: ['tx-checksum-ipv4', 'vlan-challenged'] });
-      o = await oracleFeatures(port);
+      o = await oracleFeatures(ns, port);
       assert.equal(o['tx-tcp-segmentation']!.active, true);
       assert.equal(o['tx-checksum-ipv4']!.active, false);
       // a tap without an owner: TSO can be requested but not turned on (tun's TUNSETOFFLOAD decides)
       const r3 = await probe<{ notApplied: string[] }>(ns, backend, 'set', 'tap101i0', JSON.stringify({ 'tx-tcp-segmentation': true }));
       assert.deepEqual(r3, { ifname: 'tap101i0', notApplied: ['tx-tcp-segmentation'] });
-      assert.deepEqual((await oracleFeatures('tap101i0'))['tx-tcp-segmentation'], { active: false, requested: true, fixed: false });
+      assert.deepEqual((await oracleFeatures(ns, 'tap101i0'))['tx-tcp-segmentation'], { active: false, requested: true, fixed: false });
       // TSO needs SG (netdev_fix_features): asking TSO on with SG off is not applied
       const r4 = await probe<{ notApplied: string[] }>(ns, backend, 'set', 'abcdefghijklmno', JSON.stringify({ 'tx-tcp-segmentation': true }));
       assert.deepEqual(r4, { ifname: 'abcdefghijklmno', notApplied: ['tx-tcp-segmentation'] });
@@ -225,7 +185,7 @@ describe('kernel backends vs the oracle', { skip }, () => {
       }
       const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
       const got = await probeAs<FeatureMap>(ns, nobody, backend, 'get', 'vif3.0');
-      assert.deepEqual(got, await oracleFeatures('vif3.0'));
+      assert.deepEqual(got, await oracleFeatures(ns, 'vif3.0'));
       const r = await probeAs<unknown>(ns, nobody, backend, 'set', 'vif3.0', '{"rx-gro":false}');
       assert.ok(isError(r), JSON.stringify(r));
       assert.equal(r.error.code, 'permission-denied');
@@ -272,7 +232,7 @@ describe('bond and VLAN links (where the kernel has the modules)', { skip }, () 
         t.skip(`kernel cannot create a ${kind} here: ${r.stderr.trim()}`);
         return;
       }
-      const want = JSON.parse(await ipIn(bns, ['-json', '-d', 'link', 'show'])) as IpLink[];
+      const want = await oracleLinks(bns);
       for (const b of BACKENDS) {
         const got = await probe<LinkInfo[]>(bns, b, 'links');
         const l = got.find((x) => x.kind === kind)!;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNetns, deleteNetns, ipIn, uniquePrefix } from '../../src/lab/netns.js';
-import { cli, skipReason, tmpRoot } from './persist-helpers.js';
+import { cliIn, skipReason, tmpDir } from './helpers/cli.js';
 
 /**
  * `persist --target auto` end to end, in a namespace (the CLI observes its interfaces) against a
@@ -34,7 +34,7 @@ test('auto: installs the covering set, is idempotent, --check finds no gaps, uni
   await createNetns(ns);
   await ipIn(ns, ['link', 'add', 'olca0', 'type', 'veth', 'peer', 'name', 'olca1']);
   await ipIn(ns, ['link', 'add', 'vmbr0', 'type', 'bridge']);
-  const root = tmpRoot('pau');
+  const root = tmpDir('pau');
   roots.push(root.remove);
   const r = root.dir;
   for (const d of ['etc/network', 'etc/udev/rules.d', 'etc/libvirt/hooks', 'usr/lib/systemd/network']) mkdirSync(join(r, d), { recursive: true });
@@ -44,27 +44,27 @@ test('auto: installs the covering set, is idempotent, --check finds no gaps, uni
   writeFileSync(join(r, 'usr/lib/systemd/network/99-default.link'), '[Match]\nOriginalName=*\n\n[Link]\nNamePolicy=keep kernel database onboard slot path\nMACAddressPolicy=persistent\n');
   const before = tree(r);
 
-  const before0 = await cli(ns, ['persist', '--check', '--root', r]);
+  const before0 = await cliIn(ns, ['persist', '--check', '--root', r]);
   assert.equal(before0.code, 1, 'nothing installed yet: gaps');
 
-  const dry = await cli(ns, ['persist', '--target', 'auto', '--root', r, '--dry-run', '--json']);
+  const dry = await cliIn(ns, ['persist', '--target', 'auto', '--root', r, '--dry-run', '--json']);
   assert.equal(dry.code, 0, dry.stderr);
   const planned = JSON.parse(dry.stdout) as { targets: { target: string; rendered: { path: string; content?: string }[] }[] };
   assert.ok(planned.targets.find((t) => t.target === 'ifupdown')!.rendered[0]!.content!.includes('offload-tso off'));
   assert.deepEqual(tree(r), before, '--dry-run writes nothing');
 
-  const a = await cli(ns, ['persist', '--target', 'auto', '--root', r, '--json']);
+  const a = await cliIn(ns, ['persist', '--target', 'auto', '--root', r, '--json']);
   assert.equal(a.code, 0, a.stderr);
   const out = JSON.parse(a.stdout) as { targets: { target: string; status: string }[]; auto: { reasons: string[] } };
   assert.deepEqual(out.targets.map((t) => t.target).sort(), ['ifupdown', 'libvirt-hook', 'systemd-link', 'udev']);
   assert.ok(out.auto.reasons.includes('vmbr0: ifupdown (it has a stanza in /etc/network/interfaces)'));
   assert.ok(out.targets.every((t) => t.status === 'changed'));
 
-  const b = await cli(ns, ['persist', '--target', 'auto', '--root', r, '--json']);
+  const b = await cliIn(ns, ['persist', '--target', 'auto', '--root', r, '--json']);
   assert.equal(b.code, 0, b.stderr);
   assert.ok((JSON.parse(b.stdout) as typeof out).targets.every((t) => t.status === 'unchanged'), b.stdout);
 
-  const c = await cli(ns, ['persist', '--check', '--root', r]);
+  const c = await cliIn(ns, ['persist', '--check', '--root', r]);
   assert.equal(c.code, 0, c.stdout + c.stderr);
   assert.match(c.stdout, /^vmbr0\s+bridge\s+ifupdown\s+-\s+ok$/m);
   assert.match(c.stdout, /^olca1\s+\S+\s+systemd-link\s+-\s+ok$/m);
@@ -72,11 +72,11 @@ test('auto: installs the covering set, is idempotent, --check finds no gaps, uni
 
   // A mechanism that lost its file no longer counts: a gap, exit 1.
   writeFileSync(join(r, 'etc/udev/rules.d/90-offloadctl-vm-ports.rules'), '# emptied by someone\n');
-  const d = await cli(ns, ['persist', '--check', '--root', r, '--target', 'udev']);
+  const d = await cliIn(ns, ['persist', '--check', '--root', r, '--target', 'udev']);
   assert.equal(d.code, 1);
   assert.match(d.stdout, /problem: udev: \/etc\/udev\/rules.d\/90-offloadctl-vm-ports.rules was changed since it was installed/);
 
-  const u = await cli(ns, ['persist', '--target', 'auto', '--root', r, '--uninstall']);
+  const u = await cliIn(ns, ['persist', '--target', 'auto', '--root', r, '--uninstall']);
   assert.equal(u.code, 1, 'the hand-edited rule is left in place: exit 1 with a warning');
   assert.match(u.stdout, /warning: \/etc\/udev\/rules.d\/90-offloadctl-vm-ports.rules was edited by hand/);
   const after = tree(r);

@@ -1,42 +1,14 @@
 /**
- * Shared by the persist-* netns tests (not a test file): run the built CLI and real consumers
- * (udevadm, ifupdown hooks, the libvirt hook) inside a test namespace, with the rendered ROOT/etc
- * overlaid on /etc in a private mount namespace — the machine's own /etc, /run and /var/lib are
- * never written (tmpfs over /run and /var/lib inside that mount namespace).
+ * Shared by the persist-* netns tests (not a test file): run real consumers (udevadm, ifupdown
+ * hooks, the libvirt hook) inside a test namespace, with the rendered ROOT/etc overlaid on /etc in a
+ * private mount namespace — the machine's own /etc, /run and /var/lib are never written (tmpfs over
+ * /run and /var/lib inside that mount namespace). The built CLI: ./helpers/cli.ts; the oracle:
+ * ./helpers/oracle.ts.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import { run, type ExecResult } from '../../src/kernel/exec.js';
-import { nsRunOk } from '../../src/lab/netns.js';
-
-export const REPO = fileURLToPath(new URL('../../', import.meta.url));
-export const CLI = REPO + 'bin/offloadctl';
-
-export function skipReason(...tools: string[]): string | false {
-  if (process.getuid?.() !== 0) return 'needs root to create network namespaces and mount namespaces';
-  if (!existsSync(REPO + 'dist/main.js')) return 'needs the built CLI (npm run build; scripts/test.sh does it)';
-  for (const t of tools) {
-    const found = ['/usr/bin/', '/usr/sbin/', '/bin/', '/sbin/'].some((d) => existsSync(d + t)) || existsSync(t);
-    if (!found) return `needs ${t} (scripts/install-deps.sh installs it)`;
-  }
-  return false;
-}
-
-export function tmpRoot(tag: string): { dir: string; remove: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), `olc-${tag}-`));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-/** The built CLI in namespace ns. */
-export function cli(ns: string, args: readonly string[]): Promise<ExecResult> {
-  return run(['ip', 'netns', 'exec', ns, process.execPath, CLI, ...args], {
-    env: { ...process.env, OFFLOADCTL_NETNS: ns },
-    timeoutMs: 120_000,
-  });
-}
+import { isTsoGso, type Features } from './helpers/oracle.js';
 
 const MOUNTS =
   'mount --make-rprivate / && mount -t overlay overlay -o "lowerdir=$1/etc:/etc" /etc && ' +
@@ -55,32 +27,10 @@ export function inRoot(ns: string, root: string, argv: readonly string[], opts: 
   });
 }
 
-const LEGACY: Record<string, string> = {
-  'rx-checksumming': 'rx-checksum',
-  'generic-segmentation-offload': 'tx-generic-segmentation',
-  'generic-receive-offload': 'rx-gro',
-  'large-receive-offload': 'rx-lro',
-};
-
-export type Features = Record<string, { active: boolean; requested: boolean; fixed: boolean }>;
-
-/** The oracle: `ethtool --json -k IFACE` in the namespace, kernel names, aggregates dropped. */
-export async function oracle(ns: string, ifname: string): Promise<Features> {
-  const [obj] = JSON.parse(await nsRunOk(ns, ['ethtool', '--json', '-k', ifname])) as Record<string, unknown>[];
-  const out: Features = {};
-  for (const [k, v] of Object.entries(obj ?? {})) {
-    if (typeof v !== 'object' || v === null) continue;
-    const s = v as { active: boolean; requested: boolean | null; fixed: boolean | null };
-    if (s.fixed === null || s.requested === null) continue;
-    out[LEGACY[k] ?? k] = { active: s.active, requested: s.requested, fixed: s.fixed };
-  }
-  return out;
-}
-
 /** Changeable TSO/GSO bits that are still requested on (empty when `tso off gso off` holds). */
 export function tsoGsoStillOn(f: Features): string[] {
   return Object.entries(f)
-    .filter(([k, v]) => (/^tx-tcp.*-segmentation$/.test(k) || k === 'tx-generic-segmentation') && !v.fixed && (v.requested || v.active))
+    .filter(([k, v]) => isTsoGso(k) && !v.fixed && (v.requested || v.active))
     .map(([k]) => k)
     .sort();
 }

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { run } from '../../src/kernel/exec.js';
 import { createNetns, deleteNetns, ipIn, nsRun, uniquePrefix } from '../../src/lab/netns.js';
-import { cli, oracle, skipReason, tmpRoot, tsoGsoStillOn } from './persist-helpers.js';
+import { tsoGsoStillOn } from './persist-helpers.js';
+import { cliIn, skipReason, tmpDir } from './helpers/cli.js';
+import { oracleFeatures } from './helpers/oracle.js';
 
 /**
  * The ifupdown target, proven with the real consumers: `ifquery` parses the rendered file, and
@@ -66,12 +68,12 @@ function hookEnv(iface: string, opts: [string, string][], phase: string): NodeJS
 test('ifupdown: ifquery parses the rendered stanzas; the Debian ethtool hook applies offload-* options', { skip }, async () => {
   await createNetns(ns);
   await ipIn(ns, ['link', 'add', 'olcv0', 'type', 'veth', 'peer', 'name', 'olcv1']);
-  const root = tmpRoot('pif');
+  const root = tmpDir('pif');
   roots.push(root.remove);
   mkdirSync(`${root.dir}/etc/network`, { recursive: true });
   writeFileSync(`${root.dir}/etc/network/interfaces`, INTERFACES);
 
-  const p = await cli(ns, ['persist', '--target', 'ifupdown', '--root', root.dir]);
+  const p = await cliIn(ns, ['persist', '--target', 'ifupdown', '--root', root.dir]);
   assert.equal(p.code, 0, p.stderr);
   const file = `${root.dir}/etc/network/interfaces`;
   assert.equal(readFileSync(`${file}.offloadctl-backup`, 'utf8'), INTERFACES);
@@ -86,35 +88,35 @@ test('ifupdown: ifquery parses the rendered stanzas; the Debian ethtool hook app
   const hot = await run(['ifquery', '-i', file, '--list', '--allow=hotplug']);
   assert.deepEqual(hot.stdout.trim().split('\n'), ['olcv1']);
 
-  assert.ok(tsoGsoStillOn(await oracle(ns, 'olcv0')).length > 0);
+  assert.ok(tsoGsoStillOn(await oracleFeatures(ns, 'olcv0')).length > 0);
   for (const [hook, phase] of [[HOOKS[0]!, 'pre-up'], [HOOKS[1]!, 'post-up']] as const) {
     const r = await nsRun(ns, [hook], { env: hookEnv('olcv0', opts, phase) });
     assert.equal(r.code, 0, r.stderr);
   }
-  assert.deepEqual(tsoGsoStillOn(await oracle(ns, 'olcv0')), []);
+  assert.deepEqual(tsoGsoStillOn(await oracleFeatures(ns, 'olcv0')), []);
 });
 
 test('ifupdown2/Proxmox path: the post-up line, run as ifupdown runs it (sh -c), applies the policy', { skip }, async () => {
-  const root = tmpRoot('pif2');
+  const root = tmpDir('pif2');
   roots.push(root.remove);
-  const q = await cli(ns, ['persist', '--target', 'ifupdown', '--root', root.dir, '--dry-run']);
+  const q = await cliIn(ns, ['persist', '--target', 'ifupdown', '--root', root.dir, '--dry-run']);
   assert.equal(q.code, 0, q.stderr);
   assert.match(q.stdout, /note: olcv0: no ifupdown stanza/);
   mkdirSync(`${root.dir}/etc/network`, { recursive: true });
   mkdirSync(`${root.dir}/etc/pve`, { recursive: true });
   writeFileSync(`${root.dir}/etc/network/interfaces`, INTERFACES);
-  assert.equal((await cli(ns, ['persist', '--target', 'ifupdown', '--root', root.dir])).code, 0);
+  assert.equal((await cliIn(ns, ['persist', '--target', 'ifupdown', '--root', root.dir])).code, 0);
   const out = await run(['ifquery', '-i', `${root.dir}/etc/network/interfaces`, 'olcv1']);
   const opts = options(out.stdout);
   assert.equal(opts.filter(([k]) => k.startsWith('offload-')).length, 0, 'Proxmox: post-up only');
   const up = opts.find(([k]) => k === 'up')![1];
-  assert.ok(tsoGsoStillOn(await oracle(ns, 'olcv1')).length > 0);
+  assert.ok(tsoGsoStillOn(await oracleFeatures(ns, 'olcv1')).length > 0);
   const r = await nsRun(ns, ['/bin/sh', '-c', up]);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(tsoGsoStillOn(await oracle(ns, 'olcv1')), []);
+  assert.deepEqual(tsoGsoStillOn(await oracleFeatures(ns, 'olcv1')), []);
   // Idempotent, and uninstall gives the original file back.
-  const again = await cli(ns, ['persist', '--target', 'ifupdown', '--root', root.dir]);
+  const again = await cliIn(ns, ['persist', '--target', 'ifupdown', '--root', root.dir]);
   assert.match(again.stdout, /ifupdown: unchanged/);
-  assert.equal((await cli(ns, ['persist', '--target', 'ifupdown', '--root', root.dir, '--uninstall'])).code, 0);
+  assert.equal((await cliIn(ns, ['persist', '--target', 'ifupdown', '--root', root.dir, '--uninstall'])).code, 0);
   assert.equal(readFileSync(`${root.dir}/etc/network/interfaces`, 'utf8'), INTERFACES);
 });

@@ -2,7 +2,9 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createNetns, deleteNetns, uniquePrefix } from '../../src/lab/netns.js';
-import { QemuLikeTap, cli, inRoot, oracle, skipReason, tmpRoot, tsoGsoStillOn } from './persist-helpers.js';
+import { QemuLikeTap, inRoot, tsoGsoStillOn } from './persist-helpers.js';
+import { cliIn, skipReason, tmpDir } from './helpers/cli.js';
+import { oracleFeatures } from './helpers/oracle.js';
 
 /**
  * The libvirt hook, run the way libvirtd runs it: `/etc/libvirt/hooks/qemu DOMAIN started begin -`
@@ -47,7 +49,7 @@ const domainXml = (tap: string) => `<domain type='kvm' id='3'>
 for (const variant of ['plain ethtool', 'offloadctl apply'] as const) {
   test(`libvirt hook (${variant}) applies the policy on "started" and chains the existing hook`, { skip }, async () => {
     if (!existsSync(`/run/netns/${ns}`)) await createNetns(ns);
-    const root = tmpRoot('plh');
+    const root = tmpDir('plh');
     roots.push(root.remove);
     const hooks = `${root.dir}/etc/libvirt/hooks`;
     mkdirSync(hooks, { recursive: true });
@@ -56,29 +58,29 @@ for (const variant of ['plain ethtool', 'offloadctl apply'] as const) {
     chmodSync(`${hooks}/qemu`, 0o755);
 
     const extra = variant === 'plain ethtool' ? ['--no-offloadctl-on-boot-path'] : [];
-    const p = await cli(ns, ['persist', '--target', 'libvirt-hook', '--root', root.dir, ...extra]);
+    const p = await cliIn(ns, ['persist', '--target', 'libvirt-hook', '--root', root.dir, ...extra]);
     assert.equal(p.code, 0, p.stderr);
     assert.equal(readFileSync(`${hooks}/qemu.offloadctl-chained`, 'utf8'), original);
-    const again = await cli(ns, ['persist', '--target', 'libvirt-hook', '--root', root.dir, ...extra]);
+    const again = await cliIn(ns, ['persist', '--target', 'libvirt-hook', '--root', root.dir, ...extra]);
     assert.match(again.stdout, /libvirt-hook: unchanged/);
 
     const tapName = variant === 'plain ethtool' ? 'vnet11' : 'vnet12';
     const tap = await QemuLikeTap.open(ns, tapName);
     try {
-      assert.ok(tsoGsoStillOn(await oracle(ns, tapName)).length > 0);
+      assert.ok(tsoGsoStillOn(await oracleFeatures(ns, tapName)).length > 0);
       const r = await inRoot(ns, root.dir, ['/etc/libvirt/hooks/qemu', 'vm-persist', 'started', 'begin', '-'], {
         input: domainXml(tapName),
         env: { ...process.env, OFFLOADCTL_NETNS: ns },
       });
       assert.equal(r.code, 0, r.stderr);
-      assert.deepEqual(tsoGsoStillOn(await oracle(ns, tapName)), []);
+      assert.deepEqual(tsoGsoStillOn(await oracleFeatures(ns, tapName)), []);
     } finally {
       tap.close();
     }
     assert.equal(readFileSync(`${root.dir}/marker-args`, 'utf8'), 'vm-persist started begin -\n');
     assert.equal(readFileSync(`${root.dir}/marker-stdin`, 'utf8'), domainXml(tapName));
 
-    const u = await cli(ns, ['persist', '--target', 'libvirt-hook', '--root', root.dir, '--uninstall']);
+    const u = await cliIn(ns, ['persist', '--target', 'libvirt-hook', '--root', root.dir, '--uninstall']);
     assert.equal(u.code, 0, u.stderr);
     assert.equal(readFileSync(`${hooks}/qemu`, 'utf8'), original);
     assert.ok(!existsSync(`${hooks}/qemu.offloadctl-chained`));
@@ -87,13 +89,13 @@ for (const variant of ['plain ethtool', 'offloadctl apply'] as const) {
 
 test('libvirt hook: other operations do nothing and pass the chained hook exit code through', { skip }, async () => {
   if (!existsSync(`/run/netns/${ns}`)) await createNetns(ns);
-  const root = tmpRoot('plh3');
+  const root = tmpDir('plh3');
   roots.push(root.remove);
   const hooks = `${root.dir}/etc/libvirt/hooks`;
   mkdirSync(hooks, { recursive: true });
   writeFileSync(`${hooks}/qemu`, '#!/bin/sh\n[ "$2" = prepare ] && exit 7\nexit 0\n');
   chmodSync(`${hooks}/qemu`, 0o755);
-  assert.equal((await cli(ns, ['persist', '--target', 'libvirt-hook', '--root', root.dir, '--no-offloadctl-on-boot-path'])).code, 0);
+  assert.equal((await cliIn(ns, ['persist', '--target', 'libvirt-hook', '--root', root.dir, '--no-offloadctl-on-boot-path'])).code, 0);
   const r = await inRoot(ns, root.dir, ['/etc/libvirt/hooks/qemu', 'vm', 'prepare', 'begin', '-'], { input: domainXml('vnet13') });
   assert.equal(r.code, 7, 'libvirt aborts the start when prepare fails: our hook must keep that');
 });

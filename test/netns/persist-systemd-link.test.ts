@@ -8,7 +8,9 @@ import { installTarget } from '../../src/persist/install.js';
 import { render } from '../../src/persist/render/index.js';
 import { fsRoot } from '../../src/persist/root.js';
 import { COMMON_KERNEL_FEATURES, expandFeatureName } from '../../src/policy/short-names.js';
-import { cli, inRoot, oracle, skipReason, tmpRoot, tsoGsoStillOn } from './persist-helpers.js';
+import { inRoot, tsoGsoStillOn } from './persist-helpers.js';
+import { cliIn, skipReason, tmpDir } from './helpers/cli.js';
+import { oracleFeatures } from './helpers/oracle.js';
 
 /**
  * systemd-link and netplan, proven with the real consumers: `udevadm test-builtin net_setup_link`
@@ -27,23 +29,23 @@ test('systemd-link: udev applies 00-offloadctl-IFACE.link; accecn needs the comp
   await createNetns(ns);
   await ipIn(ns, ['link', 'add', 'olcl0', 'type', 'veth', 'peer', 'name', 'olcl1']);
   await ipIn(ns, ['link', 'add', 'olcbr0', 'type', 'bridge']);
-  const root = tmpRoot('psl');
+  const root = tmpDir('psl');
   roots.push(root.remove);
   mkdirSync(`${root.dir}/usr/lib/systemd/network`, { recursive: true });
   if (existsSync('/usr/lib/systemd/network/99-default.link')) {
     copyFileSync('/usr/lib/systemd/network/99-default.link', `${root.dir}/usr/lib/systemd/network/99-default.link`);
   }
-  const p = await cli(ns, ['persist', '--target', 'systemd-link', '--root', root.dir]);
+  const p = await cliIn(ns, ['persist', '--target', 'systemd-link', '--root', root.dir]);
   assert.equal(p.code, 0, p.stderr);
   assert.match(p.stdout, /00-offloadctl-olcl0\.link shadows \/usr\/lib\/systemd\/network\/99-default\.link/);
-  const accecn = 'tx-tcp-accecn-segmentation' in (await oracle(ns, 'olcl0'));
+  const accecn = 'tx-tcp-accecn-segmentation' in (await oracleFeatures(ns, 'olcl0'));
 
   for (const ifname of ['olcl0', 'olcbr0']) {
-    assert.ok(tsoGsoStillOn(await oracle(ns, ifname)).length > 0);
+    assert.ok(tsoGsoStillOn(await oracleFeatures(ns, ifname)).length > 0);
     const r = await inRoot(ns, root.dir, ['udevadm', 'test-builtin', 'net_setup_link', `/sys/class/net/${ifname}`]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout + r.stderr, new RegExp(`Config file /etc/systemd/network/00-offloadctl-${ifname}\\.link is applied`));
-    const f = await oracle(ns, ifname);
+    const f = await oracleFeatures(ns, ifname);
     for (const k of ['tx-tcp-segmentation', 'tx-tcp6-segmentation', 'tx-generic-segmentation']) {
       assert.deepEqual([k, f[k]!.requested, f[k]!.active], [k, false, false]);
     }
@@ -53,7 +55,7 @@ test('systemd-link: udev applies 00-offloadctl-IFACE.link; accecn needs the comp
     assert.equal(f['tx-tcp-ecn-segmentation']!.active, false);
   }
 
-  const c = await cli(ns, ['persist', '--check', '--root', root.dir, '--json']);
+  const c = await cliIn(ns, ['persist', '--check', '--root', root.dir, '--json']);
   assert.ok(c.stdout.trim(), c.stderr);
   const report = JSON.parse(c.stdout) as { rows: { interface: string; boot: string[]; gaps: string[]; caveats: string[] }[] };
   const row = report.rows.find((r) => r.interface === 'olcl0')!;
@@ -72,17 +74,17 @@ test('systemd-link: udev applies 00-offloadctl-IFACE.link; accecn needs the comp
   {
     for (const cmd of runs) assert.equal((await nsRun(ns, cmd.split(' '))).code, 0);
   }
-  assert.deepEqual(tsoGsoStillOn(await oracle(ns, 'olcl0')), []);
+  assert.deepEqual(tsoGsoStillOn(await oracleFeatures(ns, 'olcl0')), []);
 
   // With the udev target too, nothing is left uncovered.
-  assert.equal((await cli(ns, ['persist', '--target', 'udev', '--root', root.dir])).code, 0);
-  const c2 = await cli(ns, ['persist', '--check', '--root', root.dir]);
+  assert.equal((await cliIn(ns, ['persist', '--target', 'udev', '--root', root.dir])).code, 0);
+  const c2 = await cliIn(ns, ['persist', '--check', '--root', root.dir]);
   assert.equal(c2.code, 0, c2.stdout);
   assert.match(c2.stdout, /no gaps/);
 });
 
 test('netplan: `netplan generate --root-dir` accepts the rendered YAML and emits the offload keys', { skip: skipReason('netplan') }, async () => {
-  const root = tmpRoot('pnp');
+  const root = tmpDir('pnp');
   roots.push(root.remove);
   mkdirSync(`${root.dir}/etc/netplan`, { recursive: true });
   const cloud = 'network:\n  version: 2\n  ethernets:\n    eno1:\n      match:\n        macaddress: "aa:bb:cc:00:00:01"\n      set-name: eno1\n      dhcp4: true\n';

@@ -2,7 +2,9 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createNetns, deleteNetns, nsRun, uniquePrefix } from '../../src/lab/netns.js';
-import { QemuLikeTap, cli, inRoot, oracle, skipReason, tmpRoot, tsoGsoStillOn } from './persist-helpers.js';
+import { QemuLikeTap, inRoot, tsoGsoStillOn } from './persist-helpers.js';
+import { cliIn, skipReason, tmpDir } from './helpers/cli.js';
+import { oracleFeatures } from './helpers/oracle.js';
 
 /**
  * The udev target, proven with the real consumer: udev's own rule engine (`udevadm test
@@ -28,16 +30,16 @@ async function udevRuns(root: string, ifname: string): Promise<string[]> {
 
 test('udev rule (plain ethtool): udev runs it for a new VM tap and the policy holds', { skip }, async (t) => {
   await createNetns(ns);
-  const root = tmpRoot('pud');
+  const root = tmpDir('pud');
   roots.push(root.remove);
-  const p = await cli(ns, ['persist', '--target', 'udev', '--root', root.dir, '--no-offloadctl-on-boot-path']);
+  const p = await cliIn(ns, ['persist', '--target', 'udev', '--root', root.dir, '--no-offloadctl-on-boot-path']);
   assert.equal(p.code, 0, p.stderr);
   const rules = readFileSync(`${root.dir}/etc/udev/rules.d/90-offloadctl-vm-ports.rules`, 'utf8');
   assert.match(rules, /KERNEL=="vnet\*"/);
 
   const tap = await QemuLikeTap.open(ns, 'vnet7');
   try {
-    const before = await oracle(ns, 'vnet7');
+    const before = await oracleFeatures(ns, 'vnet7');
     assert.ok(before['tx-tcp-segmentation']!.active, 'QEMU-like offload turned TSO on');
     const runs = await udevRuns(root.dir, 'vnet7');
     assert.deepEqual(runs, ['/sbin/ethtool -K vnet7 tso off gso off']);
@@ -45,7 +47,7 @@ test('udev rule (plain ethtool): udev runs it for a new VM tap and the policy ho
       const r = await nsRun(ns, cmd.split(' '));
       assert.equal(r.code, 0, r.stderr);
     }
-    assert.deepEqual(tsoGsoStillOn(await oracle(ns, 'vnet7')), []);
+    assert.deepEqual(tsoGsoStillOn(await oracleFeatures(ns, 'vnet7')), []);
   } finally {
     tap.close();
   }
@@ -58,9 +60,9 @@ test('udev rule (plain ethtool): udev runs it for a new VM tap and the policy ho
 });
 
 test('udev rule (offloadctl apply with the installed policy) for a tun device matched by kind', { skip }, async () => {
-  const root = tmpRoot('pud2');
+  const root = tmpDir('pud2');
   roots.push(root.remove);
-  const p = await cli(ns, ['persist', '--target', 'udev', '--root', root.dir, '--profile', 'tso-gso-off']);
+  const p = await cliIn(ns, ['persist', '--target', 'udev', '--root', root.dir, '--profile', 'tso-gso-off']);
   assert.equal(p.code, 0, p.stderr);
   assert.match(readFileSync(`${root.dir}/etc/offloadctl/policy.yaml`, 'utf8'), /tso: off/);
   // A name no scheme knows: matched by ATTR{tun_flags} (any tun/tap).
@@ -73,7 +75,7 @@ test('udev rule (offloadctl apply with the installed policy) for a tun device ma
     const argv = runs[0]!.split(' ');
     const r = await inRoot(ns, root.dir, [process.execPath, ...argv], { env: { ...process.env, OFFLOADCTL_NETNS: ns } });
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.deepEqual(tsoGsoStillOn(await oracle(ns, 'guestnic3')), []);
+    assert.deepEqual(tsoGsoStillOn(await oracleFeatures(ns, 'guestnic3')), []);
   } finally {
     tap.close();
   }
@@ -85,7 +87,7 @@ test("a tap's TSO off does not survive QEMU's next TUNSETOFFLOAD (why --check na
     const r = await nsRun(ns, ['ethtool', '-K', 'vnet8', 'tso', 'off', 'gso', 'off']);
     assert.equal(r.code, 0, r.stderr);
     await tap.reoffload();
-    const f = await oracle(ns, 'vnet8');
+    const f = await oracleFeatures(ns, 'vnet8');
     assert.equal(f['tx-tcp-segmentation']!.active, true, 'drivers/net/tun.c set_offload re-requests TSO');
     assert.equal(f['tx-generic-segmentation']!.active, false, 'GSO is not a TUN_USER_FEATURE: it holds');
   } finally {

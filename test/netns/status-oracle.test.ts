@@ -10,26 +10,11 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { run } from '../../src/kernel/exec.js';
 import { createNetns, deleteNetns, ipIn, nsRun, nsRunOk, uniquePrefix } from '../../src/lab/netns.js';
+import { cli, isRoot } from './helpers/cli.js';
+import { oracleFeatures, oracleLinks, type Features, type OracleLink } from './helpers/oracle.js';
 
-const root = process.getuid?.() === 0;
-const skip = root ? false : 'needs root: creates a network namespace';
-const bin = new URL('../../bin/offloadctl', import.meta.url).pathname;
-
-/** ethtool -k's legacy labels → kernel names (ethtool's off_flag_def long names with one kernel bit). */
-const LEGACY: Record<string, string> = {
-  'rx-checksumming': 'rx-checksum',
-  'generic-segmentation-offload': 'tx-generic-segmentation',
-  'generic-receive-offload': 'rx-gro',
-  'large-receive-offload': 'rx-lro',
-  'rx-vlan-offload': 'rx-vlan-hw-parse',
-  'tx-vlan-offload': 'tx-vlan-hw-insert',
-  'ntuple-filters': 'rx-ntuple-filter',
-  'receive-hashing': 'rx-hashing',
-};
-/** Aggregates over several kernel bits: their fixed/requested are null. */
-const AGGREGATES = new Set(['tx-checksumming', 'scatter-gather', 'tcp-segmentation-offload', 'udp-fragmentation-offload']);
+const skip = isRoot ? false : 'needs root: creates a network namespace';
 
 const L15 = 'vm-port.eth-015'; // exactly 15 characters (IFNAMSIZ - 1)
 const NAMES = {
@@ -97,26 +82,11 @@ async function build(): Promise<void> {
 async function settle(): Promise<void> {
   let prev = '';
   for (let i = 0; i < 15; i++) {
-    const now = JSON.stringify((JSON.parse(await ipIn(ns, ['-json', 'link', 'show'])) as IpLink[]).map((l) => [l.ifname, l.operstate]));
+    const now = JSON.stringify((JSON.parse(await ipIn(ns, ['-json', 'link', 'show'])) as OracleLink[]).map((l) => [l.ifname, l.operstate]));
     if (now === prev) return;
     prev = now;
     await new Promise((r) => setTimeout(r, 400));
   }
-}
-
-interface EthtoolState { active: boolean; fixed: boolean | null; requested: boolean | null }
-
-async function oracleFeatures(dev: string): Promise<Record<string, { active: boolean; requested: boolean; fixed: boolean }>> {
-  const out = await nsRunOk(ns, ['ethtool', '--json', '-k', dev]);
-  const [entry] = JSON.parse(out) as Record<string, EthtoolState | string>[];
-  assert.equal(entry!.ifname, dev);
-  const res: Record<string, { active: boolean; requested: boolean; fixed: boolean }> = {};
-  for (const [key, v] of Object.entries(entry!)) {
-    if (key === 'ifname' || AGGREGATES.has(key)) continue;
-    const st = v as EthtoolState;
-    res[LEGACY[key] ?? key] = { active: st.active, requested: st.requested!, fixed: st.fixed! };
-  }
-  return res;
 }
 
 async function oracleDriver(dev: string): Promise<string | null> {
@@ -125,18 +95,16 @@ async function oracleDriver(dev: string): Promise<string | null> {
   return /^driver: (.*)$/m.exec(r.stdout)?.[1] ?? null;
 }
 
-interface IpLink { ifindex: number; ifname: string; mtu: number; operstate: string; master?: string; linkinfo?: { info_kind?: string } }
-
 async function status(backend: string, extra: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
-  return run([process.execPath, bin, '--netns', ns, '--backend', backend, 'status', ...extra], { timeoutMs: 60_000 });
+  return cli(['--netns', ns, '--backend', backend, 'status', ...extra]);
 }
 
 test('status --json matches ethtool --json -k, ethtool -i and ip -json -d link', { skip }, async (t) => {
   assert.ok(existsSync(new URL('../../dist/main.js', import.meta.url)), 'dist/main.js missing: run npm run build');
   await build();
-  const links = JSON.parse(await ipIn(ns, ['-json', '-d', 'link', 'show'])) as IpLink[];
-  const oracle = new Map<string, { link: IpLink; features: Awaited<ReturnType<typeof oracleFeatures>>; driver: string | null }>();
-  for (const l of links) oracle.set(l.ifname, { link: l, features: await oracleFeatures(l.ifname), driver: await oracleDriver(l.ifname) });
+  const links = await oracleLinks(ns);
+  const oracle = new Map<string, { link: OracleLink; features: Features; driver: string | null }>();
+  for (const l of links) oracle.set(l.ifname, { link: l, features: await oracleFeatures(ns, l.ifname), driver: await oracleDriver(l.ifname) });
 
   // The unusual states really are in place (the oracle is not trivially the default).
   assert.equal(oracle.get(NAMES.port15)!.features['tx-tcp-segmentation']!.active, false);

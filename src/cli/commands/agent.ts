@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .option('--token-file <file>', 'bearer token for POST /api/reconcile and /api/mode (file mode 0600)')
     .option('--state-dir <dir>', 'where the change journal is kept', process.env.STATE_DIRECTORY ?? '/var/lib/offloadctl')
     .addOption(new Option('--log-level <level>', 'JSON log lines on stderr from this level').choices(['debug', 'info', 'warn', 'error']).default('info'))
-    .option('--window-ms <ms>', 'coalesce bursts of events arriving within this many ms into one batch', '2')
+    .option('--window-ms <ms>', 'coalesce events arriving within this many ms into one batch (0: those of one socket read)', '0')
     .option('--resync-interval <seconds>', 'full dump and reconcile this often as a safety net (0: never)', '600')
     .option('--install-unit', 'write the systemd unit for these options and exit')
     .option('--root <dir>', 'with --install-unit: install under this root instead of /', '/')

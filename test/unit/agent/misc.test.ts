@@ -88,3 +88,15 @@ test('journal: one line per change, 0600, rotated', () => {
     rmSync(d, { recursive: true, force: true });
   }
 });
+
+test('work queue with window 0: marks made in one turn form one batch', async () => {
+  const batches: number[][] = [];
+  const q = new WorkQueue<number>(async (b) => {
+    batches.push(b.keys);
+  }, { windowMs: 0 });
+  for (let i = 0; i < 50; i++) q.mark(i);
+  await q.idle();
+  q.mark(99);
+  await q.idle();
+  assert.deepEqual(batches.map((b) => b.length), [50, 1]);
+});

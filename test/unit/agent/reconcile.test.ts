@@ -121,3 +121,16 @@ test('a fresh tap (TSO off, requested on) under tso-gso-off gets its requested b
   const set = r.actions.find((a) => a.kind === 'set');
   assert.deepEqual(set && set.kind === 'set' ? set.changes : null, OFF);
 });
+
+test('held and fixed findings together are each reported once', () => {
+  const tap = iface(7, 'tap0', 'tun', feats({ 'tx-tcp-segmentation': { active: false, requested: true }, 'tx-generic-segmentation': { active: false, requested: false, fixed: true } }), 'vm-port');
+  const on = { 'tx-tcp-segmentation': true, 'tx-generic-segmentation': true };
+  let h = newHistory(0);
+  const reports: string[] = [];
+  for (let k = 0; k < 5; k++) {
+    const r = decide(tap, want(7, 'tap0', on), h, 'enforce', k, B);
+    h = r.history;
+    for (const a of r.actions) if (a.kind === 'report') reports.push(a.finding);
+  }
+  assert.deepEqual(reports, ['guest-negotiated', 'fixed']);
+});
