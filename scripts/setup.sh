@@ -13,6 +13,8 @@ ns=$(field hypervisor)
 echo "== offloadctl --netns $ns status --libvirt-dir $(field libvirtDir) --proxmox-dir $(field proxmoxDir)"
 ./bin/offloadctl --netns "$ns" status --libvirt-dir "$(field libvirtDir)" --proxmox-dir "$(field proxmoxDir)"
 echo "== offloadctl --netns $ns audit --profile tso-gso-off"
-./bin/offloadctl --netns "$ns" audit --profile tso-gso-off || true
+./bin/offloadctl --netns "$ns" audit --profile tso-gso-off --libvirt-dir "$(field libvirtDir)" --proxmox-dir "$(field proxmoxDir)" || true
+echo "== offloadctl --netns $ns plan --profile tso-gso-off"
+./bin/offloadctl --netns "$ns" plan --profile tso-gso-off || true
 echo
 echo "The lab stays up for you to explore; remove it with: ./bin/offloadctl lab down --name demo"

@@ -7,30 +7,23 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createNetns, deleteNetns, ipBatch, nsRunOk, uniquePrefix } from '../../src/lab/netns.js';
+import { ipBatch, nsRunOk } from '../../src/lab/netns.js';
 import { run } from '../../src/kernel/exec.js';
-import { BIN, TOKEN, http, metricValue, metricsText, nonCompliant, oracle, startAgent, waitFor, type RunningAgent } from './agent-harness.js';
-
-const isRoot = process.getuid?.() === 0;
-const built = existsSync(new URL('../../dist/main.js', import.meta.url));
-const skip = !isRoot ? 'needs root (network namespaces)' : !built ? 'needs `npm run build` (runs bin/offloadctl)' : false;
+import { BIN, TOKEN, agentNetns, agentSkip as skip, http, metricValue, metricsText, nonCompliant, oracle, startAgent, waitFor, type RunningAgent } from './agent-harness.js';
 
 let ns = '';
 let agent: RunningAgent | null = null;
 const TAPS = 150;
 const PAIRS = 75;
 
+const lab = agentNetns();
 before(async () => {
   if (skip) return;
-  ns = await createNetns(`${uniquePrefix('agent')}a`);
-  agent = await startAgent(ns);
+  ({ ns, agent } = await lab.open('agent'));
 });
-
-after(async () => {
-  const code = agent ? await agent.stop() : null;
-  if (ns) await deleteNetns(ns);
-  if (agent) assert.equal(code, 0, 'SIGTERM: clean exit 0');
+// after the lab's cleanup (hooks run in the order registered): the agent has been stopped
+after(() => {
+  if (agent) assert.equal(lab.exitCode, 0, 'SIGTERM: clean exit 0');
 });
 
 test('burst of 300 new interfaces: all compliant within a few seconds, histogram counts 300', { skip }, async () => {

@@ -3,12 +3,13 @@
  * namespace (the built CLI, bin/offloadctl), talk to its HTTP API over the namespace's own loopback
  * (curl inside the namespace), and read the oracle (`ethtool --json -k '*'`, one dump).
  */
+import { after } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nsRun } from '../../src/lab/netns.js';
+import { createNetns, deleteNetns, nsRun, uniquePrefix } from '../../src/lab/netns.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/offloadctl', import.meta.url));
 export const TOKEN = 'test-token-0123456789abcdef';
@@ -22,11 +23,53 @@ export interface RunningAgent {
   stop(): Promise<number | null>;
 }
 
-export async function startAgent(
-  ns: string,
-  args: string[] = [],
-  opts: { port?: number; env?: NodeJS.ProcessEnv; tokenMode?: number } = {},
-): Promise<RunningAgent> {
+export interface StartAgentOptions {
+  port?: number;
+  env?: NodeJS.ProcessEnv;
+  tokenMode?: number;
+}
+
+/** Why the agent's netns tests cannot run here, or false: they need root and the built CLI. */
+export const agentSkip: string | false =
+  process.getuid?.() !== 0
+    ? 'needs root (network namespaces)'
+    : !existsSync(new URL('../../dist/main.js', import.meta.url))
+      ? 'needs `npm run build` (runs bin/offloadctl)'
+      : false;
+
+export interface AgentNetns {
+  /** Create the namespace `<prefix>…a` and start an agent in it (args and opts as startAgent). */
+  open(prefix: string, args?: string[], opts?: StartAgentOptions): Promise<{ ns: string; agent: RunningAgent }>;
+  /** The agent's exit code once the after hook has stopped it (null when none was started). */
+  readonly exitCode: number | null;
+}
+
+/**
+ * One test file's namespace with an agent in it. Registers an `after` hook (call at the top level
+ * of the test file): it stops the agent (SIGTERM) and deletes the namespace. Hooks run in the order
+ * registered: register cleanup that must come first (closing a tap) before calling this.
+ */
+export function agentNetns(): AgentNetns {
+  let ns = '';
+  let agent: RunningAgent | null = null;
+  let exitCode: number | null = null;
+  after(async () => {
+    exitCode = agent ? await agent.stop() : null;
+    if (ns) await deleteNetns(ns);
+  });
+  return {
+    async open(prefix, args = [], opts = {}) {
+      ns = await createNetns(`${uniquePrefix(prefix)}a`);
+      agent = await startAgent(ns, args, opts);
+      return { ns, agent };
+    },
+    get exitCode() {
+      return exitCode;
+    },
+  };
+}
+
+export async function startAgent(ns: string, args: string[] = [], opts: StartAgentOptions = {}): Promise<RunningAgent> {
   const dir = mkdtempSync(join(tmpdir(), 'olc-agent-'));
   const tokenFile = join(dir, 'token');
   writeFileSync(tokenFile, TOKEN + '\n');

@@ -3,28 +3,17 @@
  * overflows it, recvmsg() fails with ENOBUFS, the agent counts an overrun, dumps everything again
  * and reconciles: afterwards nothing is left unenforced (per the oracle).
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { createNetns, deleteNetns, ipBatch, uniquePrefix } from '../../src/lab/netns.js';
-import { metricValue, metricsText, nonCompliant, oracle, startAgent, waitFor, type RunningAgent } from './agent-harness.js';
+import { agentNetns, agentSkip as skip, metricValue, metricsText, nonCompliant, oracle, startAgent, waitFor, type RunningAgent } from './agent-harness.js';
 
-const isRoot = process.getuid?.() === 0;
-const built = existsSync(new URL('../../dist/main.js', import.meta.url));
-const skip = !isRoot ? 'needs root (network namespaces)' : !built ? 'needs `npm run build` (runs bin/offloadctl)' : false;
-
-let ns = '';
-let agent: RunningAgent | null = null;
-after(async () => {
-  if (agent) await agent.stop();
-  if (ns) await deleteNetns(ns);
-});
+const lab = agentNetns();
 
 test('ENOBUFS on the monitor socket → overrun → full resync → all compliant', { skip }, async () => {
-  ns = await createNetns(`${uniquePrefix('agovr')}a`);
   // 4 KiB (the kernel doubles it): a few RTM_NEWLINK messages fill it.
   // The socket process's own back-pressure limit is set high so that only the kernel drops here.
-  agent = await startAgent(ns, [], { env: { OFFLOADCTL_MONITOR_RCVBUF: '4096', OFFLOADCTL_MONITOR_CHILD_BACKLOG: String(256 << 20) } });
+  const { ns, agent } = await lab.open('agovr', [], { env: { OFFLOADCTL_MONITOR_RCVBUF: '4096', OFFLOADCTL_MONITOR_CHILD_BACKLOG: String(256 << 20) } });
   const lines: string[] = [];
   for (let i = 0; i < 400; i++) lines.push(`link add ov${i} type veth peer name op${i}`);
   await ipBatch(ns, lines);

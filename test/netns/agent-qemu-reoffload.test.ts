@@ -6,29 +6,19 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { createNetns, deleteNetns, uniquePrefix } from '../../src/lab/netns.js';
 import { QemuLikeTap } from './persist-helpers.js';
-import { metricValue, metricsText, nonCompliant, oracle, startAgent, waitFor, type RunningAgent } from './agent-harness.js';
+import { agentNetns, agentSkip, metricValue, metricsText, nonCompliant, oracle, waitFor } from './agent-harness.js';
 
-const isRoot = process.getuid?.() === 0;
-const built = existsSync(new URL('../../dist/main.js', import.meta.url));
 const noPy = spawnSync('python3', ['--version']).error ? 'python3 missing (the QEMU-like tap helper)' : false;
-const skip = !isRoot ? 'needs root (network namespaces)' : !built ? 'needs `npm run build` (runs bin/offloadctl)' : noPy;
+const skip = agentSkip || noPy;
 
-let ns = '';
-let agent: RunningAgent | null = null;
 let tap: QemuLikeTap | null = null;
-after(async () => {
-  tap?.close();
-  if (agent) await agent.stop();
-  if (ns) await deleteNetns(ns);
-});
+after(() => tap?.close()); // before the lab's own cleanup: hooks run in the order registered
+const lab = agentNetns();
 
 test("a guest renegotiating (TUNSETOFFLOAD) re-requests TSO on its tap: drift, turned off again", { skip }, async () => {
-  ns = await createNetns(`${uniquePrefix('agqemu')}a`);
-  agent = await startAgent(ns);
+  const { ns, agent } = await lab.open('agqemu');
   tap = await QemuLikeTap.open(ns, 'vnet8');
   await waitFor(async () => nonCompliant(await oracle(ns), ['vnet8']).length === 0, 5000, 'vnet8 enforced');
   const before = metricValue(await metricsText(ns, agent.port), 'offloadctl_drift_events_total{finding="drift"}') ?? 0;

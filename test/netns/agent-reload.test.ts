@@ -4,32 +4,22 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createNetns, deleteNetns, ipBatch, uniquePrefix } from '../../src/lab/netns.js';
-import { nonCompliant, oracle, startAgent, waitFor, type RunningAgent, type OracleDevice } from './agent-harness.js';
+import { ipBatch } from '../../src/lab/netns.js';
+import { agentNetns, agentSkip as skip, nonCompliant, oracle, waitFor, type OracleDevice } from './agent-harness.js';
 
-const isRoot = process.getuid?.() === 0;
-const built = existsSync(new URL('../../dist/main.js', import.meta.url));
-const skip = !isRoot ? 'needs root (network namespaces)' : !built ? 'needs `npm run build` (runs bin/offloadctl)' : false;
-
-let ns = '';
-let agent: RunningAgent | null = null;
+const lab = agentNetns();
 const dir = mkdtempSync(join(tmpdir(), 'olc-agent-reload-'));
-after(async () => {
-  if (agent) await agent.stop();
-  if (ns) await deleteNetns(ns);
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 const gsoOn = (d: OracleDevice | undefined) => (d?.['generic-segmentation-offload'] as { active: boolean } | undefined)?.active;
 
 test('SIGHUP: a bad policy keeps the old one; a good one is applied to every interface', { skip }, async () => {
-  ns = await createNetns(`${uniquePrefix('agrel')}a`);
   const policy = join(dir, 'policy.yaml');
   writeFileSync(policy, 'name: site\nrules:\n  - name: vm-ports-off\n    select: {}\n    features: { tso: off, gso: off }\n');
-  agent = await startAgent(ns, ['--policy', policy]);
+  const { ns, agent } = await lab.open('agrel', ['--policy', policy]);
   await ipBatch(ns, ['link add ra type veth peer name rb']);
   await waitFor(async () => nonCompliant(await oracle(ns), ['ra', 'rb']).length === 0, 5000, 'ra/rb enforced');
 

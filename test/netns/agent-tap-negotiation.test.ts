@@ -3,26 +3,15 @@
  * from the guest's virtio features, via TUNSETOFFLOAD) can turn them on. Under a policy that wants
  * them on, the agent must report that (guest-negotiated) and not fight it in a loop.
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { createNetns, deleteNetns, ipBatch, uniquePrefix } from '../../src/lab/netns.js';
-import { http, metricValue, metricsText, oracle, sleep, startAgent, waitFor, type RunningAgent } from './agent-harness.js';
+import { ipBatch } from '../../src/lab/netns.js';
+import { agentNetns, agentSkip as skip, http, metricValue, metricsText, oracle, sleep, waitFor } from './agent-harness.js';
 
-const isRoot = process.getuid?.() === 0;
-const built = existsSync(new URL('../../dist/main.js', import.meta.url));
-const skip = !isRoot ? 'needs root (network namespaces)' : !built ? 'needs `npm run build` (runs bin/offloadctl)' : false;
-
-let ns = '';
-let agent: RunningAgent | null = null;
-after(async () => {
-  if (agent) await agent.stop();
-  if (ns) await deleteNetns(ns);
-});
+const lab = agentNetns();
 
 test('offloads-on on a fresh tap: reported as guest-negotiated, never re-set', { skip }, async () => {
-  ns = await createNetns(`${uniquePrefix('agtap')}a`);
-  agent = await startAgent(ns, ['--profile', 'offloads-on']);
+  const { ns, agent } = await lab.open('agtap', ['--profile', 'offloads-on']);
   await ipBatch(ns, ['tuntap add dev tapq mode tap']);
   type St = { interfaces: { name: string; state: string; finding: string | null; deviations: { feature: string }[] }[] };
   let tap: St['interfaces'][number] | undefined;

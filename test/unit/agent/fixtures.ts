@@ -1,22 +1,14 @@
 import type { FeatureMap, Interface, LinkInfo } from '../../../src/model/types.js';
+import { TAP, link as baseLink } from '../host/helpers.js';
 
+/** A LinkInfo as the agent tests want it by default: up (flags 0x1003); kind 'tun' is a persistent tap. */
 export function link(ifindex: number, name: string, kind: string | null, extra: Partial<LinkInfo> = {}): LinkInfo {
-  return {
-    ifindex,
-    name,
+  return baseLink(ifindex, name, {
     kind,
-    slaveKind: null,
-    masterIndex: null,
-    parentIndex: null,
-    mtu: 1500,
-    operstate: 'UP',
-    mac: null,
     flags: 0x1003,
-    tun: kind === 'tun' ? { type: 'tap', vnetHdr: true, multiQueue: false, persist: true, owner: null, group: null } : null,
-    vlanId: null,
-    physical: false,
+    tun: kind === 'tun' ? { ...TAP, persist: true } : null,
     ...extra,
-  };
+  });
 }
 
 /** A veth-like feature map: everything changeable, TSO/GSO/SG on. */

@@ -1,0 +1,138 @@
+import { performance } from 'node:perf_hooks';
+import type { DriverInfo, FeatureMap, Interface, LinkInfo, Policy } from '../model/types.js';
+import type { KernelBackend } from '../kernel/types.js';
+import type { KernelMonitor } from '../kernel/monitor/types.js';
+import { DEFAULT_BACKOFF, type Action, type BackoffOptions, type Deviation, type Finding, type History, type Mode } from './reconcile.js';
+import { WorkQueue, type Batch } from './queue.js';
+import { AgentMetrics } from './metrics.js';
+import { EventRing } from './events.js';
+import type { Logger } from './log.js';
+import type { Journal } from './journal.js';
+
+export type SetAction = Extract<Action, { kind: 'set' }>;
+
+export type ResyncTrigger = 'startup' | 'overrun' | 'reload' | 'api' | 'mode' | 'periodic';
+
+export interface AgentOptions {
+  kernel: KernelBackend;
+  monitor: KernelMonitor;
+  policy: Policy;
+  mode: Mode;
+  logger: Logger;
+  metrics?: AgentMetrics;
+  /** Re-read the policy (SIGHUP). Throws on a bad policy: the old one stays. */
+  loadPolicy?: () => Promise<Policy> | Policy;
+  /** Coalescing window for bursts, ms (default 0: the events of one socket read form a batch). */
+  windowMs?: number;
+  /** FEATURES_SET / GET requests in flight (default 32; the netlink package breaks above ~125). */
+  concurrency?: number;
+  /** More unknown interfaces than this in one batch → one FEATURES_GET dump instead of GETs (default 64). */
+  dumpThreshold?: number;
+  backoff?: BackoffOptions;
+  /** Periodic full resync, ms (safety net); 0 disables. Default 10 minutes. */
+  resyncIntervalMs?: number;
+  eventsCapacity?: number;
+  journal?: Journal | null;
+  clock?: () => number;
+  /** The monitor failed for good (not an overrun): the daemon should exit. */
+  onFatal?: (e: Error) => void;
+}
+
+/** What the agent keeps per interface between batches. */
+export interface Tracked {
+  iface: Interface | null;
+  history: History;
+  deviations: Deviation[];
+  finding: Finding | null;
+  managed: boolean;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/**
+ * Everything one running agent knows and shares between its parts (events, batch, enforcement,
+ * findings, API state): the kernel's links and features as last seen, per-interface tracking, the
+ * work queue, and the policy and mode in force.
+ */
+export interface AgentContext {
+  readonly o: AgentOptions;
+  readonly metrics: AgentMetrics;
+  readonly events: EventRing;
+  readonly queue: WorkQueue<number>;
+  readonly clock: () => number;
+  readonly backoff: BackoffOptions;
+  policy: Policy;
+  mode: Mode;
+  readonly links: Map<number, LinkInfo>;
+  readonly features: Map<number, FeatureMap>;
+  /** Links whose features the agent has not seen yet (new links: no FEATURES_NTF at creation). */
+  readonly unknownFeatures: Set<number>;
+  readonly drivers: Map<number, DriverInfo>;
+  readonly tracked: Map<number, Tracked>;
+  readonly retryTimers: Map<number, NodeJS.Timeout>;
+  /** Interfaces with a FEATURES_SET on the way, and feature notifications that came meanwhile. */
+  readonly inflight: Set<number>;
+  readonly deferred: Map<number, FeatureMap>;
+  /** ifindexes that are some link's master (bridges, bonds), as of the last reconcile. */
+  masters: Set<number>;
+  pendingTriggers: Set<ResyncTrigger>;
+  readonly startedAt: string;
+  ready: boolean;
+  failed: string | null;
+  log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** A fresh context; `runBatch` and `onBatchError` are the work queue's consumer and error handler. */
+export function newAgentContext(
+  o: AgentOptions,
+  runBatch: (ctx: AgentContext, b: Batch<number>) => Promise<void>,
+  onBatchError: (ctx: AgentContext, e: unknown) => void,
+): AgentContext {
+  const ctx: AgentContext = {
+    o,
+    metrics: o.metrics ?? new AgentMetrics(),
+    events: new EventRing(o.eventsCapacity ?? 1000),
+    queue: new WorkQueue<number>((b) => runBatch(ctx, b), { windowMs: o.windowMs ?? 0 }, (e) => onBatchError(ctx, e)),
+    clock: o.clock ?? (() => performance.now()),
+    backoff: o.backoff ?? DEFAULT_BACKOFF,
+    policy: o.policy,
+    mode: o.mode,
+    links: new Map(),
+    features: new Map(),
+    unknownFeatures: new Set(),
+    drivers: new Map(),
+    tracked: new Map(),
+    retryTimers: new Map(),
+    inflight: new Set(),
+    deferred: new Map(),
+    masters: new Set(),
+    pendingTriggers: new Set(),
+    startedAt: new Date().toISOString(),
+    ready: false,
+    failed: null,
+    log: (level, msg, fields = {}) => o.logger.log(level, msg, fields),
+  };
+  return ctx;
+}
+
+/** The link is gone: drop all that is known of it, its series and its retry timer. */
+export function forget(ctx: AgentContext, ifindex: number): void {
+  ctx.deferred.delete(ifindex);
+  ctx.links.delete(ifindex);
+  ctx.features.delete(ifindex);
+  ctx.unknownFeatures.delete(ifindex);
+  ctx.drivers.delete(ifindex);
+  ctx.tracked.delete(ifindex);
+  ctx.metrics.remove(ifindex);
+  const t = ctx.retryTimers.get(ifindex);
+  if (t) clearTimeout(t);
+  ctx.retryTimers.delete(ifindex);
+}
+
+/** Mark every link dirty; the next batch is a full resync, counted under `trigger`. */
+export function resync(ctx: AgentContext, trigger: ResyncTrigger): void {
+  ctx.pendingTriggers.add(trigger);
+  ctx.queue.markAll();
+}
+
+export const round = (ms: number) => Math.round(ms * 1000) / 1000;

@@ -1,0 +1,78 @@
+import { KernelError } from '../kernel/types.js';
+import { newHistory } from './reconcile.js';
+import { forEachLimit } from './pool.js';
+import { forget, type AgentContext, type ResyncTrigger } from './agent-context.js';
+
+/** Full resync: dump every link and its features, forget what is gone. */
+export async function fullRefresh(ctx: AgentContext, triggers: ResyncTrigger[]): Promise<void> {
+  const [links, features] = await Promise.all([ctx.o.kernel.listLinks(), ctx.o.kernel.dumpFeatures()]);
+  const seen = new Set<number>();
+  for (const l of links) {
+    seen.add(l.ifindex);
+    ctx.links.set(l.ifindex, l);
+    const f = features.get(l.ifindex);
+    if (f) {
+      ctx.features.set(l.ifindex, f);
+      ctx.unknownFeatures.delete(l.ifindex);
+    }
+    if (!ctx.tracked.has(l.ifindex))
+      ctx.tracked.set(l.ifindex, { iface: null, history: newHistory(null), deviations: [], finding: null, managed: false });
+  }
+  for (const k of [...ctx.links.keys()]) if (!seen.has(k)) forget(ctx, k);
+  // an explicit request (reload, API, mode change) starts every back-off afresh
+  if (triggers.some((t) => t === 'reload' || t === 'api' || t === 'mode')) {
+    for (const t of ctx.tracked.values()) t.history = { ...t.history, attempts: 0, retryAt: null, gaveUp: false, reportedSig: null, reportedFixedSig: null };
+  }
+  ctx.events.push({ action: 'resync', triggers, interfaces: links.length });
+  ctx.log('info', 'resync', { triggers, interfaces: links.length });
+}
+
+/** Read the features of `keys` not seen yet: one dump above the threshold, else GETs. */
+export async function refreshUnknown(ctx: AgentContext, keys: number[]): Promise<void> {
+  const unknown = keys.filter((k) => ctx.unknownFeatures.has(k));
+  if (unknown.length === 0) return;
+  if (unknown.length > (ctx.o.dumpThreshold ?? 64)) {
+    const all = await ctx.o.kernel.dumpFeatures();
+    for (const [k, f] of all) {
+      if (!ctx.links.has(k)) continue;
+      ctx.features.set(k, f);
+      ctx.unknownFeatures.delete(k);
+    }
+    return;
+  }
+  await forEachLimit(unknown, ctx.o.concurrency ?? 32, async (k) => {
+    const l = ctx.links.get(k);
+    if (!l) return;
+    try {
+      const f = await ctx.o.kernel.getFeatures(l.name);
+      if (ctx.links.get(k) === l || ctx.links.get(k)?.name === l.name) {
+        ctx.features.set(k, f);
+        ctx.unknownFeatures.delete(k);
+      }
+    } catch (e) {
+      if (e instanceof KernelError && e.code === 'not-found') return; // gone; its DELLINK follows
+      throw e;
+    }
+  });
+}
+
+export function policyUsesDriver(ctx: AgentContext): boolean {
+  return ctx.policy.rules.some((r) => r.select.driver || r.exclude?.driver);
+}
+export function policyUsesVm(ctx: AgentContext): boolean {
+  return ctx.policy.rules.some((r) => r.select.vmPlatform || r.exclude?.vmPlatform);
+}
+
+/** Driver info for `keys` not known yet (only when a rule selects by driver). */
+export async function refreshDrivers(ctx: AgentContext, keys: number[]): Promise<void> {
+  const missing = keys.filter((k) => !ctx.drivers.has(k));
+  await forEachLimit(missing, ctx.o.concurrency ?? 32, async (k) => {
+    const l = ctx.links.get(k);
+    if (!l) return;
+    try {
+      ctx.drivers.set(k, await ctx.o.kernel.driverInfo(l.name));
+    } catch {
+      /* gone, or no driver: the selector simply does not match */
+    }
+  });
+}
