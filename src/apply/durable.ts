@@ -56,10 +56,14 @@ export function mkdirDurable(dir: string, mode = 0o700): void {
  */
 export class AppendLog {
   private fd: number | null;
-  constructor(readonly path: string) {
+  /**
+   * `syncDir: false`: the caller makes the new file's directory entry durable itself (e.g. with the
+   * directory fsync that follows a writeFileDurable in the same directory).
+   */
+  constructor(readonly path: string, opts: { syncDir?: boolean } = {}) {
     const existed = existsSync(path);
     this.fd = openSync(path, 'a', 0o600);
-    if (!existed) fsyncDir(dirname(path));
+    if (!existed && opts.syncDir !== false) fsyncDir(dirname(path));
   }
 
   /** Append records; `sync: false` skips the fsync (the next synced append covers them). */

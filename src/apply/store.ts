@@ -71,11 +71,24 @@ export class SnapshotStore {
 
   /** Write the snapshot durably and open its journal. Nothing may change before this returns. */
   create(snapshot: Snapshot): Journal {
+    let journal: Journal | null = null;
     try {
       mkdirDurable(this.dir);
+      // The journal is created first, without its own directory fsync: the one that makes the
+      // snapshot's rename durable (writeFileDurable) covers its directory entry too. A crash in
+      // between leaves an empty ID.journal without ID.json, which nothing lists.
+      journal = new Journal(this.journalPath(snapshot.id), { syncDir: false });
       writeFileDurable(this.snapshotPath(snapshot.id), JSON.stringify(snapshot));
-      return new Journal(this.journalPath(snapshot.id));
+      return journal;
     } catch (e) {
+      if (journal) {
+        journal.close();
+        try {
+          unlinkSync(this.journalPath(snapshot.id));
+        } catch {
+          /* best effort */
+        }
+      }
       throw fsError(e, this.dir);
     }
   }
@@ -231,8 +244,8 @@ export function journaledInterfaces(entries: readonly JournalEntry[]): Set<strin
 
 export class Journal {
   private log: AppendLog;
-  constructor(path: string) {
-    this.log = new AppendLog(path);
+  constructor(path: string, opts: { syncDir?: boolean } = {}) {
+    this.log = new AppendLog(path, opts);
   }
   /**
    * Append entries. Only `intent` is fsynced before apply goes on to change the kernel; `done` is

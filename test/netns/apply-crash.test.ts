@@ -122,9 +122,11 @@ test('restore twice and restore after a killed restore are harmless (idempotent)
       stdio: 'ignore',
       env: { ...process.env, OFFLOADCTL_NETNS: ns },
     });
+    // Listen before killing: a restore that finishes within the delay has closed already.
+    const closed = new Promise((resolve) => child.on('close', resolve));
     await sleep(250);
     child.kill('SIGKILL');
-    await new Promise((resolve) => child.on('close', resolve));
+    await closed;
     for (let i = 0; i < 2; i++) {
       const rs = await cliIn(ns, ['restore', '--last', '--yes', '--state-dir', state.dir, '--json']);
       assert.equal(rs.code, 0, rs.stderr);

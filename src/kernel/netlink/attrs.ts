@@ -18,37 +18,68 @@ export interface Attr {
 
 const pad = (n: number): number => (n + 3) & ~3;
 
+/**
+ * A buffer of n bytes whose bytes from `from` on are zero (the padding). Small buffers come from
+ * Node's shared pool (allocUnsafe): one FEATURES_SET is ~10 attributes and apply sends thousands,
+ * and a zero-filled Buffer.alloc per attribute (a fresh ArrayBuffer each) cost more than the kernel call.
+ */
+function buffer(n: number, from: number): Buffer {
+  const buf = Buffer.allocUnsafe(n);
+  if (from < n) buf.fill(0, from);
+  return buf;
+}
+
+function header(buf: Buffer, len: number, type: number): void {
+  buf.writeUInt16LE(len, 0);
+  buf.writeUInt16LE(type, 2);
+}
+
 /** One attribute with a raw payload. */
 export function attr(type: number, data: Buffer, flags = 0): Buffer {
   const len = NLA_HDRLEN + data.length;
-  const buf = Buffer.alloc(pad(len));
-  buf.writeUInt16LE(len, 0);
-  buf.writeUInt16LE((type & NLA_TYPE_MASK) | flags, 2);
+  const buf = buffer(pad(len), len);
+  header(buf, len, (type & NLA_TYPE_MASK) | flags);
   data.copy(buf, NLA_HDRLEN);
   return buf;
 }
 
 /** A nest: children concatenated, NLA_F_NESTED set. */
 export function nest(type: number, children: readonly Buffer[]): Buffer {
-  return attr(type, Buffer.concat(children), NLA_F_NESTED);
+  let len = NLA_HDRLEN;
+  for (const c of children) len += c.length;
+  const buf = buffer(pad(len), len);
+  header(buf, len, (type & NLA_TYPE_MASK) | NLA_F_NESTED);
+  let off = NLA_HDRLEN;
+  for (const c of children) off += c.copy(buf, off);
+  return buf;
 }
 
 export function u8Attr(type: number, v: number): Buffer {
-  return attr(type, Buffer.from([v & 0xff]));
+  const buf = buffer(8, 5);
+  header(buf, 5, type & NLA_TYPE_MASK);
+  buf[4] = v & 0xff;
+  return buf;
 }
 export function u16Attr(type: number, v: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeUInt16LE(v, 0);
-  return attr(type, b);
+  const buf = buffer(8, 6);
+  header(buf, 6, type & NLA_TYPE_MASK);
+  buf.writeUInt16LE(v & 0xffff, 4);
+  return buf;
 }
 export function u32Attr(type: number, v: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(v >>> 0, 0);
-  return attr(type, b);
+  const buf = buffer(8, 8);
+  header(buf, 8, type & NLA_TYPE_MASK);
+  buf.writeUInt32LE(v >>> 0, 4);
+  return buf;
 }
 /** NUL-terminated string (NLA_NUL_STRING / NLA_STRING both accept it). */
 export function strAttr(type: number, s: string): Buffer {
-  return attr(type, Buffer.concat([Buffer.from(s, 'utf8'), Buffer.from([0])]));
+  const n = Buffer.byteLength(s, 'utf8');
+  const len = NLA_HDRLEN + n + 1;
+  const buf = buffer(pad(len), NLA_HDRLEN + n); // the NUL and the padding
+  header(buf, len, type & NLA_TYPE_MASK);
+  buf.write(s, NLA_HDRLEN, 'utf8');
+  return buf;
 }
 /** NLA_FLAG: presence is the value. */
 export function flagAttr(type: number): Buffer {

@@ -29,7 +29,11 @@ import { NlSocket } from './socket.js';
 /** How often a dump is retried when the kernel flags it NLM_F_DUMP_INTR. */
 const DUMP_RETRIES = 5;
 
-let namesCache: Promise<string[]> | null = null;
+/**
+ * The kernel's feature names, once known (the same for every backend of this process). The request
+ * in flight is kept per backend: a backend closed before its answer came must not fail another's.
+ */
+let namesCache: string[] | null = null;
 
 /** Resolve a generic netlink family by name. ENOENT → KernelError('not-supported'). */
 export async function resolveFamily(sock: NlSocket, name: string): Promise<GenlFamily> {
@@ -49,6 +53,7 @@ export async function resolveFamily(sock: NlSocket, name: string): Promise<GenlF
 export class NetlinkBackend implements KernelBackend {
   readonly name = 'netlink' as const;
   private rtnl: NlSocket | null = null;
+  private namesPending: Promise<string[]> | null = null;
 
   private constructor(
     private readonly genl: NlSocket,
@@ -65,7 +70,12 @@ export class NetlinkBackend implements KernelBackend {
     const sock = new NlSocket(NETLINK_GENERIC);
     try {
       const fam = await resolveFamily(sock, ETHTOOL_GENL_NAME);
-      return new NetlinkBackend(sock, fam);
+      const backend = new NetlinkBackend(sock, fam);
+      // Every command that reads features needs the kernel's feature names (static for the life of
+      // the kernel): ask now, so the round trip overlaps the caller's module loading. A failure is
+      // reported by whoever needs the names (featureNames() asks again).
+      backend.prefetchNames();
+      return backend;
     } catch (e) {
       sock.close();
       throw e;
@@ -78,25 +88,34 @@ export class NetlinkBackend implements KernelBackend {
   }
 
   featureNames(): Promise<string[]> {
-    if (!namesCache) {
-      namesCache = (async () => {
+    return this.fetchNames().then((n) => [...n]);
+  }
+
+  private prefetchNames(): void {
+    void this.fetchNames().catch(() => undefined);
+  }
+
+  private fetchNames(): Promise<string[]> {
+    if (namesCache) return Promise.resolve(namesCache);
+    if (!this.namesPending) {
+      const p = (async () => {
         const r = await this.genl.request(this.family.id, encodeStrsetFeatures(), { what: 'STRSET_GET features' });
         for (const m of r.messages) {
           const names = decodeStrset(m.payload);
-          if (names) return names;
+          if (names) return (namesCache = names);
         }
         throw new KernelError('not-supported', 'the kernel sent no ETH_SS_FEATURES string set');
       })();
-      namesCache.catch(() => {
-        namesCache = null;
+      this.namesPending = p;
+      p.catch(() => {
+        if (this.namesPending === p) this.namesPending = null;
       });
     }
-    return namesCache.then((n) => [...n]);
+    return this.namesPending;
   }
 
-  private async names(): Promise<string[]> {
-    if (!namesCache) await this.featureNames();
-    return namesCache!;
+  private names(): Promise<string[]> {
+    return this.fetchNames();
   }
 
   async dumpFeatures(): Promise<Map<number, FeatureMap>> {

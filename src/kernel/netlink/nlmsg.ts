@@ -52,7 +52,8 @@ export function encodeMessage(
   const parts = Buffer.isBuffer(payload) ? [payload] : payload;
   let len = NLMSG_HDRLEN;
   for (const p of parts) len += p.length;
-  const buf = Buffer.alloc(align4(len));
+  const buf = Buffer.allocUnsafe(align4(len)); // pooled; the padding is zeroed below
+  if (len < buf.length) buf.fill(0, len);
   buf.writeUInt32LE(len, 0);
   buf.writeUInt16LE(type, 4);
   buf.writeUInt16LE(flags, 6);

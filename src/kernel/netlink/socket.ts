@@ -4,8 +4,7 @@
  * higher layer drops NLMSG_DONE's errno, cannot ask for extended ACKs and aborts the process
  * from native code with ~125+ requests in flight (kernel-facts.md, pitfalls 2-4).
  */
-// The raw layer only: importing the package index loads its rtnetlink/nl80211/wg code too (~27 ms).
-import { RawNetlinkSocket } from 'netlink/dist/raw.js';
+import { createRequire } from 'node:module';
 import { KernelError } from '../types.js';
 import { kernelErrorFromErrno } from './errno.js';
 import {
@@ -24,14 +23,35 @@ import {
   type NlMessage,
 } from './nlmsg.js';
 
+// The raw layer only: importing the package index loads its rtnetlink/nl80211/wg code too (~27 ms).
+// Loaded with require, not `import`: raw.js is CommonJS, and importing it from ESM goes through
+// Node's CJS-to-ESM translation (cjs-module-lexer over the source, read twice): ~10 ms at start-up
+// against ~4 ms for require (measured here, Node 20).
+const { RawNetlinkSocket } = createRequire(import.meta.url)('netlink/dist/raw.js') as typeof import('netlink/dist/raw.js');
+
 /** At most this many requests on the wire per socket; more wait in a queue. */
 export const MAX_IN_FLIGHT = 32;
 /**
- * Receive buffer per recvmsg. Without message peeking the package reads into a fixed buffer; the
- * kernel sizes dump skbs after the reader's buffer (netlink_recvmsg → max_recvmsg_len, capped at
- * 32 KiB), so 64 KiB never truncates a dump batch.
+ * Receive buffers: the package's message peeking (its default). Per datagram the native layer does
+ * recvmsg(MSG_PEEK|MSG_TRUNC) to learn the datagram's exact size, then reads it into a buffer of
+ * exactly that size — so no message of any size is ever truncated, and a 36-byte ACK costs 36
+ * bytes. The alternative, `messagePeeking: false` with a fixed `msgBufferSize`, allocates (and
+ * zero-fills: `make_unique<char[]>`) that many bytes for every datagram, ACKs included: with 64 KiB
+ * `apply` on 1000 interfaces peaked at 137 MiB RSS instead of 87, and its SETs took longer.
+ *
+ * What peeking changes on the kernel side: netlink_recvmsg records the largest buffer a reader
+ * offered (max_recvmsg_len; a peek offers 1 byte, the real read exactly the datagram), and
+ * netlink_dump sizes dump skbs after it, at least NLMSG_GOODSIZE (~3.7 KiB on 4 KiB pages). So
+ * dumps arrive in ~3.7 KiB datagrams (several devices each with compact bitsets, ~160 B/device;
+ * RTM_GETLINK dumps are sized by rtnetlink's min_dump_alloc, one link always fits; measured: 2001
+ * devices decode completely, links ~3 per datagram, no slower than with 64 KiB), and a single
+ * dump *message* larger than that (a verbose-bitset FEATURES_GET dump, ~4.2 KiB/device) makes the
+ * kernel end the dump with EMSGSIZE in NLMSG_DONE — which `receive` reports as an error, never as a
+ * short result (kernel-facts.md pitfall 2). Every dump here uses compact bitsets; non-dump replies
+ * (e.g. a verbose FEATURES_GET of one device) are allocated by the kernel at their full size and
+ * read whole.
  */
-export const RECV_MSG_BUFFER = 64 * 1024;
+export const MESSAGE_PEEKING = true;
 
 export interface RequestOptions {
   dump?: boolean;
@@ -87,6 +107,7 @@ export class NlSocket {
   private readonly queue: Queued[] = [];
   private closed = false;
   private dumpInFlight = false;
+  private pumpScheduled = false;
   private readonly port: number;
   /** Messages that answer no request (multicast notifications); for monitors. */
   onNotification: ((msg: NlMessage) => void) | null = null;
@@ -98,8 +119,7 @@ export class NlSocket {
       this.raw =
         raw ??
         (new RawNetlinkSocket(protocol, {
-          messagePeeking: false,
-          msgBufferSize: RECV_MSG_BUFFER,
+          messagePeeking: MESSAGE_PEEKING,
           recvBufferSize: 1 << 20,
           sendBufferSize: 0,
         }) as unknown as RawSocketLike);
@@ -160,7 +180,15 @@ export class NlSocket {
     this.raw.close();
   }
 
+  /**
+   * Put queued requests on the wire, up to MAX_IN_FLIGHT. Everything sent in one call goes out as
+   * ONE datagram (netlink_rcv_skb handles every message of an skb in turn and answers each on its
+   * own, by sequence number): one sendmsg and one native completion instead of one per request.
+   * A dump still goes alone.
+   */
   private pump(): void {
+    let batch: Buffer[] | null = null;
+    let batched: Pending[] | null = null;
     while (!this.closed && this.pending.size < MAX_IN_FLIGHT && this.queue.length > 0) {
       // One dump at a time per socket, alone on the wire: netlink_dump_start answers EBUSY to a
       // second dump while one is in progress (nlk->cb_running).
@@ -176,18 +204,38 @@ export class NlSocket {
       this.pending.set(seq, q.pending);
       if (this.pending.size === 1) this.raw.ref();
       const timeout = q.opts.timeoutMs ?? 10_000;
-      q.pending.timer = setTimeout(() => {
-        this.finish(q.pending);
-        q.pending.reject(new KernelError('io', `${q.pending.what}: no answer from the kernel within ${timeout} ms`));
+      const p = q.pending;
+      p.timer = setTimeout(() => {
+        this.finish(p);
+        p.reject(new KernelError('io', `${p.what}: no answer from the kernel within ${timeout} ms`));
       }, timeout);
-      q.pending.timer.unref();
-      this.raw.send(msg, {}, (err) => {
-        if (err && this.pending.get(seq) === q.pending) {
-          this.finish(q.pending);
-          q.pending.reject(kernelErrorFromErrno(err.errno, `${q.pending.what} (send)`, { ifname: q.pending.ifname }));
-        }
-      });
+      p.timer.unref();
+      (batch ??= []).push(msg);
+      (batched ??= []).push(p);
     }
+    if (!batch || !batched) return;
+    const sent = batched;
+    this.raw.send(batch.length === 1 ? batch[0]! : Buffer.concat(batch), {}, (err) => {
+      if (!err) return;
+      for (const p of sent) {
+        if (this.pending.get(p.seq) !== p) continue;
+        this.finish(p);
+        p.reject(kernelErrorFromErrno(err.errno, `${p.what} (send)`, { ifname: p.ifname }));
+      }
+    });
+  }
+
+  /**
+   * Refill the wire after answers arrived, once per event-loop turn rather than once per answer:
+   * the native layer reads up to 32 datagrams per wake-up, and their slots go out as one datagram.
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled || this.queue.length === 0) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
   }
 
   private nextSeq(): number {
@@ -201,7 +249,7 @@ export class NlSocket {
     if (!this.pending.delete(p.seq)) return;
     if (p.dump) this.dumpInFlight = false;
     if (this.pending.size === 0 && !this.closed) this.raw.unref();
-    this.pump();
+    this.schedulePump();
   }
 
   private failAll(e: Error): void {
