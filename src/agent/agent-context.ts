@@ -8,6 +8,7 @@ import { AgentMetrics } from './metrics.js';
 import { EventRing } from './events.js';
 import type { Logger } from './log.js';
 import type { Journal } from './journal.js';
+import type { FastNl } from './fast-path.js';
 
 export type SetAction = Extract<Action, { kind: 'set' }>;
 
@@ -36,6 +37,12 @@ export interface AgentOptions {
   clock?: () => number;
   /** The monitor failed for good (not an overrun): the daemon should exit. */
   onFatal?: (e: Error) => void;
+  /**
+   * Fast path for new links (default true; netlink backend, enforce mode, no driver selectors): a
+   * new link is planned at its RTM_NEWLINK from the features of the first fresh link of its kind,
+   * set at once with a FEATURES_SET whose reply verifies it, without waiting for a batch (fast-path.ts).
+   */
+  fastPath?: boolean;
 }
 
 /** What the agent keeps per interface between batches. */
@@ -73,8 +80,24 @@ export interface AgentContext {
   /** Interfaces with a FEATURES_SET on the way, and feature notifications that came meanwhile. */
   readonly inflight: Set<number>;
   readonly deferred: Map<number, FeatureMap>;
+  /**
+   * Feature notifications taken in, counted, and the count at each interface's latest: a read (dump
+   * or GET) sent before a notification may be answered after it, and must not overwrite it.
+   */
+  ntfSeq: number;
+  readonly ntfAt: Map<number, number>;
   /** ifindexes that are some link's master (bridges, bonds), as of the last reconcile. */
   masters: Set<number>;
+  /** Features of a fresh link per template key (kind, tun flags, ...), as first read (fast-path.ts). */
+  readonly templates: Map<string, FeatureMap>;
+  /** New links handed to the fast path: waiting for the next tick, or with their SET + GET on the way. */
+  readonly fastQueued: number[];
+  readonly fast: Set<number>;
+  /** Links a batch skipped because the fast path had them: marked again when it is done. */
+  readonly fastSkipped: Set<number>;
+  /** The fast path's ethtool socket, once opened; fastOff: it could not be (the batch path does it all). */
+  fastNl: Promise<FastNl> | null;
+  fastOff: boolean;
   pendingTriggers: Set<ResyncTrigger>;
   readonly startedAt: string;
   ready: boolean;
@@ -105,7 +128,15 @@ export function newAgentContext(
     retryTimers: new Map(),
     inflight: new Set(),
     deferred: new Map(),
+    ntfSeq: 0,
+    ntfAt: new Map(),
     masters: new Set(),
+    templates: new Map(),
+    fastQueued: [],
+    fast: new Set(),
+    fastSkipped: new Set(),
+    fastNl: null,
+    fastOff: false,
     pendingTriggers: new Set(),
     startedAt: new Date().toISOString(),
     ready: false,
@@ -118,6 +149,7 @@ export function newAgentContext(
 /** The link is gone: drop all that is known of it, its series and its retry timer. */
 export function forget(ctx: AgentContext, ifindex: number): void {
   ctx.deferred.delete(ifindex);
+  ctx.ntfAt.delete(ifindex);
   ctx.links.delete(ifindex);
   ctx.features.delete(ifindex);
   ctx.unknownFeatures.delete(ifindex);

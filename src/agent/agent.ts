@@ -5,6 +5,7 @@ import type { AgentApi } from './http.js';
 import { newAgentContext, resync, type AgentContext, type AgentOptions, type ResyncTrigger } from './agent-context.js';
 import { onMonitorEvent } from './monitor-events.js';
 import { runBatch } from './reconcile-batch.js';
+import { fastNl } from './fast-path.js';
 import { updateStateCounts } from './findings-and-retries.js';
 import { healthReport, stateReport } from './api-state.js';
 
@@ -49,6 +50,13 @@ export class Agent {
     ctx.pendingTriggers.add('startup');
     await ctx.queue.exclusive(() => runBatch(ctx, { keys: [], full: true }));
     await ctx.queue.idle();
+    // the fast path's socket, opened now so the first new link does not wait for it
+    if (this.o.fastPath !== false && this.o.kernel.name === 'netlink') {
+      await fastNl(ctx).catch((e: Error) => {
+        ctx.fastOff = true;
+        ctx.log('warn', 'fast path unavailable', { error: e.message });
+      });
+    }
     ctx.ready = true;
     const every = this.o.resyncIntervalMs ?? 600_000;
     if (every > 0) {
@@ -64,6 +72,7 @@ export class Agent {
     this.ctx.retryTimers.clear();
     this.o.monitor.close();
     this.ctx.queue.close();
+    this.ctx.fastNl?.then((nl) => nl.sock.close(), () => {});
   }
 
   /** Wait until every marked interface has been reconciled (tests, API). */

@@ -8,7 +8,7 @@ import { loadPolicy } from '../policy/index.js';
 import { checkListenAllowed, parseListen } from './listen.js';
 import { readTokenFile } from './token.js';
 import { installUnit, renderUnit } from './unit.js';
-import { jsonLogger } from './log.js';
+import { bufferedStderr, jsonLogger } from './log.js';
 
 function intOpt(name: string, v: string, min: number): number {
   const n = Number(v);
@@ -57,7 +57,7 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
     return 0;
   }
 
-  const logger = jsonLogger(undefined, o.logLevel);
+  const logger = jsonLogger(bufferedStderr(), o.logLevel);
   const [{ openKernel }, { openMonitor }, { Agent, apiOf }, { startHttp }, { fileJournal }] = await Promise.all([
     import('../kernel/index.js'),
     import('../kernel/monitor.js'),

@@ -2,16 +2,18 @@ import { KernelError } from '../kernel/types.js';
 import { newHistory } from './reconcile.js';
 import { forEachLimit } from './pool.js';
 import { forget, type AgentContext, type ResyncTrigger } from './agent-context.js';
+import { noteTemplate } from './fast-path.js';
 
 /** Full resync: dump every link and its features, forget what is gone. */
 export async function fullRefresh(ctx: AgentContext, triggers: ResyncTrigger[]): Promise<void> {
+  const seq = ctx.ntfSeq;
   const [links, features] = await Promise.all([ctx.o.kernel.listLinks(), ctx.o.kernel.dumpFeatures()]);
   const seen = new Set<number>();
   for (const l of links) {
     seen.add(l.ifindex);
     ctx.links.set(l.ifindex, l);
     const f = features.get(l.ifindex);
-    if (f) {
+    if (f && !newerNtf(ctx, l.ifindex, seq)) {
       ctx.features.set(l.ifindex, f);
       ctx.unknownFeatures.delete(l.ifindex);
     }
@@ -31,10 +33,12 @@ export async function fullRefresh(ctx: AgentContext, triggers: ResyncTrigger[]):
 export async function refreshUnknown(ctx: AgentContext, keys: number[]): Promise<void> {
   const unknown = keys.filter((k) => ctx.unknownFeatures.has(k));
   if (unknown.length === 0) return;
+  const seq = ctx.ntfSeq;
   if (unknown.length > (ctx.o.dumpThreshold ?? 64)) {
     const all = await ctx.o.kernel.dumpFeatures();
     for (const [k, f] of all) {
-      if (!ctx.links.has(k)) continue;
+      if (!ctx.links.has(k) || newerNtf(ctx, k, seq)) continue;
+      if (ctx.unknownFeatures.has(k)) noteTemplate(ctx, k, f);
       ctx.features.set(k, f);
       ctx.unknownFeatures.delete(k);
     }
@@ -45,7 +49,8 @@ export async function refreshUnknown(ctx: AgentContext, keys: number[]): Promise
     if (!l) return;
     try {
       const f = await ctx.o.kernel.getFeatures(l.name);
-      if (ctx.links.get(k) === l || ctx.links.get(k)?.name === l.name) {
+      if ((ctx.links.get(k) === l || ctx.links.get(k)?.name === l.name) && !newerNtf(ctx, k, seq)) {
+        noteTemplate(ctx, k, f);
         ctx.features.set(k, f);
         ctx.unknownFeatures.delete(k);
       }
@@ -54,6 +59,11 @@ export async function refreshUnknown(ctx: AgentContext, keys: number[]): Promise
       throw e;
     }
   });
+}
+
+/** A feature notification for ifindex came after seq: what a read sent before it says is older. */
+export function newerNtf(ctx: AgentContext, ifindex: number, seq: number): boolean {
+  return (ctx.ntfAt.get(ifindex) ?? 0) > seq;
 }
 
 export function policyUsesDriver(ctx: AgentContext): boolean {

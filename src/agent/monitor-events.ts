@@ -3,6 +3,7 @@ import type { MonitorEvent } from '../kernel/monitor/types.js';
 import { newHistory } from './reconcile.js';
 import { forget, resync, type AgentContext } from './agent-context.js';
 import { sameFeatures } from './same-features.js';
+import { fastEligible, queueFast } from './fast-path.js';
 
 /** One kernel event: update what is known of the link and mark it dirty when that can matter. */
 export function onMonitorEvent(ctx: AgentContext, e: MonitorEvent): void {
@@ -25,7 +26,8 @@ export function onMonitorEvent(ctx: AgentContext, e: MonitorEvent): void {
           managed: false,
         });
       }
-      ctx.queue.mark(e.link.ifindex);
+      if (!known && fastEligible(ctx, e.link)) queueFast(ctx, e.link.ifindex);
+      else ctx.queue.mark(e.link.ifindex);
       break;
     }
     case 'link-del':
@@ -40,6 +42,7 @@ export function onMonitorEvent(ctx: AgentContext, e: MonitorEvent): void {
       }
       const prev = ctx.features.get(e.ifindex);
       ctx.features.set(e.ifindex, e.features);
+      ctx.ntfAt.set(e.ifindex, ++ctx.ntfSeq);
       ctx.unknownFeatures.delete(e.ifindex);
       // our own verified change comes back as a notification: nothing new, nothing to do
       if (ctx.links.has(e.ifindex) && !(prev && sameFeatures(prev, e.features))) ctx.queue.mark(e.ifindex);

@@ -26,6 +26,14 @@ export async function runBatch(ctx: AgentContext, b: Batch<number>): Promise<voi
     keys = b.keys.filter((k) => ctx.links.has(k));
     await refreshUnknown(ctx, keys);
   }
+  // links the fast path has right now are its own; they are marked again when it is done
+  if (ctx.fast.size > 0) {
+    keys = keys.filter((k) => {
+      if (!ctx.fast.has(k)) return true;
+      ctx.fastSkipped.add(k);
+      return false;
+    });
+  }
   const tRefreshed = ctx.clock();
   if (policyUsesDriver(ctx)) await refreshDrivers(ctx, keys);
   await reconcileKeys(ctx, keys);

@@ -15,8 +15,13 @@ import { KernelError } from './types.js';
 import { NlSocket } from './netlink/socket.js';
 import { decodeFamily, encodeGetFamily, GENL_ID_CTRL, parseGenl } from './netlink/genl.js';
 import {
+  decodeFeaturesCompact,
   decodeFeaturesReply,
+  decodeReplyHeader,
   decodeStrset,
+  ETHTOOL_A_FEATURES_HEADER,
+  featureLayout,
+  type FeatureLayout,
   encodeStrsetFeatures,
   ETHTOOL_GENL_NAME,
   ETHTOOL_MCGRP_MONITOR_NAME,
@@ -42,7 +47,7 @@ function rcvbufFromEnv(): number | undefined {
 }
 
 /** Resolve the ethtool family, its monitor group and the feature names (short-lived request socket). */
-async function resolveEthtool(): Promise<EthtoolInfo> {
+export async function resolveEthtool(): Promise<EthtoolInfo> {
   const s = new NlSocket(NETLINK_GENERIC);
   try {
     const fam = await s.request(GENL_ID_CTRL, encodeGetFamily(ETHTOOL_GENL_NAME), { what: 'CTRL_CMD_GETFAMILY ethtool' });
@@ -62,6 +67,7 @@ abstract class DecodingMonitor implements KernelMonitor {
   protected handler: (e: MonitorEvent) => void = () => {};
   protected errorHandler: (e: Error) => void = () => {};
   protected closed = false;
+  private layout: FeatureLayout | null = null;
 
   constructor(protected readonly ethtool: EthtoolInfo | null) {}
 
@@ -116,10 +122,20 @@ abstract class DecodingMonitor implements KernelMonitor {
     if (!this.ethtool || m.type !== this.ethtool.family) return;
     let e: MonitorEvent | null = null;
     try {
-      if (parseGenl(m.payload).cmd !== ETHTOOL_MSG_FEATURES_NTF) return;
-      const r = decodeFeaturesReply(m.payload);
-      if (r.header.ifindex === null) return;
-      e = { type: 'features', ifindex: r.header.ifindex, name: r.header.ifname ?? '', features: featuresToMap(r, this.ethtool.names), at };
+      const g = parseGenl(m.payload);
+      if (g.cmd !== ETHTOOL_MSG_FEATURES_NTF) return;
+      // compact bitsets (always, for notifications): the dump's decoder, with its per-kind cache
+      this.layout ??= featureLayout(this.ethtool.names);
+      const fast = decodeFeaturesCompact(m.payload, this.layout);
+      if (fast) {
+        if (fast.ifindex === null) return;
+        const name = decodeReplyHeader(attrMap(g.attrs).get(ETHTOOL_A_FEATURES_HEADER)).ifname ?? '';
+        e = { type: 'features', ifindex: fast.ifindex, name, features: fast.features, at };
+      } else {
+        const r = decodeFeaturesReply(m.payload);
+        if (r.header.ifindex === null) return;
+        e = { type: 'features', ifindex: r.header.ifindex, name: r.header.ifname ?? '', features: featuresToMap(r, this.ethtool.names), at };
+      }
     } catch {
       /* skip */
     }
@@ -135,7 +151,7 @@ abstract class DecodingMonitor implements KernelMonitor {
   abstract close(): void;
 }
 
-interface EthtoolInfo {
+export interface EthtoolInfo {
   family: number;
   group: number;
   names: string[];

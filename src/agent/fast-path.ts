@@ -1,0 +1,361 @@
+import type { DesiredInterface, FeatureMap, Interface, LinkInfo } from '../model/types.js';
+import { buildObservation } from '../host/observe.js';
+import { readVmIndex } from '../host/vm-reader.js';
+import { resolvePolicy } from '../policy/resolve.js';
+import { KernelError } from '../kernel/types.js';
+import { resolveEthtool } from '../kernel/monitor.js';
+import { NlSocket } from '../kernel/netlink/socket.js';
+import { NETLINK_GENERIC } from '../kernel/netlink/nlmsg.js';
+import { parseGenl } from '../kernel/netlink/genl.js';
+import { decodeSetReplyNotApplied, encodeFeaturesSet, ETHTOOL_MSG_FEATURES_SET_REPLY } from '../kernel/netlink/ethtool-msg.js';
+import { decide, type History } from './reconcile.js';
+import { round, type AgentContext, type SetAction, type Tracked } from './agent-context.js';
+import { newerNtf, policyUsesDriver, policyUsesVm } from './kernel-refresh.js';
+import { recordAction, writeSeries } from './findings-and-retries.js';
+import { sameFeatures } from './same-features.js';
+
+/**
+ * The fast path for new links. A batch reads a new link's features before it can plan (a GET or a
+ * dump), verifies with another read, and every link that arrives while a batch runs waits for the
+ * whole batch and then for its own: in a burst of hundreds of taps that queueing (and the reads,
+ * each taking RTNL again) was most of the delay. Links created the same way start with the same
+ * features, so the features first read from a fresh link of a kind (its template key: kind, tun
+ * type and flags, enslaved or not) plan the next one the moment its RTM_NEWLINK arrives: decide on
+ * the template, journal, send one FEATURES_SET by ifindex with its reply (pipelined on a socket of
+ * its own). The reply names the asked-for bits that did not end as asked and the bits whose active
+ * state changed; from it the state after the set is known, and a second decide on that state is
+ * the verification. Compliant: done (delay sample, log line, series). Otherwise (the set failed,
+ * the link went away, a bit did not stick, the template did not fit) the link goes to the batch
+ * path with its history as before, which reads, plans and backs off as always. The FEATURES_NTF
+ * that follows a change carries the full state: when it differs from the computed one, the link is
+ * reconciled again from it. Each link takes the fast path at most once (at its first RTM_NEWLINK),
+ * so the fast path cannot loop. The first link of a kind is read with a GET in the fast path too.
+ */
+
+export function templateKey(l: LinkInfo): string {
+  const t = l.tun;
+  return [l.kind ?? '-', l.physical ? 'p' : 'v', l.masterIndex !== null ? `m:${l.slaveKind ?? ''}` : '', t ? `${t.type}${t.vnetHdr ? 'v' : ''}${t.multiQueue ? 'q' : ''}` : ''].join('|');
+}
+
+/** Remember what a fresh link (never set by the agent) looked like, as template for its kind. */
+export function noteTemplate(ctx: AgentContext, ifindex: number, f: FeatureMap): void {
+  const l = ctx.links.get(ifindex);
+  const h = ctx.tracked.get(ifindex)?.history;
+  if (!l || !h || h.pendingSince === null || h.attempts > 0) return;
+  ctx.templates.set(templateKey(l), f);
+}
+
+/** Can this brand-new link be handled by the fast path? (else: the batch path) */
+export function fastEligible(ctx: AgentContext, l: LinkInfo): boolean {
+  return (
+    ctx.o.fastPath !== false &&
+    ctx.ready &&
+    ctx.mode === 'enforce' &&
+    ctx.o.kernel.name === 'netlink' &&
+    !ctx.fastOff &&
+    ctx.pendingTriggers.size === 0 &&
+    !policyUsesDriver(ctx)
+  );
+}
+
+/** Queue a new link for the fast path; everything queued in this turn of the event loop goes together. */
+export function queueFast(ctx: AgentContext, ifindex: number): void {
+  ctx.fast.add(ifindex);
+  ctx.fastQueued.push(ifindex);
+  if (ctx.fastQueued.length === 1) setImmediate(() => void runFast(ctx));
+}
+
+interface Planned {
+  set: SetAction;
+  link: LinkInfo;
+  tpl: FeatureMap;
+  iface: Interface;
+  d: DesiredInterface | null;
+  t: Tracked;
+  prev: History;
+  before: Record<string, boolean>;
+}
+
+function observeOne(ctx: AgentContext, l: LinkInfo, f: FeatureMap): { iface: Interface; d: DesiredInterface | null } | null {
+  const links = [l];
+  const m = l.masterIndex !== null ? ctx.links.get(l.masterIndex) : undefined;
+  if (m) links.push(m);
+  const obs = buildObservation({
+    links,
+    features: new Map([[l.ifindex, f]]),
+    drivers: ctx.drivers,
+    vmIndex: policyUsesVm(ctx) ? readVmIndex({}, [l.name]) : undefined,
+    backend: ctx.o.kernel.name === 'ethtool' ? 'ethtool' : 'netlink',
+  });
+  const iface = obs.interfaces.find((i) => i.ifindex === l.ifindex);
+  if (!iface) return null;
+  const d = resolvePolicy(ctx.policy, obs).interfaces.find((x) => x.ifindex === l.ifindex) ?? null;
+  return { iface, d };
+}
+
+/** Back to the batch path: read the features, plan and apply as usual. */
+function toBatch(ctx: AgentContext, ifindex: number): void {
+  ctx.fast.delete(ifindex);
+  ctx.fastSkipped.delete(ifindex);
+  if (!ctx.links.has(ifindex)) return;
+  ctx.unknownFeatures.add(ifindex);
+  ctx.queue.mark(ifindex);
+}
+
+export async function runFast(ctx: AgentContext): Promise<void> {
+  const t0 = ctx.clock();
+  const keys = ctx.fastQueued.splice(0);
+  const oldest = Math.min(...keys.map((k) => ctx.tracked.get(k)?.history.pendingSince ?? t0));
+  // the first link of its kind: read it (one GET each, pipelined), and keep what it read as the template
+  const read = new Map<number, FeatureMap>();
+  const missing = keys.filter((k) => {
+    const l = ctx.links.get(k);
+    return l !== undefined && !ctx.templates.has(templateKey(l));
+  });
+  if (missing.length > 0) {
+    const seq = ctx.ntfSeq;
+    await Promise.all(
+      missing.map(async (k) => {
+        const l = ctx.links.get(k);
+        if (!l) return;
+        try {
+          const f = await ctx.o.kernel.getFeatures(l.name);
+          if (ctx.links.get(k)?.name !== l.name || newerNtf(ctx, k, seq)) return;
+          noteTemplate(ctx, k, f);
+          ctx.features.set(k, f);
+          ctx.unknownFeatures.delete(k);
+          read.set(k, f);
+        } catch {
+          /* gone or failing: the batch path finds out */
+        }
+      }),
+    );
+  }
+  const planned: Planned[] = [];
+  for (const k of keys) {
+    const l = ctx.links.get(k);
+    const t = ctx.tracked.get(k);
+    const tpl = read.get(k) ?? (l && !missing.includes(k) ? ctx.templates.get(templateKey(l)) : undefined);
+    // the mode, a resync or a reload may have come since the link was queued
+    if (!l || !t || !tpl || ctx.mode !== 'enforce' || ctx.pendingTriggers.size > 0) {
+      toBatch(ctx, k);
+      continue;
+    }
+    try {
+      const o = observeOne(ctx, l, tpl);
+      const r = o ? decide(o.iface, o.d, t.history, 'enforce', ctx.clock(), ctx.backoff, ctx.masters.has(k)) : null;
+      const set = r?.actions.find((a): a is SetAction => a.kind === 'set');
+      if (!r || !set || r.actions.length !== 1) {
+        toBatch(ctx, k); // nothing to set by the template, or something to report: the batch decides on real features
+        continue;
+      }
+      const before: Record<string, boolean> = {};
+      for (const f of Object.keys(set.changes)) before[f] = tpl[f]?.requested ?? false;
+      planned.push({ set, link: l, tpl, iface: o!.iface, d: o!.d, t, prev: t.history, before });
+      t.history = r.history;
+    } catch {
+      toBatch(ctx, k);
+    }
+  }
+  if (planned.length === 0) return;
+  // written down before anything changes, as the batch path does
+  ctx.o.journal?.record(planned.map((p) => ({ ifindex: p.set.ifindex, ifname: p.set.name, reason: p.set.reason, before: p.before, after: p.set.changes })));
+  for (const p of planned) {
+    ctx.metrics.enforcement(p.set.reason);
+    ctx.inflight.add(p.set.ifindex);
+  }
+  const t1 = ctx.clock();
+  let nl: FastNl;
+  try {
+    nl = await fastNl(ctx);
+  } catch (e) {
+    ctx.log('warn', 'fast path unavailable', { error: (e as Error).message });
+    ctx.fastOff = true;
+    for (const p of planned) {
+      p.t.history = p.prev;
+      toBatch(ctx, p.set.ifindex);
+      afterInflight(ctx, p.set.ifindex);
+    }
+    return;
+  }
+  // pipelined on the socket (at most MAX_IN_FLIGHT on the wire); each reply is handled as it comes
+  let t2 = t1;
+  await Promise.all(
+    planned.map(async (p) => {
+      let r: SetReply | KernelError;
+      try {
+        r = await sendSet(nl, p);
+      } catch (e) {
+        r = e instanceof KernelError ? e : new KernelError('io', String(e));
+      }
+      t2 = ctx.clock();
+      try {
+        finishFast(ctx, p, r);
+      } catch (e) {
+        ctx.log('error', 'fast path failed', { interface: p.set.name, error: (e as Error).message });
+        p.t.history = p.prev;
+        toBatch(ctx, p.set.ifindex);
+      } finally {
+        afterInflight(ctx, p.set.ifindex);
+      }
+    }),
+  );
+  // state counts: recomputed at each scrape and after each batch
+  ctx.log('debug', 'fast', { n: planned.length, waitedMs: round(t0 - oldest), planMs: round(t1 - t0), setMs: round(t2 - t1), totalMs: round(ctx.clock() - t0) });
+}
+
+interface SetReply {
+  notApplied: string[];
+  /** Bits whose active state the set changed (dependencies included). */
+  changed: string[];
+}
+
+export interface FastNl {
+  sock: NlSocket;
+  family: number;
+  names: string[];
+  index: Map<string, number>;
+  encoded: Map<string, { parts: Buffer[]; at: [number, number] }>;
+}
+
+/** The fast path's own ethtool socket (SETs with reply), opened at its first use. */
+export function fastNl(ctx: AgentContext): Promise<FastNl> {
+  ctx.fastNl ??= (async () => {
+    const info = await resolveEthtool();
+    const index = new Map<string, number>();
+    info.names.forEach((n, i) => n && index.set(n, i));
+    return { sock: new NlSocket(NETLINK_GENERIC), family: info.family, names: info.names, index, encoded: new Map() };
+  })();
+  return ctx.fastNl;
+}
+
+const IFINDEX_MARK = 0x7eadbeef;
+
+/**
+ * The request for one set of changes, encoded once: a burst asks for the same changes on hundreds
+ * of links, so only the device index differs (patched into a copy of the header nest).
+ */
+function encodedSet(nl: FastNl, changes: Record<string, boolean>, ifname: string): { parts: Buffer[]; at: [part: number, offset: number] } {
+  const key = Object.entries(changes)
+    .map(([k, v]) => `${k}=${v ? 1 : 0}`)
+    .join(',');
+  let e = nl.encoded.get(key);
+  if (!e) {
+    const send: Array<[number, boolean]> = [];
+    for (const [name, on] of Object.entries(changes)) {
+      const i = nl.index.get(name);
+      if (i === undefined) throw new KernelError('not-supported', `${ifname}: unknown feature ${name}`, { ifname });
+      send.push([i, on]);
+    }
+    const parts = encodeFeaturesSet({ ifindex: IFINDEX_MARK }, nl.names.length, send);
+    let at: [number, number] | null = null;
+    parts.forEach((b, pi) => {
+      for (let o = 0; at === null && o + 4 <= b.length; o += 4) if (b.readUInt32LE(o) === IFINDEX_MARK) at = [pi, o];
+    });
+    if (!at) throw new KernelError('io', 'FEATURES_SET encoding: device index not found');
+    e = { parts, at };
+    if (nl.encoded.size < 64) nl.encoded.set(key, e);
+  }
+  return e;
+}
+
+/** FEATURES_SET by ifindex, with the reply: which asked-for bits did not end as asked, which changed. */
+async function sendSet(nl: FastNl, p: Planned): Promise<SetReply> {
+  const e = encodedSet(nl, p.set.changes, p.set.name);
+  const parts = e.parts.slice();
+  const [pi, off] = e.at;
+  const b = Buffer.from(parts[pi]!);
+  b.writeUInt32LE(p.set.ifindex, off);
+  parts[pi] = b;
+  const r = await nl.sock.request(nl.family, parts, { what: `FEATURES_SET ${p.set.name}`, ifname: p.set.name });
+  const reply = r.messages.find((m) => parseGenl(m.payload).cmd === ETHTOOL_MSG_FEATURES_SET_REPLY);
+  // no reply: the kernel had nothing to report (every asked-for bit as asked, nothing changed)
+  return reply ? decodeSetReplyNotApplied(reply.payload, nl.names) : { notApplied: [], changed: [] };
+}
+
+function finishFast(ctx: AgentContext, p: Planned, res: SetReply | KernelError): void {
+  const k = p.set.ifindex;
+  const t = ctx.tracked.get(k);
+  if (t !== p.t) {
+    ctx.fast.delete(k); // gone (RTM_DELLINK) meanwhile
+    ctx.fastSkipped.delete(k);
+    return;
+  }
+  const cur = ctx.links.get(k);
+  if (res instanceof KernelError || res.notApplied.length > 0 || !cur) {
+    // failed, gone, or not all as asked: the batch path reads the real features and books it as usual
+    ctx.log('debug', 'fast path: to the batch path', {
+      interface: p.set.name,
+      ifindex: k,
+      ...(res instanceof KernelError ? { error: res.message } : { notApplied: res.notApplied }),
+    });
+    t.history = p.prev;
+    toBatch(ctx, k);
+    return;
+  }
+  // The state after the set, from the reply: the template with every asked-for bit requested and
+  // active as asked (the reply lists none that did not end so), and the other bits whose active
+  // state the reply says changed (dependencies) flipped. The FEATURES_NTF that follows a change
+  // carries the full state; one that differs from this sends the link through the batch path.
+  const next: FeatureMap = { ...p.tpl };
+  for (const [f, v] of Object.entries(p.set.changes)) {
+    const st = next[f];
+    if (st) next[f] = { ...st, requested: v, active: v };
+  }
+  for (const f of res.changed) {
+    const st = next[f];
+    if (st && !(f in p.set.changes)) next[f] = { ...st, active: !st.active };
+  }
+  ctx.features.set(k, next);
+  ctx.unknownFeatures.delete(k);
+  const iface: Interface = { ...p.iface, name: cur.name, features: next };
+  const r = decide(iface, p.d, t.history, 'enforce', ctx.clock(), ctx.backoff, ctx.masters.has(k));
+  const o = { iface, d: p.d };
+  const ok = (a: (typeof r)['actions'][number]) => a.kind === 'compliant' || (a.kind === 'report' && a.finding === 'fixed');
+  if (!r.actions.some((a) => a.kind === 'compliant') || !r.actions.every(ok)) {
+    // not compliant (a dependency or the template did not fit): start over on the real features
+    ctx.log('debug', 'fast path: not compliant after the set, to the batch path', { interface: p.set.name, ifindex: k });
+    t.history = p.prev;
+    toBatch(ctx, k);
+    return;
+  }
+  t.history = r.history;
+  t.iface = o.iface;
+  t.managed = o.d !== null;
+  let delayMs: number | null = null;
+  for (const a of r.actions) {
+    if (a.kind === 'compliant') delayMs = a.delayMs;
+    if (a.kind !== 'set') recordAction(ctx, a, t, true);
+  }
+  writeSeries(ctx, t, o.d);
+  const s = p.set;
+  ctx.log('info', 'enforce', {
+    interface: s.name,
+    ifindex: s.ifindex,
+    changes: s.changes,
+    reason: s.reason,
+    attempt: s.attempt,
+    ...(delayMs !== null ? { delayMs: Math.round(delayMs * 1000) / 1000 } : {}),
+  });
+  ctx.events.push({ action: 'enforce', interface: s.name, ifindex: s.ifindex, changes: s.changes, reason: s.reason, attempt: s.attempt, delayMs });
+  ctx.fast.delete(k);
+  // a change of name, kind or master arrived while the fast path had the link: look again
+  if (ctx.fastSkipped.delete(k) || linkMoved(p.link, cur)) ctx.queue.mark(k);
+}
+
+function linkMoved(a: LinkInfo, b: LinkInfo): boolean {
+  return a.name !== b.name || a.kind !== b.kind || a.masterIndex !== b.masterIndex || a.slaveKind !== b.slaveKind;
+}
+
+/** As after a batch's sets: a feature notification that differs from what was read is looked at again. */
+function afterInflight(ctx: AgentContext, k: number): void {
+  ctx.inflight.delete(k);
+  const n = ctx.deferred.get(k);
+  if (!n) return;
+  ctx.deferred.delete(k);
+  const cur = ctx.features.get(k);
+  if (ctx.links.has(k) && !ctx.fast.has(k) && !(cur && sameFeatures(cur, n))) {
+    ctx.unknownFeatures.add(k);
+    ctx.queue.mark(k);
+  }
+}
