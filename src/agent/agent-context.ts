@@ -8,7 +8,7 @@ import { AgentMetrics } from './metrics.js';
 import { EventRing } from './events.js';
 import type { Logger } from './log.js';
 import type { Journal } from './journal.js';
-import type { FastNl } from './fast-path.js';
+import type { FeatureSetter } from '../kernel/netlink/feature-setter.js';
 
 export type SetAction = Extract<Action, { kind: 'set' }>;
 
@@ -96,7 +96,7 @@ export interface AgentContext {
   /** Links a batch skipped because the fast path had them: marked again when it is done. */
   readonly fastSkipped: Set<number>;
   /** The fast path's ethtool socket, once opened; fastOff: it could not be (the batch path does it all). */
-  fastNl: Promise<FastNl> | null;
+  fastNl: Promise<FeatureSetter> | null;
   fastOff: boolean;
   pendingTriggers: Set<ResyncTrigger>;
   readonly startedAt: string;

@@ -72,7 +72,7 @@ export class Agent {
     this.ctx.retryTimers.clear();
     this.o.monitor.close();
     this.ctx.queue.close();
-    this.ctx.fastNl?.then((nl) => nl.sock.close(), () => {});
+    this.ctx.fastNl?.then((nl) => nl.close(), () => {});
   }
 
   /** Wait until every marked interface has been reconciled (tests, API). */

@@ -113,6 +113,11 @@ function finishSet(ctx: AgentContext, s: SetAction, notApplied: string[], want: 
     }
     writeSeries(ctx, t, d);
   }
+  logEnforced(ctx, s, delayMs);
+}
+
+/** One log line and one /api/events entry per verified enforcement (batch and fast path alike). */
+export function logEnforced(ctx: AgentContext, s: SetAction, delayMs: number | null): void {
   ctx.log('info', 'enforce', {
     interface: s.name,
     ifindex: s.ifindex,

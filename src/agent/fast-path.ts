@@ -3,15 +3,12 @@ import { buildObservation } from '../host/observe.js';
 import { readVmIndex } from '../host/vm-reader.js';
 import { resolvePolicy } from '../policy/resolve.js';
 import { KernelError } from '../kernel/types.js';
-import { resolveEthtool } from '../kernel/monitor.js';
-import { NlSocket } from '../kernel/netlink/socket.js';
-import { NETLINK_GENERIC } from '../kernel/netlink/nlmsg.js';
-import { parseGenl } from '../kernel/netlink/genl.js';
-import { decodeSetReplyNotApplied, encodeFeaturesSet, ETHTOOL_MSG_FEATURES_SET_REPLY } from '../kernel/netlink/ethtool-msg.js';
+import { FeatureSetter, type SetReply } from '../kernel/netlink/feature-setter.js';
 import { decide, type History } from './reconcile.js';
 import { round, type AgentContext, type SetAction, type Tracked } from './agent-context.js';
 import { newerNtf, policyUsesDriver, policyUsesVm } from './kernel-refresh.js';
 import { recordAction, writeSeries } from './findings-and-retries.js';
+import { logEnforced } from './enforce.js';
 import { sameFeatures } from './same-features.js';
 
 /**
@@ -165,7 +162,7 @@ export async function runFast(ctx: AgentContext): Promise<void> {
     ctx.inflight.add(p.set.ifindex);
   }
   const t1 = ctx.clock();
-  let nl: FastNl;
+  let nl: FeatureSetter;
   try {
     nl = await fastNl(ctx);
   } catch (e) {
@@ -184,7 +181,7 @@ export async function runFast(ctx: AgentContext): Promise<void> {
     planned.map(async (p) => {
       let r: SetReply | KernelError;
       try {
-        r = await sendSet(nl, p);
+        r = await nl.set(p.set.ifindex, p.set.name, p.set.changes);
       } catch (e) {
         r = e instanceof KernelError ? e : new KernelError('io', String(e));
       }
@@ -204,73 +201,10 @@ export async function runFast(ctx: AgentContext): Promise<void> {
   ctx.log('debug', 'fast', { n: planned.length, waitedMs: round(t0 - oldest), planMs: round(t1 - t0), setMs: round(t2 - t1), totalMs: round(ctx.clock() - t0) });
 }
 
-interface SetReply {
-  notApplied: string[];
-  /** Bits whose active state the set changed (dependencies included). */
-  changed: string[];
-}
-
-export interface FastNl {
-  sock: NlSocket;
-  family: number;
-  names: string[];
-  index: Map<string, number>;
-  encoded: Map<string, { parts: Buffer[]; at: [number, number] }>;
-}
-
 /** The fast path's own ethtool socket (SETs with reply), opened at its first use. */
-export function fastNl(ctx: AgentContext): Promise<FastNl> {
-  ctx.fastNl ??= (async () => {
-    const info = await resolveEthtool();
-    const index = new Map<string, number>();
-    info.names.forEach((n, i) => n && index.set(n, i));
-    return { sock: new NlSocket(NETLINK_GENERIC), family: info.family, names: info.names, index, encoded: new Map() };
-  })();
+export function fastNl(ctx: AgentContext): Promise<FeatureSetter> {
+  ctx.fastNl ??= FeatureSetter.open();
   return ctx.fastNl;
-}
-
-const IFINDEX_MARK = 0x7eadbeef;
-
-/**
- * The request for one set of changes, encoded once: a burst asks for the same changes on hundreds
- * of links, so only the device index differs (patched into a copy of the header nest).
- */
-function encodedSet(nl: FastNl, changes: Record<string, boolean>, ifname: string): { parts: Buffer[]; at: [part: number, offset: number] } {
-  const key = Object.entries(changes)
-    .map(([k, v]) => `${k}=${v ? 1 : 0}`)
-    .join(',');
-  let e = nl.encoded.get(key);
-  if (!e) {
-    const send: Array<[number, boolean]> = [];
-    for (const [name, on] of Object.entries(changes)) {
-      const i = nl.index.get(name);
-      if (i === undefined) throw new KernelError('not-supported', `${ifname}: unknown feature ${name}`, { ifname });
-      send.push([i, on]);
-    }
-    const parts = encodeFeaturesSet({ ifindex: IFINDEX_MARK }, nl.names.length, send);
-    let at: [number, number] | null = null;
-    parts.forEach((b, pi) => {
-      for (let o = 0; at === null && o + 4 <= b.length; o += 4) if (b.readUInt32LE(o) === IFINDEX_MARK) at = [pi, o];
-    });
-    if (!at) throw new KernelError('io', 'FEATURES_SET encoding: device index not found');
-    e = { parts, at };
-    if (nl.encoded.size < 64) nl.encoded.set(key, e);
-  }
-  return e;
-}
-
-/** FEATURES_SET by ifindex, with the reply: which asked-for bits did not end as asked, which changed. */
-async function sendSet(nl: FastNl, p: Planned): Promise<SetReply> {
-  const e = encodedSet(nl, p.set.changes, p.set.name);
-  const parts = e.parts.slice();
-  const [pi, off] = e.at;
-  const b = Buffer.from(parts[pi]!);
-  b.writeUInt32LE(p.set.ifindex, off);
-  parts[pi] = b;
-  const r = await nl.sock.request(nl.family, parts, { what: `FEATURES_SET ${p.set.name}`, ifname: p.set.name });
-  const reply = r.messages.find((m) => parseGenl(m.payload).cmd === ETHTOOL_MSG_FEATURES_SET_REPLY);
-  // no reply: the kernel had nothing to report (every asked-for bit as asked, nothing changed)
-  return reply ? decodeSetReplyNotApplied(reply.payload, nl.names) : { notApplied: [], changed: [] };
 }
 
 function finishFast(ctx: AgentContext, p: Planned, res: SetReply | KernelError): void {
@@ -328,16 +262,7 @@ function finishFast(ctx: AgentContext, p: Planned, res: SetReply | KernelError):
     if (a.kind !== 'set') recordAction(ctx, a, t, true);
   }
   writeSeries(ctx, t, o.d);
-  const s = p.set;
-  ctx.log('info', 'enforce', {
-    interface: s.name,
-    ifindex: s.ifindex,
-    changes: s.changes,
-    reason: s.reason,
-    attempt: s.attempt,
-    ...(delayMs !== null ? { delayMs: Math.round(delayMs * 1000) / 1000 } : {}),
-  });
-  ctx.events.push({ action: 'enforce', interface: s.name, ifindex: s.ifindex, changes: s.changes, reason: s.reason, attempt: s.attempt, delayMs });
+  logEnforced(ctx, p.set, delayMs);
   ctx.fast.delete(k);
   // a change of name, kind or master arrived while the fast path had the link: look again
   if (ctx.fastSkipped.delete(k) || linkMoved(p.link, cur)) ctx.queue.mark(k);

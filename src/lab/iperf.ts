@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { run } from '../kernel/exec.js';
 import type { Metrics, TestName } from '../bench/types.js';
+import { stopChild } from './child.js';
 
 /**
  * iperf3 as the traffic generator (the field's tool; offloadctl does not write its own).
@@ -114,15 +115,7 @@ export function startListening(argv: string[], ready: RegExp, what: string, time
     const timer = setTimeout(() => finish(new Error(`${what} did not start within ${timeoutMs} ms: ${out.trim()}`)), timeoutMs);
     const handle: ServerHandle = {
       pid: child.pid ?? -1,
-      stop: () =>
-        new Promise<void>((res) => {
-          if (child.exitCode !== null || child.signalCode !== null) return res();
-          child.once('exit', () => res());
-          child.kill('SIGTERM');
-          setTimeout(() => {
-            if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-          }, 2000).unref();
-        }),
+      stop: () => stopChild(child, 2000),
     };
     function finish(err: Error | null) {
       if (done) return;

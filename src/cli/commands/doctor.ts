@@ -1,17 +1,7 @@
 import { Option, type Command } from 'commander';
 import { action, globalOpts } from '../action.js';
+import type { DoctorCommandOptions } from '../../doctor/command.js';
 
-interface DoctorCliOptions {
-  kernelLog?: string;
-  since?: string;
-  interval: string;
-  checks?: string;
-  interface?: string[];
-  signatures?: string[];
-  failOn: 'critical' | 'error' | 'warning' | 'info';
-  verbose?: boolean;
-  json?: boolean;
-}
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -58,7 +48,7 @@ Exit codes: 0 no finding at or above --fail-on (default warning), 1 findings, 2 
 unreadable --kernel-log file, 3 system error (no kernel log source, permission).`,
     )
     .action(
-      action(async (opts: DoctorCliOptions, cmd: Command) => {
+      action(async (opts: DoctorCommandOptions, cmd: Command) => {
         const g = globalOpts(cmd);
         const { doctorCommand } = await import('../../doctor/command.js');
         return doctorCommand(opts, g);

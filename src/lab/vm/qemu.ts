@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { GUEST_READY, type GuestImage } from './build-guest.js';
+import { stopChild } from '../child.js';
 
 /**
  * One QEMU guest with a virtio-net NIC on an existing tap (the advice's own scenario: a virtio guest
@@ -80,15 +81,7 @@ function boot(o: VmOptions, accel: Accel, timeoutMs: number): Promise<RunningVm>
     const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let settled = false;
-    const stop = () =>
-      new Promise<void>((res) => {
-        if (child.exitCode !== null || child.signalCode !== null) return res();
-        child.once('exit', () => res());
-        child.kill('SIGTERM');
-        setTimeout(() => {
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-        }, 3000).unref();
-      });
+    const stop = () => stopChild(child, 3000);
     const timer = setTimeout(() => {
       if (settled) return;
       settled = true;
