@@ -18,7 +18,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { build } from 'esbuild';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,18 +30,9 @@ const PRIVATE = join(ROOT, 'node_modules', '.cache', `offloadctl-bench-${process
 const CLI = join(PRIVATE, 'bin.mjs');
 
 async function privateBuild(): Promise<void> {
-  await build({
-    entryPoints: { main: join(ROOT, 'src/cli/main.ts') },
-    outdir: PRIVATE,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    external: ['netlink'],
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    logLevel: 'warning',
-  });
+  // the same bundle as dist/ (scripts/build.mjs), in a private folder
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--outdir', PRIVATE], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('private build failed');
   writeFileSync(CLI, "import { main } from './main.js';\nprocess.exitCode = await main(process.argv);\n");
 }
 

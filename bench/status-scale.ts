@@ -17,10 +17,11 @@
  * Needs root; everything happens in a namespace it creates and removes.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { createNetns, deleteNetns, ipBatch, uniquePrefix } from '../src/lab/netns.js';
+import { runOk } from '../src/kernel/exec.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const here = fileURLToPath(import.meta.url);
@@ -195,21 +196,9 @@ async function outer(): Promise<void> {
 
 /** The same bundle as scripts/build.mjs (ESM, split chunks, netlink external) in a private folder. */
 async function bundleCli(): Promise<{ cli: string; cleanup: () => void }> {
-  const { build } = await import('esbuild');
   const dir = `${root}.bench-dist-${process.pid}/`;
-  mkdirSync(dir, { recursive: true });
-  await build({
-    entryPoints: { main: `${root}src/cli/main.ts` },
-    outdir: dir,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    external: ['netlink'],
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    logLevel: 'warning',
-  });
+  // the same bundle as dist/ (scripts/build.mjs), in a private folder
+  await runOk([process.execPath, `${root}scripts/build.mjs`, '--outdir', dir]);
   // bin/offloadctl itself (start-up flags included), pointed at this bundle
   const bin = readFileSync(`${root}bin/offloadctl`, 'utf8').replace(/^#!.*\n/, '').replaceAll('../dist/main.js', './main.js');
   writeFileSync(`${dir}cli.mjs`, bin);

@@ -7,10 +7,16 @@ import { join, resolve } from 'node:path';
 // Build over the old dist/ instead of deleting it first: chunk names carry content hashes, so a
 // CLI process that is running while a rebuild happens still finds the chunks it lazily imports.
 // Chunks no longer produced are pruned once they are old enough that nothing still runs them.
+// `--outdir DIR`: the same bundle in a private folder (benchmarks use one, so a concurrent rebuild
+// of dist/ cannot disturb a measurement).
+const i = process.argv.indexOf('--outdir');
+const outdir = i >= 0 ? process.argv[i + 1] : 'dist';
+const root = new URL('..', import.meta.url).pathname;
 const result = await build({
   metafile: true,
+  absWorkingDir: root,
   entryPoints: { main: 'src/cli/main.ts' },
-  outdir: 'dist',
+  outdir,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -24,8 +30,8 @@ const result = await build({
   logLevel: 'warning',
 });
 
-const outputs = new Set(Object.keys(result.metafile.outputs).map((f) => resolve(f)));
-const dist = resolve('dist');
+const outputs = new Set(Object.keys(result.metafile.outputs).map((f) => resolve(root, f)));
+const dist = resolve(root, outdir);
 for (const f of readdirSync(dist)) {
   const path = join(dist, f);
   if (!outputs.has(path) && Date.now() - statSync(path).mtimeMs > 10 * 60_000) rmSync(path, { force: true });
