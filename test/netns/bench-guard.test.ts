@@ -1,10 +1,9 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { labDown, labUp } from '../../src/lab/lab.js';
-import { BENCH_TIMEOUT_MS, labName } from './bench-oracle.js';
+import { BENCH_TIMEOUT_MS, benchLab } from './bench-helpers.js';
 import { cli, haveCli, isRoot } from './helpers/cli.js';
 import { oracleAll } from './helpers/oracle.js';
 
@@ -15,24 +14,9 @@ import { oracleAll } from './helpers/oracle.js';
  */
 
 const skip = !isRoot ? 'needs root (network namespaces)' : !haveCli() ? 'needs `npm run build`' : false;
-const labDir = mkdtempSync(join(tmpdir(), 'olc-guard-lab-'));
 const stateDir = mkdtempSync(join(tmpdir(), 'olc-guard-state-'));
-const opts = { env: { OFFLOADCTL_LAB_DIR: labDir }, timeoutMs: BENCH_TIMEOUT_MS };
-const name = labName('gt');
-const hv = `olab-${name}-hv`;
-
-before(async () => {
-  if (skip) return;
-  process.env.OFFLOADCTL_LAB_DIR = labDir;
-  await labUp(name, 4);
-});
-
-after(async () => {
-  // In-process, so cleanup does not depend on dist/ being loadable at that moment.
-  if (!skip) await labDown(name);
-  rmSync(labDir, { recursive: true, force: true });
-  rmSync(stateDir, { recursive: true, force: true });
-});
+const { name, hv, env } = benchLab('gt', skip, 4, [stateDir]);
+const opts = { env, timeoutMs: BENCH_TIMEOUT_MS };
 
 const guardArgs = ['--guard', '--guard-lab', name, '--guard-duration', '1', '--guard-repeat', '2', '--state-dir', stateDir];
 

@@ -1,13 +1,13 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { run } from '../../src/kernel/exec.js';
 import type { BenchResult } from '../../src/bench/types.js';
-import { labDown, labUp } from '../../src/lab/lab.js';
-import { BENCH_TIMEOUT_MS, labName, namespaces } from './bench-oracle.js';
+import { BENCH_TIMEOUT_MS, benchLab } from './bench-helpers.js';
+import { listNetns } from '../../src/lab/netns.js';
 import { CLI, cli, haveCli, isRoot } from './helpers/cli.js';
 import { oracleAll } from './helpers/oracle.js';
 
@@ -18,25 +18,9 @@ import { oracleAll } from './helpers/oracle.js';
  */
 
 const skip = !isRoot ? 'needs root (network namespaces)' : !haveCli() ? 'needs `npm run build` (bench applies profiles through bin/offloadctl)' : false;
-const labDir = mkdtempSync(join(tmpdir(), 'olc-bench-lab-'));
-const env = { OFFLOADCTL_LAB_DIR: labDir };
-const opts = { env, timeoutMs: BENCH_TIMEOUT_MS };
-const name = labName('bt');
-const hv = `olab-${name}-hv`;
 const out = mkdtempSync(join(tmpdir(), 'olc-bench-out-'));
-
-before(async () => {
-  if (skip) return;
-  process.env.OFFLOADCTL_LAB_DIR = labDir;
-  await labUp(name, 4);
-});
-
-after(async () => {
-  // In-process, so cleanup does not depend on dist/ being loadable at that moment.
-  if (!skip) await labDown(name);
-  rmSync(labDir, { recursive: true, force: true });
-  rmSync(out, { recursive: true, force: true });
-});
+const { name, hv, env } = benchLab('bt', skip, 4, [out]);
+const opts = { env, timeoutMs: BENCH_TIMEOUT_MS };
 
 test('bench offloads-on vs tso-gso-off on a netns lab: both measured, lab restored, offloads-on faster', { skip }, async () => {
   const beforeState = await oracleAll(hv);
@@ -70,7 +54,7 @@ test('bench offloads-on vs tso-gso-off on a netns lab: both measured, lab restor
 });
 
 test('bench on a temporary lab leaves no namespace behind; table output by default', { skip }, async () => {
-  const nsBefore = new Set(await namespaces());
+  const nsBefore = new Set(await listNetns());
   const r = await cli(['bench', '--tests', 'rr', '--profiles', 'offloads-on,tso-gso-off', '--duration', '1', '--repeat', '1'], opts);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /rr latency p50 µs/);
@@ -78,7 +62,7 @@ test('bench on a temporary lab leaves no namespace behind; table output by defau
   // The temporary lab named in the report's path line is gone (other test files may run in parallel).
   const lab = /path: (olab-bench[0-9a-z]+)-g1/.exec(r.stdout)?.[1];
   assert.ok(lab, r.stdout);
-  assert.deepEqual((await namespaces()).filter((n) => !nsBefore.has(n) && n.startsWith(`${lab}-`)), []);
+  assert.deepEqual((await listNetns()).filter((n) => !nsBefore.has(n) && n.startsWith(`${lab}-`)), []);
 });
 
 test('bench refuses an unknown profile before building anything (exit 2)', { skip }, async () => {

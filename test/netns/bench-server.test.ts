@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createNetns, deleteNetns, ipIn, uniquePrefix } from '../../src/lab/netns.js';
 import { startIperfServer, type ServerHandle } from '../../src/lab/iperf.js';
 import type { BenchResult } from '../../src/bench/types.js';
-import { BENCH_TIMEOUT_MS } from './bench-oracle.js';
+import { BENCH_TIMEOUT_MS } from './bench-helpers.js';
 import { cli, haveCli, isRoot } from './helpers/cli.js';
 import { oracleAll } from './helpers/oracle.js';
 

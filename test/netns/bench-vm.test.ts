@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { run } from '../../src/kernel/exec.js';
 import type { BenchResult } from '../../src/bench/types.js';
 import { buildGuest } from '../../src/lab/vm/build-guest.js';
-import { BENCH_TIMEOUT_MS, namespaces } from './bench-oracle.js';
+import { listNetns } from '../../src/lab/netns.js';
+import { BENCH_TIMEOUT_MS } from './bench-helpers.js';
 import { cli, haveCli, isRoot } from './helpers/cli.js';
 
 /**
@@ -20,7 +21,7 @@ import { cli, haveCli, isRoot } from './helpers/cli.js';
 
 const qemu = (await run(['sh', '-c', 'command -v qemu-system-x86_64'])).code === 0;
 const skip = !isRoot
-  ? 'needs root (network namespaces, QEMU on a tap)'
+  ? 'needs root (network QEMU on a tap)'
   : !haveCli()
     ? 'needs `npm run build`'
     : !qemu
@@ -43,7 +44,7 @@ test('vm lab: a virtio guest boots, passes TCP and rr traffic, and leaves nothin
     t.skip(`the guest image could not be built: ${(e as Error).message.split('\n')[0]}`);
     return;
   }
-  const nsBefore = new Set(await namespaces());
+  const nsBefore = new Set(await listNetns());
   const qemuBefore = new Set(await qemuPids());
   const r = await cli(
     ['bench', '--lab', 'vm', '--profiles', 'offloads-on', '--tests', 'tcp,rr', '--duration', '1', '--repeat', '1', '--json'],
@@ -60,6 +61,6 @@ test('vm lab: a virtio guest boots, passes TCP and rr traffic, and leaves nothin
   // This bench's temporary lab (named in the path) is gone; other test files may run in parallel.
   const lab = /(olab-bench[0-9a-z]+)-g1/.exec(res.environment.path)?.[1];
   assert.ok(lab, res.environment.path);
-  assert.deepEqual((await namespaces()).filter((n) => !nsBefore.has(n) && n.startsWith(`${lab}-`)), []);
+  assert.deepEqual((await listNetns()).filter((n) => !nsBefore.has(n) && n.startsWith(`${lab}-`)), []);
   assert.deepEqual((await qemuPids()).filter((p) => !qemuBefore.has(p)), []);
 });
