@@ -1,6 +1,7 @@
 import type { Desired, DesiredInterface, FeatureMap, Interface, Observation } from '../model/types.js';
 import { KernelError, type KernelBackend } from '../kernel/types.js';
 import { OffloadError } from '../model/errors.js';
+import { compareNatural } from '../model/natural-order.js';
 import { computeStages, planInterface } from '../plan/plan.js';
 import type { Plan, PlannedChange } from '../plan/types.js';
 import { BATCH_SIZE, chunks, setMany, type SetOutcome } from './execute.js';
@@ -8,8 +9,6 @@ import { restoreSnapshot } from './restore.js';
 import { SnapshotStore, currentNetns, type Journal, type NetnsIdentity } from './store.js';
 import type { ApplyReport, ApplyResult, ApplyStatus, Snapshot, SnapshotInterface } from './types.js';
 
-/** Natural order of interface names (veth2 before veth10); one collator, not one per comparison. */
-const byNameOrder = new Intl.Collator('en', { numeric: true });
 
 export interface ApplyOptions {
   store: SnapshotStore;
@@ -157,7 +156,7 @@ export async function applyPlan(
 
 function finish(r: ApplyReport): ApplyReport {
   for (const x of r.results) r.counts[x.status]++;
-  r.results.sort((a, b) => byNameOrder.compare(a.ifname, b.ifname));
+  r.results.sort((a, b) => compareNatural(a.ifname, b.ifname));
   return r;
 }
 

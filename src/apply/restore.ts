@@ -1,10 +1,9 @@
 import type { KernelBackend } from '../kernel/types.js';
+import { compareNatural } from '../model/natural-order.js';
 import { readLive, setMany } from './execute.js';
 import { journaledInterfaces } from './store.js';
 import type { JournalEntry, RestoreReport, RestoreResult, RestoreStatus, Snapshot } from './types.js';
 
-/** Natural order of interface names (veth2 before veth10); one collator, not one per comparison. */
-const byNameOrder = new Intl.Collator('en', { numeric: true });
 
 export interface RestoreOptions {
   concurrency?: number;
@@ -103,7 +102,7 @@ export async function restoreSnapshot(
 
   const counts: Record<RestoreStatus, number> = { restored: 0, unchanged: 0, vanished: 0, replaced: 0, failed: 0 };
   for (const r of results) counts[r.status]++;
-  results.sort((a, b) => byNameOrder.compare(a.ifname, b.ifname));
+  results.sort((a, b) => compareNatural(a.ifname, b.ifname));
   return {
     snapshot: snapshot.id,
     results,
