@@ -6,6 +6,7 @@ import { computeStages, planInterface } from '../plan/plan.js';
 import type { Plan, PlannedChange } from '../plan/types.js';
 import { BATCH_SIZE, chunks, setMany, type SetOutcome } from './execute.js';
 import { restoreSnapshot } from './restore.js';
+import { SNAPSHOT_FORMAT, SnapshotRecorder } from './snapshot-codec.js';
 import { SnapshotStore, currentNetns, type Journal, type NetnsIdentity } from './store.js';
 import type { ApplyReport, ApplyResult, ApplyStatus, Snapshot, SnapshotInterface } from './types.js';
 
@@ -188,35 +189,28 @@ export function buildSnapshot(observation: Observation, desired: Desired, plan: 
       m = byName.get(m)!.master;
     }
   }
+  const recorder = new SnapshotRecorder();
   const interfaces: SnapshotInterface[] = [];
   for (const [name, stage] of include) {
     // A master outside the policy is recorded too: restore verifies its active state.
-    interfaces.push(recordInterface(byName.get(name)!, stage));
+    const i = byName.get(name)!;
+    interfaces.push(recorder.record(i, i.features, stage));
   }
+  recorder.finish(interfaces);
   interfaces.sort((a, b) => a.stage - b.stage || a.ifindex - b.ifindex);
   const createdAt = opts.now?.() ?? new Date();
   const ns = opts.netns ?? currentNetns();
   return {
-    version: 1,
+    version: SNAPSHOT_FORMAT,
     id: SnapshotStore.newId(createdAt),
     createdAt: createdAt.toISOString(),
     policy: plan.policy,
     netns: ns.name,
     netnsId: ns.id,
     netnsHost: ns.host,
+    features: recorder.features,
     interfaces,
   };
-}
-
-export function recordInterface(i: Interface, stage: number): SnapshotInterface {
-  const requested: Record<string, boolean> = {};
-  const active: Record<string, boolean> = {};
-  for (const [f, st] of Object.entries(i.features)) {
-    if (st.fixed) continue;
-    requested[f] = st.requested;
-    active[f] = st.active;
-  }
-  return { name: i.name, ifindex: i.ifindex, role: i.role, master: i.master, stage, requested, active };
 }
 
 /** Re-plan the masters of one stage from the live state (after their ports changed). */

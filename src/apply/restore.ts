@@ -1,6 +1,7 @@
 import type { KernelBackend } from '../kernel/types.js';
 import { compareNatural } from '../model/natural-order.js';
 import { readLive, setMany } from './execute.js';
+import { recordedFeatures } from './snapshot-codec.js';
 import { journaledInterfaces } from './store.js';
 import type { JournalEntry, RestoreReport, RestoreResult, RestoreStatus, Snapshot } from './types.js';
 
@@ -51,9 +52,9 @@ export async function restoreSnapshot(
       continue;
     }
     const set: Record<string, boolean> = {};
-    for (const [f, v] of Object.entries(s.requested)) {
-      const st = cur.features[f];
-      if (st && !st.fixed && st.requested !== v) set[f] = v;
+    for (const r of recordedFeatures(snapshot, s)) {
+      const st = cur.features[r.name];
+      if (st && !st.fixed && st.requested !== r.requested) set[r.name] = r.requested;
     }
     const result: RestoreResult = { ...base, status: Object.keys(set).length ? 'restored' : 'unchanged' };
     if (result.status === 'restored') {
@@ -88,15 +89,18 @@ export async function restoreSnapshot(
       r.status = 'vanished';
       continue;
     }
-    const cur = { features };
-    const wrong = Object.entries(s.requested).filter(([f, v]) => cur.features[f] && cur.features[f]!.requested !== v);
+    const wrong: string[] = [];
+    const differs: string[] = [];
+    for (const x of recordedFeatures(snapshot, s)) {
+      const st = features[x.name];
+      if (!st) continue;
+      if (st.requested !== x.requested) wrong.push(x.name);
+      if (st.active !== x.active) differs.push(x.name);
+    }
     if (wrong.length) {
       r.status = 'failed';
-      r.error = `requested still differs: ${wrong.map(([f]) => f).join(', ')}`;
+      r.error = `requested still differs: ${wrong.join(', ')}`;
     }
-    const differs = Object.entries(s.active)
-      .filter(([f, v]) => cur.features[f] && cur.features[f]!.active !== v)
-      .map(([f]) => f);
     if (differs.length) r.activeDiffers = differs;
   }
 

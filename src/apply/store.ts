@@ -3,13 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { OffloadError } from '../model/errors.js';
 import { AppendLog, mkdirDurable, parseJsonLines, writeFileDurable } from './durable.js';
+import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
 import type { JournalEntry, Snapshot, SnapshotStatus, SnapshotSummary } from './types.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/offloadctl';
 
 /**
  * Snapshots and journals under STATE_DIR/snapshots/:
- *   ID.json     the snapshot, written once, durably, before anything changes;
+ *   ID.json     the snapshot (format: snapshot-codec.ts), written once, durably, before anything changes;
  *   ID.journal  append-only JSON lines: intent (fsynced before each batch), done, end, restored.
  * IDs sort by creation time.
  */
@@ -78,7 +79,7 @@ export class SnapshotStore {
       // snapshot's rename durable (writeFileDurable) covers its directory entry too. A crash in
       // between leaves an empty ID.journal without ID.json, which nothing lists.
       journal = new Journal(this.journalPath(snapshot.id), { syncDir: false });
-      writeFileDurable(this.snapshotPath(snapshot.id), JSON.stringify(snapshot));
+      writeFileDurable(this.snapshotPath(snapshot.id), encodeSnapshot(snapshot));
       return journal;
     } catch (e) {
       if (journal) {
@@ -121,13 +122,11 @@ export class SnapshotStore {
     }
     let snap: Snapshot;
     try {
-      snap = JSON.parse(readFileSync(path, 'utf8')) as Snapshot;
+      snap = decodeSnapshot(readFileSync(path, 'utf8'));
     } catch (e) {
       throw new OffloadError('input', `snapshot ${path} is unreadable: ${(e as Error).message}`);
     }
-    if (snap?.version !== 1 || !Array.isArray(snap.interfaces) || snap.id !== id) {
-      throw new OffloadError('input', `snapshot ${path} is not an offloadctl snapshot (version 1)`);
-    }
+    if (snap.id !== id) throw new OffloadError('input', `snapshot ${path} is not an offloadctl snapshot (its id is ${JSON.stringify(snap.id)})`);
     return snap;
   }
 

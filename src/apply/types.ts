@@ -10,16 +10,19 @@ export interface SnapshotInterface {
   /** Apply/restore stage: ports (0) before their bridges/bonds (1, 2 ...). */
   stage: number;
   /**
-   * Requested (wanted) bit of every changeable feature. Fixed features are not recorded: nothing
-   * can change them, so there is nothing to restore.
+   * Bitmaps over Snapshot.features, as hex strings (snapshot-codec.ts; read them with
+   * recordedFeatures()): `recorded` = the interface's changeable features — fixed ones are not
+   * recorded, nothing can change them —, `requested` their requested (wanted) bits, `active` their
+   * active bits (what verification after a restore compares).
    */
-  requested: Record<string, boolean>;
-  /** Active bit of the same features: what verification after a restore compares. */
-  active: Record<string, boolean>;
+  recorded: string;
+  requested: string;
+  active: string;
 }
 
 export interface Snapshot {
-  version: 1;
+  /** File format (snapshot-codec.ts): 2 = this shape; files of format 1 are converted when read. */
+  version: 2;
   id: string;
   createdAt: string;
   /** The policy the apply implemented. */
@@ -33,6 +36,8 @@ export interface Snapshot {
   netnsId?: string | null;
   /** Taken in the host's own network namespace (that of PID 1). */
   netnsHost?: boolean | null;
+  /** Feature names, once: bit i of every interface's bitmaps is features[i]. */
+  features: string[];
   interfaces: SnapshotInterface[];
 }
 

@@ -11,6 +11,7 @@ import { observeHost } from '../../../src/host/observe.js';
 import { plan } from '../../../src/plan/plan.js';
 import { applyPlan, verify } from '../../../src/apply/apply.js';
 import { restoreSnapshot } from '../../../src/apply/restore.js';
+import { recordedFeatures } from '../../../src/apply/snapshot-codec.js';
 import { SnapshotStore } from '../../../src/apply/store.js';
 import { TSO, TSO_GSO_OFF, bridgeFeatures, link, nicFeatures, tapFeatures, vethFeatures } from '../plan/fixtures.js';
 
@@ -104,8 +105,11 @@ test('apply: snapshot first, ports before the bridge, re-observe between stages,
     const snap = t.store.read(report.snapshot!);
     assert.deepEqual(snap.interfaces.map((s) => [s.name, s.stage]), [['eno1', 0], ['tap0', 0], ['veth0', 0], ['veth9', 0], ['br0', 1]]);
     for (const s of snap.interfaces) {
-      for (const [f, v] of Object.entries(s.requested)) assert.equal(v, before[s.name]![f]!.requested, `${s.name} ${f}`);
-      assert.ok(!('tx-fcoe-segmentation' in s.requested), 'fixed features are not recorded');
+      const recorded = recordedFeatures(snap, s);
+      for (const r of recorded) assert.equal(r.requested, before[s.name]![r.name]!.requested, `${s.name} ${r.name}`);
+      for (const r of recorded) assert.equal(r.active, before[s.name]![r.name]!.active, `${s.name} ${r.name}`);
+      const changeable = Object.entries(before[s.name]!).filter(([, st]) => !st.fixed).map(([f]) => f);
+      assert.deepEqual(recorded.map((r) => r.name).sort(), changeable.sort(), `${s.name}: every changeable feature, no fixed one`);
     }
     // Order of kernel calls: ports' SETs, a fresh dump, then br0's SET, then the verifying dump.
     const seq = k.calls.filter((c) => c.method === 'setFeatures' || c.method === 'dumpFeatures').map((c) => ('ifname' in c ? c.ifname : c.method));

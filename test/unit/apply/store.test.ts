@@ -16,12 +16,13 @@ function tmp(): { dir: string; done: () => void } {
 
 function snap(id: string, netns: string | null = null): Snapshot {
   return {
-    version: 1,
+    version: 2,
     id,
     createdAt: '2026-11-25T12:00:00.000Z',
     policy: 'tso-gso-off',
     netns,
-    interfaces: [{ name: 'v0', ifindex: 2, role: 'veth', master: null, stage: 0, requested: { a: true }, active: { a: true } }],
+    features: ['a'],
+    interfaces: [{ name: 'v0', ifindex: 2, role: 'veth', master: null, stage: 0, recorded: '1', requested: '1', active: '1' }],
   };
 }
 
