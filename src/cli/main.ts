@@ -5,7 +5,8 @@ import { registerCommands } from './commands/index.js';
 
 const VERSION = '0.1.0';
 
-export function buildProgram(): Command {
+/** `only`: register just this command (see registerCommands); null: all of them. */
+export function buildProgram(only: string | null = null): Command {
   const program = new Command('offloadctl')
     .description(
       'See, audit, change, persist, enforce and measure NIC offloads (TSO, GSO, GRO, SG, checksums)\n' +
@@ -25,8 +26,22 @@ export function buildProgram(): Command {
       '\nExit codes: 0 ok/compliant, 1 deviations or findings, 2 bad usage or input, 3 system error\n' +
         '(permission, missing kernel support).',
     );
-  registerCommands(program);
+  registerCommands(program, only);
   return program;
+}
+
+/**
+ * The command argv names: the first operand, skipping the root options (`--backend` takes a
+ * value). Null when there is none.
+ */
+export function commandName(argv: readonly string[]): string | null {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return argv[i + 1] ?? null;
+    if (a === '--backend') i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return null;
 }
 
 /** Strip `--netns NAME` / `--netns=NAME` from argv; return the name. */
@@ -58,7 +73,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   if (ns !== null && process.env.OFFLOADCTL_NETNS !== ns) {
     return reexecInNetns(ns, [argv[1]!, ...rest]);
   }
-  const program = buildProgram();
+  const program = buildProgram(commandName(rest));
   try {
     await program.parseAsync([argv[0]!, argv[1]!, ...rest]);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;

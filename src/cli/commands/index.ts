@@ -21,7 +21,8 @@ import { register as explain } from './explain.js';
 
 type Register = (program: Command) => void;
 
-const registrations: Register[] = [
+/** Command name → its registration (the name its file passes to program.command()). */
+const registrations: Record<string, Register> = {
   status,
   lab,
   audit,
@@ -35,9 +36,16 @@ const registrations: Register[] = [
   persist,
   doctor,
   explain,
-  // Add `(await import ...)`-free static imports above and list them here, one per command file.
-];
+  // Add one static import above and one entry here per command file.
+};
 
-export function registerCommands(program: Command): void {
-  for (const r of registrations) r(program);
+/**
+ * Register the command `only` names, or every command when `only` is null or not a command
+ * (`--help`, `help CMD`, no command, a typo commander should suggest a fix for). A one-shot
+ * `offloadctl apply` then builds one command's options and help instead of thirteen.
+ */
+export function registerCommands(program: Command, only: string | null = null): void {
+  const one = only !== null && Object.hasOwn(registrations, only) ? registrations[only] : undefined;
+  if (one) one(program);
+  else for (const r of Object.values(registrations)) r(program);
 }
