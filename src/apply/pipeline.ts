@@ -23,7 +23,7 @@ export interface Planned {
  * bridge port) while the desired state is limited to `--interface`.
  */
 export async function observeAndPlan(kernel: KernelBackend, input: PlanInput): Promise<Planned> {
-  const [{ observeHost }, policyMod] = await Promise.all([import('../host/observe.js'), import('../policy/index.js')]);
+  const [{ observeHost }, policyMod] = await Promise.all([import('../host/observe.js'), import('../policy/lazy.js')]);
   const observation = await observeHost(kernel, input.observe ?? {});
   const scoped = policyMod.filterInterfaces(observation, [...input.interfaces]);
   const desired = policyMod.resolvePolicy(input.policy, scoped);
@@ -32,7 +32,7 @@ export async function observeAndPlan(kernel: KernelBackend, input: PlanInput): P
 
 /** Validate `--interface` globs before anything touches the kernel. */
 export async function checkGlobs(globs: readonly string[]): Promise<void> {
-  const { globProblem } = await import('../policy/index.js');
+  const { globProblem } = await import('../policy/lazy.js');
   for (const g of globs) {
     const problem = globProblem(g);
     if (problem) throw new OffloadError('usage', `invalid --interface "${g}": ${problem}`);

@@ -3,6 +3,7 @@
  * observed host (pure). See README "Policy files".
  */
 export { loadPolicy, loadPolicyFile, type LoadPolicyOptions } from './load.js';
+export { loadPolicyLazy, loadProfile } from './lazy.js';
 export { parsePolicyText } from './parse.js';
 export { DEFAULT_PROFILE, PROFILES, findProfile, listProfiles } from './profiles.js';
 export { resolvePolicy } from './resolve.js';

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as YamlNs from 'yaml';
+import type Picomatch from 'picomatch';
 
 /**
  * yaml takes ~20-30 ms to load. Only policy files and YAML output need it, so it is required on
@@ -14,4 +15,15 @@ let yamlMod: typeof YamlNs | undefined;
 export function yamlLib(): typeof YamlNs {
   yamlMod ??= req('yaml') as typeof YamlNs;
   return yamlMod;
+}
+
+let picomatchMod: typeof Picomatch | undefined;
+
+/**
+ * picomatch (~60 KiB, ~3 ms to load) likewise: only globs need it, and the built-in profiles
+ * select with `{}` — `apply`/`plan`/`audit` with a profile and no `--interface` never match a glob.
+ */
+export function picomatchLib(): typeof Picomatch {
+  picomatchMod ??= req('picomatch') as typeof Picomatch;
+  return picomatchMod;
 }

@@ -1,10 +1,11 @@
-import picomatch from 'picomatch';
 import { OffloadError } from '../model/errors.js';
 import type { Interface, Observation, Rule, Selector } from '../model/types.js';
+import { picomatchLib } from './lazy-deps.js';
 
 /**
  * Selector matching (pure). Every field given in a selector must match (AND); the items of one
- * field are alternatives (OR). `name`, `kind`, `driver` and `master` are globs (picomatch).
+ * field are alternatives (OR). `name`, `kind`, `driver` and `master` are globs (picomatch, loaded on
+ * first use: lazy-deps.ts).
  */
 
 const GLOB_OPTS = { dot: true, strictBrackets: true } as const;
@@ -13,7 +14,7 @@ const matchers = new Map<string, (s: string) => boolean>();
 function matcher(glob: string): (s: string) => boolean {
   let m = matchers.get(glob);
   if (!m) {
-    m = picomatch(glob, GLOB_OPTS);
+    m = picomatchLib()(glob, GLOB_OPTS);
     matchers.set(glob, m);
   }
   return m;
@@ -21,7 +22,7 @@ function matcher(glob: string): (s: string) => boolean {
 
 /** True when the string has glob syntax (`*`, `?`, `[...]`, `{a,b}`, extglobs). */
 export function isGlob(s: string): boolean {
-  return picomatch.scan(s).isGlob;
+  return picomatchLib().scan(s).isGlob;
 }
 
 /**
@@ -34,7 +35,7 @@ export function globProblem(glob: string): string | null {
   if (glob.length === 0) return 'an empty glob matches nothing';
   if (/[/:\s\0]/.test(glob)) return "interface names cannot contain '/', ':', whitespace or NUL";
   try {
-    picomatch.makeRe(glob, GLOB_OPTS);
+    picomatchLib().makeRe(glob, GLOB_OPTS);
   } catch (e) {
     return (e as Error).message.replace(/ - use .*$/, '');
   }

@@ -52,12 +52,12 @@ or --guard found a regression and restored the snapshot,
     .action(
       action(async (opts: ApplyCliOptions, cmd: Command) => {
         const g = globalOpts(cmd);
-        const [{ loadPolicy }, pipeline, { OffloadError }] = await Promise.all([
-          import('../../policy/index.js'),
+        const [{ loadPolicyLazy }, pipeline, { OffloadError }] = await Promise.all([
+          import('../../policy/lazy.js'),
           import('../../apply/pipeline.js'),
           import('../../model/errors.js'),
         ]);
-        const policy = loadPolicy({ profile: opts.profile, file: opts.policy });
+        const policy = await loadPolicyLazy({ profile: opts.profile, file: opts.policy });
         await pipeline.checkGlobs(opts.interface);
         const interactive = isatty(0);
         if (!opts.dryRun && !opts.yes && !interactive) {

@@ -49,9 +49,9 @@ unknown interface or invalid policy file (file:line:col: message), 3 system erro
     .action(
       action(async (opts: AuditCliOptions, cmd: Command) => {
         const g = globalOpts(cmd);
-        const policyMod = await import('../../policy/index.js');
+        const policyMod = await import('../../policy/lazy.js');
         // The policy first: a bad file or profile is refused before the kernel is touched.
-        const policy = policyMod.loadPolicy({ profile: opts.profile, file: opts.policy });
+        const policy = await policyMod.loadPolicyLazy({ profile: opts.profile, file: opts.policy });
         for (const glob of opts.interface) {
           const problem = policyMod.globProblem(glob);
           if (problem) {

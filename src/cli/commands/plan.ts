@@ -54,11 +54,11 @@ Exit codes: 0 nothing to do, 1 changes planned, 2 bad usage, unknown interface o
     .action(
       action(async (opts: PlanCliOptions, cmd: Command) => {
         const g = globalOpts(cmd);
-        const [{ loadPolicy }, pipeline] = await Promise.all([
-          import('../../policy/index.js'),
+        const [{ loadPolicyLazy }, pipeline] = await Promise.all([
+          import('../../policy/lazy.js'),
           import('../../apply/pipeline.js'),
         ]);
-        const policy = loadPolicy({ profile: opts.profile, file: opts.policy });
+        const policy = await loadPolicyLazy({ profile: opts.profile, file: opts.policy });
         await pipeline.checkGlobs(opts.interface);
         const { withKernel } = await import('../context.js');
         const { plan } = await withKernel(g, (k) =>
