@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     return;
   }
   const cli = `${root}bin/offloadctl`;
-  if (!existsSync(`${root}dist/main.js`)) {
+  if (!existsSync(`${root}dist/main.cjs`)) {
     console.error('audit-scale: run `npm run build` first');
     process.exitCode = 2;
     return;

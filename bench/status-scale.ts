@@ -194,13 +194,13 @@ async function outer(): Promise<void> {
   }
 }
 
-/** The same bundle as scripts/build.mjs (ESM, split chunks, netlink external) in a private folder. */
+/** The same bundle as scripts/build.mjs (one CommonJS file, netlink external) in a private folder. */
 async function bundleCli(): Promise<{ cli: string; cleanup: () => void }> {
   const dir = `${root}.bench-dist-${process.pid}/`;
   // the same bundle as dist/ (scripts/build.mjs), in a private folder
   await runOk([process.execPath, `${root}scripts/build.mjs`, '--outdir', dir]);
   // bin/offloadctl itself (start-up flags included), pointed at this bundle
-  const bin = readFileSync(`${root}bin/offloadctl`, 'utf8').replace(/^#!.*\n/, '').replaceAll('../dist/main.js', './main.js');
+  const bin = readFileSync(`${root}bin/offloadctl`, 'utf8').replace(/^#!.*\n/, '').replaceAll('../dist/', './');
   writeFileSync(`${dir}cli.mjs`, bin);
   return { cli: `${dir}cli.mjs`, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

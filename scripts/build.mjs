@@ -1,38 +1,65 @@
-// Bundle the CLI with esbuild: one ESM entry plus lazily loaded chunks, so a command loads only
-// what it uses (start-up time matters: `status` on 2000 interfaces must stay close to ethtool's own).
+// Bundle the CLI with esbuild into one CommonJS file, dist/main.cjs, that bin/offloadctl compiles
+// with a V8 code cache (see there): start-up time matters (`status` on 2000 interfaces must stay
+// close to ethtool's own; apply/restore on 1000 interfaces against a shell loop).
+// Modules the entry reaches only through `import()` stay lazy in one file: esbuild wraps each in a
+// closure that runs on first import, so a command still evaluates only what it uses.
 import { build } from 'esbuild';
-import { readdirSync, rmSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 
-// Build over the old dist/ instead of deleting it first: chunk names carry content hashes, so a
-// CLI process that is running while a rebuild happens still finds the chunks it lazily imports.
-// Chunks no longer produced are pruned once they are old enough that nothing still runs them.
 // `--outdir DIR`: the same bundle in a private folder (benchmarks use one, so a concurrent rebuild
 // of dist/ cannot disturb a measurement).
 const i = process.argv.indexOf('--outdir');
 const outdir = i >= 0 ? process.argv[i + 1] : 'dist';
 const root = new URL('..', import.meta.url).pathname;
+const dist = resolve(root, outdir);
+// `await import('node:readline/promises')` would stay a real import() in CommonJS output, which a
+// vm.Script cannot run without an experimental loader hook: turn it into a lazy require() instead.
+const builtinImportsAsRequire = {
+  name: 'builtin-imports-as-require',
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) =>
+      args.kind === 'dynamic-import' ? { path: args.path, namespace: 'builtin-require' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'builtin-require' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: 'js',
+    }));
+  },
+};
 const result = await build({
-  metafile: true,
   absWorkingDir: root,
-  entryPoints: { main: 'src/cli/main.ts' },
-  outdir,
+  entryPoints: ['src/cli/main.ts'],
+  outfile: join(dist, 'main.cjs'),
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
+  write: false,
   // netlink loads its native addon relative to its own folder: keep it a real package import.
   external: ['netlink'],
-  // bundled CommonJS dependencies call require(); give ESM chunks one.
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  plugins: [builtinImportsAsRequire],
+  // The sources are ESM: give them import.meta.url in CommonJS.
+  define: { 'import.meta.url': '__offloadctl_import_meta_url' },
+  banner: { js: "var __offloadctl_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });
 
-const outputs = new Set(Object.keys(result.metafile.outputs).map((f) => resolve(root, f)));
-const dist = resolve(root, outdir);
+// Replace the files atomically (write a temporary file, rename it): a CLI process starting during a
+// rebuild reads the old bundle or the new one, never half of one. A running one has read it whole.
+mkdirSync(dist, { recursive: true });
+const outputs = new Set();
+for (const f of result.outputFiles) {
+  const tmp = `${f.path}.tmp-${process.pid}`;
+  writeFileSync(tmp, f.contents);
+  renameSync(tmp, f.path);
+  outputs.add(basename(f.path));
+}
+// Code caches of the previous bundle are stale (bin/offloadctl would refuse them anyway); files of
+// the older split-chunk layout (main.js, chunk-*.js) are pruned once nothing can still run them.
 for (const f of readdirSync(dist)) {
   const path = join(dist, f);
-  if (!outputs.has(path) && Date.now() - statSync(path).mtimeMs > 10 * 60_000) rmSync(path, { force: true });
+  if (outputs.has(f)) continue;
+  if (f.endsWith('.cache') || Date.now() - statSync(path).mtimeMs > 10 * 60_000) rmSync(path, { force: true });
 }

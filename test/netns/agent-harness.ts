@@ -33,7 +33,7 @@ export interface StartAgentOptions {
 export const agentSkip: string | false =
   process.getuid?.() !== 0
     ? 'needs root (network namespaces)'
-    : !existsSync(new URL('../../dist/main.js', import.meta.url))
+    : !existsSync(new URL('../../dist/main.cjs', import.meta.url))
       ? 'needs `npm run build` (runs bin/offloadctl)'
       : false;
 

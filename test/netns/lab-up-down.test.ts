@@ -44,7 +44,7 @@ after(async () => {
 const labNamespaces = async (n: string) => (await listNetns()).filter((ns) => ns.startsWith(`olab-${n}-`));
 
 test('lab up → status shows br0, ports, roles, VMs → guests ping across br0 → lab down removes everything', { skip }, async () => {
-  assert.ok(existsSync(new URL('../../dist/main.js', import.meta.url)), 'dist/main.js missing: run npm run build');
+  assert.ok(existsSync(new URL('../../dist/main.cjs', import.meta.url)), 'dist/main.cjs missing: run npm run build');
   const up = await cli(['lab', 'up', '--name', name, '--ports', '4', '--json']);
   assert.equal(up.code, 0, up.stderr);
   const lab = JSON.parse(up.stdout);

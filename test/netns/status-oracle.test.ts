@@ -100,7 +100,7 @@ async function status(backend: string, extra: string[] = []): Promise<{ code: nu
 }
 
 test('status --json matches ethtool --json -k, ethtool -i and ip -json -d link', { skip }, async (t) => {
-  assert.ok(existsSync(new URL('../../dist/main.js', import.meta.url)), 'dist/main.js missing: run npm run build');
+  assert.ok(existsSync(new URL('../../dist/main.cjs', import.meta.url)), 'dist/main.cjs missing: run npm run build');
   await build();
   const links = await oracleLinks(ns);
   const oracle = new Map<string, { link: OracleLink; features: Features; driver: string | null }>();

@@ -15,9 +15,9 @@ export const CLI = process.env.OFFLOADCTL_TEST_CLI ?? ROOT + 'bin/offloadctl';
 
 export const isRoot = process.getuid?.() === 0;
 
-/** The CLI's bundle is there (bin/offloadctl loads ../dist/main.js). */
+/** The CLI's bundle is there (bin/offloadctl loads ../dist/main.cjs). */
 export function haveCli(): boolean {
-  return existsSync(new URL('../dist/main.js', pathToFileURL(CLI)));
+  return existsSync(new URL('../dist/main.cjs', pathToFileURL(CLI)));
 }
 
 /** Why these tests cannot run here, or false; tools: programs they need besides ip and ethtool. */
@@ -32,7 +32,7 @@ export function skipReason(...tools: string[]): string | false {
 }
 
 /** bin/offloadctl's message when dist/ cannot be loaded (another `npm run build` replacing it). */
-const LOAD_FAILED = /cannot load dist\/main\.js/;
+const LOAD_FAILED = /cannot load dist\/main\.c?js/;
 const RETRIES = 3;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

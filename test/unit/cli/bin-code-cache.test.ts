@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const BUNDLE = join(ROOT, 'dist/main.cjs');
+
+/** bin/offloadctl and the built bundle copied to a private folder (the real dist/ is shared by concurrent tests). */
+function copy(): { dir: string; run: (...args: string[]) => ReturnType<typeof spawnSync>; done: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'olc-bin-test-'));
+  mkdirSync(join(dir, 'bin'));
+  mkdirSync(join(dir, 'dist'));
+  writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+  copyFileSync(join(ROOT, 'bin/offloadctl'), join(dir, 'bin/offloadctl'));
+  copyFileSync(BUNDLE, join(dir, 'dist/main.cjs'));
+  const run = (...args: string[]) => spawnSync(process.execPath, [join(dir, 'bin/offloadctl'), ...args], { encoding: 'utf8', env: { ...process.env, OFFLOADCTL_CODE_CACHE: undefined } });
+  return { dir, run, done: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const skip = existsSync(BUNDLE) ? false : 'needs the built bundle (npm run build)';
+
+test('the bundle has no import() left (a vm.Script cannot run one without an experimental hook)', { skip }, () => {
+  assert.doesNotMatch(readFileSync(BUNDLE, 'utf8'), /(?<![\w.$])import\(/);
+});
+
+test('bin/offloadctl writes one code cache per command and uses it on the next run', { skip }, () => {
+  const t = copy();
+  try {
+    const cache = join(t.dir, 'dist/main.cjs.profiles.cache');
+    const first = t.run('profiles');
+    assert.equal(first.status, 0, String(first.stderr));
+    assert.ok(existsSync(cache), 'written at exit of the first run');
+    const mtime = statSync(cache).mtimeMs;
+    const second = t.run('profiles');
+    assert.equal(second.status, 0);
+    assert.equal(second.stdout, first.stdout);
+    assert.equal(statSync(cache).mtimeMs, mtime, 'a valid cache is not rewritten');
+    assert.equal(String(t.run('--version').stdout).trim(), '0.1.0');
+    assert.deepEqual(readdirSync(join(t.dir, 'dist')).sort(), ['main.cjs', 'main.cjs.none.cache', 'main.cjs.profiles.cache']);
+  } finally {
+    t.done();
+  }
+});
+
+test('bin/offloadctl: a stale, truncated or foreign cache is ignored and replaced', { skip }, () => {
+  const t = copy();
+  try {
+    const cache = join(t.dir, 'dist/main.cjs.profiles.cache');
+    assert.equal(t.run('profiles').status, 0);
+    const good = readFileSync(cache);
+    const header = good.subarray(0, good.indexOf(10) + 1);
+    for (const bad of [
+      good.subarray(0, good.length >> 1), // truncated: V8 refuses it
+      Buffer.concat([header, Buffer.alloc(good.length - header.length, 0x5a)]), // right header, garbage data
+      Buffer.concat([Buffer.from('offloadctl v0.0.0 x64 1 2 3\n'), good.subarray(header.length)]), // another bundle's
+    ]) {
+      writeFileSync(cache, bad);
+      const r = t.run('profiles');
+      assert.equal(r.status, 0, String(r.stderr));
+      assert.match(String(r.stdout), /tso-gso-off/);
+      assert.deepEqual(readFileSync(cache).subarray(0, header.length), header, 'rewritten for this bundle');
+    }
+  } finally {
+    t.done();
+  }
+});
+
+test('bin/offloadctl without a built bundle says to build it (exit 3)', { skip }, () => {
+  const t = copy();
+  try {
+    rmSync(join(t.dir, 'dist'), { recursive: true });
+    const r = t.run('--version');
+    assert.equal(r.status, 3);
+    assert.match(String(r.stderr), /cannot load dist\/main\.cjs \(ENOENT\); run `npm run build` first/);
+  } finally {
+    t.done();
+  }
+});
