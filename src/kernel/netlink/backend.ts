@@ -13,6 +13,8 @@ import {
   decodeStrset,
   encodeFeaturesGet,
   encodeFeaturesSet,
+  encodeFeaturesSetWanted,
+  encodeFeaturesWanted,
   encodeStrsetFeatures,
   ETHTOOL_GENL_NAME,
   ETHTOOL_MCGRP_MONITOR_NAME,
@@ -195,20 +197,26 @@ export class NetlinkBackend implements KernelBackend {
     const names = await this.names();
     const index = new Map<string, number>();
     names.forEach((n, i) => n && index.set(n, i));
+    // Most devices of one call get the same changes: encode each distinct WANTED bitset once.
+    const wantedBy = new Map<string, Buffer>();
     return Promise.all(
       items.map(async ({ ifname, changes }) => {
         try {
           checkName(ifname);
           const send: Array<[number, boolean]> = [];
+          let key = '';
           for (const [name, on] of Object.entries(changes)) {
             const i = index.get(name);
             if (i === undefined) {
               throw new KernelError('not-supported', `${ifname}: unknown feature ${name} (not in this kernel's feature list)`, { ifname });
             }
             send.push([i, on]);
+            key += on ? `+${i}` : `-${i}`;
           }
           if (send.length) {
-            await this.genl.request(this.family.id, encodeFeaturesSet({ ifname }, names.length, send, { omitReply: true }), {
+            let wanted = wantedBy.get(key);
+            if (!wanted) wantedBy.set(key, (wanted = encodeFeaturesWanted(names.length, send)));
+            await this.genl.request(this.family.id, encodeFeaturesSetWanted({ ifname }, wanted, { omitReply: true }), {
               what: `FEATURES_SET ${ifname}`,
               ifname,
             });

@@ -7,6 +7,8 @@ import {
   decodeStrset,
   encodeFeaturesGet,
   encodeFeaturesSet,
+  encodeFeaturesSetWanted,
+  encodeFeaturesWanted,
   encodeStrsetFeatures,
   featuresToMap,
   decodeFeaturesCompact,
@@ -78,6 +80,16 @@ test('FEATURES_GET verbose reply (names inside) decodes like the oracle, even wi
   // with an empty string set only features named in some bitset can appear, and they must match.
   const partial = featuresToMap(r, []);
   for (const [name, st] of Object.entries(partial)) assert.deepEqual(st, want[name], name);
+});
+
+test('FEATURES_SET around a shared WANTED attribute: the same bytes as encoding it per device', () => {
+  const changes: [number, boolean][] = [[3, false], [40, true], [7, false]];
+  const wanted = encodeFeaturesWanted(66, changes);
+  for (const ifname of ['b0', 'vif3.0', 'tap100i0']) {
+    for (const omitReply of [false, true]) {
+      assert.deepEqual(Buffer.concat(encodeFeaturesSetWanted({ ifname }, wanted, { omitReply })), Buffer.concat(encodeFeaturesSet({ ifname }, 66, changes, { omitReply })));
+    }
+  }
 });
 
 test('FEATURES_SET request: compact WANTED value+mask, and reply → notApplied (recorded)', () => {
