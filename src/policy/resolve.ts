@@ -11,13 +11,18 @@ import { expandFeatureName } from './short-names.js';
  */
 export function resolvePolicy(policy: Policy, observation: Observation): Desired {
   const interfaces: DesiredInterface[] = [];
-  // Interfaces of one kind share one feature list: expand each name once per distinct list.
-  const expansions = new Map<string, Map<string, string[]>>();
+  // Interfaces of one kind share one feature list: expand each name once per distinct list. Lists
+  // are compared element by element with the few seen so far (the last one first), not joined into
+  // a string key: 1000 × 60 names hashed per call cost more than the expansions.
+  const shapes: { known: string[]; cache: Map<string, string[]> }[] = [];
+  let last: (typeof shapes)[number] | undefined;
   for (const iface of observation.interfaces) {
     const known = Object.keys(iface.features);
-    const shape = known.join('\0');
-    let cache = expansions.get(shape);
-    if (!cache) expansions.set(shape, (cache = new Map()));
+    if (!last || !sameList(last.known, known)) {
+      last = shapes.find((s) => sameList(s.known, known));
+      if (!last) shapes.push((last = { known, cache: new Map() }));
+    }
+    const cache = last.cache;
     const features: DesiredInterface['features'] = {};
     let any = false;
     for (const [i, rule] of policy.rules.entries()) {
@@ -35,4 +40,10 @@ export function resolvePolicy(policy: Policy, observation: Observation): Desired
     if (any) interfaces.push({ ifindex: iface.ifindex, name: iface.name, features });
   }
   return { policy: policy.name, interfaces };
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
