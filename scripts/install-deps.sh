@@ -34,6 +34,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends $(printf '%s\n' "${missing[@]}" | sort -u) >/dev/null
 fi
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ -L node_modules ]; then
+  # A shared install (e.g. a git worktree's symlink): `npm ci` would empty the folder it points to.
+  npm ls --depth=0 >/dev/null 2>&1 || { echo "install-deps: node_modules is a symlink to an incomplete install; run npm ci where it points" >&2; exit 3; }
+elif [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
