@@ -79,5 +79,7 @@ export function runMonitorChild(): void {
   open(NETLINK_ROUTE, 'rtnetlink', 'rt', RTNLGRP_LINK);
   if (genlGroup) open(NETLINK_GENERIC, 'ethtool', 'gn', genlGroup);
   process.on('disconnect', () => process.exit(0));
+  // the parent ends it with SIGTERM: exit normally (so e.g. --cpu-prof writes its profile)
+  process.on('SIGTERM', () => process.exit(0));
   send({ t: 'ready' });
 }
