@@ -1,12 +1,10 @@
 import type { DesiredInterface, FeatureMap, Interface, LinkInfo } from '../model/types.js';
-import { buildObservation } from '../host/observe.js';
-import { readVmIndex } from '../host/vm-reader.js';
-import { resolvePolicy } from '../policy/resolve.js';
 import { KernelError } from '../kernel/types.js';
 import { FeatureSetter, type SetReply } from '../kernel/netlink/feature-setter.js';
 import { decide, type History } from './reconcile.js';
 import { round, type AgentContext, type SetAction, type Tracked } from './agent-context.js';
-import { newerNtf, policyUsesDriver, policyUsesVm } from './kernel-refresh.js';
+import { newerNtf, policyUsesDriver } from './kernel-refresh.js';
+import { planFor, stateAfter, type FastPlan } from './fast-plan.js';
 import { recordAction, writeSeries } from './findings-and-retries.js';
 import { logEnforced } from './enforce.js';
 import { sameFeatures } from './same-features.js';
@@ -65,29 +63,12 @@ export function queueFast(ctx: AgentContext, ifindex: number): void {
 interface Planned {
   set: SetAction;
   link: LinkInfo;
-  tpl: FeatureMap;
+  plan: FastPlan;
   iface: Interface;
-  d: DesiredInterface | null;
+  d: DesiredInterface;
   t: Tracked;
   prev: History;
   before: Record<string, boolean>;
-}
-
-function observeOne(ctx: AgentContext, l: LinkInfo, f: FeatureMap): { iface: Interface; d: DesiredInterface | null } | null {
-  const links = [l];
-  const m = l.masterIndex !== null ? ctx.links.get(l.masterIndex) : undefined;
-  if (m) links.push(m);
-  const obs = buildObservation({
-    links,
-    features: new Map([[l.ifindex, f]]),
-    drivers: ctx.drivers,
-    vmIndex: policyUsesVm(ctx) ? readVmIndex({}, [l.name]) : undefined,
-    backend: ctx.o.kernel.name === 'ethtool' ? 'ethtool' : 'netlink',
-  });
-  const iface = obs.interfaces.find((i) => i.ifindex === l.ifindex);
-  if (!iface) return null;
-  const d = resolvePolicy(ctx.policy, obs).interfaces.find((x) => x.ifindex === l.ifindex) ?? null;
-  return { iface, d };
 }
 
 /** Back to the batch path: read the features, plan and apply as usual. */
@@ -132,23 +113,24 @@ export async function runFast(ctx: AgentContext): Promise<void> {
   for (const k of keys) {
     const l = ctx.links.get(k);
     const t = ctx.tracked.get(k);
-    const tpl = read.get(k) ?? (l && !missing.includes(k) ? ctx.templates.get(templateKey(l)) : undefined);
+    const tk = l ? templateKey(l) : '';
+    const tpl = read.get(k) ?? (l && !missing.includes(k) ? ctx.templates.get(tk) : undefined);
     // the mode, a resync or a reload may have come since the link was queued
     if (!l || !t || !tpl || ctx.mode !== 'enforce' || ctx.pendingTriggers.size > 0) {
       toBatch(ctx, k);
       continue;
     }
     try {
-      const o = observeOne(ctx, l, tpl);
-      const r = o ? decide(o.iface, o.d, t.history, 'enforce', ctx.clock(), ctx.backoff, ctx.masters.has(k)) : null;
+      const o = planFor(ctx, l, tpl, tk);
+      const r = o.d ? decide(o.iface, o.d, t.history, 'enforce', ctx.clock(), ctx.backoff, o.plan.hasPorts, o.plan.classified ?? undefined) : null;
       const set = r?.actions.find((a): a is SetAction => a.kind === 'set');
-      if (!r || !set || r.actions.length !== 1) {
+      if (!r || !set || r.actions.length !== 1 || !o.d) {
         toBatch(ctx, k); // nothing to set by the template, or something to report: the batch decides on real features
         continue;
       }
       const before: Record<string, boolean> = {};
       for (const f of Object.keys(set.changes)) before[f] = tpl[f]?.requested ?? false;
-      planned.push({ set, link: l, tpl, iface: o!.iface, d: o!.d, t, prev: t.history, before });
+      planned.push({ set, link: l, plan: o.plan, iface: o.iface, d: o.d, t, prev: t.history, before });
       t.history = r.history;
     } catch {
       toBatch(ctx, k);
@@ -227,23 +209,15 @@ function finishFast(ctx: AgentContext, p: Planned, res: SetReply | KernelError):
     toBatch(ctx, k);
     return;
   }
-  // The state after the set, from the reply: the template with every asked-for bit requested and
-  // active as asked (the reply lists none that did not end so), and the other bits whose active
-  // state the reply says changed (dependencies) flipped. The FEATURES_NTF that follows a change
-  // carries the full state; one that differs from this sends the link through the batch path.
-  const next: FeatureMap = { ...p.tpl };
-  for (const [f, v] of Object.entries(p.set.changes)) {
-    const st = next[f];
-    if (st) next[f] = { ...st, requested: v, active: v };
-  }
-  for (const f of res.changed) {
-    const st = next[f];
-    if (st && !(f in p.set.changes)) next[f] = { ...st, active: !st.active };
-  }
+  // The state after the set, from the reply (fast-plan.ts stateAfter). The FEATURES_NTF that
+  // follows a change carries the full state; one that differs from this sends the link through the
+  // batch path.
+  const hasPorts = ctx.masters.has(k);
+  const { next, classified } = stateAfter(p.plan, p.iface, p.d, p.set.changes, res.changed, hasPorts);
   ctx.features.set(k, next);
   ctx.unknownFeatures.delete(k);
   const iface: Interface = { ...p.iface, name: cur.name, features: next };
-  const r = decide(iface, p.d, t.history, 'enforce', ctx.clock(), ctx.backoff, ctx.masters.has(k));
+  const r = decide(iface, p.d, t.history, 'enforce', ctx.clock(), ctx.backoff, hasPorts, classified);
   const o = { iface, d: p.d };
   const ok = (a: (typeof r)['actions'][number]) => a.kind === 'compliant' || (a.kind === 'report' && a.finding === 'fixed');
   if (!r.actions.some((a) => a.kind === 'compliant') || !r.actions.every(ok)) {
