@@ -126,10 +126,11 @@ abstract class DecodingMonitor implements KernelMonitor {
       if (g.cmd !== ETHTOOL_MSG_FEATURES_NTF) return;
       // compact bitsets (always, for notifications): the dump's decoder, with its per-kind cache
       this.layout ??= featureLayout(this.ethtool.names);
-      const fast = decodeFeaturesCompact(m.payload, this.layout);
+      // interned: the same state (our own change on every tap of a burst) is one frozen object
+      const fast = decodeFeaturesCompact(m.payload, this.layout, { name: true, interned: true });
       if (fast) {
         if (fast.ifindex === null) return;
-        const name = decodeReplyHeader(attrMap(g.attrs).get(ETHTOOL_A_FEATURES_HEADER)).ifname ?? '';
+        const name = fast.ifname ?? decodeReplyHeader(attrMap(g.attrs).get(ETHTOOL_A_FEATURES_HEADER)).ifname ?? '';
         e = { type: 'features', ifindex: fast.ifindex, name, features: fast.features, at };
       } else {
         const r = decodeFeaturesReply(m.payload);

@@ -2,15 +2,16 @@ import { KernelError } from '../types.js';
 import { resolveEthtool } from '../monitor.js';
 import { NlSocket } from './socket.js';
 import { NETLINK_GENERIC } from './nlmsg.js';
-import { parseGenl } from './genl.js';
-import { decodeSetReplyNotApplied, encodeFeaturesSet, ETHTOOL_MSG_FEATURES_SET_REPLY } from './ethtool-msg.js';
+import { decodeSetReplyNotApplied, encodeFeaturesSet, ETHTOOL_MSG_FEATURES_SET_REPLY, splitFeaturesHeader } from './ethtool-msg.js';
 
-/** What the kernel's FEATURES_SET_REPLY says about one set. */
+/** What the kernel's FEATURES_SET_REPLY says about one set (shared between equal replies: read only). */
 export interface SetReply {
-  notApplied: string[];
+  readonly notApplied: readonly string[];
   /** Bits whose active state the set changed (dependencies included). */
-  changed: string[];
+  readonly changed: readonly string[];
 }
+
+const NOTHING: SetReply = Object.freeze({ notApplied: Object.freeze([]), changed: Object.freeze([]) });
 
 const IFINDEX_MARK = 0x7eadbeef;
 
@@ -22,6 +23,8 @@ const IFINDEX_MARK = 0x7eadbeef;
 export class FeatureSetter {
   private readonly encoded = new Map<string, { parts: Buffer[]; at: [part: number, offset: number] }>();
   private readonly index = new Map<string, number>();
+  /** Reply bitsets (the bytes after the header nest) → decoded: a burst's replies are all alike. */
+  private readonly replies = new Map<string, SetReply>();
 
   private constructor(
     private readonly sock: NlSocket,
@@ -45,9 +48,17 @@ export class FeatureSetter {
     b.writeUInt32LE(ifindex, off);
     parts[pi] = b;
     const r = await this.sock.request(this.family, parts, { what: `FEATURES_SET ${ifname}`, ifname });
-    const reply = r.messages.find((m) => parseGenl(m.payload).cmd === ETHTOOL_MSG_FEATURES_SET_REPLY);
+    const reply = r.messages.find((m) => m.payload[0] === ETHTOOL_MSG_FEATURES_SET_REPLY); // genl cmd
     // no reply: the kernel had nothing to report (every asked-for bit as asked, nothing changed)
-    return reply ? decodeSetReplyNotApplied(reply.payload, this.names) : { notApplied: [], changed: [] };
+    if (!reply) return NOTHING;
+    const key = splitFeaturesHeader(reply.payload)?.body;
+    let d = key !== undefined ? this.replies.get(key) : undefined;
+    if (!d) {
+      const x = decodeSetReplyNotApplied(reply.payload, this.names);
+      d = Object.freeze({ notApplied: Object.freeze(x.notApplied), changed: Object.freeze(x.changed) });
+      if (key !== undefined && this.replies.size < 256) this.replies.set(key, d);
+    }
+    return d;
   }
 
   close(): void {
