@@ -183,9 +183,12 @@ export async function runFast(ctx: AgentContext): Promise<void> {
   ctx.log('debug', 'fast', { n: planned.length, waitedMs: round(t0 - oldest), planMs: round(t1 - t0), setMs: round(t2 - t1), totalMs: round(ctx.clock() - t0) });
 }
 
-/** The fast path's own ethtool socket (SETs with reply), opened at its first use. */
+/**
+ * The fast path's own ethtool socket (SETs with reply), opened at its first use: in the monitor's
+ * process when it has one (a SET waits there for RTNL, not in this event loop), else here.
+ */
 export function fastNl(ctx: AgentContext): Promise<FeatureSetter> {
-  ctx.fastNl ??= FeatureSetter.open();
+  ctx.fastNl ??= FeatureSetter.open(ctx.o.monitor.requestSocket?.());
   return ctx.fastNl;
 }
 

@@ -33,6 +33,8 @@ import { decodeIfinfomsg, decodeLink, IFINFOMSG_LEN, IFLA_IFNAME, RTM_DELLINK, R
 import { attrMap, readStr } from './netlink/attrs.js';
 import type { KernelMonitor, MonitorEvent, MonitorOptions } from './monitor/types.js';
 import type { ChildMessage } from './monitor/child.js';
+import { ChildRequestSocket } from './monitor/request-socket.js';
+import type { RawSocketLike } from './netlink/socket.js';
 
 export type { KernelMonitor, MonitorEvent, MonitorOptions } from './monitor/types.js';
 
@@ -195,6 +197,7 @@ class InProcessMonitor extends DecodingMonitor {
  */
 class ChildMonitor extends DecodingMonitor {
   private child: ChildProcess | null = null;
+  private readonly requests = new ChildRequestSocket(() => (this.closed ? null : this.child));
   private restarts: number[] = [];
   private lastExit = '';
   private firstReady: Promise<void>;
@@ -241,9 +244,14 @@ class ChildMonitor extends DecodingMonitor {
           const at = m.at - origin;
           for (const b of m.rt) this.datagram(Buffer.from(b.buffer, b.byteOffset, b.byteLength), 'rtnetlink', at);
           for (const b of m.gn) this.datagram(Buffer.from(b.buffer, b.byteOffset, b.byteLength), 'ethtool', at);
+          for (const b of m.rq) this.requests.deliver(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
           break;
         }
+        case 'rqerror':
+          this.requests.fail(m.errno, m.syscall);
+          break;
         case 'ready':
+          this.requests.port = m.rqPort;
           if (isRestart) this.emit({ type: 'overrun', source: 'rtnetlink', at: performance.now(), detail: this.lastExit });
           this.resolveFirst?.();
           this.resolveFirst = this.rejectFirst = null;
@@ -260,6 +268,7 @@ class ChildMonitor extends DecodingMonitor {
       if (this.closed || this.child !== child) return;
       const why = `monitor process exited (${signal ?? code})${stderr.trim() ? `: ${stderr.trim().split('\n').join(' / ')}` : ''}`;
       this.lastExit = why;
+      this.requests.fail(5 /* EIO */, 'monitor process exited');
       if (this.rejectFirst) {
         this.rejectFirst(new KernelError('io', why));
         this.resolveFirst = this.rejectFirst = null;
@@ -275,6 +284,11 @@ class ChildMonitor extends DecodingMonitor {
       // lost events are recovered by the resync that follows the new child's `ready`
       setTimeout(() => !this.closed && this.spawn(true), 50);
     });
+  }
+
+  /** A netlink request socket in the monitor process (monitor/request-socket.ts). */
+  requestSocket(): RawSocketLike {
+    return this.requests;
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 import { KernelError } from '../types.js';
 import { resolveEthtool } from '../monitor.js';
-import { NlSocket } from './socket.js';
+import { NlSocket, type RawSocketLike } from './socket.js';
 import { NETLINK_GENERIC } from './nlmsg.js';
 import { decodeSetReplyNotApplied, encodeFeaturesSet, ETHTOOL_MSG_FEATURES_SET_REPLY, splitFeaturesHeader } from './ethtool-msg.js';
 
@@ -34,9 +34,10 @@ export class FeatureSetter {
     names.forEach((n, i) => n && this.index.set(n, i));
   }
 
-  static async open(): Promise<FeatureSetter> {
+  /** `raw`: the socket to send on (default: a new one in this process; see KernelMonitor.requestSocket). */
+  static async open(raw?: RawSocketLike): Promise<FeatureSetter> {
     const info = await resolveEthtool();
-    return new FeatureSetter(new NlSocket(NETLINK_GENERIC), info.family, info.names);
+    return new FeatureSetter(new NlSocket(NETLINK_GENERIC, raw), info.family, info.names);
   }
 
   /** Which asked-for bits did not end as asked, and which changed. */
