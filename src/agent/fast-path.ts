@@ -97,7 +97,8 @@ export async function runFast(ctx: AgentContext): Promise<void> {
         const l = ctx.links.get(k);
         if (!l) return;
         try {
-          const f = await ctx.o.kernel.getFeatures(l.name);
+          // on the fast path's socket: in the monitor process, the wait for RTNL is not ours
+          const f = await (await fastNl(ctx)).get(k, l.name);
           if (ctx.links.get(k)?.name !== l.name || newerNtf(ctx, k, seq)) return;
           noteTemplate(ctx, k, f);
           ctx.features.set(k, f);

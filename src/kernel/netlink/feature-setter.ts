@@ -2,7 +2,19 @@ import { KernelError } from '../types.js';
 import { resolveEthtool } from '../monitor.js';
 import { NlSocket, type RawSocketLike } from './socket.js';
 import { NETLINK_GENERIC } from './nlmsg.js';
-import { decodeSetReplyNotApplied, encodeFeaturesSet, ETHTOOL_MSG_FEATURES_SET_REPLY, splitFeaturesHeader } from './ethtool-msg.js';
+import type { FeatureMap } from '../../model/types.js';
+import {
+  decodeFeaturesCompact,
+  decodeFeaturesReply,
+  decodeSetReplyNotApplied,
+  encodeFeaturesGet,
+  encodeFeaturesSet,
+  ETHTOOL_MSG_FEATURES_GET_REPLY,
+  ETHTOOL_MSG_FEATURES_SET_REPLY,
+  featureLayout,
+  featuresToMap,
+  splitFeaturesHeader,
+} from './ethtool-msg.js';
 
 /** What the kernel's FEATURES_SET_REPLY says about one set (shared between equal replies: read only). */
 export interface SetReply {
@@ -16,9 +28,9 @@ const NOTHING: SetReply = Object.freeze({ notApplied: Object.freeze([]), changed
 const IFINDEX_MARK = 0x7eadbeef;
 
 /**
- * FEATURES_SET by ifindex with its reply, on an ethtool socket of its own, for the agent's fast
- * path: a burst asks for the same changes on hundreds of links, so each distinct request is
- * encoded once and only the device index is patched into a copy of the header nest.
+ * FEATURES_SET by ifindex with its reply (and FEATURES_GET by ifindex), on an ethtool socket of its
+ * own, for the agent's fast path: a burst asks for the same changes on hundreds of links, so each
+ * distinct request is encoded once and only the device index is patched into a copy of the header nest.
  */
 export class FeatureSetter {
   private readonly encoded = new Map<string, { parts: Buffer[]; at: [part: number, offset: number] }>();
@@ -60,6 +72,14 @@ export class FeatureSetter {
       if (key !== undefined && this.replies.size < 256) this.replies.set(key, d);
     }
     return d;
+  }
+
+  /** The device's features (FEATURES_GET by index; not-found when it is gone). */
+  async get(ifindex: number, ifname: string): Promise<FeatureMap> {
+    const r = await this.sock.request(this.family, encodeFeaturesGet({ ifindex }), { what: `FEATURES_GET ${ifname}`, ifname });
+    const msg = r.messages.find((m) => m.payload[0] === ETHTOOL_MSG_FEATURES_GET_REPLY); // genl cmd
+    if (!msg) throw new KernelError('io', `FEATURES_GET ${ifname}: no reply`, { ifname });
+    return decodeFeaturesCompact(msg.payload, featureLayout(this.names))?.features ?? featuresToMap(decodeFeaturesReply(msg.payload), this.names);
   }
 
   close(): void {
