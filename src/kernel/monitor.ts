@@ -29,7 +29,8 @@ import {
   featuresToMap,
 } from './netlink/ethtool-msg.js';
 import { NETLINK_GENERIC, NETLINK_ROUTE, parseMessages, type NlMessage } from './netlink/nlmsg.js';
-import { decodeIfinfomsg, decodeLink, IFINFOMSG_LEN, IFLA_IFNAME, RTM_DELLINK, RTM_NEWLINK, RTNLGRP_LINK } from './netlink/rtnl.js';
+import { decodeIfinfomsg, decodeLink, IFINFOMSG_LEN, IFLA_EVENT_FEATURES, IFLA_IFNAME, linkEvent, RTM_DELLINK, RTM_NEWLINK, RTNLGRP_LINK } from './netlink/rtnl.js';
+import type { LinkInfo } from '../model/types.js';
 import { attrMap, readStr } from './netlink/attrs.js';
 import type { KernelMonitor, MonitorEvent, MonitorOptions } from './monitor/types.js';
 import type { ChildMessage } from './monitor/child.js';
@@ -70,6 +71,8 @@ abstract class DecodingMonitor implements KernelMonitor {
   protected errorHandler: (e: Error) => void = () => {};
   protected closed = false;
   private layout: FeatureLayout | null = null;
+  /** The link as last decoded, by ifindex (see onRoute). */
+  private readonly lastLink = new Map<number, LinkInfo>();
 
   constructor(protected readonly ethtool: EthtoolInfo | null) {}
 
@@ -79,6 +82,7 @@ abstract class DecodingMonitor implements KernelMonitor {
    */
   protected emit(e: MonitorEvent): void {
     if (this.closed) return;
+    if (e.type === 'overrun') this.lastLink.clear(); // a lost RTM_DELLINK must not keep its entry
     try {
       this.handler(e);
     } catch (err) {
@@ -108,10 +112,19 @@ abstract class DecodingMonitor implements KernelMonitor {
   private onRoute(m: NlMessage, at: number): void {
     let e: MonitorEvent | null = null;
     try {
-      if (m.type === RTM_NEWLINK) e = { type: 'link-new', link: decodeLink(m.payload), at };
-      else if (m.type === RTM_DELLINK) {
+      if (m.type === RTM_NEWLINK) {
+        // Every feature change is followed by an RTM_NEWLINK with IFLA_EVENT_FEATURES
+        // (rtnetlink_event for NETDEV_FEAT_CHANGE): one per FEATURES_SET, so one per new tap in a
+        // burst. It repeats the link: a change of name, master, flags, MTU or state has a
+        // notification of its own. So the link as last decoded is emitted again, undecoded.
+        const last = m.payload.length >= IFINFOMSG_LEN ? this.lastLink.get(m.payload.readInt32LE(4)) : undefined;
+        const link = last && linkEvent(m.payload) === IFLA_EVENT_FEATURES ? last : decodeLink(m.payload);
+        this.lastLink.set(link.ifindex, link);
+        e = { type: 'link-new', link, at };
+      } else if (m.type === RTM_DELLINK) {
         const ifi = decodeIfinfomsg(m.payload);
         const name = readStr(attrMap(m.payload.subarray(IFINFOMSG_LEN)).get(IFLA_IFNAME)) ?? '';
+        this.lastLink.delete(ifi.ifindex);
         e = { type: 'link-del', ifindex: ifi.ifindex, name, at };
       }
     } catch {
@@ -242,9 +255,9 @@ class ChildMonitor extends DecodingMonitor {
       switch (m.t) {
         case 'm': {
           const at = m.at - origin;
-          for (const b of m.rt) this.datagram(Buffer.from(b.buffer, b.byteOffset, b.byteLength), 'rtnetlink', at);
-          for (const b of m.gn) this.datagram(Buffer.from(b.buffer, b.byteOffset, b.byteLength), 'ethtool', at);
-          for (const b of m.rq) this.requests.deliver(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+          if (m.rt) this.datagram(Buffer.from(m.rt.buffer, m.rt.byteOffset, m.rt.byteLength), 'rtnetlink', at);
+          if (m.gn) this.datagram(Buffer.from(m.gn.buffer, m.gn.byteOffset, m.gn.byteLength), 'ethtool', at);
+          if (m.rq) this.requests.deliver(Buffer.from(m.rq.buffer, m.rq.byteOffset, m.rq.byteLength));
           break;
         }
         case 'rqerror':
