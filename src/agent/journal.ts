@@ -30,6 +30,7 @@ export function fileJournal(stateDir: string, maxBytes = 8 << 20): Journal {
     size = fstatSync(fd).size;
     return fd;
   };
+  open(); // now: the first change of a burst should not wait for it
   return {
     record(entries) {
       if (entries.length === 0) return;
