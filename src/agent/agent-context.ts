@@ -91,6 +91,8 @@ export interface AgentContext {
   masters: Set<number>;
   /** Features of a fresh link per template key (kind, tun flags, ...), as first read (fast-path.ts). */
   readonly templates: Map<string, FeatureMap>;
+  /** Template reads on the way, by template key (one per kind, fast-path.ts). */
+  readonly templateReads: Map<string, Promise<void>>;
   /** The fast path's plans by template key and selection (fast-plan.ts). */
   readonly fastPlans: Map<string, FastPlan>;
   /** New links handed to the fast path: waiting for the next tick, or with their SET + GET on the way. */
@@ -136,6 +138,7 @@ export function newAgentContext(
     masters: new Set(),
     templates: new Map(),
     fastPlans: new Map(),
+    templateReads: new Map(),
     fastQueued: [],
     fast: new Set(),
     fastSkipped: new Set(),

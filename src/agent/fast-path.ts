@@ -24,7 +24,8 @@ import { sameFeatures } from './same-features.js';
  * path with its history as before, which reads, plans and backs off as always. The FEATURES_NTF
  * that follows a change carries the full state: when it differs from the computed one, the link is
  * reconciled again from it. Each link takes the fast path at most once (at its first RTM_NEWLINK),
- * so the fast path cannot loop. The first link of a kind is read with a GET in the fast path too.
+ * so the fast path cannot loop. The first link of a kind is read with a GET in the fast path too
+ * (one GET per kind: the links of that kind that come meanwhile wait for it).
  */
 
 export function templateKey(l: LinkInfo): string {
@@ -84,38 +85,29 @@ export async function runFast(ctx: AgentContext): Promise<void> {
   const t0 = ctx.clock();
   const keys = ctx.fastQueued.splice(0);
   const oldest = Math.min(...keys.map((k) => ctx.tracked.get(k)?.history.pendingSince ?? t0));
-  // the first link of its kind: read it (one GET each, pipelined), and keep what it read as the template
+  // No template for a kind yet: read the first link of that kind (one GET per kind, also across
+  // turns: the links of a burst that come meanwhile wait for that read) and keep it as template.
   const read = new Map<number, FeatureMap>();
-  const missing = keys.filter((k) => {
+  const waits = new Set<Promise<void>>();
+  for (const k of keys) {
     const l = ctx.links.get(k);
-    return l !== undefined && !ctx.templates.has(templateKey(l));
-  });
-  if (missing.length > 0) {
-    const seq = ctx.ntfSeq;
-    await Promise.all(
-      missing.map(async (k) => {
-        const l = ctx.links.get(k);
-        if (!l) return;
-        try {
-          // on the fast path's socket: in the monitor process, the wait for RTNL is not ours
-          const f = await (await fastNl(ctx)).get(k, l.name);
-          if (ctx.links.get(k)?.name !== l.name || newerNtf(ctx, k, seq)) return;
-          noteTemplate(ctx, k, f);
-          ctx.features.set(k, f);
-          ctx.unknownFeatures.delete(k);
-          read.set(k, f);
-        } catch {
-          /* gone or failing: the batch path finds out */
-        }
-      }),
-    );
+    if (!l) continue;
+    const tk = templateKey(l);
+    if (ctx.templates.has(tk)) continue;
+    let w = ctx.templateReads.get(tk);
+    if (!w) {
+      w = readTemplate(ctx, k, l, read).finally(() => ctx.templateReads.delete(tk));
+      ctx.templateReads.set(tk, w);
+    }
+    waits.add(w);
   }
+  if (waits.size > 0) await Promise.all(waits);
   const planned: Planned[] = [];
   for (const k of keys) {
     const l = ctx.links.get(k);
     const t = ctx.tracked.get(k);
     const tk = l ? templateKey(l) : '';
-    const tpl = read.get(k) ?? (l && !missing.includes(k) ? ctx.templates.get(tk) : undefined);
+    const tpl = read.get(k) ?? (l ? ctx.templates.get(tk) : undefined);
     // the mode, a resync or a reload may have come since the link was queued
     if (!l || !t || !tpl || ctx.mode !== 'enforce' || ctx.pendingTriggers.size > 0) {
       toBatch(ctx, k);
@@ -182,6 +174,22 @@ export async function runFast(ctx: AgentContext): Promise<void> {
   );
   // state counts: recomputed at each scrape and after each batch
   ctx.log('debug', 'fast', { n: planned.length, waitedMs: round(t0 - oldest), planMs: round(t1 - t0), setMs: round(t2 - t1), totalMs: round(ctx.clock() - t0) });
+}
+
+/** Read a new link's features (its own, and the template of its kind when it is still fresh). */
+async function readTemplate(ctx: AgentContext, k: number, l: LinkInfo, read: Map<number, FeatureMap>): Promise<void> {
+  const seq = ctx.ntfSeq;
+  try {
+    // on the fast path's socket: in the monitor process, the wait for RTNL is not ours
+    const f = await (await fastNl(ctx)).get(k, l.name);
+    if (ctx.links.get(k)?.name !== l.name || newerNtf(ctx, k, seq)) return;
+    noteTemplate(ctx, k, f);
+    ctx.features.set(k, f);
+    ctx.unknownFeatures.delete(k);
+    read.set(k, f);
+  } catch {
+    /* gone or failing: the batch path finds out (links without a template go there) */
+  }
 }
 
 /**
