@@ -8,9 +8,11 @@
  *
  * Needs root and a built CLI (npm run build). Everything happens in namespaces this script creates.
  * Delay = time an independent observer (`ip -ts monitor link` in the namespace) saw the link appear
- * → time the method reports the device done (agent: its JSON "enforce" log line, written after the
- * kernel's FEATURES_SET reply; baseline: after `ethtool -K` returned). Both are then checked
- * against `ethtool --json -k '*'`.
+ * → time the method reports the device done (agent: the `time` field of its JSON "enforce" log
+ * line, stamped when the agent has the kernel's FEATURES_SET reply and has verified the link from
+ * it — the line itself reaches stderr up to 10 ms later, lines are written in batches; baseline:
+ * after `ethtool -K` returned). Both are then checked against `ethtool --json -k '*'`.
+ * `--cpu-prof DIR`: V8 CPU profiles of the agent and its monitor process (slows the agent down).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
