@@ -10,8 +10,8 @@
  * Delay = time an independent observer (`ip -ts monitor link` in the namespace) saw the link appear
  * → time the method reports the device done (agent: the `time` field of its JSON "enforce" log
  * line, stamped when the agent has the kernel's FEATURES_SET reply and has verified the link from
- * it — the line itself reaches stderr up to 10 ms later, lines are written in batches; baseline:
- * after `ethtool -K` returned). Both are then checked against `ethtool --json -k '*'`.
+ * it; the line reaches stderr at the end of that turn of its event loop; baseline: after
+ * `ethtool -K` returned). Both are then checked against `ethtool --json -k '*'`.
  * `--cpu-prof DIR`: V8 CPU profiles of the agent and its monitor process (slows the agent down).
  */
 import { spawn } from 'node:child_process';

@@ -9,13 +9,12 @@ export interface Logger {
 }
 
 /**
- * stderr as the agent writes it: lines are collected and written together at most every
- * `everyMs` (a pipe to journald is written synchronously, one syscall per write, and wakes the
- * reader each time: in a burst of hundreds of enforcements, once per turn of the event loop was
- * still once or twice per enforcement). Each line keeps the time it was logged at (its `time`
- * field); whatever is left is written when the process exits.
+ * stderr as the agent writes it: lines are collected and written together once per turn of the
+ * event loop (a pipe to journald is written synchronously, one syscall per write: in a burst of
+ * hundreds of enforcements that was the largest cost of an enforcement). Each line keeps the time
+ * it was logged at; whatever is left is written when the process exits.
  */
-export function bufferedStderr(everyMs = 10): (line: string) => void {
+export function bufferedStderr(): (line: string) => void {
   let buf: string[] = [];
   const flush = () => {
     if (buf.length === 0) return;
@@ -25,9 +24,8 @@ export function bufferedStderr(everyMs = 10): (line: string) => void {
   };
   process.on('exit', flush);
   return (line) => {
-    if (buf.length === 0) setTimeout(flush, everyMs).unref();
+    if (buf.length === 0) setImmediate(flush);
     buf.push(line);
-    if (buf.length >= 512) flush();
   };
 }
 
