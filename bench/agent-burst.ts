@@ -4,13 +4,15 @@
  * does it), on the same burst of new taps, in the same run. Then the agent's memory with many
  * interfaces, and after many create/delete cycles.
  *
- *   node --import tsx bench/agent-burst.ts [--taps 500] [--repeats 3] [--pace MS] [--many 5000] [--cycles 20000]
+ *   node --import tsx bench/agent-burst.ts [--taps 500] [--repeats 3] [--pace MS] [--many 5000] [--cycles 20000] [--cpu-prof DIR]
  *
  * Needs root and a built CLI (npm run build). Everything happens in namespaces this script creates.
  * Delay = time an independent observer (`ip -ts monitor link` in the namespace) saw the link appear
- * → time the method reports the device done (agent: its JSON "enforce" log line, written after the
- * kernel's FEATURES_SET reply; baseline: after `ethtool -K` returned). Both are then checked
- * against `ethtool --json -k '*'`.
+ * → time the method reports the device done (agent: the `time` field of its JSON "enforce" log
+ * line, stamped when the agent has the kernel's FEATURES_SET reply and has verified the link from
+ * it; the line reaches stderr at the end of that turn of its event loop; baseline: after
+ * `ethtool -K` returned). Both are then checked against `ethtool --json -k '*'`.
+ * `--cpu-prof DIR`: V8 CPU profiles of the agent and its monitor process (slows the agent down).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -28,6 +30,11 @@ const MANY = arg('many', 5000);
 const CYCLES = arg('cycles', 20000);
 /** 0: all taps in one `ip -batch` as fast as it goes; N: one tap every N ms (VMs starting at a steady rate). */
 const PACE = arg('pace', 0);
+/** Write V8 CPU profiles of the agent and its monitor process (one per process and burst) into DIR. */
+const CPU_PROF = (() => {
+  const i = process.argv.indexOf('--cpu-prof');
+  return i > 0 ? process.argv[i + 1] : undefined;
+})();
 
 /** Feed `ip -batch` one line every paceMs (one process, so the pace is not fork-bound). */
 async function pacedBatch(ns: string, lines: string[], paceMs: number): Promise<void> {
@@ -111,6 +118,8 @@ interface Run {
   n: number;
   /** CPU time the method used for the burst (user+system, ms). */
   cpuMs: number;
+  /** Agent only: of cpuMs, the part of its main process (the rest is its monitor process). */
+  mainCpuMs?: number;
 }
 
 const TICK_MS = 10; // USER_HZ 100: /proc/PID/stat times are in 10 ms ticks
@@ -130,12 +139,13 @@ async function burst(method: 'agent' | 'baseline'): Promise<Run & { internalP50?
   const ns = await createNetns(`${uniquePrefix('abench')}a`);
   const names = [...Array(TAPS).keys()].map((i) => `tap${i}`);
   try {
-    const agent = method === 'agent' ? await startAgent(ns, ['--log-level', 'info']) : null;
+    const agent = method === 'agent' ? await startAgent(ns, ['--log-level', 'info'], CPU_PROF ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] } : {}) : null;
     const base = method === 'baseline' ? startBaseline(ns) : null;
     const obs = observer(ns);
     await sleep(400); // monitors subscribed
     const agentPids = agent ? [agent.child.pid!, ...childrenOf(agent.child.pid!)] : [];
     const cpu0 = agent ? agentPids.reduce((a, p) => a + cpuOf(p), 0) : cpuOf('self', true);
+    const main0 = agent ? cpuOf(agentPids[0]!) : 0;
     const t0 = Date.now();
     const lines = names.map((n) => `tuntap add dev ${n} mode tap`);
     if (PACE > 0) await pacedBatch(ns, lines, PACE);
@@ -145,7 +155,11 @@ async function burst(method: 'agent' | 'baseline'): Promise<Run & { internalP50?
     await sleep(200);
     obs.stop();
     let cpuMs = 0;
-    if (agent) cpuMs = agentPids.reduce((a, p) => a + cpuOf(p), 0) - cpu0;
+    let mainCpuMs: number | undefined;
+    if (agent) {
+      cpuMs = agentPids.reduce((a, p) => a + cpuOf(p), 0) - cpu0;
+      mainCpuMs = cpuOf(agentPids[0]!) - main0;
+    }
     const done = new Map<string, number>();
     const internal: number[] = [];
     if (agent) {
@@ -178,6 +192,7 @@ async function burst(method: 'agent' | 'baseline'): Promise<Run & { internalP50?
       allMs,
       n: delays.length,
       cpuMs,
+      ...(mainCpuMs !== undefined ? { mainCpuMs } : {}),
       ...(internal.length ? { internalP50: quantile(internal, 0.5), internalP99: quantile(internal, 0.99) } : {}),
     };
   } finally {
@@ -269,7 +284,7 @@ async function main(): Promise<void> {
     for (const m of order) {
       const x = await burst(m);
       runs[m].push(x);
-      console.error(`repeat ${r + 1} ${m}: p50 ${x.p50.toFixed(1)} ms  p99 ${x.p99.toFixed(1)} ms  max ${x.max.toFixed(1)} ms  all compliant ${x.allMs} ms  CPU ${x.cpuMs} ms  (n=${x.n}, load ${loadavg()[0]!.toFixed(1)})`);
+      console.error(`repeat ${r + 1} ${m}: p50 ${x.p50.toFixed(1)} ms  p99 ${x.p99.toFixed(1)} ms  max ${x.max.toFixed(1)} ms  all compliant ${x.allMs} ms  CPU ${x.cpuMs} ms${x.mainCpuMs !== undefined ? ` (main ${x.mainCpuMs})` : ''}  (n=${x.n}, load ${loadavg()[0]!.toFixed(1)})`);
     }
   }
   if (REPEATS > 0) report(runs);
@@ -277,7 +292,7 @@ async function main(): Promise<void> {
 }
 
 function report(runs: Record<'agent' | 'baseline', Run[]>): void {
-  const agg = (xs: Run[], k: keyof Run) => median(xs.map((x) => x[k]));
+  const agg = (xs: Run[], k: keyof Run) => median(xs.map((x) => x[k] ?? NaN));
   const how = PACE > 0 ? `one every ${PACE} ms` : 'all at once, one ip -batch';
   console.log(`\n${TAPS} new taps (${how}); delay from link creation (observer) to done; medians over ${REPEATS} repeats`);
   console.log(`(machine load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs)`);
@@ -290,6 +305,8 @@ function report(runs: Record<'agent' | 'baseline', Run[]>): void {
   console.log(`${'baseline / agent'.padEnd(36)} ${(ratio('p50') + 'x').padStart(9)} ${(ratio('p99') + 'x').padStart(9)} ${(ratio('max') + 'x').padStart(9)} ${(ratio('allMs') + 'x').padStart(12)} ${(ratio('cpuMs') + 'x').padStart(8)}`);
   const ip50 = median(runs.agent.map((x) => (x as { internalP50?: number }).internalP50 ?? NaN));
   const ip99 = median(runs.agent.map((x) => (x as { internalP99?: number }).internalP99 ?? NaN));
+  const monCpu = median(runs.agent.map((x) => x.cpuMs - (x.mainCpuMs ?? NaN)));
+  console.log(`agent CPU: main process ${agg(runs.agent, 'mainCpuMs')} ms, monitor process ${monCpu} ms (medians; /proc ticks of 10 ms)`);
   console.log(`agent's own view (event receipt → verified, its histogram): p50 ${ip50.toFixed(1)} ms, p99 ${ip99.toFixed(1)} ms`);
 }
 

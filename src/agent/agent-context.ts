@@ -9,6 +9,7 @@ import { EventRing } from './events.js';
 import type { Logger } from './log.js';
 import type { Journal } from './journal.js';
 import type { FeatureSetter } from '../kernel/netlink/feature-setter.js';
+import type { FastPlan } from './fast-plan.js';
 
 export type SetAction = Extract<Action, { kind: 'set' }>;
 
@@ -90,6 +91,10 @@ export interface AgentContext {
   masters: Set<number>;
   /** Features of a fresh link per template key (kind, tun flags, ...), as first read (fast-path.ts). */
   readonly templates: Map<string, FeatureMap>;
+  /** Template reads on the way, by template key (one per kind, fast-path.ts). */
+  readonly templateReads: Map<string, Promise<void>>;
+  /** The fast path's plans by template key and selection (fast-plan.ts). */
+  readonly fastPlans: Map<string, FastPlan>;
   /** New links handed to the fast path: waiting for the next tick, or with their SET + GET on the way. */
   readonly fastQueued: number[];
   readonly fast: Set<number>;
@@ -132,6 +137,8 @@ export function newAgentContext(
     ntfAt: new Map(),
     masters: new Set(),
     templates: new Map(),
+    fastPlans: new Map(),
+    templateReads: new Map(),
     fastQueued: [],
     fast: new Set(),
     fastSkipped: new Set(),

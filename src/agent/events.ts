@@ -15,8 +15,11 @@ export class EventRing {
   private seq = 0;
   constructor(readonly capacity = 1000) {}
 
+  /** Takes `e` over (callers pass a fresh object): numbered and timed in place, not copied. */
   push(e: Omit<AgentEvent, 'seq' | 'time'> & { time?: string }): AgentEvent {
-    const ev = { ...e, seq: ++this.seq, time: e.time ?? new Date().toISOString() } as AgentEvent;
+    const ev = e as AgentEvent;
+    ev.seq = ++this.seq;
+    ev.time ??= new Date().toISOString();
     if (this.buf.length < this.capacity) this.buf.push(ev);
     else {
       this.buf[this.head] = ev;

@@ -1,12 +1,10 @@
 import type { DesiredInterface, FeatureMap, Interface, LinkInfo } from '../model/types.js';
-import { buildObservation } from '../host/observe.js';
-import { readVmIndex } from '../host/vm-reader.js';
-import { resolvePolicy } from '../policy/resolve.js';
 import { KernelError } from '../kernel/types.js';
 import { FeatureSetter, type SetReply } from '../kernel/netlink/feature-setter.js';
 import { decide, type History } from './reconcile.js';
 import { round, type AgentContext, type SetAction, type Tracked } from './agent-context.js';
-import { newerNtf, policyUsesDriver, policyUsesVm } from './kernel-refresh.js';
+import { newerNtf, policyUsesDriver } from './kernel-refresh.js';
+import { planFor, stateAfter, type FastPlan } from './fast-plan.js';
 import { recordAction, writeSeries } from './findings-and-retries.js';
 import { logEnforced } from './enforce.js';
 import { sameFeatures } from './same-features.js';
@@ -26,7 +24,8 @@ import { sameFeatures } from './same-features.js';
  * path with its history as before, which reads, plans and backs off as always. The FEATURES_NTF
  * that follows a change carries the full state: when it differs from the computed one, the link is
  * reconciled again from it. Each link takes the fast path at most once (at its first RTM_NEWLINK),
- * so the fast path cannot loop. The first link of a kind is read with a GET in the fast path too.
+ * so the fast path cannot loop. The first link of a kind is read with a GET in the fast path too
+ * (one GET per kind: the links of that kind that come meanwhile wait for it).
  */
 
 export function templateKey(l: LinkInfo): string {
@@ -65,29 +64,12 @@ export function queueFast(ctx: AgentContext, ifindex: number): void {
 interface Planned {
   set: SetAction;
   link: LinkInfo;
-  tpl: FeatureMap;
+  plan: FastPlan;
   iface: Interface;
-  d: DesiredInterface | null;
+  d: DesiredInterface;
   t: Tracked;
   prev: History;
   before: Record<string, boolean>;
-}
-
-function observeOne(ctx: AgentContext, l: LinkInfo, f: FeatureMap): { iface: Interface; d: DesiredInterface | null } | null {
-  const links = [l];
-  const m = l.masterIndex !== null ? ctx.links.get(l.masterIndex) : undefined;
-  if (m) links.push(m);
-  const obs = buildObservation({
-    links,
-    features: new Map([[l.ifindex, f]]),
-    drivers: ctx.drivers,
-    vmIndex: policyUsesVm(ctx) ? readVmIndex({}, [l.name]) : undefined,
-    backend: ctx.o.kernel.name === 'ethtool' ? 'ethtool' : 'netlink',
-  });
-  const iface = obs.interfaces.find((i) => i.ifindex === l.ifindex);
-  if (!iface) return null;
-  const d = resolvePolicy(ctx.policy, obs).interfaces.find((x) => x.ifindex === l.ifindex) ?? null;
-  return { iface, d };
 }
 
 /** Back to the batch path: read the features, plan and apply as usual. */
@@ -103,52 +85,45 @@ export async function runFast(ctx: AgentContext): Promise<void> {
   const t0 = ctx.clock();
   const keys = ctx.fastQueued.splice(0);
   const oldest = Math.min(...keys.map((k) => ctx.tracked.get(k)?.history.pendingSince ?? t0));
-  // the first link of its kind: read it (one GET each, pipelined), and keep what it read as the template
+  // No template for a kind yet: read the first link of that kind (one GET per kind, also across
+  // turns: the links of a burst that come meanwhile wait for that read) and keep it as template.
   const read = new Map<number, FeatureMap>();
-  const missing = keys.filter((k) => {
+  const waits = new Set<Promise<void>>();
+  for (const k of keys) {
     const l = ctx.links.get(k);
-    return l !== undefined && !ctx.templates.has(templateKey(l));
-  });
-  if (missing.length > 0) {
-    const seq = ctx.ntfSeq;
-    await Promise.all(
-      missing.map(async (k) => {
-        const l = ctx.links.get(k);
-        if (!l) return;
-        try {
-          const f = await ctx.o.kernel.getFeatures(l.name);
-          if (ctx.links.get(k)?.name !== l.name || newerNtf(ctx, k, seq)) return;
-          noteTemplate(ctx, k, f);
-          ctx.features.set(k, f);
-          ctx.unknownFeatures.delete(k);
-          read.set(k, f);
-        } catch {
-          /* gone or failing: the batch path finds out */
-        }
-      }),
-    );
+    if (!l) continue;
+    const tk = templateKey(l);
+    if (ctx.templates.has(tk)) continue;
+    let w = ctx.templateReads.get(tk);
+    if (!w) {
+      w = readTemplate(ctx, k, l, read).finally(() => ctx.templateReads.delete(tk));
+      ctx.templateReads.set(tk, w);
+    }
+    waits.add(w);
   }
+  if (waits.size > 0) await Promise.all(waits);
   const planned: Planned[] = [];
   for (const k of keys) {
     const l = ctx.links.get(k);
     const t = ctx.tracked.get(k);
-    const tpl = read.get(k) ?? (l && !missing.includes(k) ? ctx.templates.get(templateKey(l)) : undefined);
+    const tk = l ? templateKey(l) : '';
+    const tpl = read.get(k) ?? (l ? ctx.templates.get(tk) : undefined);
     // the mode, a resync or a reload may have come since the link was queued
     if (!l || !t || !tpl || ctx.mode !== 'enforce' || ctx.pendingTriggers.size > 0) {
       toBatch(ctx, k);
       continue;
     }
     try {
-      const o = observeOne(ctx, l, tpl);
-      const r = o ? decide(o.iface, o.d, t.history, 'enforce', ctx.clock(), ctx.backoff, ctx.masters.has(k)) : null;
+      const o = planFor(ctx, l, tpl, tk);
+      const r = o.d ? decide(o.iface, o.d, t.history, 'enforce', ctx.clock(), ctx.backoff, o.plan.hasPorts, o.plan.classified ?? undefined) : null;
       const set = r?.actions.find((a): a is SetAction => a.kind === 'set');
-      if (!r || !set || r.actions.length !== 1) {
+      if (!r || !set || r.actions.length !== 1 || !o.d) {
         toBatch(ctx, k); // nothing to set by the template, or something to report: the batch decides on real features
         continue;
       }
       const before: Record<string, boolean> = {};
       for (const f of Object.keys(set.changes)) before[f] = tpl[f]?.requested ?? false;
-      planned.push({ set, link: l, tpl, iface: o!.iface, d: o!.d, t, prev: t.history, before });
+      planned.push({ set, link: l, plan: o.plan, iface: o.iface, d: o.d, t, prev: t.history, before });
       t.history = r.history;
     } catch {
       toBatch(ctx, k);
@@ -201,9 +176,28 @@ export async function runFast(ctx: AgentContext): Promise<void> {
   ctx.log('debug', 'fast', { n: planned.length, waitedMs: round(t0 - oldest), planMs: round(t1 - t0), setMs: round(t2 - t1), totalMs: round(ctx.clock() - t0) });
 }
 
-/** The fast path's own ethtool socket (SETs with reply), opened at its first use. */
+/** Read a new link's features (its own, and the template of its kind when it is still fresh). */
+async function readTemplate(ctx: AgentContext, k: number, l: LinkInfo, read: Map<number, FeatureMap>): Promise<void> {
+  const seq = ctx.ntfSeq;
+  try {
+    // on the fast path's socket: in the monitor process, the wait for RTNL is not ours
+    const f = await (await fastNl(ctx)).get(k, l.name);
+    if (ctx.links.get(k)?.name !== l.name || newerNtf(ctx, k, seq)) return;
+    noteTemplate(ctx, k, f);
+    ctx.features.set(k, f);
+    ctx.unknownFeatures.delete(k);
+    read.set(k, f);
+  } catch {
+    /* gone or failing: the batch path finds out (links without a template go there) */
+  }
+}
+
+/**
+ * The fast path's own ethtool socket (SETs with reply), opened at its first use: in the monitor's
+ * process when it has one (a SET waits there for RTNL, not in this event loop), else here.
+ */
 export function fastNl(ctx: AgentContext): Promise<FeatureSetter> {
-  ctx.fastNl ??= FeatureSetter.open();
+  ctx.fastNl ??= FeatureSetter.open(ctx.o.monitor.requestSocket?.());
   return ctx.fastNl;
 }
 
@@ -227,23 +221,15 @@ function finishFast(ctx: AgentContext, p: Planned, res: SetReply | KernelError):
     toBatch(ctx, k);
     return;
   }
-  // The state after the set, from the reply: the template with every asked-for bit requested and
-  // active as asked (the reply lists none that did not end so), and the other bits whose active
-  // state the reply says changed (dependencies) flipped. The FEATURES_NTF that follows a change
-  // carries the full state; one that differs from this sends the link through the batch path.
-  const next: FeatureMap = { ...p.tpl };
-  for (const [f, v] of Object.entries(p.set.changes)) {
-    const st = next[f];
-    if (st) next[f] = { ...st, requested: v, active: v };
-  }
-  for (const f of res.changed) {
-    const st = next[f];
-    if (st && !(f in p.set.changes)) next[f] = { ...st, active: !st.active };
-  }
+  // The state after the set, from the reply (fast-plan.ts stateAfter). The FEATURES_NTF that
+  // follows a change carries the full state; one that differs from this sends the link through the
+  // batch path.
+  const hasPorts = ctx.masters.has(k);
+  const { next, classified } = stateAfter(p.plan, p.iface, p.d, p.set.changes, res.changed, hasPorts);
   ctx.features.set(k, next);
   ctx.unknownFeatures.delete(k);
   const iface: Interface = { ...p.iface, name: cur.name, features: next };
-  const r = decide(iface, p.d, t.history, 'enforce', ctx.clock(), ctx.backoff, ctx.masters.has(k));
+  const r = decide(iface, p.d, t.history, 'enforce', ctx.clock(), ctx.backoff, hasPorts, classified);
   const o = { iface, d: p.d };
   const ok = (a: (typeof r)['actions'][number]) => a.kind === 'compliant' || (a.kind === 'report' && a.finding === 'fixed');
   if (!r.actions.some((a) => a.kind === 'compliant') || !r.actions.every(ok)) {

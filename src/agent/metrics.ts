@@ -27,6 +27,13 @@ export class AgentMetrics {
   /** ifindex → the label values last written, so removal deletes exactly those series. */
   private readonly series = new Map<number, { name: string; role: string; compliant: boolean; features: { feature: string; active: boolean; want: boolean }[] }>();
   private stateCounts: Record<string, number> = {};
+  /**
+   * Counts of the per-event counters, kept here and handed to prom-client at scrape time (collect):
+   * three kernel events and an enforcement per new tap, and prom-client's label handling per inc
+   * cost more than the rest of the event's bookkeeping.
+   */
+  private readonly eventCounts = new Map<string, number>();
+  private readonly enforcementCounts = new Map<string, number>();
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -69,11 +76,16 @@ export class AgentMetrics {
       labelNames: ['state'],
       registers,
     });
+    const enforcementCounts = this.enforcementCounts;
     this.enforcements = new Counter({
       name: 'offloadctl_enforcements_total',
       help: 'Feature changes (FEATURES_SET) the agent made, by why: new link, drift, resync, retry.',
       labelNames: ['reason'],
       registers,
+      collect() {
+        this.reset();
+        for (const [reason, n] of enforcementCounts) this.inc({ reason }, n);
+      },
     });
     this.drift = new Counter({
       name: 'offloadctl_drift_events_total',
@@ -110,11 +122,16 @@ export class AgentMetrics {
       help: 'Reconcile batches run (bursts of events coalesce into one batch).',
       registers,
     });
+    const eventCounts = this.eventCounts;
     this.events = new Counter({
       name: 'offloadctl_kernel_events_total',
       help: 'Kernel events received, by type.',
       labelNames: ['type'],
       registers,
+      collect() {
+        this.reset();
+        for (const [type, n] of eventCounts) this.inc({ type }, n);
+      },
     });
     this.delay = new Histogram({
       name: 'offloadctl_enforcement_delay_seconds',
@@ -163,7 +180,7 @@ export class AgentMetrics {
   }
 
   enforcement(reason: string): void {
-    this.enforcements.inc({ reason });
+    this.enforcementCounts.set(reason, (this.enforcementCounts.get(reason) ?? 0) + 1);
   }
   driftEvent(finding: Finding): void {
     this.drift.inc({ finding });
@@ -184,7 +201,7 @@ export class AgentMetrics {
     this.batches.inc();
   }
   event(type: string): void {
-    this.events.inc({ type });
+    this.eventCounts.set(type, (this.eventCounts.get(type) ?? 0) + 1);
   }
   observeDelay(seconds: number): void {
     this.delay.observe(seconds);

@@ -129,7 +129,8 @@ export interface Decision {
 
 /**
  * Decide for one interface. `desired` null means the policy does not select it (unmanaged).
- * `now` is the monotonic clock in ms (the same clock as History times).
+ * `now` is the monotonic clock in ms (the same clock as History times). `classified`: the result
+ * of classify(iface, desired, hasPorts) when the caller has it already (it depends on nothing else).
  */
 export function decide(
   iface: Interface,
@@ -139,6 +140,7 @@ export function decide(
   now: number,
   backoff: BackoffOptions = DEFAULT_BACKOFF,
   hasPorts = false,
+  classified?: Classified,
 ): Decision {
   const h: History = { ...prev };
   const actions: Action[] = [];
@@ -148,7 +150,7 @@ export function decide(
     h.pendingSince = null;
     return { actions, history: h };
   }
-  const c = classify(iface, desired, hasPorts);
+  const c = classified ?? classify(iface, desired, hasPorts);
   const report = (finding: Finding, devs: Deviation[], drift: boolean) => {
     const s = sig(finding, devs);
     const slot = finding === 'fixed' ? 'reportedFixedSig' : 'reportedSig';

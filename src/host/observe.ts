@@ -68,19 +68,26 @@ export function buildObservation(input: ObservationInput): Observation {
     const features = input.features.get(l.ifindex);
     if (!features) continue;
     const master = l.masterIndex !== null ? (byIndex.get(l.masterIndex) ?? null) : null;
-    const hint = vmHintFromName(l.name);
-    interfaces.push({
-      ifindex: l.ifindex,
-      name: l.name,
-      kind: l.kind,
-      role: classifyRole(l, master?.kind ?? null, hint),
-      master: master?.name ?? null,
-      driver: input.drivers?.get(l.ifindex)?.driver ?? null,
-      mtu: l.mtu,
-      operstate: l.operstate,
-      vm: resolveVm(l.name, vmIndex, hint),
-      features,
-    });
+    interfaces.push(interfaceOf(l, master, features, input.drivers?.get(l.ifindex) ?? null, vmIndex));
   }
   return { takenAt: input.takenAt ?? new Date().toISOString(), backend: input.backend, interfaces };
+}
+
+const NO_VMS = emptyVmIndex();
+
+/** One link as an Interface: `master` is its master's link (null: none, or not in this namespace). */
+export function interfaceOf(l: LinkInfo, master: LinkInfo | null, features: FeatureMap, driver: DriverInfo | null, vmIndex: VmIndex = NO_VMS): Interface {
+  const hint = vmHintFromName(l.name);
+  return {
+    ifindex: l.ifindex,
+    name: l.name,
+    kind: l.kind,
+    role: classifyRole(l, master?.kind ?? null, hint),
+    master: master?.name ?? null,
+    driver: driver?.driver ?? null,
+    mtu: l.mtu,
+    operstate: l.operstate,
+    vm: resolveVm(l.name, vmIndex, hint),
+    features,
+  };
 }

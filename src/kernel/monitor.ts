@@ -29,10 +29,13 @@ import {
   featuresToMap,
 } from './netlink/ethtool-msg.js';
 import { NETLINK_GENERIC, NETLINK_ROUTE, parseMessages, type NlMessage } from './netlink/nlmsg.js';
-import { decodeIfinfomsg, decodeLink, IFINFOMSG_LEN, IFLA_IFNAME, RTM_DELLINK, RTM_NEWLINK, RTNLGRP_LINK } from './netlink/rtnl.js';
+import { decodeIfinfomsg, decodeLink, IFINFOMSG_LEN, IFLA_EVENT_FEATURES, IFLA_IFNAME, linkEvent, RTM_DELLINK, RTM_NEWLINK, RTNLGRP_LINK } from './netlink/rtnl.js';
+import type { LinkInfo } from '../model/types.js';
 import { attrMap, readStr } from './netlink/attrs.js';
 import type { KernelMonitor, MonitorEvent, MonitorOptions } from './monitor/types.js';
 import type { ChildMessage } from './monitor/child.js';
+import { ChildRequestSocket } from './monitor/request-socket.js';
+import type { RawSocketLike } from './netlink/socket.js';
 
 export type { KernelMonitor, MonitorEvent, MonitorOptions } from './monitor/types.js';
 
@@ -68,6 +71,8 @@ abstract class DecodingMonitor implements KernelMonitor {
   protected errorHandler: (e: Error) => void = () => {};
   protected closed = false;
   private layout: FeatureLayout | null = null;
+  /** The link as last decoded, by ifindex (see onRoute). */
+  private readonly lastLink = new Map<number, LinkInfo>();
 
   constructor(protected readonly ethtool: EthtoolInfo | null) {}
 
@@ -77,6 +82,7 @@ abstract class DecodingMonitor implements KernelMonitor {
    */
   protected emit(e: MonitorEvent): void {
     if (this.closed) return;
+    if (e.type === 'overrun') this.lastLink.clear(); // a lost RTM_DELLINK must not keep its entry
     try {
       this.handler(e);
     } catch (err) {
@@ -106,10 +112,19 @@ abstract class DecodingMonitor implements KernelMonitor {
   private onRoute(m: NlMessage, at: number): void {
     let e: MonitorEvent | null = null;
     try {
-      if (m.type === RTM_NEWLINK) e = { type: 'link-new', link: decodeLink(m.payload), at };
-      else if (m.type === RTM_DELLINK) {
+      if (m.type === RTM_NEWLINK) {
+        // Every feature change is followed by an RTM_NEWLINK with IFLA_EVENT_FEATURES
+        // (rtnetlink_event for NETDEV_FEAT_CHANGE): one per FEATURES_SET, so one per new tap in a
+        // burst. It repeats the link: a change of name, master, flags, MTU or state has a
+        // notification of its own. So the link as last decoded is emitted again, undecoded.
+        const last = m.payload.length >= IFINFOMSG_LEN ? this.lastLink.get(m.payload.readInt32LE(4)) : undefined;
+        const link = last && linkEvent(m.payload) === IFLA_EVENT_FEATURES ? last : decodeLink(m.payload);
+        this.lastLink.set(link.ifindex, link);
+        e = { type: 'link-new', link, at };
+      } else if (m.type === RTM_DELLINK) {
         const ifi = decodeIfinfomsg(m.payload);
         const name = readStr(attrMap(m.payload.subarray(IFINFOMSG_LEN)).get(IFLA_IFNAME)) ?? '';
+        this.lastLink.delete(ifi.ifindex);
         e = { type: 'link-del', ifindex: ifi.ifindex, name, at };
       }
     } catch {
@@ -126,10 +141,11 @@ abstract class DecodingMonitor implements KernelMonitor {
       if (g.cmd !== ETHTOOL_MSG_FEATURES_NTF) return;
       // compact bitsets (always, for notifications): the dump's decoder, with its per-kind cache
       this.layout ??= featureLayout(this.ethtool.names);
-      const fast = decodeFeaturesCompact(m.payload, this.layout);
+      // interned: the same state (our own change on every tap of a burst) is one frozen object
+      const fast = decodeFeaturesCompact(m.payload, this.layout, { name: true, interned: true });
       if (fast) {
         if (fast.ifindex === null) return;
-        const name = decodeReplyHeader(attrMap(g.attrs).get(ETHTOOL_A_FEATURES_HEADER)).ifname ?? '';
+        const name = fast.ifname ?? decodeReplyHeader(attrMap(g.attrs).get(ETHTOOL_A_FEATURES_HEADER)).ifname ?? '';
         e = { type: 'features', ifindex: fast.ifindex, name, features: fast.features, at };
       } else {
         const r = decodeFeaturesReply(m.payload);
@@ -194,6 +210,7 @@ class InProcessMonitor extends DecodingMonitor {
  */
 class ChildMonitor extends DecodingMonitor {
   private child: ChildProcess | null = null;
+  private readonly requests = new ChildRequestSocket(() => (this.closed ? null : this.child));
   private restarts: number[] = [];
   private lastExit = '';
   private firstReady: Promise<void>;
@@ -238,11 +255,16 @@ class ChildMonitor extends DecodingMonitor {
       switch (m.t) {
         case 'm': {
           const at = m.at - origin;
-          for (const b of m.rt) this.datagram(Buffer.from(b.buffer, b.byteOffset, b.byteLength), 'rtnetlink', at);
-          for (const b of m.gn) this.datagram(Buffer.from(b.buffer, b.byteOffset, b.byteLength), 'ethtool', at);
+          if (m.rt) this.datagram(Buffer.from(m.rt.buffer, m.rt.byteOffset, m.rt.byteLength), 'rtnetlink', at);
+          if (m.gn) this.datagram(Buffer.from(m.gn.buffer, m.gn.byteOffset, m.gn.byteLength), 'ethtool', at);
+          if (m.rq) this.requests.deliver(Buffer.from(m.rq.buffer, m.rq.byteOffset, m.rq.byteLength));
           break;
         }
+        case 'rqerror':
+          this.requests.fail(m.errno, m.syscall);
+          break;
         case 'ready':
+          this.requests.port = m.rqPort;
           if (isRestart) this.emit({ type: 'overrun', source: 'rtnetlink', at: performance.now(), detail: this.lastExit });
           this.resolveFirst?.();
           this.resolveFirst = this.rejectFirst = null;
@@ -259,6 +281,7 @@ class ChildMonitor extends DecodingMonitor {
       if (this.closed || this.child !== child) return;
       const why = `monitor process exited (${signal ?? code})${stderr.trim() ? `: ${stderr.trim().split('\n').join(' / ')}` : ''}`;
       this.lastExit = why;
+      this.requests.fail(5 /* EIO */, 'monitor process exited');
       if (this.rejectFirst) {
         this.rejectFirst(new KernelError('io', why));
         this.resolveFirst = this.rejectFirst = null;
@@ -274,6 +297,11 @@ class ChildMonitor extends DecodingMonitor {
       // lost events are recovered by the resync that follows the new child's `ready`
       setTimeout(() => !this.closed && this.spawn(true), 50);
     });
+  }
+
+  /** A netlink request socket in the monitor process (monitor/request-socket.ts). */
+  requestSocket(): RawSocketLike {
+    return this.requests;
   }
 
   close(): void {

@@ -27,6 +27,8 @@ export interface StartAgentOptions {
   port?: number;
   env?: NodeJS.ProcessEnv;
   tokenMode?: number;
+  /** Extra node options before the script (e.g. --cpu-prof); the monitor child inherits them (fork). */
+  nodeArgs?: string[];
 }
 
 /** Why the agent's netns tests cannot run here, or false: they need root and the built CLI. */
@@ -75,7 +77,7 @@ export async function startAgent(ns: string, args: string[] = [], opts: StartAge
   writeFileSync(tokenFile, TOKEN + '\n');
   chmodSync(tokenFile, opts.tokenMode ?? 0o600);
   const port = opts.port ?? 9469;
-  const argv = ['netns', 'exec', ns, process.execPath, BIN, 'agent', '--listen', `127.0.0.1:${port}`, '--state-dir', join(dir, 'state'), '--token-file', tokenFile, ...args];
+  const argv = ['netns', 'exec', ns, process.execPath, ...(opts.nodeArgs ?? []), BIN, 'agent', '--listen', `127.0.0.1:${port}`, '--state-dir', join(dir, 'state'), '--token-file', tokenFile, ...args];
   // `ip netns exec` execs the command: child.pid is the agent's own PID.
   const child = spawn('ip', argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...(opts.env ?? {}) } });
   const logs: string[] = [];

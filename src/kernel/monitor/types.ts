@@ -1,4 +1,5 @@
 import type { FeatureMap, LinkInfo } from '../../model/types.js';
+import type { RawSocketLike } from '../netlink/socket.js';
 
 /**
  * What the kernel tells a subscriber, already decoded:
@@ -20,6 +21,11 @@ export interface KernelMonitor {
   /** Called when a socket fails for good (not ENOBUFS): the agent should exit with a system error. */
   onError(handler: (e: Error) => void): void;
   close(): void;
+  /**
+   * A generic netlink socket for requests, in the process that holds the monitor's sockets, when
+   * that is another process (requests that wait for RTNL then do not block the caller); else none.
+   */
+  requestSocket?(): RawSocketLike;
 }
 
 export interface MonitorOptions {

@@ -232,6 +232,8 @@ export interface FeatureLayout {
   build: (codes: Uint8Array, states: readonly FeatureState[]) => FeatureMap;
   /** Message body after the header (the raw bitsets) → state codes: 1000 veths look alike. */
   codeCache: Map<string, Uint8Array>;
+  /** The same → one frozen FeatureMap (decodeFeaturesCompact's `interned`). */
+  interned: Map<string, FeatureMap>;
 }
 
 const layoutCache = new WeakMap<readonly string[], FeatureLayout>();
@@ -255,7 +257,7 @@ export function featureLayout(names: readonly string[]): FeatureLayout {
           return fm;
         }
       : (new Function('c', 's', `return {${ns.map((n, k) => `${JSON.stringify(n)}: s[c[${k}]]`).join(',')}};`) as FeatureLayout['build']);
-    l = { indices: Int32Array.from(idx), names: ns, build, codeCache: new Map() };
+    l = { indices: Int32Array.from(idx), names: ns, build, codeCache: new Map(), interned: new Map() };
     layoutCache.set(names, l);
   }
   return l;
@@ -268,36 +270,63 @@ const latin1 = (b: Buffer, start: number, end: number): string =>
   latin1Slice ? latin1Slice.call(b, start, end) : b.toString('latin1', start, end);
 
 /**
+ * A features message (genl header, then the header nest first, as the kernel writes it) split
+ * into its device and the rest: devices of one kind send byte-identical attributes after the header
+ * nest, so `body` (those bytes as a string) keys caches of decoded results. `nameWanted`: decode
+ * the device name too (else null). Null when the message does not start with the header nest.
+ */
+export function splitFeaturesHeader(p: Buffer, nameWanted = false): { ifindex: number | null; ifname: string | null; body: string } | null {
+  if (p.length < 8 || ((p[6]! | (p[7]! << 8)) & 0x3fff) !== ETHTOOL_A_FEATURES_HEADER) return null;
+  const hl = p[4]! | (p[5]! << 8);
+  const rest = 4 + ((hl + 3) & ~3);
+  if (hl < 4 || rest > p.length) return null;
+  let ifindex: number | null = null;
+  let ifname: string | null = null;
+  for (let o = 8; o + 4 <= 4 + hl; ) {
+    const l = p[o]! | (p[o + 1]! << 8);
+    if (l < 4) break;
+    const t = (p[o + 2]! | (p[o + 3]! << 8)) & 0x3fff;
+    if (t === ETHTOOL_A_HEADER_DEV_INDEX && l >= 8) {
+      ifindex = (p[o + 4]! | (p[o + 5]! << 8) | (p[o + 6]! << 16) | (p[o + 7]! << 24)) >>> 0;
+      if (!nameWanted) break;
+    } else if (t === ETHTOOL_A_HEADER_DEV_NAME && nameWanted) {
+      let e = o + 4;
+      while (e < o + l && p[e] !== 0) e++;
+      ifname = p.toString('utf8', o + 4, e);
+    }
+    o += (l + 3) & ~3;
+  }
+  return { ifindex, ifname, body: latin1(p, rest, p.length) };
+}
+
+/**
  * Fast path for the dump of thousands of devices: FEATURES_GET_REPLY / FEATURES_NTF in compact
  * form → ifindex + FeatureMap, reading bits straight from the VALUE words (bit i of a little-endian
  * u32 array is bit i&7 of byte i>>3) without intermediate Sets or attribute Maps. Returns null when
  * the message is not compact (verbose BITS), so callers can fall back to decodeFeaturesReply.
+ * `interned`: for a body seen before, return the same frozen FeatureMap again (the agent's monitor:
+ * equal states compare by identity, see sameFeatures); else a fresh map each time.
  */
-export function decodeFeaturesCompact(payload: Buffer, layout: FeatureLayout): { ifindex: number | null; features: FeatureMap } | null {
+export function decodeFeaturesCompact(
+  payload: Buffer,
+  layout: FeatureLayout,
+  opts: { name?: boolean; interned?: boolean } = {},
+): { ifindex: number | null; ifname: string | null; features: FeatureMap } | null {
   // Plain locals and byte arithmetic: this runs 2000 times in a cold process, mostly in V8's
   // interpreter, where array destructuring and Buffer read helpers cost more than the work.
   const p = payload;
-  let ifindex: number | null = null;
-  // Devices of one kind send byte-identical attributes after the header nest (the bitsets): the
-  // header gives the ifindex, the rest is looked up whole, skipping the attribute walk below.
-  let bodyKey: string | null = null;
-  if (p.length >= 8 && ((p[6]! | (p[7]! << 8)) & 0x3fff) === ETHTOOL_A_FEATURES_HEADER) {
-    const hl = p[4]! | (p[5]! << 8);
-    const rest = 4 + ((hl + 3) & ~3);
-    if (hl >= 4 && rest <= p.length) {
-      for (let o = 8; o + 4 <= 4 + hl; ) {
-        const l = p[o]! | (p[o + 1]! << 8);
-        if (l < 4) break;
-        if (((p[o + 2]! | (p[o + 3]! << 8)) & 0x3fff) === ETHTOOL_A_HEADER_DEV_INDEX && l >= 8) {
-          ifindex = (p[o + 4]! | (p[o + 5]! << 8) | (p[o + 6]! << 16) | (p[o + 7]! << 24)) >>> 0;
-          break;
-        }
-        o += (l + 3) & ~3;
-      }
-      bodyKey = latin1(p, rest, p.length);
-      const hit = layout.codeCache.get(bodyKey);
-      if (hit) return { ifindex, features: layout.build(hit, SHARED_STATES) };
+  const h = splitFeaturesHeader(p, opts.name);
+  let ifindex = h?.ifindex ?? null;
+  const ifname = h?.ifname ?? null;
+  // the header gives the device; the rest is looked up whole, skipping the attribute walk below
+  const bodyKey = h?.body ?? null;
+  if (bodyKey !== null) {
+    if (opts.interned) {
+      const fm = layout.interned.get(bodyKey);
+      if (fm) return { ifindex, ifname, features: fm };
     }
+    const hit = layout.codeCache.get(bodyKey);
+    if (hit) return { ifindex, ifname, features: intern(layout, bodyKey, layout.build(hit, SHARED_STATES), opts.interned) };
   }
   // offset (-1: absent) and length of each bitset's VALUE words
   let hwO = -1, hwL = 0, wantO = -1, wantL = 0, actO = -1, actL = 0, ncO = -1, ncL = 0;
@@ -308,7 +337,7 @@ export function decodeFeaturesCompact(payload: Buffer, layout: FeatureLayout): {
     const type = (p[off + 2]! | (p[off + 3]! << 8)) & 0x3fff;
     if (len < 4 || off + len > end) throw new RangeError('malformed netlink attribute');
     const dEnd = off + len;
-    if (type === ETHTOOL_A_FEATURES_HEADER) {
+    if (type === ETHTOOL_A_FEATURES_HEADER && h === null) {
       for (let o = off + 4; o + 4 <= dEnd; ) {
         const l = p[o]! | (p[o + 1]! << 8);
         if (l < 4) break;
@@ -351,5 +380,12 @@ export function decodeFeaturesCompact(payload: Buffer, layout: FeatureLayout): {
     }
   }
   const features = layout.build(codes, SHARED_STATES);
-  return { ifindex, features };
+  return { ifindex, ifname, features: bodyKey !== null ? intern(layout, bodyKey, features, opts.interned) : features };
+}
+
+function intern(layout: FeatureLayout, body: string, fm: FeatureMap, interned: boolean | undefined): FeatureMap {
+  if (!interned) return fm;
+  if (layout.interned.size > 1024) layout.interned.clear();
+  layout.interned.set(body, Object.freeze(fm));
+  return fm;
 }

@@ -22,6 +22,9 @@ export const IFLA_OPERSTATE = 16;
 export const IFLA_LINKINFO = 18;
 export const IFLA_EXT_MASK = 29;
 export const IFLA_LINK_NETNSID = 37;
+export const IFLA_EVENT = 44;
+/** enum { IFLA_EVENT_NONE, IFLA_EVENT_REBOOT, IFLA_EVENT_FEATURES, ... } */
+export const IFLA_EVENT_FEATURES = 2;
 export const IFLA_PARENT_DEV_NAME = 56;
 export const IFLA_PARENT_DEV_BUS_NAME = 57;
 
@@ -103,6 +106,17 @@ const u32 = (b: Buffer, o: number): number => (b[o]! | (b[o + 1]! << 8) | (b[o +
 
 const USED_IFLA = new Uint8Array(64);
 for (const t of [IFLA_IFNAME, IFLA_MTU, IFLA_OPERSTATE, IFLA_ADDRESS, IFLA_MASTER, IFLA_LINK, IFLA_LINK_NETNSID, IFLA_PARENT_DEV_NAME, IFLA_LINKINFO]) USED_IFLA[t] = 1;
+
+/** IFLA_EVENT of an RTM_NEWLINK payload (why the kernel sent it, rtnl_get_event), or null. */
+export function linkEvent(p: Buffer): number | null {
+  for (let off = IFINFOMSG_LEN; off + 4 <= p.length; ) {
+    const len = p[off]! | (p[off + 1]! << 8);
+    if (len < 4 || off + len > p.length) return null;
+    if (((p[off + 2]! | (p[off + 3]! << 8)) & 0x3fff) === IFLA_EVENT) return len >= 8 ? u32(p, off + 4) : null;
+    off += (len + 3) & ~3;
+  }
+  return null;
+}
 
 /** Decode one RTM_NEWLINK payload (ifinfomsg + attributes). */
 export function decodeLink(payload: Buffer): LinkInfo {

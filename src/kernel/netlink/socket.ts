@@ -5,6 +5,7 @@
  * from native code with ~125+ requests in flight (kernel-facts.md, pitfalls 2-4).
  */
 import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
 import { KernelError } from '../types.js';
 import { kernelErrorFromErrno } from './errno.js';
 import {
@@ -78,7 +79,9 @@ interface Pending {
   ifname?: string;
   resolve: (r: DumpResult) => void;
   reject: (e: Error) => void;
-  timer: NodeJS.Timeout | null;
+  /** performance.now() after which the request fails with a timeout */
+  deadline: number;
+  timeoutMs: number;
 }
 
 interface Queued {
@@ -108,6 +111,10 @@ export class NlSocket {
   private closed = false;
   private dumpInFlight = false;
   private pumpScheduled = false;
+  private pumpQueued = false;
+  /** One timer for all requests' deadlines (a timer per request cost more than its request). */
+  private timer: NodeJS.Timeout | null = null;
+  private timerDue = Infinity;
   private readonly port: number;
   /** Messages that answer no request (multicast notifications); for monitors. */
   onNotification: ((msg: NlMessage) => void) | null = null;
@@ -164,10 +171,18 @@ export class NlSocket {
         ifname: opts.ifname,
         resolve,
         reject,
-        timer: null,
+        deadline: 0,
+        timeoutMs: opts.timeoutMs ?? 10_000,
       };
       this.queue.push({ type, payload, opts, pending });
-      this.pump();
+      // requests made in one synchronous run (a burst's SETs) go out together, as one datagram
+      if (!this.pumpQueued) {
+        this.pumpQueued = true;
+        queueMicrotask(() => {
+          this.pumpQueued = false;
+          this.pump();
+        });
+      }
     });
   }
 
@@ -177,6 +192,8 @@ export class NlSocket {
     const err = new KernelError('io', 'netlink socket closed');
     for (const q of this.queue.splice(0)) q.pending.reject(err);
     this.failAll(err);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     this.raw.close();
   }
 
@@ -203,13 +220,9 @@ export class NlSocket {
       if (q.opts.dump) this.dumpInFlight = true;
       this.pending.set(seq, q.pending);
       if (this.pending.size === 1) this.raw.ref();
-      const timeout = q.opts.timeoutMs ?? 10_000;
       const p = q.pending;
-      p.timer = setTimeout(() => {
-        this.finish(p);
-        p.reject(new KernelError('io', `${p.what}: no answer from the kernel within ${timeout} ms`));
-      }, timeout);
-      p.timer.unref();
+      p.deadline = performance.now() + p.timeoutMs;
+      if (p.deadline < this.timerDue) this.armTimer(p.timeoutMs);
       (batch ??= []).push(msg);
       (batched ??= []).push(p);
     }
@@ -238,6 +251,28 @@ export class NlSocket {
     });
   }
 
+  private armTimer(ms: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timerDue = performance.now() + ms;
+    this.timer = setTimeout(() => this.expire(), Math.max(1, Math.ceil(ms)));
+    this.timer.unref();
+  }
+
+  /** Fail the requests past their deadline; wait for the next one. */
+  private expire(): void {
+    this.timer = null;
+    this.timerDue = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const p of [...this.pending.values()]) {
+      if (p.deadline <= now) {
+        this.finish(p);
+        p.reject(new KernelError('io', `${p.what}: no answer from the kernel within ${p.timeoutMs} ms`));
+      } else next = Math.min(next, p.deadline);
+    }
+    if (next !== Infinity && !this.closed) this.armTimer(next - now);
+  }
+
   private nextSeq(): number {
     this.seq = (this.seq + 1) >>> 0;
     if (this.seq === 0) this.seq = 1;
@@ -245,7 +280,6 @@ export class NlSocket {
   }
 
   private finish(p: Pending): void {
-    if (p.timer) clearTimeout(p.timer);
     if (!this.pending.delete(p.seq)) return;
     if (p.dump) this.dumpInFlight = false;
     if (this.pending.size === 0 && !this.closed) this.raw.unref();

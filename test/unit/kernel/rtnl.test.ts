@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeLink, encodeGetLinkDump, RTM_NEWLINK } from '../../../src/kernel/netlink/rtnl.js';
+import { decodeLink, encodeGetLinkDump, IFLA_EVENT, IFLA_EVENT_FEATURES, linkEvent, RTM_NEWLINK } from '../../../src/kernel/netlink/rtnl.js';
+import { u32Attr } from '../../../src/kernel/netlink/attrs.js';
 import { IFF_NOT_SHOWN_BY_IP, parseIpLinks } from '../../../src/kernel/ethtool-cli/parse-links.js';
 import { loadFixture, received, sent } from './fixtures.js';
 
@@ -71,4 +72,13 @@ test('decodeLink: a VLAN (IFLA_INFO_DATA/IFLA_VLAN_ID) and a bond port, built wi
   // a veth whose peer lives in another namespace: IFLA_LINK + IFLA_LINK_NETNSID → no parent here
   const veth = Buffer.concat([ifi(5, 0), strAttr(R.IFLA_IFNAME, 'vnet0'), u32Attr(R.IFLA_LINK, 2), u32Attr(R.IFLA_LINK_NETNSID, 0)]);
   assert.equal(R.decodeLink(veth).parentIndex, null);
+});
+
+test('linkEvent: IFLA_EVENT of an RTM_NEWLINK (IFLA_EVENT_FEATURES after a feature change), null without', () => {
+  const f = loadFixture('rtnl-getlink-dump');
+  const dumped = received(f).find((m) => m.type === RTM_NEWLINK)!.payload;
+  assert.equal(linkEvent(dumped), null); // dumps carry no event
+  const withEvent = Buffer.concat([dumped, u32Attr(IFLA_EVENT, IFLA_EVENT_FEATURES)]);
+  assert.equal(linkEvent(withEvent), IFLA_EVENT_FEATURES);
+  assert.deepEqual(decodeLink(withEvent), decodeLink(dumped));
 });
