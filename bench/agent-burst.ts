@@ -196,7 +196,13 @@ async function burst(method: 'agent' | 'baseline'): Promise<Run & { internalP50?
       ...(internal.length ? { internalP50: quantile(internal, 0.5), internalP99: quantile(internal, 0.99) } : {}),
     };
   } finally {
+    // `ip netns del` leaves the devices to the kernel's cleanup_net worker, which unregisters them
+    // later under RTNL (net/core/net_namespace.c): 500 taps torn down in the background would
+    // overlap the next repeat's burst and slow whichever method runs then. Delete them here,
+    // synchronously, and let the machine settle before the next burst.
+    await ipBatch(ns, names.map((n) => `link del ${n}`)).catch(() => {});
     await deleteNetns(ns);
+    await sleep(300);
   }
 }
 
