@@ -4,7 +4,7 @@
  * does it), on the same burst of new taps, in the same run. Then the agent's memory with many
  * interfaces, and after many create/delete cycles.
  *
- *   node --import tsx bench/agent-burst.ts [--taps 500] [--repeats 3] [--pace MS] [--many 5000] [--cycles 20000] [--cpu-prof DIR]
+ *   node --import tsx bench/agent-burst.ts [--taps 500] [--repeats 3] [--pace MS] [--many 5000] [--cycles 20000] [--cpu-prof DIR] [--kernel-observer]
  *
  * Needs root and a built CLI (npm run build). Everything happens in namespaces this script creates.
  * Delay = time an independent observer (`ip -ts monitor link` in the namespace) saw the link appear
@@ -12,11 +12,16 @@
  * line, stamped when the agent has the kernel's FEATURES_SET reply and has verified the link from
  * it; the line reaches stderr at the end of that turn of its event loop; baseline: after
  * `ethtool -K` returned). Both are then checked against `ethtool --json -k '*'`.
+ * With --kernel-observer, a second delay, the same for both methods, ends when the kernel itself first announced the
+ * device compliant: the FEATURES_NTF that follows the set, seen by bench/feature-observer.ts in
+ * the namespace — when the port is compliant, whatever the method still does before it says so
+ * (off by default: one more process decoding every event perturbs a 2-CPU machine).
  * `--cpu-prof DIR`: V8 CPU profiles of the agent and its monitor process (slows the agent down).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { createNetns, deleteNetns, ipBatch, uniquePrefix } from '../src/lab/netns.js';
 import { metricValue, metricsText, nonCompliant, oracle, sleep, startAgent, waitFor } from '../test/netns/agent-harness.js';
 
@@ -30,6 +35,8 @@ const MANY = arg('many', 5000);
 const CYCLES = arg('cycles', 20000);
 /** 0: all taps in one `ip -batch` as fast as it goes; N: one tap every N ms (VMs starting at a steady rate). */
 const PACE = arg('pace', 0);
+/** --kernel-observer: also time the kernel's own FEATURES_NTF (one more process decoding events: it perturbs a 2-CPU machine). */
+const KERNEL_OBSERVER = process.argv.includes('--kernel-observer');
 /** Write V8 CPU profiles of the agent and its monitor process (one per process and burst) into DIR. */
 const CPU_PROF = (() => {
   const i = process.argv.indexOf('--cpu-prof');
@@ -74,6 +81,39 @@ function observer(ns: string) {
   return { first, stop: () => child.kill('SIGTERM') };
 }
 
+/**
+ * bench/feature-observer.ts in ns: device → when the kernel's FEATURES_NTF first showed it compliant
+ * (epoch ms). Resolves once it listens.
+ */
+async function featureObserver(ns: string) {
+  const script = fileURLToPath(new URL('./feature-observer.ts', import.meta.url));
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const compliantAt = new Map<string, number>();
+  let buf = '';
+  let ready: () => void = () => {};
+  const listening = new Promise<void>((r) => (ready = r));
+  child.stdout.on('data', (b: Buffer) => {
+    buf += b.toString();
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      if (line === 'ready') ready();
+      const [dev, t] = line.split(' ');
+      if (dev && t) compliantAt.set(dev, Number(t));
+    }
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  await Promise.race([listening, exited.then(() => Promise.reject(new Error('feature observer exited')))]);
+  return {
+    compliantAt,
+    stop: async () => {
+      child.stdin.end(); // it exits when stdin closes
+      await exited;
+    },
+  };
+}
+
 /** The udev-style baseline: one `ethtool -K` per new device, in arrival order. */
 const BASELINE = `
 declare -A seen
@@ -113,6 +153,9 @@ function startBaseline(ns: string) {
 interface Run {
   p50: number;
   p99: number;
+  /** creation → the kernel's first FEATURES_NTF showing the device compliant (feature-observer.ts) */
+  kp50: number;
+  kp99: number;
   max: number;
   allMs: number;
   n: number;
@@ -142,6 +185,7 @@ async function burst(method: 'agent' | 'baseline'): Promise<Run & { internalP50?
     const agent = method === 'agent' ? await startAgent(ns, ['--log-level', 'info'], CPU_PROF ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] } : {}) : null;
     const base = method === 'baseline' ? startBaseline(ns) : null;
     const obs = observer(ns);
+    const fobs = KERNEL_OBSERVER ? await featureObserver(ns) : null;
     await sleep(400); // monitors subscribed
     const agentPids = agent ? [agent.child.pid!, ...childrenOf(agent.child.pid!)] : [];
     const cpu0 = agent ? agentPids.reduce((a, p) => a + cpuOf(p), 0) : cpuOf('self', true);
@@ -154,6 +198,7 @@ async function burst(method: 'agent' | 'baseline'): Promise<Run & { internalP50?
     const allMs = Date.now() - t0;
     await sleep(200);
     obs.stop();
+    await fobs?.stop();
     let cpuMs = 0;
     let mainCpuMs: number | undefined;
     if (agent) {
@@ -180,14 +225,20 @@ async function burst(method: 'agent' | 'baseline'): Promise<Run & { internalP50?
       cpuMs = cpuOf('self', true) - cpu0; // bash + the ethtool processes it waited for
     }
     const delays: number[] = [];
+    const kdelays: number[] = [];
     for (const n of names) {
       const c = obs.first.get(n);
       const d = done.get(n);
+      const k = fobs?.compliantAt.get(n);
       if (c !== undefined && d !== undefined) delays.push(Math.max(0, d - c));
+      if (c !== undefined && k !== undefined) kdelays.push(Math.max(0, k - c));
     }
+    if (fobs && kdelays.length !== names.length) console.error(`note: feature observer saw ${kdelays.length} of ${names.length} devices become compliant`);
     return {
       p50: quantile(delays, 0.5),
       p99: quantile(delays, 0.99),
+      kp50: quantile(kdelays, 0.5),
+      kp99: quantile(kdelays, 0.99),
       max: quantile(delays, 1),
       allMs,
       n: delays.length,
@@ -290,7 +341,7 @@ async function main(): Promise<void> {
     for (const m of order) {
       const x = await burst(m);
       runs[m].push(x);
-      console.error(`repeat ${r + 1} ${m}: p50 ${x.p50.toFixed(1)} ms  p99 ${x.p99.toFixed(1)} ms  max ${x.max.toFixed(1)} ms  all compliant ${x.allMs} ms  CPU ${x.cpuMs} ms${x.mainCpuMs !== undefined ? ` (main ${x.mainCpuMs})` : ''}  (n=${x.n}, load ${loadavg()[0]!.toFixed(1)})`);
+      console.error(`repeat ${r + 1} ${m}: p50 ${x.p50.toFixed(1)} ms  p99 ${x.p99.toFixed(1)} ms  max ${x.max.toFixed(1)} ms${KERNEL_OBSERVER ? ` | kernel ntf p50 ${x.kp50.toFixed(1)} p99 ${x.kp99.toFixed(1)} ms |` : ''}  all compliant ${x.allMs} ms  CPU ${x.cpuMs} ms${x.mainCpuMs !== undefined ? ` (main ${x.mainCpuMs})` : ''}  (n=${x.n}, load ${loadavg()[0]!.toFixed(1)})`);
     }
   }
   if (REPEATS > 0) report(runs);
@@ -314,6 +365,14 @@ function report(runs: Record<'agent' | 'baseline', Run[]>): void {
   const monCpu = median(runs.agent.map((x) => x.cpuMs - (x.mainCpuMs ?? NaN)));
   console.log(`agent CPU: main process ${agg(runs.agent, 'mainCpuMs')} ms, monitor process ${monCpu} ms (medians; /proc ticks of 10 ms)`);
   console.log(`agent's own view (event receipt → verified, its histogram): p50 ${ip50.toFixed(1)} ms, p99 ${ip99.toFixed(1)} ms`);
+  if (!KERNEL_OBSERVER) return;
+  console.log(`\ndelay from link creation to the kernel's first FEATURES_NTF showing the device compliant (feature-observer.ts), medians over ${REPEATS} repeats`);
+  console.log(`${'method'.padEnd(36)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)}`);
+  for (const m of ['agent', 'baseline'] as const) {
+    const label = m === 'agent' ? 'offloadctl agent' : 'ip monitor | ethtool -K (udev-style)';
+    console.log(`${label.padEnd(36)} ${agg(runs[m], 'kp50').toFixed(1).padStart(9)} ${agg(runs[m], 'kp99').toFixed(1).padStart(9)}`);
+  }
+  console.log(`${'baseline / agent'.padEnd(36)} ${(ratio('kp50') + 'x').padStart(9)} ${(ratio('kp99') + 'x').padStart(9)}`);
 }
 
 await main();
