@@ -9,7 +9,7 @@ const VERSION = '0.1.0';
 export function buildProgram(only: string | null = null): Command {
   const program = new Command('offloadctl')
     .description(
-      'See, audit, change, persist, enforce and measure NIC offloads (TSO, GSO, GRO, SG, checksums)\n' +
+      'See, audit, change, persist, enforce and measure NIC offloads (TSO, GSO, GRO, SG, checksums) ' +
         'on KVM and Xen host nodes: bridges, VM taps, Xen vifs, bonds, VLANs and uplinks.',
     )
     .version(VERSION)
