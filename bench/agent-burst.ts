@@ -21,6 +21,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createNetns, deleteNetns, ipBatch, uniquePrefix } from '../src/lab/netns.js';
 import { metricValue, metricsText, nonCompliant, oracle, sleep, startAgent, waitFor } from '../test/netns/agent-harness.js';
@@ -66,17 +67,9 @@ const median = (xs: number[]) => quantile(xs, 0.5);
 function observer(ns: string) {
   const child = spawn('ip', ['-n', ns, '-ts', '-o', 'monitor', 'link'], { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'ignore'] });
   const first = new Map<string, number>();
-  let buf = '';
-  child.stdout.on('data', (b: Buffer) => {
-    buf += b.toString();
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      const m = /^\[([^\]]+)\] (Deleted )?\d+: ([^:@\s]+)/.exec(line);
-      if (!m || m[2]) continue;
-      if (!first.has(m[3]!)) first.set(m[3]!, Date.parse(m[1]! + 'Z'));
-    }
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    const m = /^\[([^\]]+)\] (Deleted )?\d+: ([^:@\s]+)/.exec(line);
+    if (m && !m[2] && !first.has(m[3]!)) first.set(m[3]!, Date.parse(m[1]! + 'Z'));
   });
   return { first, stop: () => child.kill('SIGTERM') };
 }
@@ -89,19 +82,12 @@ async function featureObserver(ns: string) {
   const script = fileURLToPath(new URL('./feature-observer.ts', import.meta.url));
   const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
   const compliantAt = new Map<string, number>();
-  let buf = '';
   let ready: () => void = () => {};
   const listening = new Promise<void>((r) => (ready = r));
-  child.stdout.on('data', (b: Buffer) => {
-    buf += b.toString();
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      if (line === 'ready') ready();
-      const [dev, t] = line.split(' ');
-      if (dev && t) compliantAt.set(dev, Number(t));
-    }
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    if (line === 'ready') ready();
+    const [dev, t] = line.split(' ');
+    if (dev && t) compliantAt.set(dev, Number(t));
   });
   const exited = new Promise((r) => child.once('exit', r));
   await Promise.race([listening, exited.then(() => Promise.reject(new Error('feature observer exited')))]);
@@ -129,15 +115,9 @@ done`;
 function startBaseline(ns: string) {
   const child = spawn('ip', ['netns', 'exec', ns, 'bash', '-c', BASELINE], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
   const done = new Map<string, number>();
-  let buf = '';
-  child.stdout.on('data', (b: Buffer) => {
-    buf += b.toString();
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const [dev, t] = buf.slice(0, i).split(' ');
-      buf = buf.slice(i + 1);
-      if (dev && t) done.set(dev, Number(t) * 1000);
-    }
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    const [dev, t] = line.split(' ');
+    if (dev && t) done.set(dev, Number(t) * 1000);
   });
   // bash and its `ip monitor` form a process group of their own: end exactly that group
   const exited = new Promise((r) => child.once('exit', r));
