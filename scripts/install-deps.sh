@@ -18,6 +18,9 @@ declare -A PKG=(
   [curl]=curl           # agent netns tests: HTTP inside the namespace
   [/usr/bin/time]=time  # bench/status-scale.ts: peak memory (time -v)
   [qemu-system-x86_64]=qemu-system-x86  # bench --lab vm and its test: a virtio guest on a lab tap (~30 MB)
+  [g++]=g++             # scripts/build-netlink-addon.sh: the patched netlink addon
+  [make]=make
+  [python3]=python3     # node-gyp
 )
 missing=()
 for cmd in "${!PKG[@]}"; do
@@ -40,3 +43,7 @@ if [ -L node_modules ]; then
 elif [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# The netlink addon with the overrun fix (scripts/build-netlink-addon.sh). Without it the agent
+# still works, with its event sockets in a child process; say so, don't stop.
+bash scripts/build-netlink-addon.sh || echo "install-deps: the patched netlink addon was not built; the agent will read its event sockets in a child process" >&2

@@ -63,7 +63,7 @@ export class Agent {
       this.periodic = setInterval(() => this.resync('periodic'), every);
       this.periodic.unref();
     }
-    ctx.log('info', 'agent ready', { mode: ctx.mode, policy: ctx.policy.name, interfaces: ctx.links.size });
+    ctx.log('info', 'agent ready', { mode: ctx.mode, policy: ctx.policy.name, interfaces: ctx.links.size, eventSockets: ctx.o.monitor.placement ?? 'inline' });
   }
 
   async stop(): Promise<void> {

@@ -173,8 +173,12 @@ export interface EthtoolInfo {
   names: string[];
 }
 
-/** Sockets in this process (tests, tools). An overrun may abort the process: see monitor/child.ts. */
+/**
+ * Sockets in this process. With the prebuilt `netlink` addon an overrun aborts the process
+ * (monitor/child.ts); the patched build (netlink/addon.ts) reports it as ENOBUFS and goes on.
+ */
 class InProcessMonitor extends DecodingMonitor {
+  readonly placement = 'inline';
   private readonly sockets: RawNetlinkSocket[] = [];
 
   constructor(rcvbuf: number, ethtool: EthtoolInfo | null) {
@@ -209,6 +213,7 @@ class InProcessMonitor extends DecodingMonitor {
  * is emitted once it listens, so the subscriber resyncs. More than `maxRestarts` in a minute is fatal.
  */
 class ChildMonitor extends DecodingMonitor {
+  readonly placement = 'child';
   private child: ChildProcess | null = null;
   private readonly requests = new ChildRequestSocket(() => (this.closed ? null : this.child));
   private restarts: number[] = [];

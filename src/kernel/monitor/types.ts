@@ -26,6 +26,8 @@ export interface KernelMonitor {
    * that is another process (requests that wait for RTNL then do not block the caller); else none.
    */
   requestSocket?(): RawSocketLike;
+  /** Where the sockets are read: this process, or a child process (see kernel/monitor.ts). */
+  readonly placement?: 'inline' | 'child';
 }
 
 export interface MonitorOptions {
