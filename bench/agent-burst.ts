@@ -341,7 +341,7 @@ async function memory(): Promise<void> {
     const after = { agent: rssKiB(pid), monitor: rssKiB(kid()) };
     const heapAfter = await heap();
     await agent.stop();
-    console.log(`\nMemory (VmRSS, MiB; the agent process + its netlink socket process)`);
+    console.log(`\nMemory (VmRSS, MiB; the agent process + its netlink socket process, 0.0 when the agent reads its sockets itself)`);
     console.log(`  idle (lo only)                 agent ${mib(idle.agent)}  monitor ${mib(idle.monitor)}`);
     console.log(`  ${MANY} taps, all compliant    agent ${mib(many.agent)}  monitor ${mib(many.monitor)}   (burst compliant in ${tMany} ms)`);
     console.log(`  after ${rounds * ROUND} create/delete cycles  agent ${mib(after.agent)}  monitor ${mib(after.monitor)}   (${((Date.now() - tc) / 1000).toFixed(0)} s)`);
