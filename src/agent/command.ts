@@ -166,8 +166,9 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
  */
 function monitorPlacement(): { childArgv?: string[] } {
   const want = process.env.OFFLOADCTL_MONITOR_PROCESS;
+  const patched = addonSurvivesOverrun();
+  if (want === 'inline' && !patched) throw new OffloadError('usage', 'OFFLOADCTL_MONITOR_PROCESS=inline needs the patched netlink addon (scripts/build-netlink-addon.sh)');
   const self = process.argv[1];
-  if (want === 'child' || (want !== 'inline' && !addonSurvivesOverrun())) return self ? { childArgv: [self, 'agent', '--monitor-child'] } : {};
-  if (!addonSurvivesOverrun()) throw new OffloadError('usage', 'OFFLOADCTL_MONITOR_PROCESS=inline needs the patched netlink addon (scripts/build-netlink-addon.sh)');
+  if ((want === 'child' || !patched) && self) return { childArgv: [self, 'agent', '--monitor-child'] };
   return {};
 }

@@ -11,10 +11,10 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { NETLINK_ROUTE } from '../../src/kernel/netlink/nlmsg.js';
+import { RTNLGRP_LINK } from '../../src/kernel/netlink/rtnl.js';
 
 const { RawNetlinkSocket } = createRequire(import.meta.url)('netlink/dist/raw.js') as typeof import('netlink/dist/raw.js');
-const NETLINK_ROUTE = 0;
-const RTNLGRP_LINK = 1;
 const links = Number(process.argv[2] ?? 200);
 
 const sock = new RawNetlinkSocket(NETLINK_ROUTE, { messagePeeking: true, recvBufferSize: 4096, sendBufferSize: 0 });
@@ -39,6 +39,6 @@ const port = sock.address().port;
 const row = readFileSync('/proc/self/net/netlink', 'utf8')
   .split('\n')
   .map((l) => l.trim().split(/\s+/))
-  .find((f) => f[1] === '0' && f[2] === String(port));
+  .find((f) => f[1] === String(NETLINK_ROUTE) && f[2] === String(port));
 sock.close();
 process.stdout.write(JSON.stringify({ errors, sawAfter, messages, kernelDrops: row ? Number(row[8]) : null }) + '\n');
