@@ -44,6 +44,8 @@ export interface AgentOptions {
    * set at once with a FEATURES_SET whose reply verifies it, without waiting for a batch (fast-path.ts).
    */
   fastPath?: boolean;
+  /** The process's CPU scheduling, for the ready log (e.g. "fifo:1"; kernel/scheduling.ts). */
+  scheduling?: string;
 }
 
 /** What the agent keeps per interface between batches. */

@@ -63,7 +63,7 @@ export class Agent {
       this.periodic = setInterval(() => this.resync('periodic'), every);
       this.periodic.unref();
     }
-    ctx.log('info', 'agent ready', { mode: ctx.mode, policy: ctx.policy.name, interfaces: ctx.links.size, eventSockets: ctx.o.monitor.placement ?? 'inline' });
+    ctx.log('info', 'agent ready', { mode: ctx.mode, policy: ctx.policy.name, interfaces: ctx.links.size, eventSockets: ctx.o.monitor.placement ?? 'inline', ...(this.o.scheduling ? { scheduling: this.o.scheduling } : {}) });
   }
 
   async stop(): Promise<void> {

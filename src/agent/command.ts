@@ -10,6 +10,7 @@ import { checkListenAllowed, parseListen } from './listen.js';
 import { readTokenFile } from './token.js';
 import { installUnit, renderUnit } from './unit.js';
 import { bufferedStderr, jsonLogger } from './log.js';
+import { formatScheduling, ownScheduling } from '../kernel/scheduling.js';
 
 function intOpt(name: string, v: string, min: number): number {
   const n = Number(v);
@@ -52,7 +53,7 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
 
   if (o.installUnit) {
     const execPath = o.execPath ?? realpathOr(process.argv[1] ?? '/usr/bin/offloadctl');
-    const text = renderUnit({ execPath, args: unitArgs(o), tokenSource: o.tokenFile ? realpathOr(o.tokenFile) : undefined });
+    const text = renderUnit({ execPath, args: unitArgs(o), tokenSource: o.tokenFile ? realpathOr(o.tokenFile) : undefined, realtime: o.scheduling !== 'normal' });
     const path = installUnit(o.root, text);
     process.stdout.write(`wrote ${path}\nthen: systemctl daemon-reload && systemctl enable --now offloadctl-agent\n`);
     return 0;
@@ -86,6 +87,7 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
     monitor.close();
     throw new OffloadError('system', `--state-dir ${o.stateDir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  const scheduling = ownScheduling();
   const agent = new Agent({
     kernel,
     monitor,
@@ -96,6 +98,7 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
     windowMs,
     resyncIntervalMs: resyncS * 1000,
     journal,
+    scheduling: scheduling ? formatScheduling(scheduling) : undefined,
     onFatal: (e) => {
       logger.log('error', 'monitor failed', { error: e.message });
       void stopRef.current?.('monitor-error', 3);

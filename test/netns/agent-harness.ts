@@ -29,6 +29,8 @@ export interface StartAgentOptions {
   tokenMode?: number;
   /** Extra node options before the script (e.g. --cpu-prof); the monitor child inherits them (fork). */
   nodeArgs?: string[];
+  /** A command that execs the agent (e.g. `chrt -f 1`, as the systemd unit runs it); it keeps the PID. */
+  wrap?: string[];
 }
 
 /** Why the agent's netns tests cannot run here, or false: they need root and the built CLI. */
@@ -77,8 +79,8 @@ export async function startAgent(ns: string, args: string[] = [], opts: StartAge
   writeFileSync(tokenFile, TOKEN + '\n');
   chmodSync(tokenFile, opts.tokenMode ?? 0o600);
   const port = opts.port ?? 9469;
-  const argv = ['netns', 'exec', ns, process.execPath, ...(opts.nodeArgs ?? []), BIN, 'agent', '--listen', `127.0.0.1:${port}`, '--state-dir', join(dir, 'state'), '--token-file', tokenFile, ...args];
-  // `ip netns exec` execs the command: child.pid is the agent's own PID.
+  const argv = ['netns', 'exec', ns, ...(opts.wrap ?? []), process.execPath, ...(opts.nodeArgs ?? []), BIN, 'agent', '--listen', `127.0.0.1:${port}`, '--state-dir', join(dir, 'state'), '--token-file', tokenFile, ...args];
+  // `ip netns exec` execs the command (and a wrap such as chrt execs node): child.pid is the agent's own PID.
   const child = spawn('ip', argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...(opts.env ?? {}) } });
   const logs: string[] = [];
   let buf = '';

@@ -15,6 +15,7 @@ export interface AgentCliOptions {
   installUnit?: boolean;
   root: string;
   execPath?: string;
+  scheduling: 'realtime' | 'normal';
   monitorChild?: boolean;
 }
 
@@ -38,6 +39,11 @@ export function register(program: Command): void {
     .option('--install-unit', 'write the systemd unit for these options and exit')
     .option('--root <dir>', 'with --install-unit: install under this root instead of /', '/')
     .option('--exec-path <path>', 'with --install-unit: the offloadctl executable for ExecStart (default: this one)')
+    .addOption(
+      new Option('--scheduling <class>', 'with --install-unit: realtime runs the agent SCHED_FIFO priority 1 (see README, agent performance); normal leaves it in the default class')
+        .choices(['realtime', 'normal'])
+        .default('realtime'),
+    )
     // internal: the agent's netlink socket process (see src/kernel/monitor/child.ts)
     .addOption(new Option('--monitor-child').hideHelp())
     .addHelpText(
@@ -53,6 +59,7 @@ Examples:
   offloadctl agent --mode report --policy /etc/offloadctl/policy.yaml
   offloadctl agent --listen 0.0.0.0:9469 --allow-remote --token-file /etc/offloadctl/agent.token
   offloadctl agent --install-unit --profile tso-gso-off --root /tmp/root   # writes the systemd unit
+  chrt -f 1 offloadctl agent                           # by hand, scheduled as the unit runs it
   offloadctl --netns lab agent --listen 127.0.0.1:9470 --state-dir /tmp/agent
   curl -s localhost:9469/api/state | jq .counts
   curl -s -XPOST -H "Authorization: Bearer $(cat /etc/offloadctl/agent.token)" localhost:9469/api/reconcile

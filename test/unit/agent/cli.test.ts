@@ -43,6 +43,10 @@ test('usage errors exit 2 before anything else', async () => {
   const r = await cli(['agent', ...safe, '--listen', '0.0.0.0:9469', '--allow-remote', '--token-file', '/etc/offloadctl/agent.token']);
   assert.equal(r.code, 0, r.err);
   assert.match(readFileSync(join(root, 'etc/systemd/system/offloadctl-agent.service'), 'utf8'), /^LoadCredential=token:\/etc\/offloadctl\/agent.token$/m);
+  assert.match(readFileSync(join(root, 'etc/systemd/system/offloadctl-agent.service'), 'utf8'), /^CPUSchedulingPolicy=fifo$/m);
+  assert.equal((await cli(['agent', ...safe, '--scheduling', 'normal'])).code, 0);
+  assert.doesNotMatch(readFileSync(join(root, 'etc/systemd/system/offloadctl-agent.service'), 'utf8'), /CPUScheduling/);
+  assert.equal((await cli(['agent', ...safe, '--scheduling', 'fast'])).code, 2);
 });
 
 const noAnalyze = spawnSync('systemd-analyze', ['--version']).error ? 'systemd-analyze not installed' : false;

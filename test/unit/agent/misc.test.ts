@@ -58,11 +58,14 @@ test('metrics: renamed/removed interfaces leave no stale series', async () => {
   assert.match(t, /offloadctl_interfaces\{state="compliant"\} 3/);
 });
 
-test('systemd unit: hardening, capability, ExecStart quoting, credential token', () => {
+test('systemd unit: hardening, capability, ExecStart quoting, credential token, SCHED_FIFO 1 unless normal', () => {
   const u = renderUnit({ execPath: '/usr/bin/offloadctl', args: ['--policy', '/etc/offload ctl/p.yaml', '--mode', 'enforce'], tokenSource: '/etc/offloadctl/agent.token' });
   assert.match(u, /^ExecStart=\/usr\/bin\/offloadctl agent --policy "\/etc\/offload ctl\/p.yaml" --mode enforce --token-file %d\/token$/m);
   for (const line of ['Type=simple', 'CapabilityBoundingSet=CAP_NET_ADMIN', 'AmbientCapabilities=CAP_NET_ADMIN', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'StateDirectory=offloadctl', 'LoadCredential=token:/etc/offloadctl/agent.token', 'ExecReload=/bin/kill -HUP $MAINPID'])
     assert.ok(u.split('\n').includes(line), line);
+  for (const line of ['CPUSchedulingPolicy=fifo', 'CPUSchedulingPriority=1', 'RestrictRealtime=yes']) assert.ok(u.split('\n').includes(line), line);
+  const normal = renderUnit({ execPath: '/usr/bin/offloadctl', args: [], realtime: false });
+  assert.ok(!normal.includes('CPUScheduling'), '--scheduling normal: no scheduling lines');
   const root = mkdtempSync(join(tmpdir(), 'olc-unit-'));
   try {
     const p = installUnit(root, u);
