@@ -464,10 +464,10 @@ function report(runs: Record<Method, Run[]>): void {
     const under = kindOf(m) === 'agent' ? `; under 20 ms in ${runs[m].filter((x) => x.p99 < 20).length} of ${runs[m].length}` : '';
     console.log(`p99 per repeat, ${LABEL[m]} (ms): ${spread(m)}${under}`);
   }
-  console.log(`ip -batch: 500 creations took (median) ${METHODS.map((m) => `${agg(runs[m], 'createMs')} ms with ${m}`).join(', ')}`);
+  console.log(`ip -batch: ${TAPS} creations took (median) ${METHODS.map((m) => `${agg(runs[m], 'createMs')} ms with ${m}`).join(', ')}`);
   for (const m of METHODS.filter((x) => kindOf(x) === 'agent')) {
     const med = (k: 'internalP50' | 'internalP99' | 'readP50' | 'readP99') => median(runs[m].map((x) => (x as unknown as Record<string, number | undefined>)[k] ?? NaN)).toFixed(1);
-    console.log(`${LABEL[m]}: CPU ${agg(runs[m], 'mainCpuMs')} ms (system ${agg(runs[m], 'mainSysMs')}; /proc ticks of 10 ms); own view (event receipt → verified) p50 ${med('internalP50')} p99 ${med('internalP99')} ms; creation → it read the RTM_NEWLINK p50 ${med('readP50')} p99 ${med('readP99')} ms`);
+    console.log(`${LABEL[m]}: CPU ${agg(runs[m], 'cpuMs')} ms (main process ${agg(runs[m], 'mainCpuMs')}, of it system ${agg(runs[m], 'mainSysMs')}; the rest its monitor process, if any; /proc ticks of 10 ms); own view (event receipt → verified) p50 ${med('internalP50')} p99 ${med('internalP99')} ms; creation → it read the RTM_NEWLINK p50 ${med('readP50')} p99 ${med('readP99')} ms`);
   }
   if (!KERNEL_OBSERVER) return;
   console.log(`\ndelay from link creation to the kernel's first FEATURES_NTF showing the device compliant (feature-observer.ts), medians over ${REPEATS} repeats`);
