@@ -26,6 +26,15 @@ missing=()
 for cmd in "${!PKG[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${PKG[$cmd]}")
 done
+# Test-only Debian packages, one list per topic (scripts/test-deps.d/*.list: a package per line,
+# `#` comments): installed when absent.
+for list in scripts/test-deps.d/*.list; do
+  [ -e "$list" ] || continue
+  while read -r pkg _; do
+    case "$pkg" in ''|'#'*) continue ;; esac
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done < "$list"
+done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "install-deps: missing Debian packages: ${missing[*]} (run as root, or install them)" >&2
