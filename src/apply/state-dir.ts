@@ -55,7 +55,7 @@ export function checkStateDir(dir: string, opts: { create?: boolean } = {}): voi
   if (st.mode & 0o022) {
     throw new OffloadError(
       'permission',
-      `refusing state directory ${dir}: writable by ${st.mode & 0o020 ? 'group' : 'others'} ` +
+      `refusing state directory ${dir}: writable by ${st.mode & 0o002 ? 'others' : 'group'} ` +
         `(mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}); run \`chmod 700 ${dir}\``,
     );
   }

@@ -120,6 +120,8 @@ export interface RestoreResult {
   set?: Record<string, boolean>;
   /** Whether the journal says apply changed it (false: apply never got to it, or the journal lost it). */
   journaled: boolean;
+  /** The device's name now, when it was renamed since the snapshot (found by its ifindex). */
+  renamed?: string;
   error?: string;
   /** Active features that differ from the snapshot after restoring (e.g. a tap's owner changed offloads since). */
   activeDiffers?: string[];

@@ -146,9 +146,9 @@ function restoreText(
   compactSet: (set: Record<string, boolean>) => string,
 ): string {
   const rows = r.results
-    .filter((x) => x.status !== 'unchanged' || x.activeDiffers)
+    .filter((x) => x.status !== 'unchanged' || x.activeDiffers || x.renamed)
     .map((x) => [
-      x.ifname,
+      x.renamed ? `${x.ifname} (now ${x.renamed})` : x.ifname,
       x.status,
       x.set ? compactSet(x.set) : '',
       [x.error, x.activeDiffers ? `active differs: ${x.activeDiffers.join(', ')}` : undefined].filter(Boolean).join('; '),
