@@ -71,67 +71,67 @@ interactive without --yes, 3 system error (state directory refused, lock still h
           ? await store.lock({ timeoutSeconds: lockTimeout, onWait: lockWaitNotice(opts.stateDir, lockTimeout) })
           : () => {};
         try {
-        const snapId = id ?? store.last(here, (bad, why) => process.stderr.write(`offloadctl: skipping corrupt snapshot ${bad}: ${why}\n`));
-        if (snapId === null) {
-          throw new OffloadError(
-            'not-found',
-            `no snapshot in ${store.dir}${netns ? ` taken in network namespace ${netns}` : ''}`,
-          );
-        }
-        const snap = store.read(snapId);
-        // Names and ifindexes repeat across namespaces (lo is 1 everywhere): never restore elsewhere.
-        if (!sameNetns(snap, here)) {
-          const where =
-            (snap.netns ? `network namespace ${snap.netns}` : 'another network namespace') +
-            (snap.netnsId ? ` (${snap.netnsId}; this is ${here.id ?? 'unknown'})` : '');
-          throw new OffloadError(
-            'usage',
-            `snapshot ${snapId} was taken in ${where}; run restore there` +
-              (snap.netns ? ` (offloadctl --netns ${snap.netns} restore ${snapId})` : ''),
-          );
-        }
-        const summary = store.summary(snapId);
-        if (!opts.yes) {
-          const { confirm } = await import('./apply.js');
-          const q =
-            `Restore ${snap.interfaces.length} interface${snap.interfaces.length === 1 ? '' : 's'} to snapshot ${snapId} ` +
-            `(${snap.createdAt}, policy ${snap.policy}, ${summary.status})? [y/N] `;
-          if (!(await confirm(q))) {
-            process.stderr.write('offloadctl: nothing changed\n');
-            return 1;
+          const snapId = id ?? store.last(here, (bad, why) => process.stderr.write(`offloadctl: skipping corrupt snapshot ${bad}: ${why}\n`));
+          if (snapId === null) {
+            throw new OffloadError(
+              'not-found',
+              `no snapshot in ${store.dir}${netns ? ` taken in network namespace ${netns}` : ''}`,
+            );
           }
-        }
-        const { withKernel } = await import('../context.js');
-        const { restoreSnapshot } = await import('../../apply/restore.js');
-        const report = await withKernel(g, (k) => restoreSnapshot(k, snap, store.entries(snapId)));
-        // Recording it is secondary: the kernel is back either way. On a full disk say so, exit 3.
-        let notRecorded = '';
-        if (report.counts.failed === 0) {
-          try {
-            const j = store.journal(snapId);
-            try {
-              j.append({ op: 'restored', at: new Date().toISOString() });
-            } finally {
-              j.close();
+          const snap = store.read(snapId);
+          // Names and ifindexes repeat across namespaces (lo is 1 everywhere): never restore elsewhere.
+          if (!sameNetns(snap, here)) {
+            const where =
+              (snap.netns ? `network namespace ${snap.netns}` : 'another network namespace') +
+              (snap.netnsId ? ` (${snap.netnsId}; this is ${here.id ?? 'unknown'})` : '');
+            throw new OffloadError(
+              'usage',
+              `snapshot ${snapId} was taken in ${where}; run restore there` +
+                (snap.netns ? ` (offloadctl --netns ${snap.netns} restore ${snapId})` : ''),
+            );
+          }
+          const summary = store.summary(snapId);
+          if (!opts.yes) {
+            const { confirm } = await import('./apply.js');
+            const q =
+              `Restore ${snap.interfaces.length} interface${snap.interfaces.length === 1 ? '' : 's'} to snapshot ${snapId} ` +
+              `(${snap.createdAt}, policy ${snap.policy}, ${summary.status})? [y/N] `;
+            if (!(await confirm(q))) {
+              process.stderr.write('offloadctl: nothing changed\n');
+              return 1;
             }
-          } catch (e) {
-            const { stateFsError } = await import('../../apply/state-dir.js');
-            notRecorded =
-              `restored${report.ok ? ' and verified' : ''}, but could not record it: ${stateFsError(e, store.dir).message}; ` +
-              `\`offloadctl snapshots\` still lists ${snapId} as ${summary.status} (restoring it again is harmless)`;
           }
-        }
-        const out = await import('../output.js');
-        if (opts.json || g.json) out.printJson({ ...report, previousStatus: summary.status, ...(notRecorded ? { notRecorded } : {}) });
-        else {
-          const { compactSet } = await import('../../plan/render.js');
-          process.stdout.write(restoreText(report, summary.status, out.renderTable, compactSet));
-        }
-        if (notRecorded) {
-          process.stderr.write(`offloadctl: ${notRecorded}\n`);
-          return 3;
-        }
-        return report.ok ? 0 : 1;
+          const { withKernel } = await import('../context.js');
+          const { restoreSnapshot } = await import('../../apply/restore.js');
+          const report = await withKernel(g, (k) => restoreSnapshot(k, snap, store.entries(snapId)));
+          // Recording it is secondary: the kernel is back either way. On a full disk say so, exit 3.
+          let notRecorded = '';
+          if (report.counts.failed === 0) {
+            try {
+              const j = store.journal(snapId);
+              try {
+                j.append({ op: 'restored', at: new Date().toISOString() });
+              } finally {
+                j.close();
+              }
+            } catch (e) {
+              const { stateFsError } = await import('../../apply/state-dir.js');
+              notRecorded =
+                `restored${report.ok ? ' and verified' : ''}, but could not record it: ${stateFsError(e, store.dir).message}; ` +
+                `\`offloadctl snapshots\` still lists ${snapId} as ${summary.status} (restoring it again is harmless)`;
+            }
+          }
+          const out = await import('../output.js');
+          if (opts.json || g.json) out.printJson({ ...report, previousStatus: summary.status, ...(notRecorded ? { notRecorded } : {}) });
+          else {
+            const { compactSet } = await import('../../plan/render.js');
+            process.stdout.write(restoreText(report, summary.status, out.renderTable, compactSet));
+          }
+          if (notRecorded) {
+            process.stderr.write(`offloadctl: ${notRecorded}\n`);
+            return 3;
+          }
+          return report.ok ? 0 : 1;
         } finally {
           unlock();
         }
