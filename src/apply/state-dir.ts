@@ -23,7 +23,7 @@ const euid = (): number => process.geteuid?.() ?? 0;
 
 /**
  * Refuse a state directory (or subdirectory) that exists and is not a directory owned by the
- * running user, or is writable by group or others. `create`: make it (mode 0700, parents too)
+ * running user (or root), or is writable by group or others. `create`: make it (mode 0700, parents too)
  * when missing. Throws OffloadError('permission') → exit 3, one line saying how to fix it.
  */
 export function checkStateDir(dir: string, opts: { create?: boolean } = {}): void {
@@ -45,10 +45,11 @@ export function checkStateDir(dir: string, opts: { create?: boolean } = {}): voi
   }
   if (!st.isDirectory()) throw new OffloadError('permission', `refusing state directory ${dir}: not a directory`);
   const me = euid();
-  if (st.uid !== me) {
+  // Owned by us, or by root (as sshd's StrictModes accepts): nobody else may plant files there.
+  if (st.uid !== me && st.uid !== 0) {
     throw new OffloadError(
       'permission',
-      `refusing state directory ${dir}: owned by uid ${st.uid}, not by the running user (uid ${me}); ` +
+      `refusing state directory ${dir}: owned by uid ${st.uid}, not by the running user (uid ${me}) or root; ` +
         `chown it or pass another --state-dir`,
     );
   }
