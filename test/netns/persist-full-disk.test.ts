@@ -67,7 +67,7 @@ async function fill(pages: number): Promise<void> {
 
 const persistArgs = (profile: string) => [process.execPath, CLI, 'persist', '--target', 'udev', '--root', root, '--profile', profile, '--offloadctl-path', '/usr/bin/offloadctl'];
 
-test('persist on a full disk: all or nothing, always a manifest of what is installed, no temporary file', { skip, timeout: 300_000 }, async () => {
+test('persist on a full disk: all or nothing, always a manifest of what is installed, no temporary file', { skip, timeout: 300_000 }, async (t) => {
   let installed: Record<string, string> = {};
   let cases = 0;
   for (let pages = 0; pages < 40; pages++) {
@@ -88,6 +88,7 @@ test('persist on a full disk: all or nothing, always a manifest of what is insta
     assert.deepEqual(files, {}, `${pages} pages free: nothing installed`);
   }
   assert.ok(cases > 1, 'at least one install met a full disk');
+  t.diagnostic(`${cases - 1} installs met a full disk (0..${cases - 2} pages free), all refused whole; installed with ${cases - 1} pages free`);
   // What the manifest lists is what is there.
   const manifestPath = '/var/lib/offloadctl/persist/udev.json';
   assert.ok(installed[manifestPath], JSON.stringify(installed));
