@@ -1,5 +1,6 @@
-import { closeSync, fstatSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { APPEND_EXISTING, APPEND_NEW, checkStateDir, openStateFile } from '../apply/state-dir.js';
 
 export interface JournalEntry {
   ifindex: number;
@@ -21,12 +22,18 @@ export interface Journal {
  * burst journals hundreds of times, and open+stat+write+close each time cost more than the write.
  */
 export function fileJournal(stateDir: string, maxBytes = 8 << 20): Journal {
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  checkStateDir(stateDir, { create: true }); // owned by us, not group/other-writable (state-dir.ts)
   const path = join(stateDir, 'agent-journal.jsonl');
   let fd: number | null = null;
   let size = 0;
   const open = () => {
-    fd = openSync(path, 'a', 0o600);
+    // Never through a planted symlink: O_NOFOLLOW, and O_EXCL when new.
+    try {
+      fd = openStateFile(path, APPEND_EXISTING);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      fd = openStateFile(path, APPEND_NEW);
+    }
     size = fstatSync(fd).size;
     return fd;
   };

@@ -8,10 +8,13 @@ import { BATCH_SIZE, chunks, setMany, type SetOutcome } from './execute.js';
 import { restoreSnapshot } from './restore.js';
 import { SNAPSHOT_FORMAT, SnapshotRecorder } from './snapshot-codec.js';
 import { SnapshotStore, currentNetns, type Journal, type NetnsIdentity } from './store.js';
-import type { ApplyReport, ApplyResult, ApplyStatus, Snapshot, SnapshotInterface } from './types.js';
+import { stateFsError } from './state-dir.js';
+import { undoCommand } from './undo-hint.js';
+import type { ApplyReport, ApplyResult, ApplyStatus, JournalEntry, RestoreReport, Snapshot, SnapshotInterface } from './types.js';
 
 
 export interface ApplyOptions {
+  /** The caller holds its lock (store.lock()), taken BEFORE the host was observed. */
   store: SnapshotStore;
   /** Do not roll back when something failed. */
   keepGoing?: boolean;
@@ -55,16 +58,24 @@ export async function applyPlan(
   const t0 = performance.now();
   const ms = () => Math.round((performance.now() - t0) * 10) / 10;
   const timings: Record<string, number> = {};
-  const unlock = opts.store.lock();
   const snapshot = buildSnapshot(observation, desired, plan, opts);
   let journal: Journal;
   try {
     journal = opts.store.create(snapshot);
   } catch (e) {
-    unlock();
+    if (e instanceof OffloadError) throw new OffloadError(e.category, `${e.message}; no snapshot, nothing was changed`, e.detail);
     throw e;
   }
   timings.snapshot = ms();
+  // A journal write that fails (full disk) stops the apply: everything changed so far is rolled
+  // back from the snapshot in memory (stateWriteFailed below).
+  const record = (entry: JournalEntry) => {
+    try {
+      journal.append(entry);
+    } catch (e) {
+      throw new StateWriteError(e);
+    }
+  };
   opts.onProgress?.(0);
 
   let failed = false;
@@ -84,13 +95,13 @@ export async function applyPlan(
       }
       for (const batch of chunks(changes, opts.batchSize ?? BATCH_SIZE)) {
         if (failed && !opts.keepGoing) break;
-        journal.append({ op: 'intent', at: now(opts), stage, ifaces: batch.map((c) => c.ifname) });
+        record({ op: 'intent', at: now(opts), stage, ifaces: batch.map((c) => c.ifname) });
         const outcomes = await setMany(kernel, batch, {
           concurrency: opts.concurrency,
           onDone: () => opts.onProgress?.(++done),
         });
         recordOutcomes(batch, outcomes, results);
-        journal.append({
+        record({
           op: 'done',
           at: now(opts),
           changed: outcomes.filter((o) => o.ok).map((o) => o.ifname),
@@ -130,7 +141,7 @@ export async function applyPlan(
       status = 'rolled-back';
       timings.rollback = ms();
     }
-    journal.append({ op: 'end', at: now(opts), status });
+    record({ op: 'end', at: now(opts), status });
     timings.total = ms();
     return finish({
       timings,
@@ -143,16 +154,61 @@ export async function applyPlan(
       counts: counts(),
     });
   } catch (e) {
-    // Stopped part-way (kernel or file error): the snapshot is on disk, the journal has no end
+    if (e instanceof StateWriteError) throw await stateWriteFailed(kernel, snapshot, journal, e, opts);
+    // Stopped part-way (kernel error): the snapshot is on disk, the journal has no end
     // (status "interrupted"). Say how to undo; the CLI prints the message.
-    const hint = `; apply stopped part-way: undo with \`offloadctl restore ${snapshot.id}\``;
+    const hint = `; apply stopped part-way: undo with \`${undoCommand(snapshot, opts.store.stateDir)}\``;
     if (e instanceof OffloadError) throw new OffloadError(e.category, e.message + hint, e.detail);
     if (e instanceof KernelError) e.message += hint;
     throw e;
   } finally {
     journal.close();
-    unlock();
   }
+}
+
+/** A write to the state directory failed during apply (ENOSPC, EIO ...). */
+class StateWriteError extends Error {
+  constructor(override readonly cause: unknown) {
+    super((cause as Error)?.message ?? String(cause));
+  }
+}
+
+/**
+ * The journal could not be written (typically a full disk): roll back every change from the
+ * snapshot in memory (the same diff-based restore as after a crash; it needs no disk), try to
+ * record that, and return the one-line error the CLI prints (exit 3).
+ */
+async function stateWriteFailed(kernel: KernelBackend, snapshot: Snapshot, journal: Journal, e: StateWriteError, opts: ApplyOptions): Promise<OffloadError> {
+  const why = stateFsError(e.cause, opts.store.dir).message;
+  let rollback: RestoreReport | null = null;
+  let rollbackError = '';
+  try {
+    rollback = await restoreSnapshot(kernel, snapshot, [], { concurrency: opts.concurrency });
+  } catch (err) {
+    rollbackError = (err as Error).message;
+  }
+  let recorded = true;
+  try {
+    journal.append({ op: 'end', at: now(opts), status: 'rolled-back' });
+  } catch {
+    recorded = false; // still full: snapshots lists it as interrupted; restoring it is harmless
+  }
+  const undo = undoCommand(snapshot, opts.store.stateDir);
+  if (rollback && rollback.counts.failed === 0) {
+    return new OffloadError(
+      'system',
+      `${why}; apply stopped and rolled back: ${rollback.counts.restored} interface${rollback.counts.restored === 1 ? '' : 's'} ` +
+        `restored from the snapshot in memory and verified, nothing is left changed` +
+        (recorded ? '' : ` (snapshot ${snapshot.id} stays listed as interrupted; \`${undo}\` is harmless)`),
+      { code: (e.cause as NodeJS.ErrnoException)?.code, snapshot: snapshot.id, rollback },
+    );
+  }
+  const failed = rollback ? `${rollback.counts.failed} interface(s) failed to roll back` : `rollback failed: ${rollbackError}`;
+  return new OffloadError('system', `${why}; apply stopped, ${failed}: undo with \`${undo}\``, {
+    code: (e.cause as NodeJS.ErrnoException)?.code,
+    snapshot: snapshot.id,
+    rollback,
+  });
 }
 
 function finish(r: ApplyReport): ApplyReport {

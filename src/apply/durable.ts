@@ -1,6 +1,7 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
+import { APPEND_EXISTING, APPEND_NEW, openStateFile } from './state-dir.js';
 
 /**
  * Durable file writes: after these return, the data survives a crash or power loss (on file
@@ -11,7 +12,9 @@ import { basename, dirname, join } from 'node:path';
  */
 export function writeFileDurable(path: string, data: string | Uint8Array, mode = 0o600): void {
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`);
-  const fd = openSync(tmp, 'wx', mode);
+  testFaultPoint(dirname(path));
+  // O_EXCL: never through a planted symlink; rename() below replaces a symlink at `path`, never follows it.
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
   try {
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     let off = 0;
@@ -27,7 +30,16 @@ export function writeFileDurable(path: string, data: string | Uint8Array, mode =
     throw e;
   }
   closeSync(fd);
-  renameSync(tmp, path);
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* best effort */
+    }
+    throw e;
+  }
   fsyncDir(dirname(path));
 }
 
@@ -60,9 +72,19 @@ export class AppendLog {
    * `syncDir: false`: the caller makes the new file's directory entry durable itself (e.g. with the
    * directory fsync that follows a writeFileDurable in the same directory).
    */
-  constructor(readonly path: string, opts: { syncDir?: boolean } = {}) {
-    const existed = existsSync(path);
-    this.fd = openSync(path, 'a', 0o600);
+  constructor(readonly path: string, opts: { syncDir?: boolean; create?: 'new' | 'either' } = {}) {
+    // Never through a symlink (O_NOFOLLOW); a new file with O_EXCL (state-dir.ts).
+    let existed = false;
+    if (opts.create === 'new') this.fd = openStateFile(path, APPEND_NEW);
+    else {
+      try {
+        this.fd = openStateFile(path, APPEND_EXISTING);
+        existed = true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        this.fd = openStateFile(path, APPEND_NEW);
+      }
+    }
     if (!existed && opts.syncDir !== false) fsyncDir(dirname(path));
   }
 
@@ -71,6 +93,7 @@ export class AppendLog {
     if (this.fd === null) throw new Error(`${this.path}: log is closed`);
     if (records.length === 0) return;
     const buf = Buffer.from(records.map((r) => JSON.stringify(r) + '\n').join(''), 'utf8');
+    testFaultPoint(dirname(this.path));
     let off = 0;
     while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
     if (opts.sync !== false) fsyncSync(this.fd);
@@ -94,4 +117,32 @@ export function parseJsonLines<T>(text: string): T[] {
     }
   }
   return out;
+}
+
+/**
+ * Test-only fault injection (like apply's OFFLOADCTL_TEST_KILL_AFTER): OFFLOADCTL_TEST_FILL_AT=N
+ * fills the file system of the state directory right before the Nth state write of this process
+ * (writeFileDurable and AppendLog.append count) and fails that write with ENOSPC: everything after
+ * it (rollback, restore) runs on a really full disk. (The write itself is failed here rather than
+ * left to the kernel: an append that fits in its file's last, partly used page would still succeed.)
+ * Meant for a small tmpfs the test mounted in its own mount namespace. Unset: one env lookup.
+ */
+let writes = 0;
+function testFaultPoint(dir: string): void {
+  const at = process.env.OFFLOADCTL_TEST_FILL_AT;
+  if (at === undefined || !/^\d+$/.test(at) || ++writes !== Number(at)) return;
+  const fd = openSync(join(dir, '.test-filler'), 'a', 0o600);
+  const block = Buffer.alloc(65536);
+  try {
+    for (let size = block.length; size > 0; ) {
+      try {
+        writeSync(fd, block, 0, size);
+      } catch {
+        size >>= 1; // ENOSPC: fill the last partial block too
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
 }

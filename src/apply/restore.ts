@@ -1,6 +1,6 @@
 import type { KernelBackend } from '../kernel/types.js';
 import { compareNatural } from '../model/natural-order.js';
-import { readLive, setMany } from './execute.js';
+import { readLive, setMany, type LiveInterface } from './execute.js';
 import { recordedFeatures } from './snapshot-codec.js';
 import { journaledInterfaces } from './store.js';
 import type { JournalEntry, RestoreReport, RestoreResult, RestoreStatus, Snapshot } from './types.js';
@@ -26,8 +26,10 @@ export interface RestoreOptions {
  *   bits return too. Ports are restored before their bridges, and verification comes after all;
  * - it is idempotent: a restore killed half-way is simply run again.
  * The journal only labels results (`journaled`) and tells `snapshots` the apply's fate.
- * An interface whose name now has another ifindex is a different device (a VM restarted) and is
- * left alone ('replaced'); one that is gone is reported 'vanished'. Neither is fatal.
+ * Interfaces are found by ifindex (a device keeps it for life; names change): one renamed since
+ * (or two names swapped) is restored under its new name and reported with `renamed`. A recorded
+ * ifindex that is gone while its name is held by another device is a different device (a VM
+ * restarted) and is left alone ('replaced'); one that is gone is reported 'vanished'. Neither is fatal.
  */
 export async function restoreSnapshot(
   kernel: KernelBackend,
@@ -37,29 +39,32 @@ export async function restoreSnapshot(
 ): Promise<RestoreReport> {
   const journaled = journaledInterfaces(journal);
   const live = await readLive(kernel);
+  // A device keeps its ifindex for life but not its name: find it by ifindex, then compare names.
+  const byIndex = new Map<number, LiveInterface>();
+  for (const l of live.values()) byIndex.set(l.ifindex, l);
   const results: RestoreResult[] = [];
   const todo: { stage: number; ifname: string; set: Record<string, boolean>; result: RestoreResult }[] = [];
 
   for (const s of snapshot.interfaces) {
-    const cur = live.get(s.name);
+    const cur = byIndex.get(s.ifindex);
     const base = { ifname: s.name, journaled: journaled.has(s.name) };
     if (!cur) {
-      results.push({ ...base, status: 'vanished' });
+      const other = live.get(s.name);
+      if (other) results.push({ ...base, status: 'replaced', error: `now ifindex ${other.ifindex}, was ${s.ifindex}: a different device` });
+      else results.push({ ...base, status: 'vanished' });
       continue;
     }
-    if (cur.ifindex !== s.ifindex) {
-      results.push({ ...base, status: 'replaced', error: `now ifindex ${cur.ifindex}, was ${s.ifindex}: a different device` });
-      continue;
-    }
+    // Renamed (`ip link set X name Y`, or two names swapped): the same device, restored under its new name.
+    const renamed = cur.name !== s.name ? { renamed: cur.name } : {};
     const set: Record<string, boolean> = {};
     for (const r of recordedFeatures(snapshot, s)) {
       const st = cur.features[r.name];
       if (st && !st.fixed && st.requested !== r.requested) set[r.name] = r.requested;
     }
-    const result: RestoreResult = { ...base, status: Object.keys(set).length ? 'restored' : 'unchanged' };
+    const result: RestoreResult = { ...base, ...renamed, status: Object.keys(set).length ? 'restored' : 'unchanged' };
     if (result.status === 'restored') {
       result.set = set;
-      todo.push({ stage: s.stage, ifname: s.name, set, result });
+      todo.push({ stage: s.stage, ifname: cur.name, set, result });
     }
     results.push(result);
   }

@@ -1,4 +1,4 @@
-import type { FeatureMap, Interface } from '../model/types.js';
+import type { FeatureMap, Interface, Role } from '../model/types.js';
 import type { Snapshot, SnapshotInterface } from './types.js';
 
 /**
@@ -116,28 +116,88 @@ export function encodeSnapshot(s: Snapshot): string {
  * wrong; the store adds the path.
  */
 export function decodeSnapshot(text: string): Snapshot {
-  const raw = JSON.parse(text) as { version?: unknown; interfaces?: unknown; features?: unknown };
-  if (raw?.version === 1) return fromFormat1(raw as unknown as Format1);
-  if (raw?.version !== SNAPSHOT_FORMAT) {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`not valid JSON (truncated?): ${(e as Error).message}`);
+  }
+  if (!isObject(raw)) throw new Error('not an offloadctl snapshot (not a JSON object)');
+  if (raw.version === 1) {
+    checkHead(raw);
+    return fromFormat1(checkFormat1(raw));
+  }
+  if (raw.version !== SNAPSHOT_FORMAT) {
     throw new Error(
-      typeof raw?.version === 'number'
+      typeof raw.version === 'number'
         ? `snapshot format version ${raw.version}, this offloadctl reads versions 1 and ${SNAPSHOT_FORMAT}`
         : 'not an offloadctl snapshot (no format version)',
     );
   }
-  const f = raw as Snapshot;
-  if (!Array.isArray(f.features) || !f.features.every((x) => typeof x === 'string') || !Array.isArray(f.interfaces)) {
-    throw new Error('not an offloadctl snapshot (features or interfaces missing)');
+  checkHead(raw);
+  if (!Array.isArray(raw.features) || !raw.features.every((x) => typeof x === 'string' && x.length > 0)) {
+    throw new Error('features: expected an array of feature names');
   }
-  const digits = (f.features.length + 3) >> 2;
-  for (const i of f.interfaces) {
-    for (const m of [i.recorded, i.requested, i.active]) {
-      if (typeof m !== 'string' || m.length !== digits || !/^[0-9a-f]*$/.test(m)) {
-        throw new Error(`${i.name}: bad feature bitmap ${JSON.stringify(m)} (expected ${digits} hex digits)`);
+  if (new Set(raw.features).size !== raw.features.length) throw new Error('features: a name appears twice');
+  if (!Array.isArray(raw.interfaces)) throw new Error('interfaces: expected an array');
+  const digits = (raw.features.length + 3) >> 2;
+  raw.interfaces.forEach((i: unknown, k: number) => {
+    checkInterface(i, k);
+    for (const m of ['recorded', 'requested', 'active'] as const) {
+      const v = i[m];
+      if (typeof v !== 'string' || v.length !== digits || !/^[0-9a-f]*$/.test(v)) {
+        throw new Error(`interfaces[${k}] ${i.name}: bad feature bitmap ${JSON.stringify(v)} (${m}: expected ${digits} hex digits)`);
       }
     }
+  });
+  return raw as unknown as Snapshot;
+}
+
+// Every field is type-checked: a snapshot is trusted to change the kernel, and a wrong type must
+// be a clear "corrupt" message, never a stack trace further down.
+type Obj = Record<string, unknown>;
+const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const ROLE_NAMES: Record<Role, true> = {
+  loopback: true, bridge: true, 'vm-port': true, uplink: true, bond: true, vlan: true, veth: true,
+  physical: true, tunnel: true, firewall: true, other: true,
+};
+const ROLES: ReadonlySet<string> = new Set(Object.keys(ROLE_NAMES));
+
+function checkHead(raw: Obj): void {
+  for (const k of ['id', 'createdAt', 'policy'] as const) {
+    if (typeof raw[k] !== 'string' || raw[k] === '') throw new Error(`${k}: expected a non-empty string, got ${JSON.stringify(raw[k])}`);
   }
-  return f;
+  const name = (v: unknown) => typeof v === 'string' && v !== '';
+  if (raw.netns !== null && !name(raw.netns)) throw new Error('netns: expected a name or null');
+  if (raw.netnsId !== undefined && raw.netnsId !== null && !name(raw.netnsId)) throw new Error('netnsId: expected a string or null');
+  if (raw.netnsHost !== undefined && raw.netnsHost !== null && typeof raw.netnsHost !== 'boolean') {
+    throw new Error('netnsHost: expected true, false or null');
+  }
+}
+
+function checkInterface(i: unknown, k: number): asserts i is Obj {
+  if (!isObject(i)) throw new Error(`interfaces[${k}]: expected an object`);
+  const where = `interfaces[${k}]`;
+  // IFNAMSIZ: 15 characters, no '/' or whitespace (dev_valid_name).
+  if (typeof i.name !== 'string' || !/^[^\s/:]{1,15}$/.test(i.name)) throw new Error(`${where}: bad interface name ${JSON.stringify(i.name)}`);
+  if (!Number.isInteger(i.ifindex) || (i.ifindex as number) < 1) throw new Error(`${where} (${i.name}): bad ifindex ${JSON.stringify(i.ifindex)}`);
+  if (!Number.isInteger(i.stage) || (i.stage as number) < 0 || (i.stage as number) > 64) throw new Error(`${where} (${i.name}): bad stage ${JSON.stringify(i.stage)}`);
+  if (typeof i.role !== 'string' || !ROLES.has(i.role)) throw new Error(`${where} (${i.name}): bad role ${JSON.stringify(i.role)}`);
+  if (i.master !== null && (typeof i.master !== 'string' || i.master === '')) throw new Error(`${where} (${i.name}): master: expected a name or null`);
+}
+
+function checkFormat1(raw: Obj): Format1 {
+  if (!Array.isArray(raw.interfaces)) throw new Error('interfaces: expected an array');
+  raw.interfaces.forEach((i: unknown, k: number) => {
+    checkInterface(i, k);
+    for (const m of ['requested', 'active'] as const) {
+      const v = i[m];
+      if (!isObject(v) || !Object.values(v).every((b) => typeof b === 'boolean')) {
+        throw new Error(`interfaces[${k}] (${i.name}): ${m}: expected feature → true/false`);
+      }
+    }
+  });
+  return raw as unknown as Format1;
 }
 
 /** Format 1: a name → bool map of requested and of active bits per interface. */

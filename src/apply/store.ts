@@ -1,8 +1,10 @@
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, readlinkSync, unlinkSync, writeSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { OffloadError } from '../model/errors.js';
-import { AppendLog, mkdirDurable, parseJsonLines, writeFileDurable } from './durable.js';
+import { AppendLog, parseJsonLines, writeFileDurable } from './durable.js';
+import { lockStateDir, type LockOptions } from './lock.js';
+import { checkStateDir, readStateFile, stateFsError } from './state-dir.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
 import type { JournalEntry, Snapshot, SnapshotStatus, SnapshotSummary } from './types.js';
 
@@ -21,47 +23,13 @@ export class SnapshotStore {
   }
 
   /**
-   * One apply or restore at a time per state directory (the CLI and the agent may both run):
-   * STATE_DIR/lock holds the owner's pid, created with O_EXCL. A lock whose process is gone (killed)
-   * is taken over. Returns the release function.
+   * One apply or restore at a time per state directory (the CLI and the agent may both run): an
+   * exclusive kernel lock (flock) on STATE_DIR/lock, waited for up to `timeoutSeconds` (lock.ts).
+   * Take it BEFORE observing the host: a snapshot must not describe the state from before another
+   * apply's change. Returns the release function (the kernel also releases it if we die).
    */
-  lock(): () => void {
-    const path = join(this.stateDir, 'lock');
-    try {
-      mkdirDurable(this.stateDir);
-    } catch (e) {
-      throw fsError(e, this.stateDir);
-    }
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const fd = openSync(path, 'wx', 0o600);
-        writeSync(fd, `${process.pid}\n`);
-        closeSync(fd);
-        return () => {
-          try {
-            if (readFileSync(path, 'utf8').trim() === String(process.pid)) unlinkSync(path);
-          } catch {
-            /* already gone */
-          }
-        };
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw fsError(e, this.stateDir);
-        let pid = 0;
-        try {
-          pid = Number(readFileSync(path, 'utf8').trim());
-        } catch {
-          /* vanished meanwhile: retry */
-        }
-        if (pid > 0 && pid !== process.pid && processAlive(pid)) {
-          throw new OffloadError('system', `another offloadctl apply or restore (pid ${pid}) is using ${this.stateDir}; try again when it has finished`);
-        }
-        try {
-          unlinkSync(path); // stale: its owner was killed
-        } catch {
-          /* someone else took it over */
-        }
-      }
-    }
+  lock(opts: LockOptions = { timeoutSeconds: 0 }): Promise<() => void> {
+    return lockStateDir(this.stateDir, opts);
   }
 
   static newId(now = new Date()): string {
@@ -74,11 +42,12 @@ export class SnapshotStore {
   create(snapshot: Snapshot): Journal {
     let journal: Journal | null = null;
     try {
-      mkdirDurable(this.dir);
+      checkStateDir(this.stateDir, { create: true });
+      checkStateDir(this.dir, { create: true });
       // The journal is created first, without its own directory fsync: the one that makes the
       // snapshot's rename durable (writeFileDurable) covers its directory entry too. A crash in
       // between leaves an empty ID.journal without ID.json, which nothing lists.
-      journal = new Journal(this.journalPath(snapshot.id), { syncDir: false });
+      journal = new Journal(this.journalPath(snapshot.id), { syncDir: false, create: 'new' });
       writeFileDurable(this.snapshotPath(snapshot.id), encodeSnapshot(snapshot));
       return journal;
     } catch (e) {
@@ -90,19 +59,22 @@ export class SnapshotStore {
           /* best effort */
         }
       }
-      throw fsError(e, this.dir);
+      throw stateFsError(e, this.dir);
     }
   }
 
   journal(id: string): Journal {
     try {
+      checkStateDir(this.dir);
       return new Journal(this.journalPath(id));
     } catch (e) {
-      throw fsError(e, this.dir);
+      throw stateFsError(e, this.dir);
     }
   }
 
   ids(): string[] {
+    checkStateDir(this.stateDir);
+    checkStateDir(this.dir);
     if (!existsSync(this.dir)) return [];
     try {
       return readdirSync(this.dir)
@@ -110,7 +82,7 @@ export class SnapshotStore {
         .map((f) => f.slice(0, -'.json'.length))
         .sort();
     } catch (e) {
-      throw fsError(e, this.dir);
+      throw stateFsError(e, this.dir);
     }
   }
 
@@ -122,18 +94,25 @@ export class SnapshotStore {
     }
     let snap: Snapshot;
     try {
-      snap = decodeSnapshot(readFileSync(path, 'utf8'));
+      snap = decodeSnapshot(readStateFile(path));
     } catch (e) {
-      throw new OffloadError('input', `snapshot ${path} is unreadable: ${(e as Error).message}`);
+      if (e instanceof OffloadError) throw e;
+      throw new OffloadError('input', `snapshot ${path} is unreadable: ${(e as Error).message}`, { corrupt: true });
     }
-    if (snap.id !== id) throw new OffloadError('input', `snapshot ${path} is not an offloadctl snapshot (its id is ${JSON.stringify(snap.id)})`);
+    if (snap.id !== id) {
+      throw new OffloadError('input', `snapshot ${path} is not an offloadctl snapshot (its id is ${JSON.stringify(snap.id)})`, { corrupt: true });
+    }
     return snap;
   }
 
   entries(id: string): JournalEntry[] {
     const path = this.journalPath(id);
     if (!existsSync(path)) return [];
-    return parseJsonLines<JournalEntry>(readFileSync(path, 'utf8'));
+    try {
+      return parseJsonLines<unknown>(readStateFile(path)).filter(isJournalEntry);
+    } catch (e) {
+      throw stateFsError(e, path);
+    }
   }
 
   summary(id: string): SnapshotSummary {
@@ -151,15 +130,34 @@ export class SnapshotStore {
     };
   }
 
+  /** Every snapshot, oldest first; a corrupt one is listed with status 'corrupt' and the reason. */
   list(): SnapshotSummary[] {
-    return this.ids().map((id) => this.summary(id));
+    return this.ids().map((id) => {
+      try {
+        return this.summary(id);
+      } catch (e) {
+        if (!(e instanceof OffloadError) || !e.detail?.corrupt) throw e;
+        return corruptSummary(id, e.message);
+      }
+    });
   }
 
-  /** The newest snapshot taken in the namespace `here`, or null. */
-  last(here: NetnsIdentity): string | null {
+  /**
+   * The newest snapshot taken in the namespace `here`, or null. Corrupt snapshots are skipped and
+   * passed to `onCorrupt` (the CLI says so).
+   */
+  last(here: NetnsIdentity, onCorrupt?: (id: string, why: string) => void): string | null {
     const ids = this.ids();
     for (let i = ids.length - 1; i >= 0; i--) {
-      if (sameNetns(this.read(ids[i]!), here)) return ids[i]!;
+      let snap: Snapshot;
+      try {
+        snap = this.read(ids[i]!);
+      } catch (e) {
+        if (!(e instanceof OffloadError) || !e.detail?.corrupt) throw e;
+        onCorrupt?.(ids[i]!, e.message);
+        continue;
+      }
+      if (sameNetns(snap, here)) return ids[i]!;
     }
     return null;
   }
@@ -243,7 +241,7 @@ export function journaledInterfaces(entries: readonly JournalEntry[]): Set<strin
 
 export class Journal {
   private log: AppendLog;
-  constructor(path: string, opts: { syncDir?: boolean } = {}) {
+  constructor(path: string, opts: { syncDir?: boolean; create?: 'new' | 'either' } = {}) {
     this.log = new AppendLog(path, opts);
   }
   /**
@@ -258,21 +256,39 @@ export class Journal {
   }
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+/** A snapshot file that cannot be read as one: listed, not fatal. */
+function corruptSummary(id: string, why: string): SnapshotSummary {
+  const m = /^(\d{4})(\d\d)(\d\d)-(\d\d)(\d\d)(\d\d)-(\d{3})-/.exec(id);
+  return {
+    id,
+    createdAt: m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${m[7]}Z` : '',
+    policy: '-',
+    netns: null,
+    netnsId: null,
+    interfaces: 0,
+    status: 'corrupt',
+    restoredAt: null,
+    error: why,
+  };
+}
+
+/** Journal lines are checked too: a garbled one (right JSON, wrong shape) is ignored, never trusted. */
+function isJournalEntry(e: unknown): e is JournalEntry {
+  if (typeof e !== 'object' || e === null) return false;
+  const x = e as Record<string, unknown>;
+  const strings = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string');
+  if (typeof x.at !== 'string') return false;
+  switch (x.op) {
+    case 'intent':
+      return typeof x.stage === 'number' && strings(x.ifaces);
+    case 'done':
+      return strings(x.changed) && strings(x.failed) && strings(x.vanished);
+    case 'end':
+      return x.status === 'applied' || x.status === 'partial' || x.status === 'rolled-back';
+    case 'restored':
+      return true;
+    default:
+      return false;
   }
 }
 
-function fsError(e: unknown, dir: string): Error {
-  if (e instanceof OffloadError) return e;
-  const err = e as NodeJS.ErrnoException;
-  if (err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EROFS') {
-    return new OffloadError('permission', `cannot write the state directory ${dir}: ${err.code} (run as root, or pass --state-dir)`);
-  }
-  if (err.code) return new OffloadError('system', `state directory ${dir}: ${err.message}`);
-  return err as Error;
-}

@@ -45,9 +45,10 @@ export interface Snapshot {
  * What happened to a snapshot, read from its journal:
  * - interrupted: the apply never finished (killed, crashed): `restore` puts back what it changed;
  * - applied / partial (`--keep-going` with failures) / rolled-back (failed, changes undone);
- * - restored: `restore` brought the interfaces back to it.
+ * - restored: `restore` brought the interfaces back to it;
+ * - corrupt: the snapshot file cannot be read as one (truncated, wrong types): listed, never restored.
  */
-export type SnapshotStatus = 'interrupted' | 'applied' | 'partial' | 'rolled-back' | 'restored';
+export type SnapshotStatus = 'interrupted' | 'applied' | 'partial' | 'rolled-back' | 'restored' | 'corrupt';
 
 export type JournalEntry =
   /** Written and fsynced before a batch of interfaces is changed. */
@@ -66,6 +67,8 @@ export interface SnapshotSummary {
   interfaces: number;
   status: SnapshotStatus;
   restoredAt: string | null;
+  /** Why a snapshot is listed as corrupt. */
+  error?: string;
 }
 
 export type ApplyStatus = 'changed' | 'compliant' | 'failed' | 'vanished';
@@ -117,6 +120,8 @@ export interface RestoreResult {
   set?: Record<string, boolean>;
   /** Whether the journal says apply changed it (false: apply never got to it, or the journal lost it). */
   journaled: boolean;
+  /** The device's name now, when it was renamed since the snapshot (found by its ifindex). */
+  renamed?: string;
   error?: string;
   /** Active features that differ from the snapshot after restoring (e.g. a tap's owner changed offloads since). */
   activeDiffers?: string[];

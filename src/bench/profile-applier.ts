@@ -140,7 +140,7 @@ export function cliApplier(o: CliApplierOptions): ProfileApplier {
         const ns = o.netns ?? process.env.OFFLOADCTL_NETNS ?? null;
         for (const s of new SnapshotStore(o.stateDir).list()) {
           if (snapshots.includes(s.id) || (s.netns ?? null) !== ns || Date.parse(s.createdAt) < startedAt) continue;
-          if (s.status === 'restored' || s.status === 'rolled-back') continue;
+          if (s.status === 'restored' || s.status === 'rolled-back' || s.status === 'corrupt') continue;
           found.set(s.id, Date.parse(s.createdAt));
         }
       } catch {

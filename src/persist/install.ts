@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import {
-  closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync,
+  closeSync, constants, existsSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync,
+  statSync, unlinkSync, writeSync,
 } from 'node:fs';
-import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
 import { OffloadError } from '../model/errors.js';
 import { underRoot } from './root.js';
 import type { Coverage, Move, PersistTarget, RenderResult, RenderedFile } from './types.js';
@@ -99,9 +101,12 @@ export function atomicWrite(path: string, content: string | Buffer, mode: number
   try {
     writeSync(fd, typeof content === 'string' ? Buffer.from(content) : content);
     fsyncSync(fd);
-  } finally {
+  } catch (e) {
     closeSync(fd);
+    tryUnlink(tmp); // never leave a temporary file behind (a full disk)
+    throw e;
   }
+  closeSync(fd);
   renameSync(tmp, path);
   fsyncDir(dirname(path));
 }
@@ -132,6 +137,122 @@ function wrap<T>(what: string, fn: () => T): T {
   }
 }
 
+/**
+ * The writes of one install, all or nothing. Staging writes every new file's bytes to a temporary
+ * file next to it (the only step that needs disk space) and fsyncs it; commit then renames them
+ * into place (a rename needs no data blocks), keeping the replaced files as hard links until the
+ * end, so a failure part-way puts everything back. Nothing temporary is left either way.
+ */
+class InstallTransaction {
+  private staged: { tmp: string; abs: string; mode: number }[] = [];
+  private ops: ({ kind: 'write'; abs: string; content: Buffer; mode: number } | { kind: 'move'; from: string; to: string } | { kind: 'backup'; abs: string; backup: string } )[] = [];
+  private createdDirs: string[] = [];
+  constructor(private readonly what: string) {}
+
+  write(abs: string, content: Buffer, mode: number): void {
+    this.ops.push({ kind: 'write', abs, content, mode });
+  }
+  move(from: string, to: string): void {
+    this.ops.push({ kind: 'move', from, to });
+  }
+  /** Keep the current file at `backup` (a hard link: no space needed) before it is replaced. */
+  backup(abs: string, backup: string): void {
+    this.ops.push({ kind: 'backup', abs, backup });
+  }
+
+  commit(): void {
+    // 1. Stage: every byte on disk in temporary files, or nothing.
+    try {
+      for (const op of this.ops) {
+        if (op.kind !== 'write') continue;
+        const made = mkdirSync(dirname(op.abs), { recursive: true });
+        if (made) this.createdDirs.push(made);
+        const tmp = join(dirname(op.abs), `.${basename(op.abs)}.offloadctl-tmp-${process.pid}-${randomBytes(3).toString('hex')}`);
+        const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, op.mode);
+        this.staged.push({ tmp, abs: op.abs, mode: op.mode });
+        try {
+          for (let off = 0; off < op.content.length; ) off += writeSync(fd, op.content, off);
+          fchmodSync(fd, op.mode);
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
+      }
+    } catch (e) {
+      this.discard();
+      throw this.error(e, 'nothing was installed');
+    }
+    // 2. Commit: renames only; undo them all if one fails.
+    const undo: (() => void)[] = [];
+    const kept: string[] = [];
+    let next = 0;
+    try {
+      for (const op of this.ops) {
+        if (op.kind === 'move') {
+          renameSync(op.from, op.to);
+          undo.push(() => renameSync(op.to, op.from));
+          fsyncDir(dirname(op.to));
+        } else if (op.kind === 'backup') {
+          linkSync(op.abs, op.backup);
+          undo.push(() => unlinkSync(op.backup));
+        } else {
+          const st = this.staged[next++]!;
+          let old: string | null = null;
+          if (existsSync(st.abs)) {
+            old = `${st.abs}.offloadctl-old-${process.pid}`;
+            linkSync(st.abs, old);
+            kept.push(old);
+          }
+          renameSync(st.tmp, st.abs);
+          undo.push(() => (old ? renameSync(old, st.abs) : unlinkSync(st.abs)));
+          fsyncDir(dirname(st.abs));
+        }
+      }
+    } catch (e) {
+      for (const u of undo.reverse()) {
+        try {
+          u();
+        } catch {
+          /* best effort: reported below */
+        }
+      }
+      this.discard();
+      for (const k of kept) tryUnlink(k);
+      throw this.error(e, 'rolled back, nothing was installed');
+    }
+    for (const k of kept) tryUnlink(k);
+    this.staged = [];
+  }
+
+  /** Remove staged temporaries and the directories this install created. */
+  private discard(): void {
+    for (const s of this.staged) tryUnlink(s.tmp);
+    this.staged = [];
+    for (const d of this.createdDirs.reverse()) {
+      try {
+        rmSync(d, { recursive: true, force: true });
+      } catch {
+        /* best effort */
+      }
+    }
+  }
+
+  private error(e: unknown, outcome: string): OffloadError {
+    const err = e as NodeJS.ErrnoException;
+    const cat = err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EROFS' ? 'permission' : 'system';
+    const why = err.code === 'ENOSPC' ? 'no space left on the device (ENOSPC)' : err.message;
+    return new OffloadError(cat, `${this.what}: ${why}; ${outcome} (no temporary file left)`, { code: err.code });
+  }
+}
+
+function tryUnlink(p: string): void {
+  try {
+    unlinkSync(p);
+  } catch {
+    /* gone */
+  }
+}
+
 /** Install one target's rendered files under root. Idempotent; --dry-run reports without writing. */
 export function installTarget(
   root: string,
@@ -145,6 +266,9 @@ export function installTarget(
   const warnings: string[] = [];
   const manifestFiles: ManifestFile[] = [];
   const moves: Move[] = [...(prev?.moves ?? [])];
+  // All or nothing (a full disk must not leave a rule without its policy file, or no manifest):
+  // every byte is written to temporary files first; only then renames put them in place.
+  const tx = new InstallTransaction(`persist --target ${result.target}`);
 
   // 1. Moves (an existing libvirt hook goes aside, ours chains it). A dry run only pretends.
   const movedAway = new Set<string>();
@@ -158,7 +282,7 @@ export function installTarget(
       result = { ...result, files: result.files.filter((f) => f.path !== mv.from) };
       continue;
     }
-    if (!dry) wrap(`moving ${mv.from} aside`, () => { renameSync(from, to); fsyncDir(dirname(to)); });
+    if (!dry) tx.move(from, to);
     movedAway.add(mv.from);
     files.push({ path: mv.from, action: 'moved', detail: `to ${mv.to} (chained: it still runs)` });
     if (!moves.some((m) => m.from === mv.from && m.to === mv.to)) moves.push(mv);
@@ -173,7 +297,7 @@ export function installTarget(
     if (cur !== null && cur.equals(want)) {
       files.push({ path: f.path, action: 'unchanged' });
       manifestFiles.push({ path: f.path, sha256: sha256(want), mode: f.mode, backup: mine?.backup ?? null });
-      if (!dry && (statSync(abs).mode & 0o7777) !== f.mode) wrap(`chmod ${f.path}`, () => atomicWrite(abs, want, f.mode));
+      if (!dry && (statSync(abs).mode & 0o7777) !== f.mode) tx.write(abs, want, f.mode);
       continue;
     }
     let backup: string | null = mine?.backup ?? null;
@@ -187,23 +311,25 @@ export function installTarget(
       // A file that is not ours (or ours from a lost manifest): keep it.
       backup = freeBackupName(root, f.path);
       const absBackup = underRoot(root, backup);
-      if (!dry) wrap(`backing up ${f.path}`, () => atomicWrite(absBackup, cur, statSync(abs).mode & 0o7777));
+      if (!dry) tx.backup(abs, absBackup);
     }
-    if (!dry) wrap(`writing ${f.path}`, () => atomicWrite(abs, want, f.mode));
+    if (!dry) tx.write(abs, want, f.mode);
     files.push({ path: f.path, action: cur === null ? 'created' : 'updated', ...(backup && !mine?.backup ? { backup } : {}) });
     manifestFiles.push({ path: f.path, sha256: sha256(want), mode: f.mode, backup });
   }
 
-  // 3. Files we wrote before and no longer render: remove (restoring what they replaced).
+  // 3. Files we wrote before and no longer render: remove (restoring what they replaced), after the
+  // new ones are in place.
+  const removals: (() => void)[] = [];
   const rendered = new Set(result.files.map((f) => f.path));
   for (const old of prev?.files ?? []) {
     if (rendered.has(old.path)) continue;
-    const r = removeOurFile(root, old, dry, otherOwners(root, result.target, old));
+    const r = removeOurFile(root, old, true, otherOwners(root, result.target, old));
     files.push(r.report);
     if (r.warning) {
       warnings.push(r.warning);
       manifestFiles.push(old);
-    }
+    } else if (!dry) removals.push(() => removeOurFile(root, old, false, otherOwners(root, result.target, old)));
   }
 
   const changed = files.some((f) => f.action !== 'unchanged' && f.action !== 'kept');
@@ -217,9 +343,13 @@ export function installTarget(
       moves,
       coverage: result.coverage,
     };
-    if (manifestFiles.length || moves.length) wrap('writing the persist manifest', () => atomicWrite(manifestPath(root, result.target), JSON.stringify(m, null, 2) + '\n', 0o644));
+    if (manifestFiles.length || moves.length) tx.write(manifestPath(root, result.target), Buffer.from(JSON.stringify(m, null, 2) + '\n'), 0o644);
   } else if (!dry && prev && JSON.stringify(prev.coverage) !== JSON.stringify(result.coverage)) {
-    wrap('writing the persist manifest', () => atomicWrite(manifestPath(root, result.target), JSON.stringify({ ...prev, coverage: result.coverage }, null, 2) + '\n', 0o644));
+    tx.write(manifestPath(root, result.target), Buffer.from(JSON.stringify({ ...prev, coverage: result.coverage }, null, 2) + '\n'), 0o644);
+  }
+  if (!dry) {
+    tx.commit();
+    for (const r of removals) r();
   }
   return { target: result.target, dryRun: dry, status: changed ? 'changed' : 'unchanged', files, warnings };
 }

@@ -70,7 +70,7 @@ test('udev rule (offloadctl apply with the installed policy) for a tun device ma
   try {
     const runs = await udevRuns(root.dir, 'guestnic3');
     assert.equal(runs.length, 1, runs.join('\n'));
-    assert.match(runs[0]!, /offloadctl apply --interface guestnic3 --policy \/etc\/offloadctl\/policy.yaml --yes$/);
+    assert.match(runs[0]!, /offloadctl apply --interface guestnic3 --policy \/etc\/offloadctl\/policy.yaml --yes --syslog$/);
     // What udev would exec: the installed offloadctl, reading the policy through /etc (overlay).
     const argv = runs[0]!.split(' ');
     const r = await inRoot(ns, root.dir, [process.execPath, ...argv], { env: { ...process.env, OFFLOADCTL_NETNS: ns } });

@@ -60,7 +60,7 @@ Examples:
   offloadctl agent --listen 0.0.0.0:9469 --allow-remote --token-file /etc/offloadctl/agent.token
   offloadctl agent --install-unit --profile tso-gso-off --root /tmp/root   # writes the systemd unit
   chrt -f 1 offloadctl agent                           # by hand, scheduled as the unit runs it
-  offloadctl --netns lab agent --listen 127.0.0.1:9470 --state-dir /tmp/agent
+  offloadctl --netns lab agent --listen 127.0.0.1:9470 --state-dir /root/olc-agent
   curl -s localhost:9469/api/state | jq .counts
   curl -s -XPOST -H "Authorization: Bearer $(cat /etc/offloadctl/agent.token)" localhost:9469/api/reconcile
 

@@ -2,11 +2,13 @@ import type { Command } from 'commander';
 // isatty(0), not process.stdin.isTTY: the process.stdin getter builds a stream (~3 ms) that is never read.
 import { isatty } from 'node:tty';
 import { action, globalOpts } from '../action.js';
+import { DEFAULT_LOCK_TIMEOUT, LOCK_TIMEOUT_HELP, lockWaitNotice, parseLockTimeout } from '../lock-options.js';
 
 interface RestoreCliOptions {
   last?: boolean;
   yes?: boolean;
   stateDir: string;
+  lockTimeout: string;
   json?: boolean;
 }
 
@@ -20,7 +22,8 @@ export function register(program: Command): void {
     .argument('[snapshot-id]', 'the snapshot to restore (see `offloadctl snapshots`)')
     .option('--last', 'the newest snapshot taken in this network namespace')
     .option('-y, --yes', 'do not ask; required when stdin is not a terminal')
-    .option('--state-dir <dir>', 'where snapshots and journals are kept', '/var/lib/offloadctl')
+    .option('--state-dir <dir>', 'where snapshots and journals are kept (must be owned by the running user and not writable by group or others)', '/var/lib/offloadctl')
+    .option('--lock-timeout <seconds>', LOCK_TIMEOUT_HELP, DEFAULT_LOCK_TIMEOUT)
     .option('--json', 'the per-interface report as JSON')
     .addHelpText(
       'after',
@@ -28,17 +31,20 @@ export function register(program: Command): void {
 Restore compares each recorded interface's current requested bits with the snapshot and sets back
 exactly those that differ (ports before their bridges), so it is correct whether apply finished,
 failed or was killed half-way, and running it twice is harmless. Interfaces that no longer exist
-are reported "vanished"; a name now held by a different device (new ifindex: a VM restarted) is
-reported "replaced" and left alone. Neither is fatal.
+are reported "vanished"; a recorded device that now has another name (renamed, or two names
+swapped) is found by its ifindex, restored, and reported "renamed"; a name now held by a different
+device (a VM restarted) is left alone. Neither is fatal. A corrupt snapshot file is refused with
+the reason (\`--last\` skips it and says so).
 
 Examples:
   offloadctl restore --last --yes
   offloadctl restore 20261125-125549-123-ab12
-  offloadctl --netns olab-demo-hv restore --last --yes --state-dir /tmp/olc-state --json
+  offloadctl --netns olab-demo-hv restore --last --yes --state-dir /root/olc-state --json
 
 Exit codes: 0 restored and verified, 1 an interface failed or its active state differs from the
-snapshot, 2 bad usage, unknown snapshot, snapshot of another namespace, or not interactive without
---yes, 3 system error.`,
+snapshot, 2 bad usage, unknown or corrupt snapshot, snapshot of another namespace, or not
+interactive without --yes, 3 system error (state directory refused, lock still held after
+--lock-timeout, or restored but the disk is too full to record it).`,
     )
     .action(
       action(async (id: string | undefined, opts: RestoreCliOptions, cmd: Command) => {
@@ -54,63 +60,81 @@ snapshot, 2 bad usage, unknown snapshot, snapshot of another namespace, or not i
         if (!opts.yes && !interactive) {
           throw new OffloadError('usage', 'restore changes the host: pass --yes when stdin is not a terminal');
         }
+        const lockTimeout = parseLockTimeout(opts.lockTimeout, OffloadError);
         const store = new SnapshotStore(opts.stateDir);
         const here = currentNetns();
         const netns = here.name;
-        const snapId = id ?? store.last(here);
-        if (snapId === null) {
-          throw new OffloadError(
-            'not-found',
-            `no snapshot in ${store.dir}${netns ? ` taken in network namespace ${netns}` : ''}`,
-          );
-        }
-        const snap = store.read(snapId);
-        // Names and ifindexes repeat across namespaces (lo is 1 everywhere): never restore elsewhere.
-        if (!sameNetns(snap, here)) {
-          const where =
-            (snap.netns ? `network namespace ${snap.netns}` : 'another network namespace') +
-            (snap.netnsId ? ` (${snap.netnsId}; this is ${here.id ?? 'unknown'})` : '');
-          throw new OffloadError(
-            'usage',
-            `snapshot ${snapId} was taken in ${where}; run restore there` +
-              (snap.netns ? ` (offloadctl --netns ${snap.netns} restore ${snapId})` : ''),
-          );
-        }
-        const summary = store.summary(snapId);
-        if (!opts.yes) {
-          const { confirm } = await import('./apply.js');
-          const q =
-            `Restore ${snap.interfaces.length} interface${snap.interfaces.length === 1 ? '' : 's'} to snapshot ${snapId} ` +
-            `(${snap.createdAt}, policy ${snap.policy}, ${summary.status})? [y/N] `;
-          if (!(await confirm(q))) {
-            process.stderr.write('offloadctl: nothing changed\n');
-            return 1;
-          }
-        }
-        const { withKernel } = await import('../context.js');
-        const { restoreSnapshot } = await import('../../apply/restore.js');
-        const unlock = store.lock();
-        let report: Awaited<ReturnType<typeof restoreSnapshot>>;
+        // Locked before anything is read: an apply running now finishes first. (No state directory:
+        // no snapshot either; the lock would only create it.)
+        const { existsSync } = await import('node:fs');
+        const unlock = existsSync(opts.stateDir)
+          ? await store.lock({ timeoutSeconds: lockTimeout, onWait: lockWaitNotice(opts.stateDir, lockTimeout) })
+          : () => {};
         try {
-          report = await withKernel(g, (k) => restoreSnapshot(k, snap, store.entries(snapId)));
-          if (report.counts.failed === 0) {
-            const j = store.journal(snapId);
-            try {
-              j.append({ op: 'restored', at: new Date().toISOString() });
-            } finally {
-              j.close();
+          const snapId = id ?? store.last(here, (bad, why) => process.stderr.write(`offloadctl: skipping corrupt snapshot ${bad}: ${why}\n`));
+          if (snapId === null) {
+            throw new OffloadError(
+              'not-found',
+              `no snapshot in ${store.dir}${netns ? ` taken in network namespace ${netns}` : ''}`,
+            );
+          }
+          const snap = store.read(snapId);
+          // Names and ifindexes repeat across namespaces (lo is 1 everywhere): never restore elsewhere.
+          if (!sameNetns(snap, here)) {
+            const where =
+              (snap.netns ? `network namespace ${snap.netns}` : 'another network namespace') +
+              (snap.netnsId ? ` (${snap.netnsId}; this is ${here.id ?? 'unknown'})` : '');
+            throw new OffloadError(
+              'usage',
+              `snapshot ${snapId} was taken in ${where}; run restore there` +
+                (snap.netns ? ` (offloadctl --netns ${snap.netns} restore ${snapId})` : ''),
+            );
+          }
+          const summary = store.summary(snapId);
+          if (!opts.yes) {
+            const { confirm } = await import('./apply.js');
+            const q =
+              `Restore ${snap.interfaces.length} interface${snap.interfaces.length === 1 ? '' : 's'} to snapshot ${snapId} ` +
+              `(${snap.createdAt}, policy ${snap.policy}, ${summary.status})? [y/N] `;
+            if (!(await confirm(q))) {
+              process.stderr.write('offloadctl: nothing changed\n');
+              return 1;
             }
           }
+          const { withKernel } = await import('../context.js');
+          const { restoreSnapshot } = await import('../../apply/restore.js');
+          const report = await withKernel(g, (k) => restoreSnapshot(k, snap, store.entries(snapId)));
+          // Recording it is secondary: the kernel is back either way. On a full disk say so, exit 3.
+          let notRecorded = '';
+          if (report.counts.failed === 0) {
+            try {
+              const j = store.journal(snapId);
+              try {
+                j.append({ op: 'restored', at: new Date().toISOString() });
+              } finally {
+                j.close();
+              }
+            } catch (e) {
+              const { stateFsError } = await import('../../apply/state-dir.js');
+              notRecorded =
+                `restored${report.ok ? ' and verified' : ''}, but could not record it: ${stateFsError(e, store.dir).message}; ` +
+                `\`offloadctl snapshots\` still lists ${snapId} as ${summary.status} (restoring it again is harmless)`;
+            }
+          }
+          const out = await import('../output.js');
+          if (opts.json || g.json) out.printJson({ ...report, previousStatus: summary.status, ...(notRecorded ? { notRecorded } : {}) });
+          else {
+            const { compactSet } = await import('../../plan/render.js');
+            process.stdout.write(restoreText(report, summary.status, out.renderTable, compactSet));
+          }
+          if (notRecorded) {
+            process.stderr.write(`offloadctl: ${notRecorded}\n`);
+            return 3;
+          }
+          return report.ok ? 0 : 1;
         } finally {
           unlock();
         }
-        const out = await import('../output.js');
-        if (opts.json || g.json) out.printJson({ ...report, previousStatus: summary.status });
-        else {
-          const { compactSet } = await import('../../plan/render.js');
-          process.stdout.write(restoreText(report, summary.status, out.renderTable, compactSet));
-        }
-        return report.ok ? 0 : 1;
       }),
     );
 }
@@ -122,9 +146,9 @@ function restoreText(
   compactSet: (set: Record<string, boolean>) => string,
 ): string {
   const rows = r.results
-    .filter((x) => x.status !== 'unchanged' || x.activeDiffers)
+    .filter((x) => x.status !== 'unchanged' || x.activeDiffers || x.renamed)
     .map((x) => [
-      x.ifname,
+      x.renamed ? `${x.ifname} (now ${x.renamed})` : x.ifname,
       x.status,
       x.set ? compactSet(x.set) : '',
       [x.error, x.activeDiffers ? `active differs: ${x.activeDiffers.join(', ')}` : undefined].filter(Boolean).join('; '),

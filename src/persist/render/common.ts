@@ -32,7 +32,9 @@ export function applyArgv(
   if (opts.noOffloadctlOnBootPath) {
     return [opts.ethtoolPath, '-K', iface, ...ethtoolArgv(desired, known)];
   }
-  return [opts.offloadctlPath, 'apply', '--interface', iface, '--policy', opts.policyPath, '--yes'];
+  // --syslog: nobody reads a udev RUN program's or a hook's output; a failure must reach the journal.
+  // The lock wait (--lock-timeout, default 60 s) lets a burst of VM ports queue up instead of failing.
+  return [opts.offloadctlPath, 'apply', '--interface', iface, '--policy', opts.policyPath, '--yes', '--syslog'];
 }
 
 /** Kernel features QEMU rewrites on a tap with TUNSETOFFLOAD (drivers/net/tun.c set_offload, TUN_USER_FEATURES). */

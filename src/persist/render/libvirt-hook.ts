@@ -34,7 +34,7 @@ export function renderLibvirtHook(input: RenderInput): RenderResult {
   // tun/tap scheme is the fallback `*` — libvirt's own taps are vnetN unless the XML names them.
   const branches = schemes.map((s) => {
     const argv = applyArgv(opts, '__DEV__', s.desired, s.known).map((w) => (w === '__DEV__' ? '"$dev"' : q(w)));
-    return `    ${s.glob ?? '*'}) ${argv.join(' ')} >/dev/null 2>&1 || true ;;`;
+    return `    ${s.glob ?? '*'}) offloadctl_run ${argv.join(' ')} ;;`;
   });
   const script = [
     '#!/bin/sh',
@@ -43,6 +43,15 @@ export function renderLibvirtHook(input: RenderInput): RenderResult {
     '# Never call virsh or any libvirt API from here: libvirtd waits for this hook (deadlock).',
     'xml=$(cat)',
     'rc=0',
+    '# One apply per port. A failure is logged to syslog/the journal (journalctl -t offloadctl),',
+    "# never hidden, but does not fail the VM's start (libvirt would stop the domain).",
+    'offloadctl_run() {',
+    '  out=$("$@" 2>&1) && return 0',
+    '  st=$?',
+    `  printf '%s\\n' "$out" | tail -n 20 | logger -t offloadctl -p daemon.err`,
+    '  logger -t offloadctl -p daemon.err -- "libvirt hook: exit $st: $*"',
+    '  return 0',
+    '}',
     `if [ -x ${LIBVIRT_HOOK_CHAINED} ]; then`,
     `  printf '%s\\n' "$xml" | ${LIBVIRT_HOOK_CHAINED} "$@" || rc=$?`,
     'fi',

@@ -80,7 +80,66 @@ test('snapshot codec: unknown versions and damaged bitmaps are refused with a re
   const file = JSON.parse(encodeSnapshot(build(2).snap));
   file.interfaces[1].requested = 'zz';
   assert.throws(() => decodeSnapshot(JSON.stringify(file)), /v1: bad feature bitmap "zz"/);
-  assert.throws(() => decodeSnapshot('{"version":2,"features":[1],"interfaces":[]}'), /features or interfaces missing/);
+  assert.throws(
+    () => decodeSnapshot('{"version":2,"id":"a","createdAt":"c","policy":"p","netns":null,"features":[1],"interfaces":[]}'),
+    /features: expected an array of feature names/,
+  );
+});
+
+test('snapshot codec: every field is type-checked; truncated or wrong-typed files give a reason, never a TypeError', (t) => {
+  const good = JSON.parse(encodeSnapshot(build(3).snap)) as Record<string, unknown> & { interfaces: Record<string, unknown>[] };
+  const text = JSON.stringify(good);
+  let cases = 0;
+  const refused = (t: string, label: string) => {
+    cases++;
+    assert.throws(() => decodeSnapshot(t), (e: unknown) => e instanceof Error && e.constructor === Error && e.message.length > 0, label);
+  };
+  for (let n = 0; n < text.length; n += 7) refused(text.slice(0, n), `truncated at ${n}`);
+  const wrong: unknown[] = [null, 1, -1, 1.5, '', 'x', true, [], {}, [1], { a: 1 }];
+  for (const k of ['id', 'createdAt', 'policy', 'netns', 'netnsId', 'netnsHost', 'features', 'interfaces']) {
+    for (const w of wrong) {
+      const f = structuredClone(good);
+      f[k] = w;
+      let ok = false;
+      try {
+        decodeSnapshot(JSON.stringify(f));
+        ok = true;
+      } catch (e) {
+        cases++;
+        assert.equal((e as Error).constructor, Error, `${k}=${JSON.stringify(w)}: ${(e as Error).message}`);
+      }
+      // Accepted only where the type allows it (a nullable string / boolean, or an empty list).
+      if (ok) assert.ok(
+        (w === null && ['netns', 'netnsId', 'netnsHost'].includes(k)) ||
+          (typeof w === 'string' && w !== '' && ['id', 'createdAt', 'policy', 'netns', 'netnsId'].includes(k)) ||
+          (w === true && k === 'netnsHost') ||
+          (Array.isArray(w) && w.length === 0 && k === 'interfaces'),
+        `${k}=${JSON.stringify(w)} accepted`,
+      );
+    }
+  }
+  for (const k of ['name', 'ifindex', 'role', 'master', 'stage', 'recorded', 'requested', 'active']) {
+    for (const w of [...wrong, 0, 'x'.repeat(16), 'a/b']) {
+      const f = structuredClone(good);
+      f.interfaces[1]![k] = w;
+      try {
+        decodeSnapshot(JSON.stringify(f));
+        const allowed =
+          (k === 'master' && (w === null || (typeof w === 'string' && w !== ''))) ||
+          (k === 'name' && w === 'x') ||
+          ((k === 'stage' || k === 'ifindex') && Number.isInteger(w) && (w as number) >= (k === 'stage' ? 0 : 1));
+        assert.ok(allowed, `${k}=${JSON.stringify(w)} accepted`);
+      } catch (e) {
+        cases++;
+        assert.equal((e as Error).constructor, Error, `${k}=${JSON.stringify(w)}: ${(e as Error).message}`);
+      }
+    }
+  }
+  refused('[]', 'array');
+  refused('null', 'null');
+  refused('{"version":1,"id":"a","createdAt":"c","policy":"p","netns":null,"interfaces":[{"name":"x","ifindex":2,"role":"veth","master":null,"stage":0,"requested":{"a":"yes"},"active":{}}]}', 'format 1 wrong type');
+  assert.ok(cases > 200, `${cases} corrupt cases`);
+  t.diagnostic(`${cases} corrupt snapshot cases refused with a reason`);
 });
 
 test('snapshot codec: 1000 interfaces of 60 features are ~10x smaller than name → bool maps', () => {

@@ -173,26 +173,3 @@ test('sameNetns: the host by being the host, others by identity (names can lie),
   if (me.id === `net:[${0xeffffff9}]`) assert.equal(me.host, true, 'init_net is recognised by its fixed inode number');
   assert.match(currentNetns().id ?? 'net:[0]', /^net:\[\d+\]$/);
 });
-
-test('lock: one apply/restore per state directory; a dead owner\'s lock is taken over', () => {
-  const t = tmp();
-  try {
-    const s = new SnapshotStore(join(t.dir, 'state'));
-    const release = s.lock();
-    const lockPath = join(t.dir, 'state', 'lock');
-    assert.equal(readFileSync(lockPath, 'utf8').trim(), String(process.pid));
-    release();
-    assert.throws(() => readFileSync(lockPath), /ENOENT/);
-    // A live owner (pid 1 always exists): busy, system error (exit 3).
-    writeFileSync(lockPath, '1\n');
-    assert.throws(() => s.lock(), (e) => e instanceof OffloadError && e.exitCode === 3 && /pid 1/.test(e.message));
-    // A dead owner (a process that has exited): taken over.
-    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
-    writeFileSync(lockPath, `${dead}\n`);
-    const again = s.lock();
-    assert.equal(readFileSync(lockPath, 'utf8').trim(), String(process.pid));
-    again();
-  } finally {
-    t.done();
-  }
-});

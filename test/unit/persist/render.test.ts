@@ -118,7 +118,7 @@ test('udev: one rule per VM naming scheme + any tun/tap; offloadctl or plain eth
   const a = render('udev', input());
   const rules = a.files[0]!.content;
   assert.match(rules, /^ACTION!="add", GOTO="offloadctl_end"$/m);
-  assert.match(rules, /^KERNEL=="vnet\*", RUN\+="\/usr\/local\/bin\/offloadctl apply --interface \$kernel --policy \/etc\/offloadctl\/policy.yaml --yes", GOTO="offloadctl_end"$/m);
+  assert.match(rules, /^KERNEL=="vnet\*", RUN\+="\/usr\/local\/bin\/offloadctl apply --interface \$kernel --policy \/etc\/offloadctl\/policy.yaml --yes --syslog", GOTO="offloadctl_end"$/m);
   assert.match(rules, /^ATTR\{tun_flags\}=="\?\*", RUN\+=/m);
   const b = render('udev', input({ options: PLAIN }));
   assert.match(b.files[0]!.content, /^KERNEL=="vif\*\.\*", RUN\+="\/sbin\/ethtool -K \$kernel sg off tso off gso off"/m);
