@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import picomatch from 'picomatch';
 import type { GlobalOptions } from '../cli/action.js';
 import { OffloadError } from '../model/errors.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../model/duration.js';
 import { exitCodeFor } from './report.js';
 import { ALL_CHECKS, runDoctor, type DoctorCheck, type DoctorDeps } from './run.js';
 import { parseSignatureFile } from './signatures.js';

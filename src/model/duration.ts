@@ -1,4 +1,4 @@
-import { OffloadError } from '../model/errors.js';
+import { OffloadError } from './errors.js';
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
 
