@@ -108,10 +108,10 @@ Examples:
           import('../../model/duration.js'),
           import('../output.js'),
         ]);
-        const intervalMs = parseMs(opts.interval, parseDuration);
+        const intervalMs = parseDuration(opts.interval) * 1000;
         if (intervalMs < 100) throw new (await import('../../model/errors.js')).OffloadError('usage', '--interval must be at least 100ms');
         const res = await record({
-          durationMs: parseMs(opts.duration, parseDuration),
+          durationMs: parseDuration(opts.duration) * 1000,
           intervalMs,
           output: opts.output,
           stateDir: opts.stateDir,
@@ -126,8 +126,3 @@ Examples:
     );
 }
 
-/** `500ms` as well as the durations parseDuration takes. */
-function parseMs(text: string, parseDuration: (t: string) => number): number {
-  const m = /^\s*(\d+)\s*ms\s*$/i.exec(text);
-  return m ? Number(m[1]) : parseDuration(text) * 1000;
-}
