@@ -155,3 +155,30 @@ test('traffic that stops at the change: too different to compare', { skip, timeo
     rmSync(file, { force: true });
   }
 });
+
+test('the agent records: its enforcement is marked, `effect --agent` compares around it, /metrics has the gauges', { skip, timeout: 180_000 }, async () => {
+  const { startAgent, http, metricsText, TOKEN } = await import('./agent-harness.js');
+  const agent = await startAgent(hv, ['--mode', 'report', '--profile', 'tso-gso-off', '--record-interval', '500ms'], { port: 9481 });
+  try {
+    await iperfServer(5413);
+    const client = iperfClient(5413, 12);
+    await sleep(5500);
+    const m = await http(hv, agent.port, 'POST', '/api/mode', { token: TOKEN, body: '{"mode":"enforce"}' });
+    assert.equal(m.status, 200, m.text);
+    await sleep(3000);
+    const metrics = await metricsText(hv, agent.port);
+    await client;
+    const size = /offloadctl_interface_avg_packet_bytes\{interface="vif2\.0",direction="tx"\} (\S+)/.exec(metrics);
+    assert.ok(size, 'a packet-size gauge for the busy egress port');
+    assert.match(metrics, /^offloadctl_host_cpu_seconds_per_gb \S+$/m);
+
+    const r = await effect(['--agent', `http://127.0.0.1:${agent.port}`, '--window', '3s', '--settle', '1s']);
+    assert.equal(r.change.source, 'agent');
+    assert.ok(r.change.interfaces?.includes('vif2.0'), 'the mark names the ports the agent changed');
+    assert.equal(r.verdict, 'changed', r.summary);
+    const v2 = r.interfaces.find((e) => e.name === 'vif2.0')!;
+    assert.ok(v2.before.tx.avgPacketBytes! > 10_000 && v2.after.tx.avgPacketBytes! <= 1514);
+  } finally {
+    await agent.stop();
+  }
+});
