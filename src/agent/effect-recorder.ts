@@ -107,7 +107,7 @@ export class AgentRecorder {
     const sys = CPU_FIELDS.indexOf('system');
     const soft = CPU_FIELDS.indexOf('softirq');
     new Gauge({
-      name: 'offloadctl_host_cpu_seconds_per_gb',
+      name: 'offloadctl_host_cpu_seconds_per_gigabyte',
       help: 'Host softirq + system CPU seconds per GB moved ((Σ rx + Σ tx bytes) / 2 over every interface but lo) over the last minute; absent without traffic.',
       registers: [registry],
       collect() {

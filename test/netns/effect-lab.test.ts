@@ -170,7 +170,7 @@ test('the agent records: its enforcement is marked, `effect --agent` compares ar
     await client;
     const size = /offloadctl_interface_avg_packet_bytes\{interface="vif2\.0",direction="tx"\} (\S+)/.exec(metrics);
     assert.ok(size, 'a packet-size gauge for the busy egress port');
-    assert.match(metrics, /^offloadctl_host_cpu_seconds_per_gb \S+$/m);
+    assert.match(metrics, /^offloadctl_host_cpu_seconds_per_gigabyte \S+$/m);
 
     const r = await effect(['--agent', `http://127.0.0.1:${agent.port}`, '--window', '3s', '--settle', '1s']);
     assert.equal(r.change.source, 'agent');
