@@ -147,8 +147,9 @@ export class Agent {
 }
 
 /** The HTTP layer's view of an agent. */
-export function apiOf(agent: Agent): AgentApi {
+export function apiOf(agent: Agent, recorder: { recordingText(from?: number, to?: number): string } | null = null): AgentApi {
   return {
+    effectRecording: recorder ? (from, to) => recorder.recordingText(from, to) : undefined,
     metrics: async () => {
       agent.updateStateCounts();
       return { contentType: agent.metrics.contentType, body: await agent.metrics.text() };

@@ -11,6 +11,7 @@ import { readTokenFile } from './token.js';
 import { installUnit, renderUnit } from './unit.js';
 import { bufferedStderr, jsonLogger } from './log.js';
 import { formatScheduling, ownScheduling } from '../kernel/scheduling.js';
+import { parseDuration } from '../model/duration.js';
 
 function intOpt(name: string, v: string, min: number): number {
   const n = Number(v);
@@ -28,6 +29,9 @@ function unitArgs(o: AgentCliOptions): string[] {
   if (o.logLevel !== 'info') a.push('--log-level', o.logLevel);
   if (o.windowMs !== '0') a.push('--window-ms', o.windowMs);
   if (o.resyncInterval !== '600') a.push('--resync-interval', o.resyncInterval);
+  if (o.recordInterval !== '5s') a.push('--record-interval', o.recordInterval);
+  if (o.recordRetention !== '1h') a.push('--record-retention', o.recordRetention);
+  if (o.recordTop !== '20') a.push('--record-top', o.recordTop);
   a.push('--state-dir', '/var/lib/offloadctl');
   return a;
 }
@@ -43,6 +47,10 @@ function realpathOr(p: string): string {
 export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Promise<number> {
   const addr = parseListen(o.listen);
   const windowMs = intOpt('--window-ms', o.windowMs, 0);
+  const recordIntervalMs = parseDuration(o.recordInterval) * 1000;
+  const recordRetentionMs = parseDuration(o.recordRetention) * 1000;
+  const recordTop = intOpt('--record-top', o.recordTop, 0);
+  if (recordIntervalMs > 0 && recordIntervalMs < 100) throw new OffloadError('usage', '--record-interval: at least 100ms (or 0: off)');
   const resyncS = intOpt('--resync-interval', o.resyncInterval, 0);
   if (o.policy && o.profile) throw new OffloadError('usage', 'give --policy or --profile, not both');
   // --install-unit only names the token file (systemd's LoadCredential reads it at start-up)
@@ -105,10 +113,17 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
     },
   });
   const stopRef: { current: ((signal: string, code: number) => Promise<void>) | null } = { current: null };
+  let recorder: import('./effect-recorder.js').AgentRecorder | null = null;
+  if (recordIntervalMs > 0) {
+    const { AgentRecorder } = await import('./effect-recorder.js');
+    recorder = new AgentRecorder({ intervalMs: recordIntervalMs, retentionMs: recordRetentionMs, netns: g.netns ?? process.env.OFFLOADCTL_NETNS ?? null, topInterfaces: recordTop });
+    recorder.registerMetrics(agent.metrics.registry);
+    recorder.start(agent.events);
+  }
 
   let server: Server;
   try {
-    server = await startHttp(apiOf(agent), {
+    server = await startHttp(apiOf(agent, recorder), {
       host: addr.host,
       port: addr.port,
       token: () => token,
@@ -130,6 +145,7 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
       stopping = true;
       logger.log('info', 'stopping', { signal });
       process.off('SIGHUP', onHup);
+      recorder?.stop();
       await agent.stop();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

@@ -13,7 +13,13 @@ export class EventRing {
   private buf: AgentEvent[] = [];
   private head = 0;
   private seq = 0;
+  private readonly listeners: ((e: AgentEvent) => void)[] = [];
   constructor(readonly capacity = 1000) {}
+
+  /** Called with every event pushed, after it is numbered (e.g. the effect recorder's marks). */
+  subscribe(fn: (e: AgentEvent) => void): void {
+    this.listeners.push(fn);
+  }
 
   /** Takes `e` over (callers pass a fresh object): numbered and timed in place, not copied. */
   push(e: Omit<AgentEvent, 'seq' | 'time'> & { time?: string }): AgentEvent {
@@ -25,6 +31,7 @@ export class EventRing {
       this.buf[this.head] = ev;
       this.head = (this.head + 1) % this.capacity;
     }
+    for (const fn of this.listeners) fn(ev);
     return ev;
   }
 

@@ -11,6 +11,8 @@ export interface AgentApi {
   /** Full dump and reconcile; resolves with a summary when done. */
   reconcile(): Promise<unknown>;
   setMode(mode: Mode): unknown;
+  /** The passive recorder's ring as recording-file lines (offloadctl effect --agent); absent when not recording. */
+  effectRecording?(from?: number, to?: number): string;
 }
 
 export interface HttpOptions {
@@ -47,7 +49,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /**
- * Routes: GET /metrics, /api/state, /api/events[?since=N&limit=M], /healthz;
+ * Routes: GET /metrics, /api/state, /api/events[?since=N&limit=M], /api/effect/recording[?from=MS&to=MS], /healthz;
  * POST /api/reconcile, POST /api/mode {"mode":"enforce"|"report"} (bearer token, else 401).
  */
 export function handler(api: AgentApi, opts: Pick<HttpOptions, 'token' | 'onDenied'>) {
@@ -67,6 +69,14 @@ export function handler(api: AgentApi, opts: Pick<HttpOptions, 'token' | 'onDeni
             const since = Number(url.searchParams.get('since') ?? 0) || 0;
             const limit = Math.min(10_000, Number(url.searchParams.get('limit') ?? 1000) || 1000);
             return send(res, 200, api.events(since, limit));
+          }
+          case '/api/effect/recording': {
+            if (!api.effectRecording) return send(res, 404, { error: 'not recording (agent --record-interval 0)' });
+            const num = (k: string) => {
+              const v = url.searchParams.get(k);
+              return v === null || !Number.isFinite(Number(v)) ? undefined : Number(v);
+            };
+            return send(res, 200, api.effectRecording(num('from'), num('to')), 'application/x-ndjson');
           }
           case '/healthz': {
             const h = api.health();

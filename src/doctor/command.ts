@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import picomatch from 'picomatch';
 import type { GlobalOptions } from '../cli/action.js';
 import { OffloadError } from '../model/errors.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../model/duration.js';
 import { exitCodeFor } from './report.js';
 import { ALL_CHECKS, runDoctor, type DoctorCheck, type DoctorDeps } from './run.js';
 import { parseSignatureFile } from './signatures.js';
@@ -19,6 +19,10 @@ export interface DoctorCommandOptions {
   failOn: Severity;
   verbose?: boolean;
   json?: boolean;
+  /** Recordings (STATE_DIR/effect/*.jsonl) whose measured effects findings cite. */
+  stateDir: string;
+  /** A running agent whose recording findings cite. */
+  agent?: string;
 }
 
 function parseChecks(text: string | undefined, kernelLog: string | undefined): Set<DoctorCheck> {
@@ -75,9 +79,23 @@ export async function doctorCommand(opts: DoctorCommandOptions, g: GlobalOptions
     sleep: (ms) => sleep(ms),
     nowMs: () => Date.now(),
     monotonicMs: () => performance.now(),
+    // A saved kernel log alone is usually another host's: cite this host's measurements only when
+    // the doctor is looking at this host.
+    readEffects: checks.has('counters') || checks.has('topology') ? () => readMeasuredEffects(opts.stateDir, opts.agent) : undefined,
   };
   const report = await runDoctor({ checks, kernelLog: opts.kernelLog, sinceSeconds, intervalSeconds: interval, extraSignatures, selectInterface }, deps);
   if (opts.json || g.json) out.printJson(report);
   else process.stdout.write(render.renderReport(report, out.renderTable, { verbose: opts.verbose }));
   return exitCodeFor(report, opts.failOn);
+}
+
+/** The most recent recordings of this host (at most 5 files, or the agent's ring) → measured changes. */
+async function readMeasuredEffects(stateDir: string, agent: string | undefined): Promise<import('../effect/analyze.js').EffectReport[]> {
+  const [{ listRecordingFiles, readRecordingFile }, { fetchAgentRecording }, { measuredEffects }] = await Promise.all([
+    import('../effect/recording-file.js'),
+    import('../effect/source.js'),
+    import('../effect/measured.js'),
+  ]);
+  const recs = agent ? [await fetchAgentRecording(agent)] : listRecordingFiles(stateDir).slice(-5).map(readRecordingFile);
+  return measuredEffects(recs, { windowMs: 30_000, settleMs: 2000, limit: 20 });
 }

@@ -7,6 +7,8 @@ import { scanLog } from './log-scan.js';
 import { confirmKnownProblems, logFindings, rankFindings } from './report.js';
 import { builtinSignatures } from './signatures.js';
 import { topologyChecks } from './topology.js';
+import { citeMeasuredEffects } from './measured-effect.js';
+import type { EffectReport } from '../effect/analyze.js';
 import type { CheckNote, CounterRate, DoctorReport, Finding, LogHit, LogScanResult, Signature } from './types.js';
 
 export type DoctorCheck = 'logs' | 'counters' | 'topology';
@@ -33,6 +35,8 @@ export interface DoctorDeps {
   sleep: (ms: number) => Promise<void>;
   nowMs: () => number;
   monotonicMs: () => number;
+  /** What this host's recordings measured around offload changes (offloadctl effect); optional. */
+  readEffects?: () => Promise<EffectReport[]>;
 }
 
 /** Detailed counters (every sysfs file, tx_timeout, one ethtool -S process each) only for real NICs, at most this many. */
@@ -95,7 +99,16 @@ export async function runDoctor(opts: DoctorOptions, deps: DoctorDeps): Promise<
     logMeta = rest;
     notes.push(...log.notes);
   }
-  return { takenAt, findings: rankFindings(findings), checks, log: logMeta, counters, notes };
+  let cited = findings;
+  if (deps.readEffects) {
+    const effects = await deps.readEffects().catch((e: Error) => {
+      notes.push(`recordings not read: ${e.message}`);
+      return [];
+    });
+    cited = citeMeasuredEffects(findings, effects);
+    if (effects.length) notes.push(`${effects.length} measured offload change(s) from recordings cited where they concern a finding's interfaces`);
+  }
+  return { takenAt, findings: rankFindings(cited), checks, log: logMeta, counters, notes };
 }
 
 async function sampleRates(obs: Observation, intervalSeconds: number, deps: DoctorDeps): Promise<{ rates: CounterRate[]; interfaces: number }> {

@@ -17,6 +17,9 @@ export interface AgentCliOptions {
   execPath?: string;
   scheduling: 'realtime' | 'normal';
   monitorChild?: boolean;
+  recordInterval: string;
+  recordRetention: string;
+  recordTop: string;
 }
 
 export function register(program: Command): void {
@@ -36,6 +39,9 @@ export function register(program: Command): void {
     .addOption(new Option('--log-level <level>', 'JSON log lines on stderr from this level').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .option('--window-ms <ms>', 'coalesce events arriving within this many ms into one batch (0: those of one socket read)', '0')
     .option('--resync-interval <seconds>', 'full dump and reconcile this often as a safety net (0: never)', '600')
+    .option('--record-interval <dur>', 'sample every interface\'s counters and the host CPU this often for `offloadctl effect --agent` (0: do not record)', '5s')
+    .option('--record-retention <dur>', 'how much of the recording to keep in memory (ring)', '1h')
+    .option('--record-top <n>', 'per-interface packet-size gauges for this many of the busiest interfaces', '20')
     .option('--install-unit', 'write the systemd unit for these options and exit')
     .option('--root <dir>', 'with --install-unit: install under this root instead of /', '/')
     .option('--exec-path <path>', 'with --install-unit: the offloadctl executable for ExecStart (default: this one)')

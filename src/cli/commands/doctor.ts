@@ -23,6 +23,8 @@ export function register(program: Command): void {
     .addOption(
       new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe').choices(['critical', 'error', 'warning', 'info']).default('warning'),
     )
+    .option('--state-dir <dir>', 'findings about offloads cite what recordings in DIR/effect/ measured on this host (offloadctl effect record)', '/var/lib/offloadctl')
+    .option('--agent <url>', 'cite what a running agent\'s recorder measured instead (e.g. http://127.0.0.1:9469)')
     .option('-v, --verbose', 'also list the checks that passed, with the reason')
     .option('--json', 'the report as JSON (findings, passed checks, log and counter summary)')
     .addHelpText(

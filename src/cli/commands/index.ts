@@ -18,6 +18,7 @@ import { register as bench } from './bench.js';
 import { register as persist } from './persist.js';
 import { register as doctor } from './doctor.js';
 import { register as explain } from './explain.js';
+import { register as effect } from './effect.js';
 
 type Register = (program: Command) => void;
 
@@ -36,6 +37,7 @@ const registrations: Record<string, Register> = {
   persist,
   doctor,
   explain,
+  effect,
   // Add one static import above and one entry here per command file.
 };
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildProgram, commandName } from '../../../src/cli/main.js';
 
-const ALL = ['status', 'lab', 'audit', 'profiles', 'plan', 'apply', 'restore', 'snapshots', 'agent', 'bench', 'persist', 'doctor', 'explain'];
+const ALL = ['status', 'lab', 'audit', 'profiles', 'plan', 'apply', 'restore', 'snapshots', 'agent', 'bench', 'persist', 'doctor', 'explain', 'effect'];
 
 test('commandName: the first operand, skipping root options and --backend VALUE', () => {
   assert.equal(commandName(['apply', '--yes']), 'apply');

@@ -5,7 +5,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { builtinSignatures } from '../../../src/doctor/signatures.js';
 import { EVIDENCE_LINES, linesOf, scanLog } from '../../../src/doctor/log-scan.js';
-import { parseDuration } from '../../../src/doctor/duration.js';
+import { parseDuration } from '../../../src/model/duration.js';
 
 const sigs = builtinSignatures();
 
