@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readHostCounters } from '../kernel/host-counters.js';
+import { checkStateDir } from '../apply/state-dir.js';
 import { Recorder } from './recorder.js';
 import { RecordingWriter, RECORDINGS_SUBDIR } from './recording-file.js';
 import type { ChangeMark } from './types.js';
@@ -29,8 +29,10 @@ export interface RecordResult {
 const MARK_GATHER_MS = 250;
 
 function defaultPath(stateDir: string, now: Date): string {
+  // The state directory's rules (owner, mode) hold for its effect/ subdirectory too.
+  checkStateDir(stateDir, { create: true });
   const dir = join(stateDir, RECORDINGS_SUBDIR);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  checkStateDir(dir, { create: true });
   return join(dir, `${now.toISOString().replace(/[-:]/g, '').replace('.', '-')}.jsonl`);
 }
 
