@@ -10,6 +10,7 @@ import { checkListenAllowed, parseListen } from './listen.js';
 import { readTokenFile } from './token.js';
 import { installUnit, renderUnit } from './unit.js';
 import { bufferedStderr, jsonLogger } from './log.js';
+import { rateLimitedLog } from './rate-limit.js';
 import { formatScheduling, ownScheduling } from '../kernel/scheduling.js';
 
 function intOpt(name: string, v: string, min: number): number {
@@ -106,13 +107,19 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
   });
   const stopRef: { current: ((signal: string, code: number) => Promise<void>) | null } = { current: null };
 
+  // anyone who can connect can cause these: at most 10 lines a minute, then one "suppressed" line
+  const denied = rateLimitedLog(
+    (f) => logger.log('warn', 'unauthorized API call', f),
+    (count, ms) => logger.log('warn', 'unauthorized API calls not logged', { suppressed: count, intervalSeconds: ms / 1000 }),
+  );
   let server: Server;
   try {
     server = await startHttp(apiOf(agent), {
       host: addr.host,
       port: addr.port,
       token: () => token,
-      onDenied: (method, path, remote) => logger.log('warn', 'unauthorized API call', { method, path, remote }),
+      onDenied: (method, path, remote) => denied.log({ method, path, remote }),
+      onError: (e) => logger.log('error', 'HTTP request failed', { error: e.message }),
     });
   } catch (e) {
     kernel.close();
