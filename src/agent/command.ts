@@ -11,6 +11,7 @@ import { readTokenFile } from './token.js';
 import { installUnit, renderUnit } from './unit.js';
 import { bufferedStderr, jsonLogger } from './log.js';
 import { rateLimitedLog } from './rate-limit.js';
+import type { AgentMetrics } from './metrics.js';
 import { formatScheduling, ownScheduling } from '../kernel/scheduling.js';
 
 function intOpt(name: string, v: string, min: number): number {
@@ -80,9 +81,19 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
   if (!monitor.featureMonitoring)
     logger.log('warn', 'no ethtool netlink monitor group: feature drift is found by the periodic resync only');
 
+  const metricsRef: { current: AgentMetrics | null } = { current: null };
+  const journalErrors = rateLimitedLog(
+    (f) => logger.log('error', 'journal write failed; enforcing without the record', f),
+    (count, ms) => logger.log('error', 'journal write failures not logged', { suppressed: count, intervalSeconds: ms / 1000 }),
+  );
   let journal;
   try {
-    journal = fileJournal(o.stateDir);
+    journal = fileJournal(o.stateDir, {
+      onError: (e, lost) => {
+        metricsRef.current?.journalWriteError(e.code ?? 'other');
+        journalErrors.log({ error: e.code ?? e.message, lostEntries: lost });
+      },
+    });
   } catch (e) {
     kernel.close();
     monitor.close();
@@ -106,6 +117,7 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
     },
   });
   const stopRef: { current: ((signal: string, code: number) => Promise<void>) | null } = { current: null };
+  metricsRef.current = agent.metrics;
 
   // anyone who can connect can cause these: at most 10 lines a minute, then one "suppressed" line
   const denied = rateLimitedLog(
