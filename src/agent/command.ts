@@ -8,7 +8,8 @@ import { toOffloadError } from '../cli/context.js';
 import { loadPolicy } from '../policy/index.js';
 import { checkListenAllowed, parseListen } from './listen.js';
 import { readTokenFile } from './token.js';
-import { installUnit, renderUnit } from './unit.js';
+import { checkNetnsName, installUnit, renderUnit, unitName, unitStateDirectory } from './unit.js';
+import { ownNetns } from '../kernel/reexec.js';
 import { bufferedStderr, jsonLogger } from './log.js';
 import { rateLimitedLog } from './rate-limit.js';
 import type { AgentMetrics } from './metrics.js';
@@ -21,7 +22,7 @@ function intOpt(name: string, v: string, min: number): number {
 }
 
 /** The agent's arguments as they go into the unit's ExecStart. */
-function unitArgs(o: AgentCliOptions): string[] {
+function unitArgs(o: AgentCliOptions, netns: string | null): string[] {
   const a: string[] = [];
   if (o.policy) a.push('--policy', realpathOr(o.policy));
   if (o.profile) a.push('--profile', o.profile);
@@ -30,7 +31,7 @@ function unitArgs(o: AgentCliOptions): string[] {
   if (o.logLevel !== 'info') a.push('--log-level', o.logLevel);
   if (o.windowMs !== '0') a.push('--window-ms', o.windowMs);
   if (o.resyncInterval !== '600') a.push('--resync-interval', o.resyncInterval);
-  a.push('--state-dir', '/var/lib/offloadctl');
+  a.push('--state-dir', `/var/lib/${unitStateDirectory(netns ?? undefined)}`);
   return a;
 }
 
@@ -55,9 +56,18 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
 
   if (o.installUnit) {
     const execPath = o.execPath ?? realpathOr(process.argv[1] ?? '/usr/bin/offloadctl');
-    const text = renderUnit({ execPath, args: unitArgs(o), tokenSource: o.tokenFile ? realpathOr(o.tokenFile) : undefined, realtime: o.scheduling !== 'normal' });
-    const path = installUnit(o.root, text);
-    process.stdout.write(`wrote ${path}\nthen: systemctl daemon-reload && systemctl enable --now offloadctl-agent\n`);
+    // `offloadctl --netns NS agent --install-unit` runs here inside NS: the unit must join NS too
+    // (or `ip netns exec NS offloadctl agent --install-unit`); in an unnamed namespace: refuse
+    const own = ownNetns();
+    if (!own.host && own.name === null)
+      throw new OffloadError('usage', '--install-unit: this process is in a network namespace with no name under /run/netns: the unit could not join it (use `ip netns add`, then --netns NAME)');
+    const netns = own.host ? null : own.name;
+    const bad = netns ? checkNetnsName(netns) : null;
+    if (bad) throw new OffloadError('usage', `--install-unit: ${bad}`);
+    const text = renderUnit({ execPath, args: unitArgs(o, netns), tokenSource: o.tokenFile ? realpathOr(o.tokenFile) : undefined, realtime: o.scheduling !== 'normal', netns: netns ?? undefined });
+    const name = unitName(netns ?? undefined);
+    const path = installUnit(o.root, text, name);
+    process.stdout.write(`wrote ${path}\nthen: systemctl daemon-reload && systemctl enable --now ${name.replace(/\.service$/, '')}\n`);
     return 0;
   }
 
