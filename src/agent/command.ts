@@ -12,6 +12,7 @@ import { checkNetnsName, installUnit, renderUnit, unitName, unitStateDirectory }
 import { ownNetns } from '../kernel/reexec.js';
 import { bufferedStderr, jsonLogger } from './log.js';
 import { rateLimitedLog } from './rate-limit.js';
+import { parsePolicyInChild } from './policy-reload.js';
 import type { AgentMetrics } from './metrics.js';
 import { formatScheduling, ownScheduling } from '../kernel/scheduling.js';
 
@@ -116,7 +117,8 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
     policy,
     mode: o.mode,
     logger,
-    loadPolicy: load,
+    // a reload of a file is parsed in a child process: enforcement goes on meanwhile
+    loadPolicy: o.policy && process.argv[1] ? () => parsePolicyInChild(o.policy!, { self: process.argv[1]! }) : load,
     windowMs,
     resyncIntervalMs: resyncS * 1000,
     journal,

@@ -17,6 +17,7 @@ export interface AgentCliOptions {
   execPath?: string;
   scheduling: 'realtime' | 'normal';
   monitorChild?: boolean;
+  parsePolicy?: string;
 }
 
 export function register(program: Command): void {
@@ -46,6 +47,8 @@ export function register(program: Command): void {
     )
     // internal: the agent's netlink socket process (see src/kernel/monitor/child.ts)
     .addOption(new Option('--monitor-child').hideHelp())
+    // internal: parse a policy file for a SIGHUP reload off the agent's event loop (agent/policy-reload.ts)
+    .addOption(new Option('--parse-policy <file>').hideHelp())
     .addHelpText(
       'after',
       `
@@ -73,6 +76,10 @@ Exit codes: 0 stopped by SIGTERM/SIGINT (or unit written), 2 bad usage, policy, 
           const { runMonitorChild } = await import('../../kernel/monitor/child.js');
           runMonitorChild();
           return new Promise<number>(() => {}); // lives until the agent disconnects
+        }
+        if (opts.parsePolicy !== undefined) {
+          const { answerParse } = await import('../../agent/policy-reload.js');
+          return answerParse(opts.parsePolicy);
         }
         const g = globalOpts(cmd);
         const { runAgentCommand } = await import('../../agent/command.js');
