@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readlinkSync, statSync } from 'node:fs';
 
 /**
  * `offloadctl --netns NAME cmd ...` runs the same command inside that namespace: the process
@@ -34,25 +34,32 @@ export function inNetns(ns: string): boolean {
 }
 
 /**
- * Which network namespace this process is in: 'host' (the one of PID 1), the name under /run/netns
- * of ours (`--netns NAME` or `ip netns exec NAME`), or null for a namespace with no name there.
+ * Which network namespace this process is in: the name under /run/netns of ours (`--netns NAME`
+ * or `ip netns exec NAME`), 'host' (that of PID 1, or when PID 1's cannot be read), or name null:
+ * a namespace other than PID 1's with no name under /run/netns.
  */
 export function ownNetns(): { host: true } | { host: false; name: string | null } {
   const self = statSync('/proc/self/ns/net');
-  const same = (p: string) => {
-    try {
-      const st = statSync(p);
-      return st.dev === self.dev && st.ino === self.ino;
-    } catch {
-      return false;
-    }
-  };
-  if (same('/proc/1/ns/net')) return { host: true };
   let names: string[] = [];
   try {
     names = readdirSync('/run/netns');
   } catch {
     /* no named namespaces */
   }
-  return { host: false, name: names.find((n) => same(`/run/netns/${n}`)) ?? null };
+  const named = names.find((n) => {
+    try {
+      const st = statSync(`/run/netns/${n}`);
+      return st.dev === self.dev && st.ino === self.ino;
+    } catch {
+      return false;
+    }
+  });
+  if (named !== undefined) return { host: false, name: named };
+  // stat() of another process's namespace file may be refused where readlink() is not ("net:[INODE]")
+  try {
+    if (readlinkSync('/proc/1/ns/net') !== readlinkSync('/proc/self/ns/net')) return { host: false, name: null };
+  } catch {
+    /* cannot tell: the host */
+  }
+  return { host: true };
 }
