@@ -26,8 +26,8 @@ export interface HttpOptions {
   onError?: (e: Error) => void;
   /** Open connections kept; a new one beyond this closes the oldest without a request in flight. */
   maxConnections?: number;
-  /** How long a rendered /metrics text is served again, ms (default 1000). */
-  metricsCacheMs?: number;
+  /** /metrics is rendered at most once per this many ms (default 1000; throttledMetrics). */
+  metricsIntervalMs?: number;
 }
 
 /** Limits of the listener (docs/hardening.md). */
@@ -46,6 +46,8 @@ export const HTTP_LIMITS = {
   keepAliveTimeoutMs: 5_000,
   /** A socket with no traffic at all is closed after this, ms (also one that never sends a byte). */
   idleSocketTimeoutMs: 15_000,
+  /** /metrics renders at most once per this, ms (throttledMetrics). */
+  metricsIntervalMs: 1_000,
   /** How often Node checks the headers/request timeouts, ms. */
   connectionsCheckingIntervalMs: 1_000,
 } as const;
@@ -84,19 +86,45 @@ function readBody(req: IncomingMessage, max: number): Promise<Body> {
   });
 }
 
-/** /metrics rendered at most once per `ttlMs`; scrapes in between (and concurrent ones) share it. */
-export function cachedMetrics(render: AgentApi['metrics'], ttlMs: number, now: () => number = Date.now): AgentApi['metrics'] {
-  let last: { at: number; value: Promise<{ contentType: string; body: string }> } | null = null;
+/**
+ * /metrics rendered at most once per `minIntervalMs`, never stale: a scrape gets a render that
+ * started at or after it arrived. Scrapes that arrive while a render is due share the next one,
+ * which starts `minIntervalMs` after the previous one did. So back-to-back scrapers (a `while
+ * curl` loop, several Prometheus servers) cost at most one render per interval, however many
+ * there are: rendering runs on the agent's event loop, and every render delays enforcement by its
+ * length (a burst of new taps waited behind continuous scrapes: p99 0.1–0.25 s became 0.5–2.5 s).
+ */
+export function throttledMetrics(render: AgentApi['metrics'], minIntervalMs: number, now: () => number = Date.now): AgentApi['metrics'] {
+  let lastStart = -Infinity;
+  let inflight: Promise<unknown> | null = null;
+  let next: Promise<{ contentType: string; body: string }> | null = null;
+  const start = () => {
+    lastStart = now();
+    const p = render();
+    inflight = p;
+    const clear = () => {
+      if (inflight === p) inflight = null;
+    };
+    p.then(clear, clear);
+    return p;
+  };
   return () => {
-    const t = now();
-    if (last && t - last.at < ttlMs) return last.value;
-    const value = render();
-    const entry = { at: t, value };
-    last = entry;
-    value.catch(() => {
-      if (last === entry) last = null; // a failed render is not served again
+    if (next) return next; // not started yet: it will see everything this scrape should
+    const wait = Math.max(0, lastStart + minIntervalMs - now());
+    if (wait === 0 && !inflight) return start();
+    const after = inflight ?? Promise.resolve();
+    const p = new Promise<{ contentType: string; body: string }>((resolve, reject) => {
+      const go = () => {
+        const w = Math.max(0, lastStart + minIntervalMs - now());
+        setTimeout(() => {
+          next = null;
+          start().then(resolve, reject);
+        }, w);
+      };
+      after.then(go, go);
     });
-    return value;
+    next = p;
+    return p;
   };
 }
 
@@ -205,10 +233,10 @@ function limitConnections(server: Server, limit: number): () => number {
 }
 
 export function startHttp(api: AgentApi, opts: HttpOptions): Promise<Server> {
-  const cached = { ...api, metrics: cachedMetrics(() => api.metrics(), opts.metricsCacheMs ?? 1000) };
+  const throttled = { ...api, metrics: throttledMetrics(() => api.metrics(), opts.metricsIntervalMs ?? HTTP_LIMITS.metricsIntervalMs) };
   const server = createServer(
     { connectionsCheckingInterval: HTTP_LIMITS.connectionsCheckingIntervalMs, requestTimeout: HTTP_LIMITS.requestTimeoutMs },
-    handler(cached, opts),
+    handler(throttled, opts),
   );
   server.keepAliveTimeout = HTTP_LIMITS.keepAliveTimeoutMs;
   server.headersTimeout = HTTP_LIMITS.headersTimeoutMs;

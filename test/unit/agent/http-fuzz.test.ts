@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cachedMetrics, HTTP_LIMITS, startHttp, type AgentApi } from '../../../src/agent/http.js';
+import { throttledMetrics, HTTP_LIMITS, startHttp, type AgentApi } from '../../../src/agent/http.js';
 import { FUZZ_TOKEN as TOKEN, raw, runFuzz } from './http-fuzz-gen.js';
 
 
@@ -82,24 +82,43 @@ test('an oversized body answers 413 (not a reset); a body that is JSON but not a
   });
 });
 
-test('/metrics is rendered at most once per cache period, concurrent scrapes share one render', async () => {
+test('/metrics: at most one render per interval, never stale; concurrent scrapes share the next render', async () => {
   let renders = 0;
-  let now = 0;
-  const m = cachedMetrics(async () => ({ contentType: 't', body: String(++renders) }), 1000, () => now);
-  const [a, b] = await Promise.all([m(), m()]);
-  assert.equal(a.body, '1');
-  assert.equal(b.body, '1');
-  now = 999;
-  assert.equal((await m()).body, '1');
-  now = 1000;
-  assert.equal((await m()).body, '2');
-  // through the server: a burst of scrapes renders once
+  let state = 0; // what a render sees
+  const starts: number[] = [];
+  const m = throttledMetrics(async () => {
+    starts.push(Date.now());
+    const seen = state;
+    await new Promise((r) => setTimeout(r, 5));
+    renders++;
+    return { contentType: 't', body: String(seen) };
+  }, 200);
+  assert.equal((await m()).body, '0'); // the first renders at once
+  state = 1;
+  const t0 = Date.now();
+  const [a, b, c] = await Promise.all([m(), m(), m()]); // within the interval: they wait for one fresh render
+  assert.deepEqual([a.body, b.body, c.body], ['1', '1', '1']);
+  assert.equal(renders, 2);
+  assert.ok(starts[1]! - starts[0]! >= 195, `second render ${starts[1]! - starts[0]!} ms after the first`);
+  assert.ok(Date.now() - t0 < 5000);
+  // a burst of 20 scrapes in a loop costs about one render per interval
+  const before = renders;
+  const t1 = Date.now();
+  for (let i = 0; i < 20; i++) {
+    state = i + 10;
+    assert.equal((await m()).body, String(i + 10), 'never stale');
+  }
+  const per = (renders - before) / Math.max(1, (Date.now() - t1) / 200);
+  assert.ok(per <= 1.5, `${per.toFixed(2)} renders per interval`);
+  // through the server: 20 concurrent scrapes after one: two renders, not 21
   const f = fakeApi();
-  const server = await startHttp(f.api, { host: '127.0.0.1', port: 0, token: () => null, metricsCacheMs: 60_000 });
+  const server = await startHttp(f.api, { host: '127.0.0.1', port: 0, token: () => null, metricsIntervalMs: 300 });
   try {
     const port = (server.address() as AddressInfo).port;
-    for (let i = 0; i < 20; i++) assert.equal((await get(port, '/metrics')).status, 200);
-    assert.equal(f.renders(), 1);
+    assert.equal((await get(port, '/metrics')).status, 200);
+    const rs = await Promise.all(Array.from({ length: 20 }, () => get(port, '/metrics').then((r) => r.status)));
+    assert.ok(rs.every((st) => st === 200));
+    assert.equal(f.renders(), 2);
   } finally {
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
