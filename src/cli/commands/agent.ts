@@ -28,16 +28,16 @@ export function register(program: Command): void {
         'for drift (feature changes by anyone), and export Prometheus metrics and a small HTTP API.',
     )
     .option('--profile <name>', 'built-in profile (tso-gso-off, tso-gso-sg-off, offloads-on); default tso-gso-off')
-    .option('--policy <file>', 'policy file (YAML); reloaded on SIGHUP')
+    .option('--policy <file>', 'policy file (YAML, a regular file of at most 1 MiB); reloaded on SIGHUP, parsed in a child process while enforcement goes on')
     .addOption(new Option('--mode <mode>', 'enforce: change what deviates; report: only report').choices(['enforce', 'report']).default('enforce'))
     .option('--listen <addr:port>', 'HTTP address for /metrics and /api (loopback unless --allow-remote)', '127.0.0.1:9469')
     .option('--allow-remote', 'allow a non-loopback --listen address (requires --token-file)')
     .option('--token-file <file>', 'bearer token for POST /api/reconcile and /api/mode (file mode 0600)')
-    .option('--state-dir <dir>', 'where the change journal is kept', process.env.STATE_DIRECTORY ?? '/var/lib/offloadctl')
+    .option('--state-dir <dir>', 'where the change journal is kept (when it cannot be written, e.g. a full disk, enforcement goes on and /healthz says degraded)', process.env.STATE_DIRECTORY ?? '/var/lib/offloadctl')
     .addOption(new Option('--log-level <level>', 'JSON log lines on stderr from this level').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .option('--window-ms <ms>', 'coalesce events arriving within this many ms into one batch (0: those of one socket read)', '0')
     .option('--resync-interval <seconds>', 'full dump and reconcile this often as a safety net (0: never)', '600')
-    .option('--install-unit', 'write the systemd unit for these options and exit')
+    .option('--install-unit', 'write the systemd unit for these options and exit; with the global --netns NS: offloadctl-agent-netns-NS.service, which joins NS (NetworkNamespacePath=)')
     .option('--root <dir>', 'with --install-unit: install under this root instead of /', '/')
     .option('--exec-path <path>', 'with --install-unit: the offloadctl executable for ExecStart (default: this one)')
     .addOption(
@@ -54,6 +54,9 @@ export function register(program: Command): void {
       `
 HTTP: GET /metrics (Prometheus), GET /api/state, GET /api/events[?since=SEQ&limit=N], GET /healthz;
 POST /api/reconcile and POST /api/mode {"mode":"report"} need "Authorization: Bearer TOKEN" (401 otherwise).
+/healthz: 200 "ok", 200 "degraded: REASON" (e.g. the change journal cannot be written), 503 "unhealthy: REASON".
+Limits: bodies over 4096 bytes get 413; 256 connections kept (idle ones closed oldest first);
+/metrics rendered at most once a second; denied calls logged at most 10 a minute (docs/hardening.md).
 Signals: SIGHUP reloads the policy (a bad policy keeps the old one); SIGTERM/SIGINT exit cleanly.
 Logs: one JSON object per line on stderr, one line per action.
 
