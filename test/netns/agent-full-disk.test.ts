@@ -7,11 +7,11 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ipBatch } from '../../src/lab/netns.js';
-import { agentNetns, agentSkip as skip, http, metricValue, metricsText, nonCompliant, oracle, waitFor, type RunningAgent } from './agent-harness.js';
+import { createNetns, deleteNetns, ipBatch, uniquePrefix } from '../../src/lab/netns.js';
+import { agentNetns, agentSkip as skip, http, metricValue, metricsText, nonCompliant, oracle, startAgent, waitFor, type RunningAgent } from './agent-harness.js';
 
 let ns = '';
 let agent: RunningAgent | null = null;
@@ -53,4 +53,34 @@ test('full disk: new taps are enforced, the agent stays up and says degraded', {
   const logged = agent!.logs.filter((l) => l.includes('journal write failed'));
   assert.ok(logged.length >= 1 && logged.length <= 10, `${logged.length} journal error lines (rate-limited to 10 a minute)`);
   assert.deepEqual(agent!.logs.filter((l) => /\n?\s+at .+:\d+:\d+\)?$/.test(l)), [], 'no stack trace on stderr');
+});
+
+test('a disk that fills up in the middle of a write: the journal keeps whole JSON lines', { skip, timeout: 120_000 }, async () => {
+  // one page (4 KiB) left: the journal's writes fill it, one is cut short, the rest fail
+  const dir2 = mkdtempSync(join(tmpdir(), 'olc-full2-'));
+  const ns2 = await createNetns(`${uniquePrefix('full')}b`);
+  let a: RunningAgent | null = null;
+  try {
+    a = await startAgent(ns2, ['--state-dir', dir2], {
+      port: 9470,
+      wrap: ['unshare', '-m', '--propagation', 'private', 'sh', '-c', FILL.replace('head -c 1M /dev/zero', 'head -c 12288 /dev/zero'), 'sh'],
+      env: { OLC_FULL: dir2 },
+    });
+    const N = 80;
+    await ipBatch(ns2, [...Array(N).keys()].map((i) => `tuntap add dev gtap${i} mode tap`));
+    const names = [...Array(N).keys()].map((i) => `gtap${i}`);
+    await waitFor(async () => nonCompliant(await oracle(ns2), names).length === 0, 30_000, `all ${N} taps compliant`);
+    assert.equal(a.child.exitCode, null, 'the agent is still running');
+    // the file as the agent sees it: through its own mount namespace
+    const text = readFileSync(`/proc/${a.child.pid}/root${dir2}/agent-journal.jsonl`, 'utf8');
+    const lines = text.split('\n');
+    assert.equal(lines.pop(), '', 'ends with a newline');
+    assert.ok(lines.length > 0 && lines.length < N, `${lines.length} lines journaled before the disk was full`);
+    for (const l of lines) assert.doesNotThrow(() => JSON.parse(l), l);
+    assert.match((await http(ns2, a.port, 'GET', '/healthz')).text, /^degraded: journal write failed: ENOSPC/);
+  } finally {
+    if (a) await a.stop();
+    await deleteNetns(ns2);
+    rmSync(dir2, { recursive: true, force: true });
+  }
 });
