@@ -243,13 +243,9 @@ export function startHttp(api: AgentApi, opts: HttpOptions): Promise<Server> {
   server.requestTimeout = HTTP_LIMITS.requestTimeoutMs;
   server.maxConnections = HTTP_LIMITS.hardMaxConnections;
   limitConnections(server, opts.maxConnections ?? HTTP_LIMITS.maxConnections);
-  // A socket error (reset by the peer ...) is the client's business: Node answers what it can
-  // parse with 400 and closes; nothing of it may reach the process as an uncaught error.
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-  });
+  // What Node's HTTP parser rejects (bad request line, headers too large, too slow) Node answers
+  // itself (400, 431, 408) and closes: its default 'clientError' handling, kept on purpose (it
+  // does not write into a response already under way on that connection).
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {
