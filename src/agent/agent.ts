@@ -119,7 +119,7 @@ export class Agent {
     return { events: this.events.list(since, limit) };
   }
 
-  health(): { ok: boolean; reason: string } {
+  health(): ReturnType<typeof healthReport> {
     return healthReport(this.ctx);
   }
 

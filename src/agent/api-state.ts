@@ -29,9 +29,13 @@ export function stateReport(ctx: AgentContext): unknown {
   };
 }
 
-/** /healthz: healthy once the first full reconcile is done, until the monitor fails for good. */
-export function healthReport(ctx: AgentContext): { ok: boolean; reason: string } {
-  if (ctx.failed) return { ok: false, reason: `monitor failed: ${ctx.failed}` };
-  if (!ctx.ready) return { ok: false, reason: 'first reconcile not finished' };
-  return { ok: true, reason: 'ok' };
+/**
+ * /healthz: healthy once the first full reconcile is done, until the monitor fails for good.
+ * Degraded (still healthy: enforcement goes on) while the change journal cannot be written.
+ */
+export function healthReport(ctx: AgentContext): { ok: boolean; reason: string; degraded: string | null } {
+  if (ctx.failed) return { ok: false, reason: `monitor failed: ${ctx.failed}`, degraded: null };
+  if (!ctx.ready) return { ok: false, reason: 'first reconcile not finished', degraded: null };
+  const journal = ctx.o.journal?.problem?.() ?? null;
+  return { ok: true, reason: 'ok', degraded: journal ? `journal write failed: ${journal}` : null };
 }

@@ -8,8 +8,12 @@ import { toOffloadError } from '../cli/context.js';
 import { loadPolicy } from '../policy/index.js';
 import { checkListenAllowed, parseListen } from './listen.js';
 import { readTokenFile } from './token.js';
-import { installUnit, renderUnit } from './unit.js';
+import { checkNetnsName, installUnit, renderUnit, unitName, unitStateDirectory } from './unit.js';
+import { ownNetns } from '../kernel/reexec.js';
 import { bufferedStderr, jsonLogger } from './log.js';
+import { rateLimitedLog } from './rate-limit.js';
+import { parsePolicyInChild } from './policy-reload.js';
+import type { AgentMetrics } from './metrics.js';
 import { formatScheduling, ownScheduling } from '../kernel/scheduling.js';
 import { parseDuration } from '../model/duration.js';
 
@@ -20,7 +24,7 @@ function intOpt(name: string, v: string, min: number): number {
 }
 
 /** The agent's arguments as they go into the unit's ExecStart. */
-function unitArgs(o: AgentCliOptions): string[] {
+function unitArgs(o: AgentCliOptions, netns: string | null): string[] {
   const a: string[] = [];
   if (o.policy) a.push('--policy', realpathOr(o.policy));
   if (o.profile) a.push('--profile', o.profile);
@@ -32,7 +36,7 @@ function unitArgs(o: AgentCliOptions): string[] {
   if (o.recordInterval !== '5s') a.push('--record-interval', o.recordInterval);
   if (o.recordRetention !== '1h') a.push('--record-retention', o.recordRetention);
   if (o.recordTop !== '20') a.push('--record-top', o.recordTop);
-  a.push('--state-dir', '/var/lib/offloadctl');
+  a.push('--state-dir', `/var/lib/${unitStateDirectory(netns ?? undefined)}`);
   return a;
 }
 
@@ -61,9 +65,18 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
 
   if (o.installUnit) {
     const execPath = o.execPath ?? realpathOr(process.argv[1] ?? '/usr/bin/offloadctl');
-    const text = renderUnit({ execPath, args: unitArgs(o), tokenSource: o.tokenFile ? realpathOr(o.tokenFile) : undefined, realtime: o.scheduling !== 'normal' });
-    const path = installUnit(o.root, text);
-    process.stdout.write(`wrote ${path}\nthen: systemctl daemon-reload && systemctl enable --now offloadctl-agent\n`);
+    // `offloadctl --netns NS agent --install-unit` runs here inside NS: the unit must join NS too
+    // (or `ip netns exec NS offloadctl agent --install-unit`); in an unnamed namespace: refuse
+    const own = ownNetns();
+    if (!own.host && own.name === null)
+      throw new OffloadError('usage', '--install-unit: this process is in a network namespace with no name under /run/netns: the unit could not join it (use `ip netns add`, then --netns NAME)');
+    const netns = own.host ? null : own.name;
+    const bad = netns ? checkNetnsName(netns) : null;
+    if (bad) throw new OffloadError('usage', `--install-unit: ${bad}`);
+    const text = renderUnit({ execPath, args: unitArgs(o, netns), tokenSource: o.tokenFile ? realpathOr(o.tokenFile) : undefined, realtime: o.scheduling !== 'normal', netns: netns ?? undefined });
+    const name = unitName(netns ?? undefined);
+    const path = installUnit(o.root, text, name);
+    process.stdout.write(`wrote ${path}\nthen: systemctl daemon-reload && systemctl enable --now ${name.replace(/\.service$/, '')}\n`);
     return 0;
   }
 
@@ -87,9 +100,19 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
   if (!monitor.featureMonitoring)
     logger.log('warn', 'no ethtool netlink monitor group: feature drift is found by the periodic resync only');
 
+  const metricsRef: { current: AgentMetrics | null } = { current: null };
+  const journalErrors = rateLimitedLog(
+    (f) => logger.log('error', 'journal write failed; enforcing without the record', f),
+    (count, ms) => logger.log('error', 'journal write failures not logged', { suppressed: count, intervalSeconds: ms / 1000 }),
+  );
   let journal;
   try {
-    journal = fileJournal(o.stateDir);
+    journal = fileJournal(o.stateDir, {
+      onError: (e, lost) => {
+        metricsRef.current?.journalWriteError(e.code ?? 'other');
+        journalErrors.log({ error: e.code ?? e.message, lostEntries: lost });
+      },
+    });
   } catch (e) {
     kernel.close();
     monitor.close();
@@ -102,7 +125,8 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
     policy,
     mode: o.mode,
     logger,
-    loadPolicy: load,
+    // a reload of a file is parsed in a child process: enforcement goes on meanwhile
+    loadPolicy: o.policy && process.argv[1] ? () => parsePolicyInChild(o.policy!, { self: process.argv[1]! }) : load,
     windowMs,
     resyncIntervalMs: resyncS * 1000,
     journal,
@@ -120,14 +144,21 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
     recorder.registerMetrics(agent.metrics.registry);
     recorder.start(agent.events);
   }
+  metricsRef.current = agent.metrics;
 
+  // anyone who can connect can cause these: at most 10 lines a minute, then one "suppressed" line
+  const denied = rateLimitedLog(
+    (f) => logger.log('warn', 'unauthorized API call', f),
+    (count, ms) => logger.log('warn', 'unauthorized API calls not logged', { suppressed: count, intervalSeconds: ms / 1000 }),
+  );
   let server: Server;
   try {
     server = await startHttp(apiOf(agent, recorder), {
       host: addr.host,
       port: addr.port,
       token: () => token,
-      onDenied: (method, path, remote) => logger.log('warn', 'unauthorized API call', { method, path, remote }),
+      onDenied: (method, path, remote) => denied.log({ method, path, remote }),
+      onError: (e) => logger.log('error', 'HTTP request failed', { error: e.message }),
     });
   } catch (e) {
     kernel.close();

@@ -24,6 +24,7 @@ export class AgentMetrics {
   private readonly events: Counter<'type'>;
   private readonly delay: Histogram;
   private readonly info: Gauge<'mode' | 'policy'>;
+  private readonly journalErrors: Counter<'code'>;
   /** ifindex → the label values last written, so removal deletes exactly those series. */
   private readonly series = new Map<number, { name: string; role: string; compliant: boolean; features: { feature: string; active: boolean; want: boolean }[] }>();
   private stateCounts: Record<string, number> = {};
@@ -145,6 +146,12 @@ export class AgentMetrics {
       labelNames: ['mode', 'policy'],
       registers,
     });
+    this.journalErrors = new Counter({
+      name: 'offloadctl_journal_write_errors_total',
+      help: 'Change-journal writes that failed (full disk, I/O error), by errno code; enforcement went on without the record.',
+      labelNames: ['code'],
+      registers,
+    });
     if (opts.defaultMetrics !== false) processMetrics(this.registry);
   }
 
@@ -202,6 +209,9 @@ export class AgentMetrics {
   }
   event(type: string): void {
     this.eventCounts.set(type, (this.eventCounts.get(type) ?? 0) + 1);
+  }
+  journalWriteError(code: string): void {
+    this.journalErrors.inc({ code });
   }
   observeDelay(seconds: number): void {
     this.delay.observe(seconds);

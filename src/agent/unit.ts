@@ -10,9 +10,34 @@ export interface UnitOptions {
   tokenSource?: string;
   /** SCHED_FIFO priority 1 (default true). */
   realtime?: boolean;
+  /** Run in this named network namespace (`offloadctl --netns NS agent --install-unit`). */
+  netns?: string;
 }
 
 export const UNIT_NAME = 'offloadctl-agent.service';
+
+/** Open files allowed (LimitNOFILE): the HTTP listener's hard cap (1024 sockets) plus netlink sockets and files. */
+export const UNIT_LIMIT_NOFILE = 8192;
+
+/**
+ * Names `ip netns add` accepts and a unit name can carry as they are: a bad one is refused, not
+ * escaped (`/run/netns/NAME` must be the namespace `ip netns` made).
+ */
+export function checkNetnsName(ns: string): string | null {
+  if (!/^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,200}$/.test(ns) || ns === '.' || ns === '..')
+    return `network namespace name ${JSON.stringify(ns)}: use letters, digits, '_', '.', '-' (not a leading '-')`;
+  return null;
+}
+
+/** The unit's name: one per namespace, so the host's agent and a namespace's agent do not overwrite each other. */
+export function unitName(netns?: string): string {
+  return netns ? `offloadctl-agent-netns-${netns}.service` : UNIT_NAME;
+}
+
+/** The state directory (under /var/lib) of the unit. */
+export function unitStateDirectory(netns?: string): string {
+  return netns ? `offloadctl/netns-${netns}` : 'offloadctl';
+}
 
 /** systemd command-line quoting: double quotes, with \ and " escaped; % doubled (specifiers). */
 function q(arg: string): string {
@@ -40,24 +65,38 @@ function q(arg: string): string {
 export function renderUnit(o: UnitOptions): string {
   // %d: the unit's credentials directory (LoadCredential=), a systemd specifier: not quoted.
   const exec = [o.execPath, 'agent', ...o.args.map(q), ...(o.tokenSource ? ['--token-file', '%d/token'] : [])].join(' ');
+  if (o.netns !== undefined) {
+    const bad = checkNetnsName(o.netns);
+    if (bad) throw new Error(bad);
+  }
+  // In a namespace: systemd joins it before ExecStart (NetworkNamespacePath=; no namespace by that
+  // name: the start fails, the agent never runs on the host's interfaces by mistake).
+  // RequiresMountsFor= orders it after the namespace's bind mount (`ip netns add` makes
+  // /run/netns/NS a mount point, systemd tracks it as run-netns-NS.mount). Not BindsTo= that mount
+  // unit: a unit bound to a mount unit that does not exist yet when systemd loads it fails to load
+  // (systemd-analyze verify: "Unit run-netns-….mount not found").
+  const ns = o.netns;
   const lines = [
-    '# Written by `offloadctl agent --install-unit`.',
+    `# Written by \`offloadctl${ns ? ` --netns ${ns}` : ''} agent --install-unit\`.`,
     '[Unit]',
-    'Description=offloadctl agent: keep NIC offloads as the policy says on every new and changed interface',
+    `Description=offloadctl agent${ns ? ` in network namespace ${ns}` : ''}: keep NIC offloads as the policy says on every new and changed interface`,
     'Documentation=man:ethtool(8)',
     'After=network-pre.target',
     'Wants=network-pre.target',
+    ...(ns ? [`RequiresMountsFor=/run/netns/${ns}`] : []),
     '',
     '[Service]',
     'Type=simple',
+    ...(ns ? [`NetworkNamespacePath=/run/netns/${ns}`] : []),
     `ExecStart=${exec}`,
     'ExecReload=/bin/kill -HUP $MAINPID',
     'Restart=on-failure',
     'RestartSec=2s',
     ...(o.realtime !== false ? ['CPUSchedulingPolicy=fifo', 'CPUSchedulingPriority=1'] : []),
     'DynamicUser=yes',
-    'StateDirectory=offloadctl',
+    `StateDirectory=${unitStateDirectory(ns)}`,
     'StateDirectoryMode=0700',
+    `LimitNOFILE=${UNIT_LIMIT_NOFILE}`,
     ...(o.tokenSource ? [`LoadCredential=token:${o.tokenSource}`] : []),
     'CapabilityBoundingSet=CAP_NET_ADMIN',
     'AmbientCapabilities=CAP_NET_ADMIN',
@@ -87,9 +126,9 @@ export function renderUnit(o: UnitOptions): string {
   return lines.join('\n');
 }
 
-/** Write the unit under root (default /): ROOT/etc/systemd/system/offloadctl-agent.service. */
-export function installUnit(root: string, text: string): string {
-  const path = join(root, 'etc/systemd/system', UNIT_NAME);
+/** Write the unit under root (default /): ROOT/etc/systemd/system/offloadctl-agent[-netns-NS].service. */
+export function installUnit(root: string, text: string, name: string = UNIT_NAME): string {
+  const path = join(root, 'etc/systemd/system', name);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, text, { mode: 0o644 });
   return path;

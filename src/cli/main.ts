@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isOffloadError, EXIT } from '../model/errors.js';
-import { reexecInNetns } from '../kernel/reexec.js';
+import { inNetns, reexecInNetns } from '../kernel/reexec.js';
 import { registerCommands } from './commands/index.js';
 
 const VERSION = '0.1.0';
@@ -70,7 +70,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     throw e;
   });
   const { ns, rest } = takeNetns(argv.slice(2));
-  if (ns !== null && process.env.OFFLOADCTL_NETNS !== ns) {
+  if (ns !== null && !inNetns(ns)) {
     return reexecInNetns(ns, [argv[1]!, ...rest]);
   }
   const program = buildProgram(commandName(rest));

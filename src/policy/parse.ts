@@ -25,6 +25,12 @@ interface Problem {
   message: string;
 }
 
+/** Problems collected at most (each stage stops there): a huge bad file must not cost minutes. */
+export const MAX_PROBLEMS = 50;
+
+/** Tags a policy may carry: the YAML core schema's own. Anything else (`!!binary`, `!foo`) is refused. */
+const CORE_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`));
+
 /** ajv's standalone output for POLICY_SCHEMA (see gen-validator.ts): no ajv at run time. */
 const validate = generatedValidate as unknown as ValidateFunction;
 
@@ -133,6 +139,7 @@ function semanticProblems(doc: Document, lc: LineCounter, data: RawPolicy): Prob
     problems.push({ pos: at([]), message: 'a policy needs "rules" (or "extends": a built-in profile)' });
   }
   for (const [i, rule] of (data.rules ?? []).entries()) {
+    if (problems.length >= MAX_PROBLEMS) break;
     for (const name of Object.keys(rule.features)) {
       if (isAcceptedFeatureName(name)) continue;
       const hint = didYouMean(name, acceptedFeatureNames());
@@ -170,10 +177,29 @@ interface RawPolicy {
   rules?: { name?: string; select?: Selector; exclude?: Selector; features: Record<string, FeatureValue> }[];
 }
 
+/** Nodes with a tag outside the core schema: YAML would turn them into something else than was written. */
+function explicitTags(doc: Document, lc: LineCounter): Problem[] {
+  const { visit } = yamlLib();
+  const problems: Problem[] = [];
+  visit(doc, {
+    Node(_key, node) {
+      const tag = (node as { tag?: string }).tag;
+      if (tag === undefined || CORE_TAGS.has(tag)) return undefined;
+      const offset = node.range?.[0] ?? 0;
+      const { line, col } = lc.linePos(offset);
+      const shown = tag.startsWith('tag:yaml.org,2002:') ? `!!${tag.slice('tag:yaml.org,2002:'.length)}` : tag;
+      problems.push({ pos: { line, col, offset }, message: `YAML tag ${shown} is not accepted in a policy (only plain strings, lists and mappings)` });
+      return problems.length >= MAX_PROBLEMS ? visit.BREAK : undefined;
+    },
+  });
+  return problems;
+}
+
 function fail(file: string, problems: Problem[]): never {
   problems.sort((a, b) => a.pos.offset - b.pos.offset);
   const first = problems[0]!;
-  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
+  const capped = problems.length >= MAX_PROBLEMS ? ' (stopped counting)' : '';
+  const more = problems.length > 1 ? ` (and ${problems.length - 1}${capped ? ' or more' : ''} more problem${problems.length > 2 ? 's' : ''})` : '';
   throw new OffloadError('input', `${file}:${first.pos.line}:${first.pos.col}: ${first.message}${more}`, {
     file,
     line: first.pos.line,
@@ -204,7 +230,7 @@ export function parsePolicyText(text: string, file: string): Policy {
   if (doc.errors.length > 0) {
     fail(
       file,
-      doc.errors.map((e) => {
+      doc.errors.slice(0, MAX_PROBLEMS).map((e) => {
         const offset = e.pos[0];
         const { line, col } = lc.linePos(offset);
         const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
@@ -212,6 +238,8 @@ export function parsePolicyText(text: string, file: string): Policy {
       }),
     );
   }
+  const tagged = explicitTags(doc, lc);
+  if (tagged.length > 0) fail(file, tagged);
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 100 });
@@ -224,7 +252,7 @@ export function parsePolicyText(text: string, file: string): Policy {
     ]);
   }
   if (!validate(data)) {
-    fail(file, (validate.errors ?? []).map((e) => schemaProblem(doc, lc, e)));
+    fail(file, (validate.errors ?? []).slice(0, MAX_PROBLEMS).map((e) => schemaProblem(doc, lc, e)));
   }
   const raw = data as RawPolicy;
   const problems = semanticProblems(doc, lc, raw);

@@ -25,6 +25,8 @@ export function isGlob(s: string): boolean {
   return picomatchLib().scan(s).isGlob;
 }
 
+const POSIX_CLASS = /\[:(?:alnum|alpha|ascii|blank|cntrl|digit|graph|lower|print|punct|space|upper|word|xdigit):\]/g;
+
 /**
  * Why a glob cannot match interface names, or null when it is fine. picomatch accepts almost any
  * string; with strictBrackets it throws on unbalanced brackets, braces and parentheses. Interface
@@ -33,7 +35,8 @@ export function isGlob(s: string): boolean {
  */
 export function globProblem(glob: string): string | null {
   if (glob.length === 0) return 'an empty glob matches nothing';
-  if (/[/:\s\0]/.test(glob)) return "interface names cannot contain '/', ':', whitespace or NUL";
+  // POSIX classes (`[[:alpha:]]*`, picomatch supports them) have ':' of their own: not a name's.
+  if (/[/:\s\0]/.test(glob.replace(POSIX_CLASS, ''))) return "interface names cannot contain '/', ':', whitespace or NUL";
   try {
     picomatchLib().makeRe(glob, GLOB_OPTS);
   } catch (e) {

@@ -20,6 +20,7 @@ export interface AgentCliOptions {
   recordInterval: string;
   recordRetention: string;
   recordTop: string;
+  parsePolicy?: string;
 }
 
 export function register(program: Command): void {
@@ -30,19 +31,19 @@ export function register(program: Command): void {
         'for drift (feature changes by anyone), and export Prometheus metrics and a small HTTP API.',
     )
     .option('--profile <name>', 'built-in profile (tso-gso-off, tso-gso-sg-off, offloads-on); default tso-gso-off')
-    .option('--policy <file>', 'policy file (YAML); reloaded on SIGHUP')
+    .option('--policy <file>', 'policy file (YAML, a regular file of at most 1 MiB); reloaded on SIGHUP, parsed in a child process while enforcement goes on')
     .addOption(new Option('--mode <mode>', 'enforce: change what deviates; report: only report').choices(['enforce', 'report']).default('enforce'))
     .option('--listen <addr:port>', 'HTTP address for /metrics and /api (loopback unless --allow-remote)', '127.0.0.1:9469')
     .option('--allow-remote', 'allow a non-loopback --listen address (requires --token-file)')
     .option('--token-file <file>', 'bearer token for POST /api/reconcile and /api/mode (file mode 0600)')
-    .option('--state-dir <dir>', 'where the change journal is kept', process.env.STATE_DIRECTORY ?? '/var/lib/offloadctl')
+    .option('--state-dir <dir>', 'where the change journal is kept (when it cannot be written, e.g. a full disk, enforcement goes on and /healthz says degraded)', process.env.STATE_DIRECTORY ?? '/var/lib/offloadctl')
     .addOption(new Option('--log-level <level>', 'JSON log lines on stderr from this level').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .option('--window-ms <ms>', 'coalesce events arriving within this many ms into one batch (0: those of one socket read)', '0')
     .option('--resync-interval <seconds>', 'full dump and reconcile this often as a safety net (0: never)', '600')
     .option('--record-interval <dur>', 'sample every interface\'s counters and the host CPU this often for `offloadctl effect --agent` (0: do not record)', '5s')
     .option('--record-retention <dur>', 'how much of the recording to keep in memory (ring)', '1h')
     .option('--record-top <n>', 'per-interface packet-size gauges for this many of the busiest interfaces', '20')
-    .option('--install-unit', 'write the systemd unit for these options and exit')
+    .option('--install-unit', 'write the systemd unit for these options and exit; with the global --netns NS: offloadctl-agent-netns-NS.service, which joins NS (NetworkNamespacePath=)')
     .option('--root <dir>', 'with --install-unit: install under this root instead of /', '/')
     .option('--exec-path <path>', 'with --install-unit: the offloadctl executable for ExecStart (default: this one)')
     .addOption(
@@ -52,11 +53,16 @@ export function register(program: Command): void {
     )
     // internal: the agent's netlink socket process (see src/kernel/monitor/child.ts)
     .addOption(new Option('--monitor-child').hideHelp())
+    // internal: parse a policy file for a SIGHUP reload off the agent's event loop (agent/policy-reload.ts)
+    .addOption(new Option('--parse-policy <file>').hideHelp())
     .addHelpText(
       'after',
       `
 HTTP: GET /metrics (Prometheus), GET /api/state, GET /api/events[?since=SEQ&limit=N], GET /healthz;
 POST /api/reconcile and POST /api/mode {"mode":"report"} need "Authorization: Bearer TOKEN" (401 otherwise).
+/healthz: 200 "ok", 200 "degraded: REASON" (e.g. the change journal cannot be written), 503 "unhealthy: REASON".
+Limits: bodies over 4096 bytes get 413; 256 connections kept (idle ones closed oldest first);
+/metrics rendered at most once a second; denied calls logged at most 10 a minute (docs/hardening.md).
 Signals: SIGHUP reloads the policy (a bad policy keeps the old one); SIGTERM/SIGINT exit cleanly.
 Logs: one JSON object per line on stderr, one line per action.
 
@@ -79,6 +85,10 @@ Exit codes: 0 stopped by SIGTERM/SIGINT (or unit written), 2 bad usage, policy, 
           const { runMonitorChild } = await import('../../kernel/monitor/child.js');
           runMonitorChild();
           return new Promise<number>(() => {}); // lives until the agent disconnects
+        }
+        if (opts.parsePolicy !== undefined) {
+          const { answerParse } = await import('../../agent/policy-reload.js');
+          return answerParse(opts.parsePolicy);
         }
         const g = globalOpts(cmd);
         const { runAgentCommand } = await import('../../agent/command.js');
