@@ -97,6 +97,19 @@ export interface Interface {
   operstate: string;
   vm: VmRef | null;
   features: FeatureMap;
+  /** Present when OVSDB lists the link as an Open vSwitch interface (src/ovs). */
+  ovs?: OvsLink;
+}
+
+/** What OVSDB records about an interface: its OVS bridge and port, type and external_ids. */
+export interface OvsLink {
+  bridge: string;
+  port: string;
+  /** Interface.type: '' (system), internal, tap, ... */
+  type: string;
+  /** Bridge.datapath_type: '' / system (kernel datapath) or netdev (userspace). */
+  datapathType: string;
+  externalIds: Record<string, string>;
 }
 
 export interface Observation {
