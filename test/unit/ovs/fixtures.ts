@@ -11,7 +11,7 @@ export function fixtureTopology(name: 'kernel-datapath' | 'xcp-ng' | 'openstack'
   return topologyFromTables(parseOvsdbDump(readFileSync(path, 'utf8')));
 }
 
-export const F: FeatureMap = feats({ 'tx-tcp-segmentation': 'on', 'rx-gro-hw': 'off-fixed', 'large-receive-offload': 'off-fixed' });
+export const F: FeatureMap = feats({ 'tx-tcp-segmentation': 'on', 'rx-gro-hw': 'off-fixed', 'rx-lro': 'off-fixed' });
 
 /** The kernel links a kernel-datapath host shows: every port's master is ovs-system. */
 export const KERNEL_DATAPATH_LINKS = [
