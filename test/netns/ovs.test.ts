@@ -13,6 +13,11 @@ import { createNetns, deleteNetns, ipIn, uniquePrefix } from '../../src/lab/netn
 import { cli, skipReason } from './helpers/cli.js';
 import { oracleFeatures } from './helpers/oracle.js';
 import { kernelKinds, ovsMissing, startOvs, type OvsLab } from './helpers/ovs-lab.js';
+import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+
+/** A fake xe that records its calls (test/fakes/xe; not XAPI). */
+const FAKE_XE = fileURLToPath(new URL('../fakes/xe', import.meta.url));
 
 const skip = skipReason() || ovsMissing();
 
@@ -151,4 +156,22 @@ test('audit, apply and restore with OVS selectors: only the VM ports of one OVS 
   const restore = await cli(['--netns', ns, 'restore', '--last', '--yes', '--state-dir', state], { env: ovs!.env });
   assert.equal(restore.code, 0, restore.stderr + restore.stdout);
   for (const n of names) assert.deepEqual(await oracleFeatures(ns, n), before[n], `${n} restored`);
+});
+
+test('persist --target xapi: prints, --apply runs and --check reads back xe other-config for the XAPI VIF in OVSDB (fake xe)', { skip, timeout: 180_000 }, async () => {
+  const env = { ...ovs!.env, FAKE_XE_LOG: join(tmp, 'xe.log'), FAKE_XE_STATE: join(tmp, 'xe.json') };
+  const policy = join(tmp, 'xen.yaml');
+  writeFileSync(policy, 'name: xen\nrules:\n  - select: { vmPlatform: [xen] }\n    features: { tso: off, gso: off, sg: off }\n');
+  const shown = await cli(['--netns', ns, 'persist', '--target', 'xapi', '--policy', policy], { env });
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.equal(shown.stdout, `xe vif-param-set uuid=${XS_IDS['xs-vif-uuid']} other-config:ethtool-sg=off other-config:ethtool-tso=off other-config:ethtool-gso=off\n`);
+  const gap = await cli(['--netns', ns, 'persist', '--target', 'xapi', '--policy', policy, '--check', '--xe-path', FAKE_XE], { env });
+  assert.equal(gap.code, 1, gap.stdout + gap.stderr);
+  const applied = await cli(['--netns', ns, 'persist', '--target', 'xapi', '--policy', policy, '--apply', '--xe-path', FAKE_XE], { env });
+  assert.equal(applied.code, 0, applied.stdout + applied.stderr);
+  const ok = await cli(['--netns', ns, 'persist', '--target', 'xapi', '--policy', policy, '--check', '--xe-path', FAKE_XE, '--json'], { env });
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  const calls = readFileSync(env.FAKE_XE_LOG, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+  assert.ok(calls.some((c) => c.join(' ') === `vif-param-set uuid=${XS_IDS['xs-vif-uuid']} other-config:ethtool-sg=off other-config:ethtool-tso=off other-config:ethtool-gso=off`), JSON.stringify(calls));
+  assert.ok(calls.some((c) => c.join(' ') === `vif-param-get uuid=${XS_IDS['xs-vif-uuid']} param-name=other-config param-key=ethtool-tso`));
 });
