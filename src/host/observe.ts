@@ -5,7 +5,7 @@ import { emptyVmIndex, resolveVm, vmHintFromName, type VmIndex } from './vm.js';
 import { readVmIndex, type VmSources } from './vm-reader.js';
 import { readOvsdbTables, defaultOvsdbSocket } from '../kernel/ovsdb.js';
 import { topologyFromTables } from '../ovs/wire.js';
-import { isOvsDatapathDevice, ovsPortIndex, type OvsPortFacts } from '../ovs/ports.js';
+import { bridgeSummaries, isOvsDatapathDevice, ovsPortIndex, type OvsPortFacts } from '../ovs/ports.js';
 import { ovsRole, ovsVm } from '../ovs/classify.js';
 import type { OvsTopology } from '../ovs/types.js';
 
@@ -101,7 +101,9 @@ export function buildObservation(input: ObservationInput): Observation {
     }
     interfaces.push(iface);
   }
-  return { takenAt: input.takenAt ?? new Date().toISOString(), backend: input.backend, interfaces };
+  const obs: Observation = { takenAt: input.takenAt ?? new Date().toISOString(), backend: input.backend, interfaces };
+  if (input.ovs) obs.ovsBridges = bridgeSummaries(input.ovs);
+  return obs;
 }
 
 const NO_VMS = emptyVmIndex();

@@ -117,6 +117,17 @@ export interface Observation {
   /** The KernelBackend that observed ('fake' in unit tests). */
   backend: 'netlink' | 'ethtool' | 'fake';
   interfaces: Interface[];
+  /** Open vSwitch bridges when OVSDB answered: what has no kernel device (tunnel and patch ports). */
+  ovsBridges?: OvsBridgeSummary[];
+}
+
+export interface OvsBridgeSummary {
+  name: string;
+  datapathType: string;
+  /** Tunnel interfaces (vxlan, geneve, gre, ...) with their options (remote_ip, local_ip, key, dst_port). */
+  tunnels: { name: string; type: string; options: Record<string, string> }[];
+  /** Bridges this one reaches through patch ports (options:peer). */
+  patchedTo: string[];
 }
 
 /** Features a policy wants on one interface. */

@@ -94,3 +94,22 @@ export function tunnelsByBridge(topo: OvsTopology): Map<string, OvsInterface[]> 
   }
   return out;
 }
+
+/** What the doctor needs of OVS beyond kernel links: tunnels per bridge and patch-port links between bridges. */
+export function bridgeSummaries(topo: OvsTopology): import('../model/types.js').OvsBridgeSummary[] {
+  const bridgeOfIface = new Map<string, string>();
+  for (const b of topo.bridges) for (const p of b.ports) for (const i of p.interfaces) bridgeOfIface.set(i.name, b.name);
+  return topo.bridges.map((b) => {
+    const ifaces = b.ports.flatMap((p) => p.interfaces);
+    const patchedTo = ifaces
+      .filter((i) => i.type === 'patch' && i.options.peer)
+      .map((i) => bridgeOfIface.get(i.options.peer!))
+      .filter((x): x is string => x !== undefined && x !== b.name);
+    return {
+      name: b.name,
+      datapathType: b.datapathType,
+      tunnels: ifaces.filter((i) => OVS_TUNNEL_TYPES.has(i.type)).map((i) => ({ name: i.name, type: i.type, options: { ...i.options } })),
+      patchedTo: [...new Set(patchedTo)].sort(),
+    };
+  });
+}
