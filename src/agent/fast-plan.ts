@@ -40,7 +40,8 @@ const MAX_PLANS = 256;
 export function planFor(ctx: AgentContext, l: LinkInfo, tpl: FeatureMap, tplKey: string): PlannedLink {
   const master = l.masterIndex !== null ? (ctx.links.get(l.masterIndex) ?? null) : null;
   const vms = policyUsesVm(ctx) ? readVmIndex({}, [l.name]) : undefined;
-  const iface = interfaceOf(l, master, tpl, ctx.drivers.get(l.ifindex) ?? null, vms);
+  const ovs = ctx.ovs?.index.get(l.name);
+  const iface = interfaceOf(l, master, tpl, ctx.drivers.get(l.ifindex) ?? null, vms, ovs && !(ovs.ifindex !== null && ovs.ifindex !== l.ifindex) ? ovs : undefined);
   const hasPorts = ctx.masters.has(l.ifindex);
   let sel = hasPorts ? 'p' : '-';
   for (const r of ctx.policy.rules) sel += ruleSelects(r, iface) ? '1' : '0';

@@ -122,3 +122,79 @@ export function jsonStream(onMessage: (msg: unknown) => void): (chunk: string) =
     }
   };
 }
+
+export interface OvsdbWatch {
+  close(): void;
+}
+
+/**
+ * Watch the database for changes to bridges, ports and interfaces: an OVSDB `monitor` (RFC 7047
+ * §4.1.5) on one long-lived connection. `onChange` runs after the initial reply and after every
+ * `update` notification (the caller re-reads what it needs). A missing server is retried every
+ * `retryMs` (OVS may start after us); a lost connection likewise, with onChange on reconnect.
+ */
+export function watchOvsdb(
+  socketPath: string,
+  onChange: () => void,
+  opts: { retryMs?: number; onError?: (e: Error) => void } = {},
+): OvsdbWatch {
+  const retryMs = opts.retryMs ?? 10_000;
+  let closed = false;
+  let sock: Socket | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  const retry = () => {
+    if (closed) return;
+    timer = setTimeout(connect, retryMs);
+    timer.unref();
+  };
+  const connect = () => {
+    if (closed) return;
+    const s = createConnection({ path: socketPath });
+    sock = s;
+    const request = {
+      method: 'monitor',
+      params: ['Open_vSwitch', 'offloadctl', {
+        Bridge: { columns: [...OVSDB_COLUMNS.Bridge.filter((c) => c !== '_uuid')] },
+        Port: { columns: [...OVSDB_COLUMNS.Port.filter((c) => c !== '_uuid')] },
+        Interface: { columns: [...OVSDB_COLUMNS.Interface.filter((c) => c !== '_uuid')] },
+      }],
+      id: 'monitor',
+    };
+    const reader = jsonStream((msg) => {
+      const m = msg as { id?: unknown; method?: string; params?: unknown; error?: unknown };
+      if (m.method === 'echo') {
+        s.write(JSON.stringify({ id: m.id, result: m.params, error: null }));
+      } else if (m.method === 'update' || (m.id === 'monitor' && !m.error)) {
+        onChange();
+      } else if (m.id === 'monitor' && m.error) {
+        opts.onError?.(new OvsdbError(`ovsdb monitor: ${JSON.stringify(m.error)}`));
+        s.destroy();
+      }
+    });
+    s.on('connect', () => s.write(JSON.stringify(request)));
+    s.on('data', (b: Buffer) => {
+      try {
+        reader(b.toString('utf8'));
+      } catch (e) {
+        opts.onError?.(new OvsdbError(`ovsdb monitor: unreadable message: ${(e as Error).message}`));
+        s.destroy();
+      }
+    });
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      if (!(e.code && ABSENT.has(e.code))) opts.onError?.(new OvsdbError(`ovsdb-server at ${socketPath}: ${e.message}`));
+    });
+    s.on('close', () => {
+      if (sock === s) sock = null;
+      retry();
+    });
+    s.unref();
+  };
+  connect();
+  return {
+    close() {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      sock?.destroy();
+    },
+  };
+}

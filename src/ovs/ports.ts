@@ -25,6 +25,8 @@ export interface OvsPortFacts {
   /** Bridge.datapath_type ('' or 'system' = kernel datapath, 'netdev' = userspace). */
   datapathType: string;
   externalIds: Record<string, string>;
+  /** Interface.ifindex as ovs-vswitchd recorded it (null: not yet, or no kernel device). */
+  ifindex: number | null;
 }
 
 export type OvsPortIndex = Map<string, OvsPortFacts>;
@@ -78,6 +80,7 @@ export function ovsPortIndex(topo: OvsTopology, links?: ReadonlyMap<string, numb
           bond: p.interfaces.length > 1,
           datapathType: b.datapathType,
           externalIds: { ...i.externalIds },
+          ifindex: i.ifindex,
         });
       }
     }
