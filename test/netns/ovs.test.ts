@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createNetns, deleteNetns, ipIn, uniquePrefix } from '../../src/lab/netns.js';
+import { createNetns, deleteNetns, ipIn, nsRunOk, uniquePrefix } from '../../src/lab/netns.js';
 import { cli, skipReason } from './helpers/cli.js';
 import { oracleFeatures } from './helpers/oracle.js';
 import { kernelKinds, ovsMissing, startOvs, type OvsLab } from './helpers/ovs-lab.js';
@@ -174,4 +174,23 @@ test('persist --target xapi: prints, --apply runs and --check reads back xe othe
   const calls = readFileSync(env.FAKE_XE_LOG, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
   assert.ok(calls.some((c) => c.join(' ') === `vif-param-set uuid=${XS_IDS['xs-vif-uuid']} other-config:ethtool-sg=off other-config:ethtool-tso=off other-config:ethtool-gso=off`), JSON.stringify(calls));
   assert.ok(calls.some((c) => c.join(' ') === `vif-param-get uuid=${XS_IDS['xs-vif-uuid']} param-name=other-config param-key=ethtool-tso`));
+});
+
+test('doctor: a VXLAN device with tx-checksum-ip-generic on is a finding (ethtool oracle), off is not', { skip, timeout: 180_000 }, async () => {
+  await ipIn(ns, ['link', 'add', 'vxlan_sys_4789', 'type', 'vxlan', 'id', '42', 'dstport', '4789', 'local', '192.0.2.1']);
+  try {
+    const on = (await oracleFeatures(ns, 'vxlan_sys_4789'))['tx-checksum-ip-generic']!;
+    assert.equal(on.active, true, 'the kernel default for a vxlan device: checksum offload on');
+    const doctor = async () => {
+      const r = await cli(['--netns', ns, 'doctor', '--checks', 'topology', '--json'], { env: ovs!.env });
+      assert.ok(r.code === 0 || r.code === 1, r.stderr);
+      return (JSON.parse(r.stdout) as { findings: { id: string; interfaces: string[] }[] }).findings.filter((f) => f.id === 'tunnel-checksum-offload');
+    };
+    assert.deepEqual((await doctor()).map((f) => f.interfaces), [['vxlan_sys_4789']]);
+    await nsRunOk(ns, ['ethtool', '-K', 'vxlan_sys_4789', 'tx-checksum-ip-generic', 'off']);
+    assert.equal((await oracleFeatures(ns, 'vxlan_sys_4789'))['tx-checksum-ip-generic']!.active, false);
+    assert.deepEqual(await doctor(), []);
+  } finally {
+    await ipIn(ns, ['link', 'del', 'vxlan_sys_4789']);
+  }
 });
