@@ -106,3 +106,13 @@ test('userspace datapath: ovs-netdev (a tap) is plumbing, not a VM port', () => 
   assert.equal(observe(links, null).interfaces[0]!.role, 'vm-port', 'without OVS it is just a tap');
   assert.deepEqual([observe(links, topo).interfaces[0]!.role, observe(links, topo).interfaces[0]!.vm], ['other', null]);
 });
+
+test('status --json: the fast serializer and statusJson agree on OVS interfaces (the ovs object)', async () => {
+  const { statusJson } = await import('../../../src/host/status-view.js');
+  const { statusJsonText } = await import('../../../src/host/status-json.js');
+  const ifs = observe(XCPNG_LINKS, fixtureTopology('xcp-ng')).interfaces;
+  assert.ok(ifs.some((i) => i.ovs));
+  assert.equal(statusJsonText(ifs), JSON.stringify(statusJson(ifs), null, 2) + '\n');
+  const vif = (JSON.parse(statusJsonText(ifs)) as { interfaces: { name: string; ovs?: { externalIds: Record<string, string> } }[] }).interfaces.find((i) => i.name === 'vif3.0')!;
+  assert.equal(vif.ovs?.externalIds['xs-vif-uuid'], 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d');
+});
