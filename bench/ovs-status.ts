@@ -8,7 +8,8 @@
  *   - base: the CLI of REV (default: git merge-base HEAD main), before OVS support
  *   - no OVS: this tree, no ovsdb-server (OVS_RUNDIR points at an empty folder)
  *   - OVS: this tree, a real ovsdb-server + ovs-vswitchd (userspace datapath) in the namespace,
- *     with one netdev bridge holding half of the veths as ports
+ *     with one netdev bridge holding half of the veths as ports; and the base CLI on the same host
+ * (OVS runs throughout; the no-OVS variants see no socket), and the in-process OVSDB transact time.
  * and, with strace, what the no-OVS run does about OVS: the connect() calls on db.sock.
  * Both CLIs are bundled like scripts/build.mjs into private folders. Needs root and openvswitch-switch;
  * everything happens in a namespace it creates and removes; OVS is stopped by PID.
@@ -76,16 +77,16 @@ try {
   const st = spawnSync('strace', ['-f', '-e', 'trace=connect', '-o', join(tmp, 'strace'), 'ip', 'netns', 'exec', ns, process.execPath, cliNew, 'status', '--json'], { env: { ...process.env, ...noOvs }, stdio: 'ignore' });
   const connects = st.status === 0 ? readFileSync(join(tmp, 'strace'), 'utf8').split('\n').filter((l) => l.includes('db.sock')) : [];
 
-  const samples: Record<string, number[]> = { base: [], 'no OVS': [], OVS: [], 'base+OVS': [], read: [] };
-  for (let r = 0; r < repeats; r++) {
-    samples.base!.push(timeStatus(ns, cliBase, noOvs));
-    samples['no OVS']!.push(timeStatus(ns, cliNew, noOvs));
-  }
+  // OVS runs for the whole measurement (its own CPU use burdens every variant alike); "no OVS"
+  // variants point OVS_RUNDIR at an empty folder, so for them there is no socket.
   ovs = await startOvs(ns);
   const ports = [...Array(pairs >> 1).keys()].flatMap((i) => ['--', 'add-port', 'br0', `v${i}`]);
   await ovs.vsctl('add-br', 'br0', '--', 'set', 'Bridge', 'br0', 'datapath_type=netdev', ...ports);
+  const samples: Record<string, number[]> = { base: [], 'no OVS': [], OVS: [], 'base+OVS': [], read: [] };
+  // interleaved round by round, so load changes hit every variant alike
   for (let r = 0; r < repeats; r++) {
-    // base with OVS running: what ovs-vswitchd's own CPU use costs everyone on this 2-core machine
+    samples.base!.push(timeStatus(ns, cliBase, noOvs));
+    samples['no OVS']!.push(timeStatus(ns, cliNew, noOvs));
     samples['base+OVS']!.push(timeStatus(ns, cliBase, ovs.env));
     samples.OVS!.push(timeStatus(ns, cliNew, ovs.env));
     const t0 = performance.now();
@@ -97,7 +98,7 @@ try {
   const b = median(samples.base!);
   console.log(`offloadctl status --json, ${pairs * 2 + 1} interfaces, ${repeats} repeats (medians; ${new Date().toISOString()})`);
   console.log('variant'.padEnd(34) + 'median ms'.padStart(10) + 'vs base'.padStart(9));
-  for (const [k, label] of [['base', `base (${base.slice(0, 7)}, no OVS support)`], ['no OVS', 'this tree, no ovsdb-server'], ['base+OVS', `base, OVS running (ignored)`], ['OVS', `this tree, OVS: br0 + ${pairs >> 1} ports`]] as const) {
+  for (const [k, label] of [['base', `base (${base.slice(0, 7)}, no OVS support)`], ['no OVS', 'this tree, no ovsdb-server'], ['base+OVS', `base, same host (ignores OVS)`], ['OVS', `this tree, OVS: br0 + ${pairs >> 1} ports`]] as const) {
     const m = median(samples[k]!);
     console.log(label.padEnd(34) + m.toFixed(1).padStart(10) + `${(m / b).toFixed(2)}x`.padStart(9));
   }
