@@ -56,6 +56,9 @@ export function renderTargets(ctx: PersistContext, target: PersistTarget | 'auto
     auto = { detected: choice.detected, uncovered: choice.uncovered, reasons: choice.reasons, vmStart: choice.vmStart };
     plan = [...choice.boot.entries(), ...choice.vmStart.map((t): [PersistTarget, PersistInterface[]] => [t, []])];
     for (const u of choice.uncovered) notes.push(`${u}: no mechanism found under the root re-applies it at boot`);
+    if (root.exists('/etc/xensource-inventory')) {
+      notes.push('XCP-ng/XenServer host: XAPI re-applies VIF and PIF ethtool settings itself at every plug: `offloadctl persist --target xapi --apply` (docs/ovs.md)');
+    }
     if (choice.vmStart.length === 0 && schemes.some((s) => Object.keys(s.desired).length)) {
       notes.push('no udev and no libvirt under the root: nothing will apply the policy to VM ports as VMs start (run `offloadctl agent`)');
     }

@@ -91,3 +91,19 @@ test('xapi --apply runs xe with argv arrays; --check reads other-config back (fa
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('persist --target auto on an XCP-ng root points at the xapi target', async () => {
+  const { renderTargets } = await import('../../../src/persist/persist.js');
+  const dir = mkdtempSync(join(tmpdir(), 'xapi-'));
+  try {
+    setup(dir);
+    const observation = buildObservation({ links: XCPNG_LINKS, features: new Map(XCPNG_LINKS.map((l) => [l.ifindex, NIC])), backend: 'fake', ovs: fixtureTopology('xcp-ng') });
+    const o = renderTargets(
+      { policy: findProfile('tso-gso-off')!, observation, links: XCPNG_LINKS, root: dir, options: { policyName: 'p', offloadctlPath: '/usr/bin/offloadctl', policyPath: '/etc/offloadctl/policy.yaml', noOffloadctlOnBootPath: false, ethtoolPath: '/sbin/ethtool' } },
+      'auto',
+    );
+    assert.ok(o.notes.some((n) => n.includes('persist --target xapi')), o.notes.join('\n'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
