@@ -88,7 +88,7 @@ export function buildObservation(input: ObservationInput): Observation {
   const vmIndex = input.vmIndex ?? emptyVmIndex();
   const interfaces: Interface[] = [];
   const sorted = [...input.links].sort((a, b) => a.ifindex - b.ifindex);
-  const ovsIndex = input.ovs ? ovsPortIndex(input.ovs, new Map(input.links.map((l) => [l.name, l.ifindex]))) : null;
+  const ovsIndex = input.ovs ? ovsPortIndex(input.ovs, new Map(input.links.map((l) => [l.name, { ifindex: l.ifindex, mac: l.mac }]))) : null;
   for (const l of sorted) {
     const features = input.features.get(l.ifindex);
     if (!features) continue;

@@ -27,6 +27,8 @@ export interface OvsPortFacts {
   externalIds: Record<string, string>;
   /** Interface.ifindex as ovs-vswitchd recorded it (null: not yet, or no kernel device). */
   ifindex: number | null;
+  /** Interface.mac_in_use (null: not recorded). */
+  macInUse: string | null;
 }
 
 export type OvsPortIndex = Map<string, OvsPortFacts>;
@@ -56,22 +58,36 @@ function hasKernelDevice(i: OvsInterface): boolean {
   return i.type === '' || i.type === 'system' || i.type === 'tap' || i.type === 'internal';
 }
 
+/** What ovsPortIndex compares of a kernel link. */
+export interface LinkIdentity {
+  ifindex: number;
+  mac: string | null;
+}
+
+/** Is OVSDB's interface row this namespace's link of that name? */
+export function sameDevice(i: Pick<OvsInterface, 'ifindex' | 'macInUse'>, link: LinkIdentity): boolean {
+  if (i.ifindex !== null && i.ifindex !== link.ifindex) return false;
+  if (i.macInUse !== null && link.mac !== null && i.macInUse !== link.mac.toLowerCase()) return false;
+  return true;
+}
+
 /**
  * Kernel name → facts, for every OVS interface that has a kernel device.
- * `links` (name → ifindex of the observing namespace) guards against a same-named device elsewhere:
- * when OVSDB recorded an ifindex (Interface.ifindex) and it differs from this namespace's, the
- * interface is not this link (OVS runs in another namespace, or the row is stale).
+ * `links` (name → ifindex and MAC in the observing namespace) guards against a same-named device
+ * elsewhere: when OVSDB recorded an ifindex (Interface.ifindex) or a MAC (mac_in_use) and it differs
+ * from this namespace's link, the interface is not this link (OVS runs in another namespace — e.g.
+ * the host's OVS seen from a lab namespace, where an `eth0` may even have the same ifindex — or the
+ * row is stale).
  */
-export function ovsPortIndex(topo: OvsTopology, links?: ReadonlyMap<string, number>): OvsPortIndex {
+export function ovsPortIndex(topo: OvsTopology, links?: ReadonlyMap<string, LinkIdentity>): OvsPortIndex {
   const out: OvsPortIndex = new Map();
   for (const b of topo.bridges) {
     for (const p of b.ports) {
       for (const i of p.interfaces) {
         if (!hasKernelDevice(i) || !i.name) continue;
         if (links) {
-          const ifindex = links.get(i.name);
-          if (ifindex === undefined) continue;
-          if (i.ifindex !== null && i.ifindex !== ifindex) continue;
+          const link = links.get(i.name);
+          if (link === undefined || !sameDevice(i, link)) continue;
         }
         out.set(i.name, {
           bridge: b.name,
@@ -81,6 +97,7 @@ export function ovsPortIndex(topo: OvsTopology, links?: ReadonlyMap<string, numb
           datapathType: b.datapathType,
           externalIds: { ...i.externalIds },
           ifindex: i.ifindex,
+          macInUse: i.macInUse,
         });
       }
     }

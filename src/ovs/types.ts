@@ -11,6 +11,8 @@ export interface OvsInterface {
   /** Interface.ifindex, filled by ovs-vswitchd for kernel-backed devices; null when empty or 0. */
   ifindex: number | null;
   mtu: number | null;
+  /** Interface.mac_in_use: the device's MAC as ovs-vswitchd read it (null: not recorded). */
+  macInUse: string | null;
   /** Interface.external_ids: iface-id, vm-uuid, attached-mac, xs-vif-uuid, vm-id, ... */
   externalIds: Record<string, string>;
   /** Interface.options: remote_ip, dst_port, peer (patch), key, ... */
@@ -54,5 +56,5 @@ export interface OvsdbTables {
 export const OVSDB_COLUMNS: Record<keyof OvsdbTables, readonly string[]> = {
   Bridge: ['_uuid', 'name', 'datapath_type', 'ports', 'external_ids'],
   Port: ['_uuid', 'name', 'interfaces', 'bond_mode', 'external_ids'],
-  Interface: ['_uuid', 'name', 'type', 'ifindex', 'mtu', 'external_ids', 'options'],
+  Interface: ['_uuid', 'name', 'type', 'ifindex', 'mtu', 'mac_in_use', 'external_ids', 'options'],
 };

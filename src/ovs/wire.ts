@@ -54,6 +54,7 @@ export function topologyFromTables(t: OvsdbTables): OvsTopology {
       type: str(r.type),
       ifindex: optionalInt(r.ifindex),
       mtu: optionalInt(r.mtu),
+      macInUse: optionalStr(r.mac_in_use)?.toLowerCase() ?? null,
       externalIds: mapOf(r.external_ids),
       options: mapOf(r.options),
     };

@@ -95,7 +95,7 @@ test('libvirt <virtualport type=openvswitch>: vm-id names the domain', () => {
 test('an OVSDB ifindex that is not this namespace\'s link is not this link (OVS elsewhere, stale row)', () => {
   const topo = fixtureTopology('kernel-datapath'); // eno1 has ifindex 4 there
   const links = [link(40, 'eno1', { physical: true })];
-  assert.equal(ovsPortIndex(topo, new Map([['eno1', 40]])).size, 0);
+  assert.equal(ovsPortIndex(topo, new Map([['eno1', { ifindex: 40, mac: null }]])).size, 0);
   const i = observe(links, topo).interfaces[0]!;
   assert.deepEqual([i.role, i.master, i.ovs], ['physical', null, undefined]);
 });
@@ -115,4 +115,12 @@ test('status --json: the fast serializer and statusJson agree on OVS interfaces 
   assert.equal(statusJsonText(ifs), JSON.stringify(statusJson(ifs), null, 2) + '\n');
   const vif = (JSON.parse(statusJsonText(ifs)) as { interfaces: { name: string; ovs?: { externalIds: Record<string, string> } }[] }).interfaces.find((i) => i.name === 'vif3.0')!;
   assert.equal(vif.ovs?.externalIds['xs-vif-uuid'], 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d');
+});
+
+test('same name and ifindex but another MAC (mac_in_use): another namespace\'s device, not this link', () => {
+  const topo = fixtureTopology('xcp-ng'); // eth0: ifindex 2, mac_in_use 02:00:00:00:00:02
+  const mine = [link(2, 'eth0', { physical: true, mac: '02:00:00:00:00:02' })];
+  const other = [link(2, 'eth0', { physical: true, mac: '52:54:00:12:34:56' })];
+  assert.equal(observe(mine, topo).interfaces[0]!.master, 'xenbr0');
+  assert.deepEqual([observe(other, topo).interfaces[0]!.master, observe(other, topo).interfaces[0]!.ovs], [null, undefined]);
 });
