@@ -10,6 +10,7 @@ import type { Logger } from './log.js';
 import type { Journal } from './journal.js';
 import type { FeatureSetter } from '../kernel/netlink/feature-setter.js';
 import type { FastPlan } from './fast-plan.js';
+import type { OvsView } from './ovs-view.js';
 
 export type SetAction = Extract<Action, { kind: 'set' }>;
 
@@ -46,6 +47,8 @@ export interface AgentOptions {
   fastPath?: boolean;
   /** The process's CPU scheduling, for the ready log (e.g. "fifo:1"; kernel/scheduling.ts). */
   scheduling?: string;
+  /** OVSDB socket for the Open vSwitch view (default $OVS_RUNDIR/db.sock); null: do not watch OVS. */
+  ovsdbSocket?: string | null;
 }
 
 /** What the agent keeps per interface between batches. */
@@ -109,6 +112,8 @@ export interface AgentContext {
   readonly startedAt: string;
   ready: boolean;
   failed: string | null;
+  /** Open vSwitch bridges/ports from OVSDB, kept current by a monitor (ovs-view.ts); null: no OVS watch. */
+  ovs: OvsView | null;
   log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void;
 }
 
@@ -150,6 +155,7 @@ export function newAgentContext(
     startedAt: new Date().toISOString(),
     ready: false,
     failed: null,
+    ovs: null,
     log: (level, msg, fields = {}) => o.logger.log(level, msg, fields),
   };
   return ctx;

@@ -8,6 +8,7 @@ import { runBatch } from './reconcile-batch.js';
 import { fastNl } from './fast-path.js';
 import { updateStateCounts } from './findings-and-retries.js';
 import { healthReport, stateReport } from './api-state.js';
+import { startOvsView } from './ovs-view.js';
 
 export type { AgentOptions, ResyncTrigger } from './agent-context.js';
 
@@ -46,6 +47,8 @@ export class Agent {
       ctx.failed = e.message;
       this.o.onFatal?.(e);
     });
+    // OVS bridges/ports before the first reconcile, so OVS ports get their roles from the start.
+    ctx.ovs = await startOvsView(ctx, this.o.ovsdbSocket);
     // The first full reconcile runs here, not in the queue, so its errors reach the caller.
     ctx.pendingTriggers.add('startup');
     await ctx.queue.exclusive(() => runBatch(ctx, { keys: [], full: true }));
@@ -71,6 +74,7 @@ export class Agent {
     for (const t of this.ctx.retryTimers.values()) clearTimeout(t);
     this.ctx.retryTimers.clear();
     this.o.monitor.close();
+    this.ctx.ovs?.close();
     this.ctx.queue.close();
     this.ctx.fastNl?.then((nl) => nl.close(), () => {});
   }

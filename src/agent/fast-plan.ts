@@ -1,5 +1,6 @@
 import type { DesiredInterface, FeatureMap, Interface, LinkInfo, Policy } from '../model/types.js';
 import { interfaceOf } from '../host/observe.js';
+import { sameDevice } from '../ovs/ports.js';
 import { readVmIndex } from '../host/vm-reader.js';
 import { resolvePolicy } from '../policy/resolve.js';
 import { ruleSelects } from '../policy/select.js';
@@ -40,7 +41,8 @@ const MAX_PLANS = 256;
 export function planFor(ctx: AgentContext, l: LinkInfo, tpl: FeatureMap, tplKey: string): PlannedLink {
   const master = l.masterIndex !== null ? (ctx.links.get(l.masterIndex) ?? null) : null;
   const vms = policyUsesVm(ctx) ? readVmIndex({}, [l.name]) : undefined;
-  const iface = interfaceOf(l, master, tpl, ctx.drivers.get(l.ifindex) ?? null, vms);
+  const ovs = ctx.ovs?.index.get(l.name);
+  const iface = interfaceOf(l, master, tpl, ctx.drivers.get(l.ifindex) ?? null, vms, ovs && sameDevice(ovs, l) ? ovs : undefined);
   const hasPorts = ctx.masters.has(l.ifindex);
   let sel = hasPorts ? 'p' : '-';
   for (const r of ctx.policy.rules) sel += ruleSelects(r, iface) ? '1' : '0';

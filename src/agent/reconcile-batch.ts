@@ -69,6 +69,7 @@ async function reconcileKeys(ctx: AgentContext, keys: number[]): Promise<void> {
     drivers: ctx.drivers,
     vmIndex: policyUsesVm(ctx) ? readVmIndex({}, slice.map((l) => l.name)) : undefined,
     backend: ctx.o.kernel.name === 'ethtool' ? 'ethtool' : 'netlink',
+    ovs: ctx.ovs?.topology,
   });
   const desired = resolvePolicy(ctx.policy, obs);
   const want = new Map(desired.interfaces.map((d) => [d.ifindex, d]));

@@ -113,10 +113,17 @@ export function statusJsonBuffer(interfaces: readonly Interface[]): Buffer {
     if (n === 0) ensure(ft.length * interfaces.length + 1024 * interfaces.length); // a good first estimate
     ensure(ft.length);
     off += ft.copy(buf, off);
+    // OVS interfaces only: their bridge, port, type and external_ids (src/ovs).
+    if (i.ovs) put(`,\n${I(6)}"ovs": ${value(ovsJson(i.ovs), 6)}`);
     put(n === interfaces.length - 1 ? `\n${I(4)}}` : `\n${I(4)}},\n`);
   }
   put('\n  ]\n}\n');
   return buf.subarray(0, off);
+}
+
+/** The `ovs` object of status --json, keys in documented order. */
+export function ovsJson(o: NonNullable<Interface['ovs']>): Record<string, unknown> {
+  return { bridge: o.bridge, port: o.port, type: o.type, datapathType: o.datapathType, externalIds: o.externalIds };
 }
 
 export function statusJsonText(interfaces: readonly Interface[]): string {

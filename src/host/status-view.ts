@@ -2,6 +2,7 @@ import type { FeatureMap, Interface, Observation } from '../model/types.js';
 import { OffloadError } from '../model/errors.js';
 import { SHORT_NAMES } from '../policy/short-names.js';
 import { formatVm } from './vm.js';
+import { ovsJson } from './status-json.js';
 
 /**
  * The `status` view, pure: which interfaces, in which order (ports under their bridge or bond),
@@ -50,6 +51,7 @@ export function statusJson(interfaces: readonly Interface[]): { interfaces: unkn
       operstate: i.operstate,
       vm: i.vm ? { platform: i.vm.platform, id: i.vm.id, name: i.vm.name, nic: i.vm.nic } : null,
       features: i.features,
+      ...(i.ovs ? { ovs: ovsJson(i.ovs) } : {}),
     })),
   };
 }

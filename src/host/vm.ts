@@ -215,11 +215,13 @@ export function formatVm(vm: VmRef | null): string {
   if (!vm) return '-';
   switch (vm.platform) {
     case 'libvirt':
-      return `libvirt:${vm.name ?? '?'}`;
+      // vm-id from OVSDB external_ids is the domain UUID: its first block when there is no name
+      return `libvirt:${vm.name ?? (vm.id ? vm.id.slice(0, 8) : '?')}`;
     case 'proxmox':
       return `proxmox:${vm.id ?? '?'}${vm.name ? `(${vm.name})` : ''}`;
     case 'xen':
-      return `xen:dom${vm.id ?? '?'}`;
+      // from the vif name: a domid; from OVSDB (xs-vm-uuid): the VM's UUID, shown by its first block
+      return vm.id !== null && /^[0-9a-f]{8}-/.test(vm.id) ? `xen:${vm.name ?? vm.id.slice(0, 8)}` : `xen:dom${vm.id ?? '?'}`;
     case 'openstack':
       return `openstack:${vm.name ?? vm.id ?? '?'}`;
   }

@@ -97,6 +97,19 @@ export interface Interface {
   operstate: string;
   vm: VmRef | null;
   features: FeatureMap;
+  /** Present when OVSDB lists the link as an Open vSwitch interface (src/ovs). */
+  ovs?: OvsLink;
+}
+
+/** What OVSDB records about an interface: its OVS bridge and port, type and external_ids. */
+export interface OvsLink {
+  bridge: string;
+  port: string;
+  /** Interface.type: '' (system), internal, tap, ... */
+  type: string;
+  /** Bridge.datapath_type: '' / system (kernel datapath) or netdev (userspace). */
+  datapathType: string;
+  externalIds: Record<string, string>;
 }
 
 export interface Observation {
@@ -104,6 +117,17 @@ export interface Observation {
   /** The KernelBackend that observed ('fake' in unit tests). */
   backend: 'netlink' | 'ethtool' | 'fake';
   interfaces: Interface[];
+  /** Open vSwitch bridges when OVSDB answered: what has no kernel device (tunnel and patch ports). */
+  ovsBridges?: OvsBridgeSummary[];
+}
+
+export interface OvsBridgeSummary {
+  name: string;
+  datapathType: string;
+  /** Tunnel interfaces (vxlan, geneve, gre, ...) with their options (remote_ip, local_ip, key, dst_port). */
+  tunnels: { name: string; type: string; options: Record<string, string> }[];
+  /** Bridges this one reaches through patch ports (options:peer). */
+  patchedTo: string[];
 }
 
 /** Features a policy wants on one interface. */

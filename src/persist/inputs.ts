@@ -37,6 +37,7 @@ export function selectedInterfaces(policy: Policy, observation: Observation, lin
       desired: wanted,
       // Fixed features are left out: `tso off` stays one short name when some tx-tcp* bits are fixed.
       known: Object.keys(i.features).filter((k) => !i.features[k]!.fixed),
+      ...(i.ovs ? { externalIds: i.ovs.externalIds } : {}),
     });
   }
   return out;

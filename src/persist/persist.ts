@@ -56,11 +56,15 @@ export function renderTargets(ctx: PersistContext, target: PersistTarget | 'auto
     auto = { detected: choice.detected, uncovered: choice.uncovered, reasons: choice.reasons, vmStart: choice.vmStart };
     plan = [...choice.boot.entries(), ...choice.vmStart.map((t): [PersistTarget, PersistInterface[]] => [t, []])];
     for (const u of choice.uncovered) notes.push(`${u}: no mechanism found under the root re-applies it at boot`);
+    if (root.exists('/etc/xensource-inventory')) {
+      notes.push('XCP-ng/XenServer host: XAPI re-applies VIF and PIF ethtool settings itself at every plug: `offloadctl persist --target xapi --apply` (docs/ovs.md)');
+    }
     if (choice.vmStart.length === 0 && schemes.some((s) => Object.keys(s.desired).length)) {
       notes.push('no udev and no libvirt under the root: nothing will apply the policy to VM ports as VMs start (run `offloadctl agent`)');
     }
   } else {
-    plan = [[target, boot]];
+    // xapi covers VIFs too: XAPI re-applies them at every VIF plug.
+    plan = [[target, target === 'xapi' ? selected : boot]];
   }
   const targets: TargetOutcome[] = plan.map(([t, ifaces]) => {
     const result = render(t, { interfaces: ifaces, vmSchemes: schemes, root, options: ctx.options, domainXml: ctx.domainXml });
@@ -82,7 +86,7 @@ export function renderTargets(ctx: PersistContext, target: PersistTarget | 'auto
 export function persist(ctx: PersistContext, target: PersistTarget | 'auto', opts: { dryRun?: boolean; force?: boolean }): PersistOutcome {
   const out = renderTargets(ctx, target);
   for (const t of out.targets) {
-    if (t.target === 'libvirt-xml') continue; // printed, never installed
+    if (t.target === 'libvirt-xml' || t.target === 'xapi') continue; // printed (xapi: run by --apply), never installed as files
     t.install = installTarget(ctx.root, t.result, { dryRun: opts.dryRun, force: opts.force, policy: ctx.policy.name });
   }
   return out;

@@ -10,6 +10,7 @@ export const TARGETS = [
   'libvirt-hook',
   'libvirt-xml',
   'tuned',
+  'xapi',
 ] as const;
 export type PersistTarget = (typeof TARGETS)[number];
 
@@ -32,6 +33,8 @@ export interface PersistInterface {
   vm: VmRef | null;
   desired: Record<string, boolean>;
   known: string[];
+  /** OVSDB Interface.external_ids when the interface is an OVS port (xapi: xs-vif-uuid). */
+  externalIds?: Record<string, string>;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Desired, DesiredInterface, Interface, Observation } from '../model/types.js';
 import { activeAfter, blockingRules, predictActive, turnsOffOnly } from './dependencies.js';
 import type { Plan, PlannedChange, Skipped } from './types.js';
+import { ovsHeldDetail, ovsHoldsOff, ovsOwnFeatures } from '../ovs/plan-facts.js';
 
 /** Drivers of software devices: changing their features never resets a physical link. */
 const VIRTUAL_DRIVERS = new Set([
@@ -59,6 +60,8 @@ export function planInterface(
     const st = iface.features[feature];
     if (!st) {
       skipped.push({ ifname: iface.name, feature, reason: 'absent', detail: `${iface.name} has no ${feature}` });
+    } else if (value && !st.active && ovsHoldsOff(iface, feature)) {
+      skipped.push({ ifname: iface.name, feature, reason: 'held', detail: ovsHoldsOff(iface, feature)! });
     } else if (st.fixed) {
       if (st.active === value) skipped.push({ ifname: iface.name, feature, reason: 'already', detail: `fixed ${onOff(value)}` });
       else skipped.push({ ifname: iface.name, feature, reason: 'fixed', detail: `fixed ${onOff(st.active)} for this device` });
@@ -74,7 +77,8 @@ export function planInterface(
   const after = offOnly
     ? (name: string) => set[name] ?? iface.features[name]?.active ?? false
     : (name: string) => activeAfter(predicted, iface.features, name);
-  const hasPorts = stage > 0;
+  // An OVS internal port has ports but its features are its own (src/ovs/plan-facts.ts).
+  const hasPorts = stage > 0 && !ovsOwnFeatures(iface);
 
   for (const feature of unchanged) {
     const value = d.features[feature]!.value;
@@ -137,6 +141,8 @@ function heldDetail(feature: string, predicted: Record<string, boolean>, iface: 
   if (rules.length > 0) {
     return rules.map((r) => `${r.reason} (${r.anyOf.filter((f) => f in iface.features).join(' or ')} off)`).join('; ');
   }
+  const ovs = ovsHeldDetail(iface);
+  if (ovs) return ovs;
   if (iface.kind === 'tun') return 'a tap can only offload what its owner (QEMU) enabled with TUNSETOFFLOAD';
   if (hasPorts) return 'follows its ports';
   return 'held off by the driver';

@@ -28,7 +28,8 @@ export function register(program: Command): void {
     .command('agent')
     .description(
       'Run as a daemon: enforce (or report) the offload policy the moment an interface appears, watch ' +
-        'for drift (feature changes by anyone), and export Prometheus metrics and a small HTTP API.',
+        'for drift (feature changes by anyone), and export Prometheus metrics and a small HTTP API. ' +
+        'On Open vSwitch hosts it watches OVSDB ($OVS_RUNDIR/db.sock) so ports added to an OVS bridge get their bridge, role and VM.',
     )
     .option('--profile <name>', 'built-in profile (tso-gso-off, tso-gso-sg-off, offloads-on); default tso-gso-off')
     .option('--policy <file>', 'policy file (YAML, a regular file of at most 1 MiB); reloaded on SIGHUP, parsed in a child process while enforcement goes on')

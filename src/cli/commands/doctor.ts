@@ -12,7 +12,8 @@ export function register(program: Command): void {
       'Look for evidence of offload trouble on this host and say which feature it points to:\n' +
         'kernel log signatures (NIC hangs, bad offload warnings, checksum faults, LRO while forwarding),\n' +
         'error counters as rates, and topology checks (bridge MTUs, LRO on bridge ports, offloads along\n' +
-        'VM paths, taps whose guest negotiated offloads away, known driver problems). Read-only.',
+        'VM paths, taps whose guest negotiated offloads away, known driver problems, checksum offload on\n' +
+        'VXLAN/Geneve tunnel devices, VM MTU along Open vSwitch tunnel paths). Read-only.',
     )
     .option('--kernel-log <file>', 'read kernel log lines from FILE (dmesg, journalctl, /dev/kmsg formats) or - for stdin; implies --checks logs unless --checks is given')
     .option('--since <duration>', 'only kernel log lines from the last DURATION (90s, 30m, 1h, 2d)')

@@ -18,9 +18,11 @@ interface PersistCliOptions {
   policyPath: string;
   libvirtDir: string;
   proxmoxDir: string;
+  apply?: boolean;
+  xePath: string;
 }
 
-const TARGET_CHOICES = ['systemd-link', 'netplan', 'networkmanager', 'ifupdown', 'udev', 'libvirt-hook', 'libvirt-xml', 'tuned', 'auto'];
+const TARGET_CHOICES = ['systemd-link', 'netplan', 'networkmanager', 'ifupdown', 'udev', 'libvirt-hook', 'libvirt-xml', 'tuned', 'xapi', 'auto'];
 
 export function register(program: Command): void {
   program
@@ -47,6 +49,8 @@ export function register(program: Command): void {
     .option('--policy-path <path>', 'where the policy is installed for the udev rule and libvirt hook', '/etc/offloadctl/policy.yaml')
     .option('--libvirt-dir <dir>', 'libvirt domain status XML directory, for VM ownership', '/run/libvirt/qemu')
     .option('--proxmox-dir <dir>', 'Proxmox VM configs, for VM names', '/etc/pve/qemu-server')
+    .option('--apply', 'xapi: run the xe commands (xe vif-param-set / pif-param-set other-config:ethtool-*); without it they are only printed')
+    .option('--xe-path <path>', 'xapi: the xe CLI to run for --apply and --check', 'xe')
     .addHelpText(
       'after',
       `
@@ -59,6 +63,9 @@ Targets (what each covers):
   udev            VM start: a rule applying the policy to every tap/vnet/vif the kernel adds
   libvirt-hook    VM start: /etc/libvirt/hooks/qemu on "started" (chains an existing hook)
   libvirt-xml     per VM: prints the <driver><host/><guest/></driver> edit for --domain-xml
+  xapi            XCP-ng/XenServer: other-config:ethtool-<opt> on VIFs (re-applied at every VIF plug)
+                  and PIFs (at PIF plug); prints the xe commands, runs them with --apply,
+                  --check reads them back with xe vif-param-get / pif-param-get
   auto            detect what the root has and install the set that covers every interface
 
 Examples:
@@ -69,6 +76,8 @@ Examples:
   offloadctl persist --target libvirt-xml --domain-xml vm1.xml > vm1-new.xml
   offloadctl persist --target systemd-link --root /tmp/image --json
   offloadctl persist --target auto --uninstall
+  offloadctl persist --target xapi --profile tso-gso-off --apply
+  offloadctl persist --target xapi --profile tso-gso-off --check
 
 Exit codes: 0 done (or unchanged; --check: no gaps), 1 gaps found (--check) or files left in place
 because they were edited by hand, 2 bad usage or input, 3 system error (permission, I/O).`,
@@ -110,6 +119,9 @@ async function run(opts: PersistCliOptions, g: GlobalOptions, json: boolean): Pr
     const observation = await observeHost(k, { libvirtDir: opts.libvirtDir, proxmoxDir: opts.proxmoxDir });
     return { observation, links: await k.listLinks(), featureNames: await k.featureNames() };
   });
+
+  if (target === 'xapi') return runXapi(opts, { policy, observation, links }, json);
+  if (opts.apply) throw new OffloadError('usage', '--apply is for --target xapi (other targets install files)');
 
   if (opts.check) {
     const r = persistMod.check({ policy, observation, links, featureNames, root: opts.root }, target === 'auto' ? undefined : target);
@@ -156,6 +168,46 @@ async function run(opts: PersistCliOptions, g: GlobalOptions, json: boolean): Pr
   if (json) out.printJson(report.persistJson(o, Boolean(opts.dryRun)));
   else process.stdout.write(report.persistText(o, Boolean(opts.dryRun)));
   return o.targets.some((t) => t.install?.warnings.length) ? 1 : 0;
+}
+
+/** The xapi target: print the xe commands, run them (--apply), or read them back (--check). */
+async function runXapi(
+  opts: PersistCliOptions,
+  ctx: { policy: import('../../model/types.js').Policy; observation: import('../../model/types.js').Observation; links: readonly import('../../model/types.js').LinkInfo[] },
+  json: boolean,
+): Promise<number> {
+  const [{ OffloadError }, out, xapi, { renderXapi }] = await Promise.all([
+    import('../../model/errors.js'),
+    import('../output.js'),
+    import('../../persist/xapi.js'),
+    import('../../persist/render/xapi.js'),
+  ]);
+  if (opts.uninstall || opts.dryRun || opts.domainXml) throw new OffloadError('usage', '--target xapi takes --apply or --check (it installs no files)');
+  if (opts.apply && opts.check) throw new OffloadError('usage', '--apply and --check cannot be used together');
+  const plan = await xapi.planXapiFor({ ...ctx, root: opts.root });
+  if (opts.apply || opts.check) {
+    const steps = opts.apply ? await xapi.applyXapi(plan, opts.xePath) : await xapi.checkXapi(plan, opts.xePath);
+    if (json) out.printJson({ target: 'xapi', policy: ctx.policy.name, mode: opts.apply ? 'apply' : 'check', steps, notes: plan.notes });
+    else {
+      process.stdout.write(xapi.xapiStepsText(steps, opts.apply ? 'apply' : 'check'));
+      for (const n of plan.notes) out.warn(n);
+    }
+    return steps.every((s) => s.ok) ? 0 : 1;
+  }
+  const { selectedInterfaces } = await import('../../persist/inputs.js');
+  const { fsRoot } = await import('../../persist/root.js');
+  const r = renderXapi({
+    interfaces: selectedInterfaces(ctx.policy, ctx.observation, ctx.links),
+    vmSchemes: [],
+    root: fsRoot(opts.root),
+    options: { policyName: ctx.policy.name, offloadctlPath: '', policyPath: '', noOffloadctlOnBootPath: true, ethtoolPath: '' },
+  });
+  if (json) out.printJson({ target: 'xapi', policy: ctx.policy.name, commands: r.commands, settings: plan.settings, coverage: r.coverage, notes: r.notes });
+  else {
+    process.stdout.write(r.commands.length ? r.commands.join('\n') + '\n' : '# nothing for XAPI to keep: the policy selects no XAPI VIF or PIF\n');
+    for (const n of r.notes) out.warn(n);
+  }
+  return 0;
 }
 
 /** The executable running now (bin/offloadctl or an npm -g install), as the boot path should call it. */

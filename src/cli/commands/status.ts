@@ -13,7 +13,9 @@ export function register(program: Command): void {
     .command('status')
     .description(
       'Show every interface, its role, owning VM and offload state (TSO, GSO, GRO, LRO, SG, checksums), ' +
-        'straight from the kernel (one dump). Bridge and bond ports are listed under their master.',
+        'straight from the kernel (one dump). Bridge and bond ports are listed under their master. ' +
+        'On Open vSwitch hosts (ovsdb-server at $OVS_RUNDIR/db.sock, default /var/run/openvswitch/db.sock) ' +
+        'OVS bridges are shown the same way, with roles and VM owners from OVSDB (docs/ovs.md).',
     )
     .argument('[iface...]', 'interface names or globs (vnet*, tap*i*); a bridge brings its ports')
     .option('--json', 'every interface and every kernel feature (active, requested, fixed) as JSON')

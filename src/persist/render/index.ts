@@ -7,6 +7,7 @@ import { renderNetworkManager } from './networkmanager.js';
 import { renderSystemdLink } from './systemd-link.js';
 import { renderTuned } from './tuned.js';
 import { renderUdev } from './udev.js';
+import { renderXapi } from './xapi.js';
 
 /** Render one target (pure: reads existing configuration only through input.root). */
 export function render(target: PersistTarget, input: RenderInput): RenderResult {
@@ -27,5 +28,7 @@ export function render(target: PersistTarget, input: RenderInput): RenderResult 
       return renderLibvirtXml(input);
     case 'tuned':
       return renderTuned(input);
+    case 'xapi':
+      return renderXapi(input);
   }
 }
