@@ -9,6 +9,7 @@ import { loadPolicy } from '../policy/index.js';
 import { checkListenAllowed, parseListen } from './listen.js';
 import { readTokenFile } from './token.js';
 import { installUnit, renderUnit } from './unit.js';
+import { unitExecPath } from './exec-path.js';
 import { bufferedStderr, jsonLogger } from './log.js';
 import { formatScheduling, ownScheduling } from '../kernel/scheduling.js';
 
@@ -52,7 +53,7 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
   const policy = load(); // a bad policy: OffloadError 'input' → exit 2
 
   if (o.installUnit) {
-    const execPath = o.execPath ?? realpathOr(process.argv[1] ?? '/usr/bin/offloadctl');
+    const execPath = unitExecPath(o.execPath, process.argv[1]);
     const text = renderUnit({ execPath, args: unitArgs(o), tokenSource: o.tokenFile ? realpathOr(o.tokenFile) : undefined, realtime: o.scheduling !== 'normal' });
     const path = installUnit(o.root, text);
     process.stdout.write(`wrote ${path}\nthen: systemctl daemon-reload && systemctl enable --now offloadctl-agent\n`);

@@ -44,7 +44,7 @@ export function renderUnit(o: UnitOptions): string {
     '# Written by `offloadctl agent --install-unit`.',
     '[Unit]',
     'Description=offloadctl agent: keep NIC offloads as the policy says on every new and changed interface',
-    'Documentation=man:ethtool(8)',
+    'Documentation=man:offloadctl-agent(8) man:offloadctl-policy(5) man:offloadctl(8)',
     'After=network-pre.target',
     'Wants=network-pre.target',
     '',
