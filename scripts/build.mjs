@@ -82,5 +82,8 @@ for (const f of readdirSync(dist)) {
 }
 
 // Man pages and completion from the CLI definitions (scripts/gen-docs.mjs), beside the bundle in
-// dist/; not for a benchmark's private --outdir bundle.
-if (i < 0) await import('./gen-docs.mjs');
+// dist/ (or --outdir with --docs: packaging/stage.sh); not for a benchmark's private bundle.
+if (i < 0 || process.argv.includes('--docs')) {
+  process.env.OFFLOADCTL_DOCS_DIST = dist;
+  await import('./gen-docs.mjs');
+}

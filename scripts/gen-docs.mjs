@@ -20,13 +20,18 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const dist = resolve(root, process.argv[2] ?? 'dist');
+// The bundle's folder: dist/, or scripts/build.mjs's --outdir (packaging/stage.sh builds into its own).
+const dist = resolve(root, process.env.OFFLOADCTL_DOCS_DIST ?? 'dist');
 const bundle = createRequire(import.meta.url)(join(dist, 'main.cjs'));
 const program = bundle.buildProgram();
 const info = bundle.buildInfo();
 // Profile and feature names as the CLI lists them (its JSON output: no second copy of the lists here).
 const cli = (...args) =>
-  JSON.parse(execFileSync(process.execPath, [join(root, 'bin/offloadctl'), ...args], { encoding: 'utf8', env: { ...process.env, OFFLOADCTL_CODE_CACHE: '0' } }));
+  JSON.parse(
+    execFileSync(process.execPath, ['-e', 'require(process.argv[1]).main(["node", "offloadctl", ...process.argv.slice(2)]).then((c) => (process.exitCode = c))', join(dist, 'main.cjs'), ...args], {
+      encoding: 'utf8',
+    }),
+  );
 const profiles = cli('profiles', '--json').profiles;
 const features = cli('explain', '--list', '--json');
 
