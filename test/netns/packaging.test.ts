@@ -5,7 +5,8 @@
  *  2. a fresh Debian 12 minbase root (debootstrap, cached in /var/cache/offloadctl-test:
  *     packaging/test/bookworm-root.sh), in a private mount namespace: `apt-get install ./pkg.deb`
  *     with Debian's archive only; there `offloadctl --version`, `status --json` in a namespace made
- *     here (oracle: `ip -json link`, `ethtool --json -k` run outside the root), `audit` of the
+ *     here (oracle: `ip -json link`, `ethtool --json -k` run outside the root), the agent in
+ *     report mode, `audit` of the
  *     shipped policy, `man offloadctl`, bash completion of `offloadctl st`; apply (a snapshot),
  *     upgrade to the second build (edited conffile and snapshot kept), remove, purge (nothing left).
  *  3. `npm pack` → `npm install -g --prefix EMPTY` (no compiler: CC/CXX are false) → `offloadctl
@@ -157,6 +158,10 @@ test('the .deb on a fresh Debian 12: install, run, upgrade keeping an edited con
     const names = status.interfaces.map((i) => i.name).sort();
     const oracleNames = (JSON.parse(sh(`ip -n ${ns} -json link show`).out) as { ifname: string }[]).map((l) => l.ifname).sort();
     assert.deepEqual(names, oracleNames);
+    // The agent on nodejs 18 (report mode: changes nothing), stopped by SIGINT after a few seconds.
+    const agent = inRoot('timeout --preserve-status -s INT 6 offloadctl agent --mode report --policy /etc/offloadctl/policy.yaml --state-dir /tmp/agent-state 2>&1', { netns: true });
+    assert.match(agent.out, /"msg":"agent ready"/);
+    assert.match(agent.out, /"msg":"stopping"/);
     return status;
   });
   {
