@@ -57,3 +57,24 @@ test('completion scripts parse (bash -n, zsh -n)', { skip: built }, (t) => {
   const r = spawnSync('zsh', ['-n', join(DIST, 'completion/_offloadctl')], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
 });
+
+/**
+ * zsh completes in a real interactive zsh on a pseudo-terminal (zsh/zpty): each line is typed with
+ * a TAB, then Enter runs a stub `offloadctl` that prints what it was given.
+ */
+test('zsh completion completes commands, choices and sub-commands', { skip: built || (has('zsh') ? false : 'zsh not installed') }, () => {
+  const lines = ['offloadctl st', 'offloadctl --backend net', 'offloadctl lab u', 'offloadctl agent --mode rep'];
+  const driver = [
+    'zmodload zsh/zpty',
+    "zpty z 'zsh -f -i'",
+    `zpty -w z 'PS1="> "; fpath=(${join(DIST, 'completion')} $fpath); autoload -U compinit; compinit -u -D; offloadctl() { print -r -- "ARGS:$*:END"; }; setopt nobeep'`,
+    ...lines.map((l) => `zpty -w -n z $'${l}\t\r'`),
+    "zpty -w z 'print BYE$((1+1))'",
+    "zpty -r z out '*BYE2*'",
+    'print -r -- $out',
+    'zpty -d z',
+  ].join('\n');
+  const r = spawnSync('zsh', ['-f', '-c', driver], { encoding: 'utf8', timeout: 60_000 });
+  const got = [...r.stdout.replace(/\r/g, '').matchAll(/ARGS:([^:]*):END/g)].map((m) => m[1]).filter((a) => a !== '$*');
+  assert.deepEqual(got, ['status', '--backend netlink', 'lab up', 'agent --mode report'], r.stdout.slice(-2000));
+});
