@@ -98,32 +98,54 @@ function optionList(cmd) {
   out.push('.El');
   return out.join('\n');
 }
-function argsMacro(cmd) {
-  return cmd.registeredArguments
-    .map((a) => {
-      const name = `Ar ${a.name()}${a.variadic ? ' ...' : ''}`;
-      return a.required ? name : `Op ${name}`;
-    })
-    .join(' ');
+/** The text a command adds after its --help (addHelpText: notes, Examples, Exit codes), as mdoc. */
+function helpExtra(cmd) {
+  let text = '';
+  cmd.emit('afterHelp', { error: false, command: cmd, write: (t) => (text += t) });
+  const out = [];
+  for (const block of text.split(/\n\s*\n/).map((b) => b.replace(/^\n+|\s+$/g, '')).filter(Boolean)) {
+    const lines = block.split('\n');
+    const head = /^\S/.test(lines[0]) && lines.slice(1).length > 0 && lines.slice(1).every((l) => /^\s{2,}\S/.test(l)) ? lines.shift() : null;
+    if (lines.every((l) => /^\s{2,}\S/.test(l))) {
+      if (head) out.push('.Pp', prose(head));
+      const indent = Math.min(...lines.map((l) => /^\s*/.exec(l)[0].length));
+      out.push('.Bd -literal -offset indent', ...lines.map((l) => esc(l.slice(indent))).map((l) => (/^[.']/.test(l) ? `\\&${l}` : l)), '.Ed');
+    } else out.push('.Pp', prose(block));
+  }
+  return out.join('\n');
+}
+/** A synopsis, one macro per line (an `Op` on a line would enclose the rest of that line). */
+function synopsis(name, cmd, subs = false) {
+  const out = [`.Nm ${name}`];
+  if (cmd.options.some((o) => !o.hidden)) out.push('.Op Ar options');
+  if (subs) out.push('.Ar subcommand');
+  for (const a of cmd.registeredArguments) {
+    const arg = `Ar ${a.name()}${a.variadic ? ' ...' : ''}`;
+    out.push(a.required ? `.${arg}` : `.Op ${arg}`);
+  }
+  return out.join('\n');
 }
 function commandSection(cmd, prefix, heading = '.Ss') {
   const visible = cmd.commands.filter((c) => !c._hidden);
   const out = [];
   const name = `${prefix} ${cmd.name()}`.trim();
-  const opts = cmd.options.some((o) => !o.hidden) ? ' Op Ar options' : '';
   out.push(`${heading} ${name}`);
-  out.push(`.Nm ${name.replace(/^offloadctl ?/, '')}${opts}${visible.length ? ' Ar subcommand' : ''} ${argsMacro(cmd)}`.trimEnd());
+  out.push(synopsis(name.replace(/^offloadctl ?/, ''), cmd, visible.length > 0));
   out.push('.Pp');
   out.push(prose(cmd.description()));
   const list = optionList(cmd);
   if (list) out.push(list);
+  const extra = helpExtra(cmd);
+  if (extra) out.push(extra);
   for (const sub of visible) {
     out.push('.Pp');
-    out.push(`.Nm ${name.replace(/^offloadctl ?/, '')} ${sub.name()}${sub.options.some((o) => !o.hidden) ? ' Op Ar options' : ''} ${argsMacro(sub)}`.trimEnd());
+    out.push(synopsis(`${name.replace(/^offloadctl ?/, '')} ${sub.name()}`, sub));
     out.push('.Pp');
     out.push(prose(sub.description()));
     const l = optionList(sub);
     if (l) out.push(l);
+    const e = helpExtra(sub);
+    if (e) out.push(e);
   }
   return out.join('\n');
 }
@@ -147,9 +169,9 @@ function render(src) {
     )
     .replace(/^\.\\" @COMMAND ([a-z]+)@$/gm, (_, n) => {
       const c = byName(n);
-      return `.Nm offloadctl ${n}${c.options.length ? ' Op Ar options' : ''}`;
+      return synopsis(`offloadctl ${n}`, c);
     })
-    .replace(/^\.\\" @OPTIONS ([a-z]+)@$/gm, (_, n) => [prose(byName(n).description()), optionList(byName(n))].join('\n'))
+    .replace(/^\.\\" @OPTIONS ([a-z]+)@$/gm, (_, n) => [prose(byName(n).description()), optionList(byName(n)), helpExtra(byName(n))].filter(Boolean).join('\n'))
     .replace(/^\.\\" @PROFILES@$/m, () =>
       ['.Bl -tag -width Ds', ...profiles.flatMap((p) => [`.It Cm ${p.name}${p.default ? ' (default)' : ''}`, prose(p.description)]), '.El'].join('\n'),
     );
