@@ -4,7 +4,8 @@
 // Modules the entry reaches only through `import()` stay lazy in one file: esbuild wraps each in a
 // closure that runs on first import, so a command still evaluates only what it uses.
 import { build } from 'esbuild';
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 
 // `--outdir DIR`: the same bundle in a private folder (benchmarks use one, so a concurrent rebuild
@@ -27,6 +28,22 @@ const builtinImportsAsRequire = {
     }));
   },
 };
+// What `offloadctl --version` names (src/cli/version.ts): package version, git commit, build date.
+// OFFLOADCTL_BUILD_VERSION / OFFLOADCTL_BUILD_COMMIT override (packaging builds test versions);
+// SOURCE_DATE_EPOCH fixes the date (reproducible builds).
+function gitCommit() {
+  try {
+    return execFileSync('git', ['describe', '--always', '--dirty', '--abbrev=12'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown'; // a source tarball without .git
+  }
+}
+const epoch = process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) * 1000 : Date.now();
+const buildInfo = {
+  version: process.env.OFFLOADCTL_BUILD_VERSION || JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version,
+  commit: process.env.OFFLOADCTL_BUILD_COMMIT || gitCommit(),
+  date: new Date(epoch).toISOString().slice(0, 10),
+};
 const result = await build({
   absWorkingDir: root,
   entryPoints: ['src/cli/main.ts'],
@@ -41,7 +58,7 @@ const result = await build({
   external: ['netlink'],
   plugins: [builtinImportsAsRequire],
   // The sources are ESM: give them import.meta.url in CommonJS.
-  define: { 'import.meta.url': '__offloadctl_import_meta_url' },
+  define: { 'import.meta.url': '__offloadctl_import_meta_url', __OFFLOADCTL_BUILD__: JSON.stringify(buildInfo) },
   banner: { js: "var __offloadctl_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });
@@ -60,6 +77,13 @@ for (const f of result.outputFiles) {
 // the older split-chunk layout (main.js, chunk-*.js) are pruned once nothing can still run them.
 for (const f of readdirSync(dist)) {
   const path = join(dist, f);
-  if (outputs.has(f)) continue;
+  if (outputs.has(f) || f === 'man' || f === 'completion') continue; // gen-docs.mjs's folders
   if (f.endsWith('.cache') || Date.now() - statSync(path).mtimeMs > 10 * 60_000) rmSync(path, { force: true });
+}
+
+// Man pages and completion from the CLI definitions (scripts/gen-docs.mjs), beside the bundle in
+// dist/ (or --outdir with --docs: packaging/stage.sh); not for a benchmark's private bundle.
+if (i < 0 || process.argv.includes('--docs')) {
+  process.env.OFFLOADCTL_DOCS_DIST = dist;
+  await import('./gen-docs.mjs');
 }

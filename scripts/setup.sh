@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Setup + the main job on a fresh Debian machine (root): install what is missing, build, bring up
-# the built-in lab (a simulated KVM host in network namespaces) and show `status` and `audit` on it.
+# Setup + the main job on a fresh Debian machine (root): install what the runtime needs (asks first;
+# `--yes` to skip the question), build, bring up the built-in lab (a simulated KVM host in network
+# namespaces) and show `status` and `audit` on it. Test-only packages: scripts/test.sh installs them.
+#   scripts/setup.sh [--yes]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh "$@"
 npm run --silent build
 ./bin/offloadctl lab up --name demo
 lab_json=$(./bin/offloadctl lab status --name demo --json)

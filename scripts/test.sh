@@ -3,7 +3,7 @@
 # with Node's built-in test runner. `scripts/test.sh unit` runs only tests that need no root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --test --yes # tests install their own packages (scripts/test-deps.d)
 npm run --silent build
 npx tsc -p .
 if [ "${1:-all}" = unit ]; then

@@ -10,6 +10,7 @@ import { checkListenAllowed, parseListen } from './listen.js';
 import { readTokenFile } from './token.js';
 import { checkNetnsName, installUnit, renderUnit, unitName, unitStateDirectory } from './unit.js';
 import { ownNetns } from '../kernel/reexec.js';
+import { unitExecPath } from './exec-path.js';
 import { bufferedStderr, jsonLogger } from './log.js';
 import { rateLimitedLog } from './rate-limit.js';
 import { parsePolicyInChild } from './policy-reload.js';
@@ -64,7 +65,7 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
   const policy = load(); // a bad policy: OffloadError 'input' → exit 2
 
   if (o.installUnit) {
-    const execPath = o.execPath ?? realpathOr(process.argv[1] ?? '/usr/bin/offloadctl');
+    const execPath = unitExecPath(o.execPath, process.argv[1]);
     // `offloadctl --netns NS agent --install-unit` runs here inside NS: the unit must join NS too
     // (or `ip netns exec NS offloadctl agent --install-unit`); in an unnamed namespace: refuse
     const own = ownNetns();

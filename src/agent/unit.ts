@@ -56,7 +56,7 @@ function q(arg: string): string {
  * Realtime (the default): SCHED_FIFO at the lowest real-time priority, 1. When VMs start in a
  * burst, whatever creates their ports keeps the CPUs busy; in the normal class the agent queues
  * behind it: a 500-port burst's p99 delay was 13–62 ms here (median 34), SCHED_FIFO 1: 2–17 ms (median 8)
- * (bench/agent-burst.ts, README "Performance"). The work per event is bounded (one FEATURES_SET per
+ * (bench/agent-burst.ts, docs/performance.md). The work per event is bounded (one FEATURES_SET per
  * new port, retries back off), and the kernel's RT throttling (sched_rt_runtime_us, 95% by default)
  * still leaves every CPU to others part of each second. systemd applies the policy before it
  * installs RestrictRealtime's filter, so the agent cannot raise itself further; threads and the
@@ -80,7 +80,7 @@ export function renderUnit(o: UnitOptions): string {
     `# Written by \`offloadctl${ns ? ` --netns ${ns}` : ''} agent --install-unit\`.`,
     '[Unit]',
     `Description=offloadctl agent${ns ? ` in network namespace ${ns}` : ''}: keep NIC offloads as the policy says on every new and changed interface`,
-    'Documentation=man:ethtool(8)',
+    'Documentation=man:offloadctl-agent(8) man:offloadctl-policy(5) man:offloadctl(8)',
     'After=network-pre.target',
     'Wants=network-pre.target',
     ...(ns ? [`RequiresMountsFor=/run/netns/${ns}`] : []),

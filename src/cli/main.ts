@@ -2,8 +2,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { isOffloadError, EXIT } from '../model/errors.js';
 import { inNetns, reexecInNetns } from '../kernel/reexec.js';
 import { registerCommands } from './commands/index.js';
+import { versionText } from './version.js';
 
-const VERSION = '0.1.0';
+export { buildInfo } from './version.js'; // for scripts/gen-docs.mjs
 
 /** `only`: register just this command (see registerCommands); null: all of them. */
 export function buildProgram(only: string | null = null): Command {
@@ -12,7 +13,12 @@ export function buildProgram(only: string | null = null): Command {
       'See, audit, change, persist, enforce and measure NIC offloads (TSO, GSO, GRO, SG, checksums) ' +
         'on KVM and Xen host nodes: bridges, VM taps, Xen vifs, bonds, VLANs and uplinks.',
     )
-    .version(VERSION)
+    .option('-V, --version', 'print the version, git commit and build date, and which netlink addon loads')
+    .on('option:version', () => {
+      // Computed only when asked: naming the addon loads it.
+      process.stdout.write(`${versionText()}\n`);
+      throw new CommanderError(0, 'commander.version', 'version');
+    })
     .option('--netns <name>', 'run the command inside network namespace NAME (ip netns exec)')
     .addOption(
       new Option('--backend <backend>', 'kernel access: ethtool netlink, or the ethtool CLI for old kernels')

@@ -1,6 +1,6 @@
 /**
  * Policies: built-in profiles and YAML policy files, selectors, and resolving a policy against an
- * observed host (pure). See README "Policy files".
+ * observed host (pure). See offloadctl-policy(5) (man/offloadctl-policy.5.mdoc) and docs/reference.md "Policy files".
  */
 export { loadPolicy, loadPolicyFile, type LoadPolicyOptions } from './load.js';
 export { loadPolicyLazy, loadProfile } from './lazy.js';

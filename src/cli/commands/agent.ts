@@ -48,7 +48,7 @@ export function register(program: Command): void {
     .option('--root <dir>', 'with --install-unit: install under this root instead of /', '/')
     .option('--exec-path <path>', 'with --install-unit: the offloadctl executable for ExecStart (default: this one)')
     .addOption(
-      new Option('--scheduling <class>', 'with --install-unit: realtime runs the agent SCHED_FIFO priority 1 (see README, agent performance); normal leaves it in the default class')
+      new Option('--scheduling <class>', 'with --install-unit: realtime runs the agent SCHED_FIFO priority 1 (offloadctl-agent(8); figures in docs/performance.md); normal leaves it in the default class')
         .choices(['realtime', 'normal'])
         .default('realtime'),
     )

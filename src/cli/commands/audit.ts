@@ -22,7 +22,7 @@ export function register(program: Command): void {
         'Reads only; changes nothing.',
     )
     .option('--profile <name>', 'built-in profile (see `offloadctl profiles`); default tso-gso-off')
-    .option('--policy <file>', 'YAML policy file (see README "Policy files"); not with --profile')
+    .option('--policy <file>', 'YAML policy file (offloadctl-policy(5)); not with --profile')
     .option('--interface <glob>', 'audit only these interfaces (repeatable; globs like vnet*)', collect, [])
     .option('--strict', 'also count deviating fixed (unchangeable) features as non-compliance')
     .option('--json', 'the full report as JSON (kernel feature names)')

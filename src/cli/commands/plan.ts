@@ -16,7 +16,7 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 export function addPlanOptions(cmd: Command): Command {
   return cmd
     .option('--profile <name>', 'built-in profile (see `offloadctl profiles`); default tso-gso-off')
-    .option('--policy <file>', 'YAML policy file (see README "Policy files"); not with --profile')
+    .option('--policy <file>', 'YAML policy file (offloadctl-policy(5)); not with --profile')
     .option('--interface <glob>', 'only these interfaces (repeatable; globs like vnet*)', collect, [])
     .option('--libvirt-dir <dir>', 'libvirt domain status XML directory, for VM ownership', '/run/libvirt/qemu')
     .option('--proxmox-dir <dir>', 'Proxmox VM configs, for VM names', '/etc/pve/qemu-server');

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 
 let survives: boolean | null = null;
+let loaded = true;
 
 /**
  * Does the loaded `netlink` addon survive a netlink overrun? The prebuilt 0.3.0 binaries abort
@@ -18,6 +19,13 @@ export function addonSurvivesOverrun(): boolean {
     survives = binding.pollErrorSurvives === true;
   } catch {
     survives = false;
+    loaded = false;
   }
   return survives;
+}
+
+/** Which addon build loads: the patched one, the package's prebuilt one, or none (`--version`). */
+export function netlinkAddonBuild(): 'patched' | 'prebuilt' | 'missing' {
+  const patched = addonSurvivesOverrun();
+  return patched ? 'patched' : loaded ? 'prebuilt' : 'missing';
 }
