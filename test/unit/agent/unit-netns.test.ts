@@ -34,7 +34,7 @@ test('unit: systemd-analyze verify accepts the host and the namespace unit', { s
     for (const netns of [undefined, 'lab-1']) {
       const p = join(d, unitName(netns));
       writeFileSync(p, renderUnit({ execPath: BIN, args: ['--mode', 'enforce'], netns, tokenSource: '/etc/offloadctl/agent.token' }));
-      const r = spawnSync('systemd-analyze', ['verify', p], { encoding: 'utf8' });
+      const r = spawnSync('systemd-analyze', ['verify', '--man=no', p], { encoding: 'utf8' });
       assert.equal(r.status, 0, `${p}: ${r.stderr}`);
     }
   } finally {
