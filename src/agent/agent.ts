@@ -116,7 +116,7 @@ export class Agent {
   }
 
   eventsSince(since: number, limit: number): unknown {
-    return { events: this.events.list(since, limit) };
+    return this.events.page(since, limit);
   }
 
   health(): { ok: boolean; reason: string } {

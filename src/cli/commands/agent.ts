@@ -50,6 +50,8 @@ export function register(program: Command): void {
       'after',
       `
 HTTP: GET /metrics (Prometheus), GET /api/state, GET /api/events[?since=SEQ&limit=N], GET /healthz;
+/api/events returns the oldest N events after SEQ (default 1000) and {next, more, missed}: pass next as
+since to page through every event in order; missed counts events the 1000-event ring dropped.
 POST /api/reconcile and POST /api/mode {"mode":"report"} need "Authorization: Bearer TOKEN" (401 otherwise).
 Signals: SIGHUP reloads the policy (a bad policy keeps the old one); SIGTERM/SIGINT exit cleanly.
 Logs: one JSON object per line on stderr, one line per action.
