@@ -46,7 +46,7 @@ Examples:
 
 Exit codes: 0 applied (or nothing to do), 1 something failed (rolled back unless --keep-going)
 or --guard found a regression and restored the snapshot,
-2 bad usage, unknown interface, invalid policy, or not interactive without --yes,
+2 bad usage, unknown interface, --interface globs matching nothing (without --allow-empty), invalid policy, or not interactive without --yes,
 3 system error (permission, state directory not writable).`,
     )
     .action(
@@ -69,6 +69,7 @@ or --guard found a regression and restored the snapshot,
         const input = {
           policy,
           interfaces: opts.interface,
+          allowEmpty: opts.allowEmpty,
           observe: { libvirtDir: opts.libvirtDir, proxmoxDir: opts.proxmoxDir },
         };
         const json = Boolean(opts.json || g.json);

@@ -6,6 +6,7 @@ interface AuditCliOptions {
   policy?: string;
   interface: string[];
   strict?: boolean;
+  allowEmpty?: boolean;
   json?: boolean;
   libvirtDir?: string;
   proxmoxDir?: string;
@@ -24,6 +25,7 @@ export function register(program: Command): void {
     .option('--profile <name>', 'built-in profile (see `offloadctl profiles`); default tso-gso-off')
     .option('--policy <file>', 'YAML policy file (see README "Policy files"); not with --profile')
     .option('--interface <glob>', 'audit only these interfaces (repeatable; globs like vnet*)', collect, [])
+    .option('--allow-empty', 'exit 0 when the --interface globs match no interface (default: exit 2, a typo must not pass)')
     .option('--strict', 'also count deviating fixed (unchangeable) features as non-compliance')
     .option('--json', 'the full report as JSON (kernel feature names)')
     .option('--libvirt-dir <dir>', 'libvirt domain status XML directory, for VM ownership', '/run/libvirt/qemu')
@@ -44,7 +46,8 @@ Examples:
   offloadctl --netns olab-demo-hv audit         # the lab (offloadctl lab up)
 
 Exit codes: 0 compliant, 1 deviations or bridge-port MTU mismatches found, 2 unknown profile,
-unknown interface or invalid policy file (file:line:col: message), 3 system error.`,
+unknown interface, --interface globs matching nothing (without --allow-empty) or invalid policy
+file (file:line:col: message), 3 system error.`,
     )
     .action(
       action(async (opts: AuditCliOptions, cmd: Command) => {
@@ -66,6 +69,7 @@ unknown interface or invalid policy file (file:line:col: message), 3 system erro
         ]);
         const obs = await observe(g, { libvirtDir: opts.libvirtDir, proxmoxDir: opts.proxmoxDir });
         const scoped = policyMod.filterInterfaces(obs, opts.interface);
+        policyMod.requireSelection(opts.interface, scoped.interfaces.length, obs.interfaces.length, opts.allowEmpty);
         const desired = policyMod.resolvePolicy(policy, scoped);
         // A valid name can still mean nothing on this kernel (ufo is gone; a newer kernel's bit).
         const present = [...new Set(obs.interfaces.flatMap((i) => Object.keys(i.features)))];
