@@ -153,8 +153,11 @@ export async function confirm(question: string): Promise<boolean> {
 async function applyText(r: import('../../apply/types.js').ApplyReport): Promise<string> {
   const [{ renderTable }, { compactSet }] = await Promise.all([import('../output.js'), import('../../plan/render.js')]);
   if (r.status === 'nothing-to-do') {
-    return `policy ${r.policy}: nothing to do (${r.counts.compliant} interface${r.counts.compliant === 1 ? '' : 's'} already compliant)\n`;
+    const n = r.counts.compliant;
+    const heldN = r.heldByGuest?.length ?? 0;
+    return `policy ${r.policy}: nothing to do (${n} interface${n === 1 ? '' : 's'} already compliant${heldN ? `, ${heldN} with features held by the guest` : ''})\n`;
   }
+  const held = new Map((r.heldByGuest ?? []).map((h) => [h.ifname, h.features]));
   const rows = r.results
     .filter((x) => x.status !== 'compliant')
     .map((x) => [
@@ -163,9 +166,14 @@ async function applyText(r: import('../../apply/types.js').ApplyReport): Promise
       x.set ? compactSet(x.set) : '',
       [x.error, ...(x.warnings ?? [])].filter(Boolean).join('; '),
     ]);
+  const heldNote = held.size
+    ? `${held.size} interface${held.size === 1 ? '' : 's'} with features held by the guest (${[...held].map(([i, f]) => `${i}: ${f.join(',')}`).join('; ')}):\n` +
+      '  a VM\'s tap keeps them off until its guest negotiates them (QEMU, TUNSETOFFLOAD); not a failure, audit does not count them\n'
+    : '';
   let text = rows.length ? renderTable(['INTERFACE', 'RESULT', 'SET', 'DETAIL'], rows) + '\n' : '';
   const c = r.counts;
   text += `policy ${r.policy}: ${c.changed} changed, ${c.compliant} compliant, ${c.failed} failed, ${c.vanished} vanished\n`;
+  text += heldNote;
   if (r.rollback) {
     const rc = r.rollback.counts;
     text += `something failed: rolled back (${rc.restored} restored, ${rc.unchanged} untouched, ${rc.vanished} vanished, ${rc.failed} failed)\n`;
