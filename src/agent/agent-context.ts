@@ -46,6 +46,8 @@ export interface AgentOptions {
   fastPath?: boolean;
   /** The process's CPU scheduling, for the ready log (e.g. "fifo:1"; kernel/scheduling.ts). */
   scheduling?: string;
+  /** Where VM records are read (--libvirt-dir, --proxmox-dir) when the policy selects by VM platform. */
+  vmSources?: import('../host/vm-reader.js').VmSources;
 }
 
 /** What the agent keeps per interface between batches. */

@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs';
+import { accessSync, constants, realpathSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { OffloadError } from '../model/errors.js';
 import { addonSurvivesOverrun } from '../kernel/netlink/addon.js';
@@ -11,6 +11,7 @@ import { readTokenFile } from './token.js';
 import { installUnit, renderUnit } from './unit.js';
 import { bufferedStderr, jsonLogger } from './log.js';
 import { formatScheduling, ownScheduling } from '../kernel/scheduling.js';
+import { DEFAULT_LIBVIRT_DIR, DEFAULT_PROXMOX_DIR } from '../host/vm-reader.js';
 
 function intOpt(name: string, v: string, min: number): number {
   const n = Number(v);
@@ -28,6 +29,8 @@ function unitArgs(o: AgentCliOptions): string[] {
   if (o.logLevel !== 'info') a.push('--log-level', o.logLevel);
   if (o.windowMs !== '0') a.push('--window-ms', o.windowMs);
   if (o.resyncInterval !== '600') a.push('--resync-interval', o.resyncInterval);
+  if (o.libvirtDir !== DEFAULT_LIBVIRT_DIR) a.push('--libvirt-dir', o.libvirtDir);
+  if (o.proxmoxDir !== DEFAULT_PROXMOX_DIR) a.push('--proxmox-dir', o.proxmoxDir);
   a.push('--state-dir', '/var/lib/offloadctl');
   return a;
 }
@@ -60,6 +63,7 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
   }
 
   const logger = jsonLogger(bufferedStderr(), o.logLevel);
+  warnUnreadableVmRecords(policy, o, logger);
   const [{ openKernel }, { openMonitor }, { Agent, apiOf }, { startHttp }, { fileJournal }] = await Promise.all([
     import('../kernel/index.js'),
     import('../kernel/monitor.js'),
@@ -99,6 +103,7 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
     resyncIntervalMs: resyncS * 1000,
     journal,
     scheduling: scheduling ? formatScheduling(scheduling) : undefined,
+    vmSources: { libvirtDir: o.libvirtDir, proxmoxDir: o.proxmoxDir },
     onFatal: (e) => {
       logger.log('error', 'monitor failed', { error: e.message });
       void stopRef.current?.('monitor-error', 3);
@@ -158,6 +163,24 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
       void stop('startup-error', 3);
     });
   });
+}
+
+/**
+ * A policy that selects by VM platform needs the VM records; as systemd's DynamicUser the agent
+ * cannot read root-only ones (the unit's comments, docs/unattended.md). Say so once at start-up
+ * instead of silently matching by name only.
+ */
+function warnUnreadableVmRecords(policy: import('../model/types.js').Policy, o: AgentCliOptions, logger: { log(level: 'warn', msg: string, f?: Record<string, unknown>): void }): void {
+  if (!policy.rules.some((r) => r.select.vmPlatform || r.exclude?.vmPlatform)) return;
+  for (const [opt, dir] of [['--libvirt-dir', o.libvirtDir], ['--proxmox-dir', o.proxmoxDir]] as const) {
+    try {
+      accessSync(dir, constants.R_OK | constants.X_OK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue; // not this platform
+      logger.log('warn', 'cannot read VM records: VM ports are matched by name only', { option: opt, dir, error: code ?? String(e), uid: process.getuid?.() });
+    }
+  }
 }
 
 /**

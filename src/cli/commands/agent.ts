@@ -17,6 +17,8 @@ export interface AgentCliOptions {
   execPath?: string;
   scheduling: 'realtime' | 'normal';
   monitorChild?: boolean;
+  libvirtDir: string;
+  proxmoxDir: string;
 }
 
 export function register(program: Command): void {
@@ -36,6 +38,13 @@ export function register(program: Command): void {
     .addOption(new Option('--log-level <level>', 'JSON log lines on stderr from this level').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .option('--window-ms <ms>', 'coalesce events arriving within this many ms into one batch (0: those of one socket read)', '0')
     .option('--resync-interval <seconds>', 'full dump and reconcile this often as a safety net (0: never)', '600')
+    .option(
+      '--libvirt-dir <dir>',
+      'libvirt domain status XML directory, for VM ownership when the policy selects by vmPlatform (root-only on ' +
+        'libvirt hosts: the unit\'s DynamicUser cannot read it unless granted, see docs/unattended.md)',
+      '/run/libvirt/qemu',
+    )
+    .option('--proxmox-dir <dir>', 'Proxmox VM configs, for VM names (readable by root and www-data only; see docs/unattended.md)', '/etc/pve/qemu-server')
     .option('--install-unit', 'write the systemd unit for these options and exit')
     .option('--root <dir>', 'with --install-unit: install under this root instead of /', '/')
     .option('--exec-path <path>', 'with --install-unit: the offloadctl executable for ExecStart (default: this one)')
