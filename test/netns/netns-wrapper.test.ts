@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { createNetns, deleteNetns, ipBatch, uniquePrefix } from '../../src/lab/netns.js';
+import { existsSync } from 'node:fs';
 import { CLI, cli, cliIn, skipReason, tmpDir } from './helpers/cli.js';
 import { diff, oracleAll } from './helpers/oracle.js';
 
@@ -171,4 +172,37 @@ test('stdin is passed: a policy read from a pipe', { skip }, async () => {
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   assert.ok(code === 0 || code === 1, `exit ${code}: ${err}`);
   assert.equal((JSON.parse(out) as { policy: string }).policy, 'from-stdin');
+});
+
+/** A command on a pseudo-terminal (util-linux `script`), fed `input` once `when` shows in its output. */
+function onTerminal(command: string, when: RegExp, input: string): Promise<{ out: string; code: number | null }> {
+  const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let sent = false;
+  child.stdout.on('data', (b: Buffer) => {
+    out += b.toString();
+    if (!sent && when.test(out)) {
+      sent = true;
+      child.stdin.write(input);
+    }
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  return new Promise((resolve) => child.on('close', (code) => (clearTimeout(timer), resolve({ out, code }))));
+}
+
+const noScript = skip || (existsSync('/usr/bin/script') ? false : 'needs script (util-linux)');
+
+test('a terminal stays a terminal: apply asks through the wrapper; Ctrl-C reaches the agent once', { skip: noScript }, async () => {
+  const q = (s: string) => `'${s}'`;
+  const before = await oracleAll(ns);
+  const a = await onTerminal(`${q(process.execPath)} ${q(CLI)} --netns ${q(ns)} apply --profile offloads-on --state-dir ${q(state.dir)}`, /\[y\/N\]/, 'n\r');
+  assert.match(a.out, /nothing changed/, a.out);
+  assert.deepEqual(diff(before, await oracleAll(ns)), []);
+  // Ctrl-C: the terminal signals the whole foreground process group (wrapper and agent): the agent
+  // must get one SIGINT (one "stopping" line), stop cleanly, and leave nothing behind.
+  const agent = `${q(process.execPath)} ${q(CLI)} --netns ${q(ns)} agent --mode report --listen 127.0.0.1:0 --state-dir ${q(state.dir)}; echo "status $?"`;
+  const r = await onTerminal(agent, /"agent ready"/, '\x03');
+  assert.equal((r.out.match(/"stopping"/g) ?? []).length, 1, r.out);
+  assert.match(r.out, /status 0/);
+  await waitUntil(async () => (await offloadctlPidsIn(ns)).length === 0, 10_000, 'no offloadctl process left');
 });
