@@ -49,6 +49,8 @@ export interface AgentOptions {
   scheduling?: string;
   /** OVSDB socket for the Open vSwitch view (default $OVS_RUNDIR/db.sock); null: do not watch OVS. */
   ovsdbSocket?: string | null;
+  /** Where VM records are read (--libvirt-dir, --proxmox-dir) when the policy selects by VM platform. */
+  vmSources?: import('../host/vm-reader.js').VmSources;
 }
 
 /** What the agent keeps per interface between batches. */

@@ -120,7 +120,7 @@ export class Agent {
   }
 
   eventsSince(since: number, limit: number): unknown {
-    return { events: this.events.list(since, limit) };
+    return this.events.page(since, limit);
   }
 
   health(): ReturnType<typeof healthReport> {

@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs';
+import { accessSync, constants, realpathSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { OffloadError } from '../model/errors.js';
 import { addonSurvivesOverrun } from '../kernel/netlink/addon.js';
@@ -17,6 +17,7 @@ import { parsePolicyInChild } from './policy-reload.js';
 import type { AgentMetrics } from './metrics.js';
 import { formatScheduling, ownScheduling } from '../kernel/scheduling.js';
 import { parseDuration } from '../model/duration.js';
+import { DEFAULT_LIBVIRT_DIR, DEFAULT_PROXMOX_DIR } from '../host/vm-reader.js';
 
 function intOpt(name: string, v: string, min: number): number {
   const n = Number(v);
@@ -37,6 +38,8 @@ function unitArgs(o: AgentCliOptions, netns: string | null): string[] {
   if (o.recordInterval !== '5s') a.push('--record-interval', o.recordInterval);
   if (o.recordRetention !== '1h') a.push('--record-retention', o.recordRetention);
   if (o.recordTop !== '20') a.push('--record-top', o.recordTop);
+  if (o.libvirtDir !== DEFAULT_LIBVIRT_DIR) a.push('--libvirt-dir', o.libvirtDir);
+  if (o.proxmoxDir !== DEFAULT_PROXMOX_DIR) a.push('--proxmox-dir', o.proxmoxDir);
   a.push('--state-dir', `/var/lib/${unitStateDirectory(netns ?? undefined)}`);
   return a;
 }
@@ -82,6 +85,7 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
   }
 
   const logger = jsonLogger(bufferedStderr(), o.logLevel);
+  warnUnreadableVmRecords(policy, o, logger);
   const [{ openKernel }, { openMonitor }, { Agent, apiOf }, { startHttp }, { fileJournal }] = await Promise.all([
     import('../kernel/index.js'),
     import('../kernel/monitor.js'),
@@ -132,6 +136,7 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
     resyncIntervalMs: resyncS * 1000,
     journal,
     scheduling: scheduling ? formatScheduling(scheduling) : undefined,
+    vmSources: { libvirtDir: o.libvirtDir, proxmoxDir: o.proxmoxDir },
     onFatal: (e) => {
       logger.log('error', 'monitor failed', { error: e.message });
       void stopRef.current?.('monitor-error', 3);
@@ -206,6 +211,24 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
       void stop('startup-error', 3);
     });
   });
+}
+
+/**
+ * A policy that selects by VM platform needs the VM records; as systemd's DynamicUser the agent
+ * cannot read root-only ones (the unit's comments, docs/unattended.md). Say so once at start-up
+ * instead of silently matching by name only.
+ */
+function warnUnreadableVmRecords(policy: import('../model/types.js').Policy, o: AgentCliOptions, logger: { log(level: 'warn', msg: string, f?: Record<string, unknown>): void }): void {
+  if (!policy.rules.some((r) => r.select.vmPlatform || r.exclude?.vmPlatform)) return;
+  for (const [opt, dir] of [['--libvirt-dir', o.libvirtDir], ['--proxmox-dir', o.proxmoxDir]] as const) {
+    try {
+      accessSync(dir, constants.R_OK | constants.X_OK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue; // not this platform
+      logger.log('warn', 'cannot read VM records: VM ports are matched by name only', { option: opt, dir, error: code ?? String(e), uid: process.getuid?.() });
+    }
+  }
 }
 
 /**

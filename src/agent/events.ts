@@ -9,6 +9,16 @@ export interface AgentEvent {
   [k: string]: unknown;
 }
 
+export interface EventPage {
+  events: AgentEvent[];
+  /** Pass as `since` next time. */
+  next: number;
+  /** More events after `next` are waiting. */
+  more: boolean;
+  /** Events after `since` already dropped from the ring. */
+  missed: number;
+}
+
 export class EventRing {
   private buf: AgentEvent[] = [];
   private head = 0;
@@ -35,11 +45,32 @@ export class EventRing {
     return ev;
   }
 
-  /** Oldest first; only events after `since`, at most `limit` (the newest ones). */
+  /**
+   * Oldest first: the OLDEST `limit` events after `since`, so a client paging with
+   * `?since=<next>` sees every event once, in order (taking the newest would skip the ones between).
+   */
   list(since = 0, limit = this.capacity): AgentEvent[] {
+    return this.page(since, limit).events;
+  }
+
+  /**
+   * One page for GET /api/events: `next` is the cursor for the following call (the last seq
+   * returned, or `since` when nothing is new), `more` says whether events after `next` are already
+   * held, `missed` counts events after `since` that the ring no longer holds (the client polled too
+   * late: the ring keeps `capacity`).
+   */
+  page(since = 0, limit = this.capacity): EventPage {
     const ordered = this.buf.length < this.capacity ? this.buf : [...this.buf.slice(this.head), ...this.buf.slice(0, this.head)];
-    const out = ordered.filter((e) => e.seq > since);
-    return out.slice(Math.max(0, out.length - limit));
+    const first = ordered.findIndex((e) => e.seq > since);
+    const after = first < 0 ? [] : ordered.slice(first);
+    const events = after.slice(0, Math.max(0, limit));
+    const oldestHeld = ordered[0]?.seq ?? this.seq + 1;
+    return {
+      events,
+      next: events.length ? events[events.length - 1]!.seq : Math.max(0, Math.min(since, this.seq)),
+      more: after.length > events.length,
+      missed: Math.max(0, oldestHeld - Math.max(0, since) - 1),
+    };
   }
 
   get size(): number {

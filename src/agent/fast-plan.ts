@@ -40,7 +40,7 @@ const MAX_PLANS = 256;
 /** The link observed with `tpl` as its features, what the policy wants of it, and the shared plan. */
 export function planFor(ctx: AgentContext, l: LinkInfo, tpl: FeatureMap, tplKey: string): PlannedLink {
   const master = l.masterIndex !== null ? (ctx.links.get(l.masterIndex) ?? null) : null;
-  const vms = policyUsesVm(ctx) ? readVmIndex({}, [l.name]) : undefined;
+  const vms = policyUsesVm(ctx) ? readVmIndex(ctx.o.vmSources ?? {}, [l.name]) : undefined;
   const ovs = ctx.ovs?.index.get(l.name);
   const iface = interfaceOf(l, master, tpl, ctx.drivers.get(l.ifindex) ?? null, vms, ovs && sameDevice(ovs, l) ? ovs : undefined);
   const hasPorts = ctx.masters.has(l.ifindex);

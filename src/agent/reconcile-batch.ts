@@ -67,7 +67,7 @@ async function reconcileKeys(ctx: AgentContext, keys: number[]): Promise<void> {
     links: slice,
     features,
     drivers: ctx.drivers,
-    vmIndex: policyUsesVm(ctx) ? readVmIndex({}, slice.map((l) => l.name)) : undefined,
+    vmIndex: policyUsesVm(ctx) ? readVmIndex(ctx.o.vmSources ?? {}, slice.map((l) => l.name)) : undefined,
     backend: ctx.o.kernel.name === 'ethtool' ? 'ethtool' : 'netlink',
     ovs: ctx.ovs?.topology,
   });

@@ -1,5 +1,6 @@
 import type { DesiredInterface, Interface } from '../model/types.js';
 import { planInterface } from '../plan/plan.js';
+import { heldBy } from '../plan/held-by-guest.js';
 
 /**
  * The agent's reconcile core: pure. (one interface as observed, what the policy wants, what the
@@ -118,8 +119,9 @@ function sig(finding: Finding, devs: Deviation[]): string {
   return finding + ':' + devs.map((d) => `${d.feature}=${d.requested ? 1 : 0}${d.active ? 1 : 0}`).sort().join(',');
 }
 
-function isTap(iface: Interface): boolean {
-  return iface.kind === 'tun' || iface.kind === 'macvtap' || iface.role === 'vm-port';
+/** Every held bit is the guest's to enable (plan/held-by-guest.ts: the verdict audit and apply give too). */
+function heldByGuest(iface: Interface, held: readonly Deviation[], hasPorts: boolean): boolean {
+  return held.every((d) => heldBy(iface, d.feature, d.want, hasPorts) === 'guest');
 }
 
 export interface Decision {
@@ -162,7 +164,7 @@ export function decide(
   if (c.toSet.length === 0) {
     // Nothing a FEATURES_SET can do. Held and fixed bits are reported once, never retried.
     const drift = h.compliantOnce && h.state === 'compliant' && c.held.length > 0;
-    if (c.held.length > 0) report(isTap(iface) ? 'guest-negotiated' : 'held', c.held, drift);
+    if (c.held.length > 0) report(heldByGuest(iface, c.held, hasPorts) ? 'guest-negotiated' : 'held', c.held, drift);
     if (c.fixed.length > 0) report('fixed', c.fixed, false);
     const delayMs = h.pendingSince !== null ? now - h.pendingSince : null;
     if (c.held.length === 0) {

@@ -3,6 +3,7 @@ import { KernelError, type KernelBackend } from '../kernel/types.js';
 import { OffloadError } from '../model/errors.js';
 import { compareNatural } from '../model/natural-order.js';
 import { computeStages, planInterface } from '../plan/plan.js';
+import { guestHeldFeatures } from '../plan/held-by-guest.js';
 import type { Plan, PlannedChange } from '../plan/types.js';
 import { BATCH_SIZE, chunks, setMany, type SetOutcome } from './execute.js';
 import { restoreSnapshot } from './restore.js';
@@ -50,7 +51,7 @@ export async function applyPlan(
   const results = new Map<string, ApplyResult>();
   for (const name of plan.compliant) results.set(name, { ifname: name, status: 'compliant' });
   if (plan.changes.length === 0) {
-    return finish({ policy: plan.policy, snapshot: null, status: 'nothing-to-do', results: [...results.values()], skipped: plan.skipped, rollback: null, counts: counts() });
+    return finish({ policy: plan.policy, snapshot: null, status: 'nothing-to-do', results: [...results.values()], skipped: plan.skipped, rollback: null, counts: counts(), heldByGuest: heldByGuest(observation, desired, null) });
   }
 
   const byName = new Map(observation.interfaces.map((i) => [i.name, i]));
@@ -131,6 +132,7 @@ export async function applyPlan(
     }
 
     timings.verify = ms();
+    const held = heldByGuest(observation, desired, live);
     let rollback = null;
     let status: ApplyReport['status'] = failed ? 'partial' : 'applied';
     if (failed && !opts.keepGoing) {
@@ -152,6 +154,7 @@ export async function applyPlan(
       skipped: plan.skipped,
       rollback,
       counts: counts(),
+      heldByGuest: held,
     });
   } catch (e) {
     if (e instanceof StateWriteError) throw await stateWriteFailed(kernel, snapshot, journal, e, opts);
@@ -209,6 +212,20 @@ async function stateWriteFailed(kernel: KernelBackend, snapshot: Snapshot, journ
     snapshot: snapshot.id,
     rollback,
   });
+}
+
+/** Per interface, the wanted-on features its guest holds off, in `live` (null: as observed). */
+function heldByGuest(observation: Observation, desired: Desired, live: Map<number, FeatureMap> | null): { ifname: string; features: string[] }[] {
+  const byIndex = new Map(observation.interfaces.map((i) => [i.ifindex, i]));
+  const out: { ifname: string; features: string[] }[] = [];
+  for (const d of desired.interfaces) {
+    const i = byIndex.get(d.ifindex);
+    const features = live ? live.get(d.ifindex) : i?.features;
+    if (!i || !features) continue;
+    const held = guestHeldFeatures({ ...i, features }, d.features);
+    if (held.length) out.push({ ifname: i.name, features: held });
+  }
+  return out.sort((a, b) => compareNatural(a.ifname, b.ifname));
 }
 
 function finish(r: ApplyReport): ApplyReport {

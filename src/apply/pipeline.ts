@@ -9,6 +9,8 @@ export interface PlanInput {
   policy: Policy;
   /** `--interface` globs; empty: every interface the policy selects. */
   interfaces: readonly string[];
+  /** --allow-empty: globs that select nothing are not an error. */
+  allowEmpty?: boolean;
   observe?: ObserveOptions;
 }
 
@@ -26,6 +28,7 @@ export async function observeAndPlan(kernel: KernelBackend, input: PlanInput): P
   const [{ observeHost }, policyMod] = await Promise.all([import('../host/observe.js'), import('../policy/lazy.js')]);
   const observation = await observeHost(kernel, input.observe ?? {});
   const scoped = policyMod.filterInterfaces(observation, [...input.interfaces]);
+  policyMod.requireSelection(input.interfaces, scoped.interfaces.length, observation.interfaces.length, input.allowEmpty);
   const desired = policyMod.resolvePolicy(input.policy, scoped);
   return { observation, desired, plan: plan(observation, desired) };
 }

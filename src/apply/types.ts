@@ -95,6 +95,12 @@ export interface ApplyReport {
   rollback: RestoreReport | null;
   counts: Record<ApplyStatus, number>;
   /**
+   * Features the policy wants on that a VM's tap keeps off until its guest negotiates them
+   * (plan/held-by-guest.ts), as the kernel reports them after apply: not failures, and `audit`
+   * does not count them either (unless --strict).
+   */
+  heldByGuest?: { ifname: string; features: string[] }[];
+  /**
    * Milliseconds since apply started, at the end of each phase: snapshot (on disk), set, verify,
    * rollback (when one ran), total; the CLI adds observeAndPlan (its own duration, before apply).
    */

@@ -1,5 +1,6 @@
 import type { Desired, Interface, Observation, Role, VmRef } from '../model/types.js';
 import { shortNameOf } from '../policy/short-names.js';
+import { heldBy, type HeldBy } from '../plan/held-by-guest.js';
 
 /**
  * Audit (pure): compare what the kernel reports (Observation) with what a policy wants (Desired).
@@ -10,12 +11,20 @@ import { shortNameOf } from '../policy/short-names.js';
  * Deviating fixed features (not in hw_features, or NETIF_F_NEVER_CHANGE) are reported but marked
  * unchangeable; they do not make an interface non-compliant unless `strict` is set, because no
  * tool can change them and an audit that can never pass is useless for monitoring.
+ *
+ * Held features (plan/held-by-guest.ts): wanted on, requested on, active off because a VM's guest
+ * has not negotiated them (a tap's TSO/checksum, TUNSETOFFLOAD) or because a bridge follows its
+ * ports. No request changes them, so they are listed apart and count only with `strict` — the
+ * same verdict apply's report and the agent give.
  */
 
 export interface FeatureFinding {
   /** 'feature': active differs from wanted. 'latent': active is as wanted but requested is not, so
-   *  the kernel brings it back when a dependency returns or a tap's owner (QEMU) re-enables it. */
-  type: 'feature' | 'latent';
+   *  the kernel brings it back when a dependency returns or a tap's owner (QEMU) re-enables it.
+   *  'held': wanted on, requested on, kept off by the guest or the ports (see `heldBy`). */
+  type: 'feature' | 'latent' | 'held';
+  /** For type 'held': who holds it ('guest': the VM has not negotiated it; 'ports': a bridge follows its ports). */
+  heldBy?: HeldBy;
   ifname: string;
   ifindex: number;
   role: Role;
@@ -56,6 +65,8 @@ export interface InterfaceVerdict {
   checked: number;
   changeable: number;
   unchangeable: number;
+  /** Wanted on but held off by the guest or the ports (counted only with strict). */
+  held: number;
   mtuMismatch: boolean;
 }
 
@@ -80,6 +91,9 @@ export interface AuditReport {
     mtuMismatches: number;
     /** Active as wanted but requested otherwise: not counted, reported. */
     latent: number;
+    /** Held off by the guest (a tap) or the ports (a bridge): not counted unless strict. */
+    held: number;
+    heldByGuest: number;
   };
   interfaces: InterfaceVerdict[];
   /** Kernel names; `shortName` groups them for humans. */
@@ -87,6 +101,8 @@ export interface AuditReport {
   mtuMismatches: MtuFinding[];
   /** type 'latent' findings. */
   latent: FeatureFinding[];
+  /** type 'held' findings. */
+  held: FeatureFinding[];
 }
 
 export interface AuditOptions {
@@ -106,6 +122,7 @@ export function audit(observation: Observation, desired: Desired, opts: AuditOpt
   const strict = opts.strict ?? false;
   const wanted = new Map(desired.interfaces.map((d) => [d.ifindex, d]));
   const byName = new Map((opts.context ?? observation).interfaces.map((i) => [i.name, i]));
+  const masters = new Set((opts.context ?? observation).interfaces.map((i) => i.master).filter((m): m is string => m !== null));
 
   const mtuMismatches: MtuFinding[] = [];
   for (const iface of observation.interfaces) {
@@ -127,6 +144,7 @@ export function audit(observation: Observation, desired: Desired, opts: AuditOpt
 
   const findings: FeatureFinding[] = [];
   const latent: FeatureFinding[] = [];
+  const held: FeatureFinding[] = [];
   const interfaces: InterfaceVerdict[] = [];
   for (const iface of observation.interfaces) {
     const d = wanted.get(iface.ifindex);
@@ -134,6 +152,8 @@ export function audit(observation: Observation, desired: Desired, opts: AuditOpt
     let checked = 0;
     let changeable = 0;
     let unchangeable = 0;
+    let heldCount = 0;
+    const hasPorts = masters.has(iface.name);
     for (const feature of Object.keys(d.features).sort()) {
       const want = d.features[feature]!;
       const st = iface.features[feature];
@@ -141,10 +161,13 @@ export function audit(observation: Observation, desired: Desired, opts: AuditOpt
       checked++;
       if (st.active === want.value && st.requested === want.value) continue;
       const deviates = st.active !== want.value;
-      if (deviates && st.fixed) unchangeable++;
+      const by = deviates ? heldBy(iface, feature, want.value, hasPorts) : null;
+      if (by) heldCount++;
+      else if (deviates && st.fixed) unchangeable++;
       else if (deviates) changeable++;
-      (deviates ? findings : latent).push({
-        type: deviates ? 'feature' : 'latent',
+      (by ? held : deviates ? findings : latent).push({
+        type: by ? 'held' : deviates ? 'feature' : 'latent',
+        ...(by ? { heldBy: by } : {}),
         ifname: iface.name,
         ifindex: iface.ifindex,
         role: iface.role,
@@ -162,10 +185,11 @@ export function audit(observation: Observation, desired: Desired, opts: AuditOpt
       ifname: iface.name,
       ifindex: iface.ifindex,
       role: iface.role,
-      compliant: changeable === 0 && (!strict || unchangeable === 0),
+      compliant: changeable === 0 && (!strict || (unchangeable === 0 && heldCount === 0)),
       checked,
       changeable,
       unchangeable,
+      held: heldCount,
       mtuMismatch: mismatched.has(iface.ifindex),
     });
   }
@@ -189,10 +213,13 @@ export function audit(observation: Observation, desired: Desired, opts: AuditOpt
       unchangeable,
       mtuMismatches: mtuMismatches.length,
       latent: latent.length,
+      held: held.length,
+      heldByGuest: held.filter((f) => f.heldBy === 'guest').length,
     },
     interfaces,
     findings,
     mtuMismatches,
     latent,
+    held,
   };
 }

@@ -23,6 +23,8 @@ export interface FindingRow {
   /** Members whose requested value differs from their active one. */
   requestedDiffers: boolean;
   requested: boolean;
+  /** Held off by the guest or the ports (audit.ts): no request changes it. */
+  heldBy?: 'guest' | 'ports';
 }
 
 const onoff = (b: boolean) => (b ? 'on' : 'off');
@@ -32,7 +34,7 @@ export function groupFindings(findings: readonly FeatureFinding[]): FindingRow[]
   const index = new Map<string, FindingRow>();
   for (const f of findings) {
     const feature = f.shortName ?? f.feature;
-    const key = [f.ifindex, f.ifname, feature, f.expected, f.fixed, f.rule].join('\0');
+    const key = [f.ifindex, f.ifname, feature, f.expected, f.fixed, f.rule, f.heldBy ?? ''].join('\0');
     let row = index.get(key);
     if (!row) {
       row = {
@@ -47,6 +49,7 @@ export function groupFindings(findings: readonly FeatureFinding[]): FindingRow[]
         kernel: [],
         requestedDiffers: false,
         requested: f.requested,
+        ...(f.heldBy ? { heldBy: f.heldBy } : {}),
       };
       index.set(key, row);
       rows.push(row);
@@ -68,10 +71,14 @@ export function summaryLine(r: AuditReport): string {
     return `compliant: ${pol}: no interface to audit (${s.observed} observed, none selected by the policy)`;
   }
   const fixed = s.unchangeable ? `${s.unchangeable} unchangeable (fixed)${r.strict ? '' : ' not counted'}` : '';
-  if (r.compliant) return `compliant: ${pol}: all ${s.audited} audited interfaces comply${fixed ? `, ${fixed}` : ''}`;
+  const held = s.held ? `${s.held} held by the guest or the ports${r.strict ? '' : ' not counted'}` : '';
+  if (r.compliant) {
+    const notes = [fixed, held].filter(Boolean).join(', ');
+    return `compliant: ${pol}: all ${s.audited} audited interfaces comply${notes ? `, ${notes}` : ''}`;
+  }
   const what: string[] = [];
   if (s.deviating) {
-    const kinds = [s.changeable ? plural(s.changeable, 'changeable feature') : '', fixed].filter(Boolean);
+    const kinds = [s.changeable ? plural(s.changeable, 'changeable feature') : '', fixed, held].filter(Boolean);
     what.push(`${s.deviating} of ${s.audited} interfaces deviate (${kinds.join(', ')})`);
   }
   if (s.mtuMismatches) what.push(`${plural(s.mtuMismatches, 'bridge port')} with an MTU different from the bridge`);
@@ -88,7 +95,7 @@ export function findingTable(rows: readonly FindingRow[]): { headers: string[]; 
       r.feature,
       onoff(r.expected),
       onoff(r.actual) + (r.requestedDiffers ? ` [requested ${onoff(r.requested)}]` : ''),
-      r.fixed ? 'no (fixed)' : 'yes',
+      r.fixed ? 'no (fixed)' : r.heldBy ? `no (${r.heldBy})` : 'yes',
       r.rule,
       r.kernel.length === 1 && r.kernel[0] === r.feature ? '' : r.kernel.join(','),
     ]),

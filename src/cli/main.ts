@@ -77,7 +77,13 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   });
   const { ns, rest } = takeNetns(argv.slice(2));
   if (ns !== null && !inNetns(ns)) {
-    return reexecInNetns(ns, [argv[1]!, ...rest]);
+    try {
+      return await reexecInNetns(ns, [argv[1]!, ...rest]);
+    } catch (e) {
+      if (!isOffloadError(e)) throw e;
+      process.stderr.write(`offloadctl: ${e.message}\n`);
+      return e.exitCode;
+    }
   }
   const program = buildProgram(commandName(rest));
   try {

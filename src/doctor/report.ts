@@ -86,6 +86,7 @@ export function rankFindings(findings: Finding[]): Finding[] {
   return [...findings].sort(
     (a, b) =>
       severityRank(a.severity) - severityRank(b.severity) ||
+      Number(a.dormant ?? false) - Number(b.dormant ?? false) ||
       SOURCE_ORDER.indexOf(a.source) - SOURCE_ORDER.indexOf(b.source) ||
       a.title.localeCompare(b.title),
   );

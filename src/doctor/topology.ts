@@ -47,6 +47,7 @@ function bridgePortMtu(ifs: readonly Interface[], out: TopologyResult): void {
       out.checks.push({ check: 'bridge-port-mtu', ifname: br.name, result: 'skipped', reason: 'bridge has no ports' });
       continue;
     }
+    if (pulledDown(br, ports, out)) continue;
     for (const p of ports) {
       if (p.mtu === br.mtu) {
         out.checks.push({ check: 'bridge-port-mtu', ifname: p.name, result: 'ok', reason: `mtu ${p.mtu} = ${br.name} mtu ${br.mtu}` });
@@ -69,6 +70,56 @@ function bridgePortMtu(ifs: readonly Interface[], out: TopologyResult): void {
       });
     }
   }
+}
+
+/**
+ * A bridge whose MTU was not set by hand follows its ports: net/bridge/br_if.c br_mtu_auto_adjust
+ * sets it to br_mtu_min(), the lowest port MTU, whenever a port joins or changes its MTU. One port
+ * lowered (vif2.0 to 1400) pulls the bridge down with it, and then every OTHER port differs from the
+ * bridge: the port to name is the one at the minimum, not the others. (A bridge MTU set by hand,
+ * BROPT_MTU_SET_BY_USER, stays; then the bridge is not at its ports' minimum, or every port agrees.)
+ * The MTUs alone do not say which port moved: the port(s) at the minimum are named when they are
+ * fewer than the others, or below the default 1500 while the others are at it.
+ * Returns true when it reported the bridge this way.
+ */
+function pulledDown(br: Interface, ports: readonly Interface[], out: TopologyResult): boolean {
+  const min = Math.min(...ports.map((p) => p.mtu));
+  const larger = ports.filter((p) => p.mtu > br.mtu);
+  if (br.mtu !== min || larger.length === 0) return false;
+  const culprits = ports.filter((p) => p.mtu === min);
+  // Which side moved? The minority at the minimum, or ports below the default 1500 while the rest
+  // are at it. Otherwise (one port at 1500, one raised to 9000) the raised ones differ: per port.
+  if (!(culprits.length < larger.length || (min < 1500 && larger.every((p) => p.mtu === 1500)))) return false;
+  const usual = Math.max(...larger.map((p) => p.mtu));
+  const names = culprits.map((p) => p.name);
+  for (const p of larger) {
+    out.checks.push({ check: 'bridge-port-mtu', ifname: p.name, result: 'ok', reason: `mtu ${p.mtu}: ${br.name} (mtu ${br.mtu}) was pulled down by ${names.join(', ')}` });
+  }
+  out.findings.push({
+    id: 'bridge-port-mtu',
+    source: 'topology',
+    severity: 'error',
+    title: `${names.join(', ')}: MTU ${min} pulled its bridge ${br.name} down to ${min} (the other ${larger.length} port${larger.length === 1 ? '' : 's'}: ${usual})`,
+    interfaces: [...names, br.name],
+    features: ['tx-generic-segmentation', 'rx-gro'],
+    evidence: [
+      `${br.name} mtu ${br.mtu} = its lowest port MTU (br_mtu_min)`,
+      ...culprits.map((p) => `${p.name} mtu ${p.mtu} (port of ${br.name}, role ${p.role}): the lowest`),
+      ...larger.map((p) => `${p.name} mtu ${p.mtu} (port of ${br.name}, role ${p.role})`),
+    ],
+    cause:
+      `A bridge takes the lowest MTU of its ports (br_mtu_auto_adjust): ${names.join(', ')} at ${min} lowered ${br.name} from ${usual}. ` +
+      `Frames up to ${usual} bytes between the other ports still pass, but those forwarded to ${names.join(', ')} are dropped (is_skb_forwardable) unless they are GSO packets, ` +
+      'which pass and are segmented later: large TCP works with GRO/GSO on and breaks with them off, other traffic of that size is always dropped — it looks like offload trouble.',
+    references: ['kernel source: net/bridge/br_if.c br_mtu_auto_adjust, br_mtu_min', 'kernel source: net/bridge/br_forward.c br_dev_queue_push_xmit (is_skb_forwardable)'],
+    fix: {
+      offloadctl: [],
+      ethtool: [],
+      other: names.map((n) => `ip link set dev ${n} mtu ${usual}   # ${br.name} follows back up (br_mtu_auto_adjust); or find what lowered it (the VM, a script)`),
+      measure: null,
+    },
+  });
+  return true;
 }
 
 /**
@@ -127,6 +178,7 @@ function lroForwarding(ifs: readonly Interface[], ctx: TopologyContext, out: Top
  * allows, so ethtool can turn these off but not on. A fresh tap shows the same before QEMU sets them.
  */
 function tapNegotiatedAway(ifs: readonly Interface[], out: TopologyResult): void {
+  const dormant: { i: Interface; away: string[] }[] = [];
   for (const i of ifs.filter(isTap)) {
     const away = Object.entries(i.features)
       .filter(([, s]) => s.requested && !s.active && !s.fixed)
@@ -134,6 +186,10 @@ function tapNegotiatedAway(ifs: readonly Interface[], out: TopologyResult): void
       .sort();
     if (away.length === 0) {
       out.checks.push({ check: 'tap-offloads', ifname: i.name, result: 'ok', reason: 'every requested feature is active' });
+      continue;
+    }
+    if (unopened(i)) {
+      dormant.push({ i, away });
       continue;
     }
     const vm = i.vm ? ` (VM ${i.vm.name ?? i.vm.id ?? '?'} on ${i.vm.platform})` : '';
@@ -153,6 +209,35 @@ function tapNegotiatedAway(ifs: readonly Interface[], out: TopologyResult): void
       fix: { offloadctl: [], ethtool: [], other: ['inside the guest: ethtool -k IFACE   # and the VM\'s NIC model (virtio-net)'], measure: null },
     });
   }
+  if (dormant.length === 0) return;
+  // Taps nothing has opened yet: one finding for all of them, ranked after every real one.
+  const names = dormant.map((d) => d.i.name);
+  out.findings.push({
+    id: 'tap-offloads-negotiated-away',
+    source: 'topology',
+    severity: 'info',
+    title:
+      dormant.length === 1
+        ? `${names[0]}: a tap no VM has opened yet: its offloads stay off until QEMU sets them`
+        : `${dormant.length} taps no VM has opened yet (${names.slice(0, 5).join(', ')}${dormant.length > 5 ? ', ...' : ''}): offloads stay off until QEMU sets them`,
+    interfaces: names,
+    features: [...new Set(dormant.flatMap((d) => d.away))].sort(),
+    evidence: dormant.map((d) => `${d.i.name}: no carrier (no process has it open); ${d.away.join(', ')} off [requested on]`),
+    cause:
+      'A tap nothing has attached to has no carrier, and its TSO/checksum offloads stay off until its owner (QEMU) sets them from what the guest negotiated (TUNSETOFFLOAD). ' +
+      'Expected for a tap created ahead of its VM; nothing to fix unless a VM should be running on it.',
+    references: ['kernel source: drivers/net/tun.c tun_net_fix_features, set_offload (TUNSETOFFLOAD), tun_attach (netif_carrier_on)'],
+    fix: { offloadctl: [], ethtool: [], other: [], measure: null },
+    dormant: true,
+  });
+}
+
+/**
+ * A tap no process has attached to: tun_attach turns the carrier on, the last detach turns it off
+ * (drivers/net/tun.c), so its operstate is DOWN ("NO-CARRIER" in ip link) even when set up.
+ */
+function unopened(i: Interface): boolean {
+  return i.kind === 'tun' && i.operstate === 'DOWN';
 }
 
 const PATH_FEATURES: readonly { label: string; feature: string }[] = [

@@ -134,6 +134,8 @@ export interface Finding {
   cause: string;
   references: string[];
   fix: RemedyCommands;
+  /** About devices nothing uses yet (taps no VM has opened): ranked after every other finding of its severity. */
+  dormant?: boolean;
 }
 
 /** A check that ran and found nothing, with the reason (shown with --verbose and in --json). */

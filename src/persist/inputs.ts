@@ -110,7 +110,7 @@ export function vmPortSchemes(policy: Policy, featureNames: readonly string[] = 
     const d = desired.interfaces.find((x) => x.ifindex === 1000 + i);
     const wanted: Record<string, boolean> = {};
     for (const [k, v] of Object.entries(d?.features ?? {})) wanted[k] = v.value;
-    return { label: t.label, glob: t.glob, tun: t.kind === 'tun', desired: wanted, known: [...featureNames] };
+    return { label: t.label, glob: t.glob, tun: t.kind === 'tun', platform: t.vm?.platform ?? null, desired: wanted, known: [...featureNames] };
   });
 }
 

@@ -1,7 +1,8 @@
 import type { LinkInfo, Observation, Policy } from '../model/types.js';
 import { OffloadError } from '../model/errors.js';
-import { policyToYaml } from '../policy/index.js';
-import { checkCoverage, type CheckReport, type InstalledTarget } from './check.js';
+import { DEFAULT_PROFILE, parsePolicyText, policyToYaml } from '../policy/index.js';
+import { findAgentUnit, type AgentUnit } from './agent-unit.js';
+import { checkCoverage, type AgentMechanism, type CheckPlace, type CheckReport, type InstalledTarget } from './check.js';
 import { chooseTargets, type AutoChoice } from './detect.js';
 import { bootInterfaces, selectedInterfaces, usesMasterSelectors, vmPortSchemes } from './inputs.js';
 import { installTarget, manifestHealth, readManifests, uninstallTarget, type InstallReport } from './install.js';
@@ -98,9 +99,15 @@ export function uninstall(root: string, target: PersistTarget | 'auto', opts: { 
   return targets.map((t) => uninstallTarget(root, t, opts));
 }
 
+/**
+ * `place`: where the check runs (the host's network namespace or `--netns NS`): udev is credited in
+ * the host's only. The installed agent unit (offloadctl-agent.service) counts as a mechanism too,
+ * unless `target` names another one.
+ */
 export function check(
   ctx: Pick<PersistContext, 'policy' | 'observation' | 'links' | 'featureNames' | 'root'>,
   target?: PersistTarget,
+  place: CheckPlace = { host: true, netns: null },
 ): CheckReport {
   const selected = selectedInterfaces(ctx.policy, ctx.observation, ctx.links);
   const schemes = vmPortSchemes(ctx.policy, ctx.featureNames);
@@ -108,5 +115,20 @@ export function check(
     .filter((m) => !target || m.target === target)
     .filter((m) => (TARGETS as readonly string[]).includes(m.target))
     .map((m) => ({ target: m.target, coverage: m.coverage, ...manifestHealth(ctx.root, m) }));
-  return checkCoverage(selected, schemes, installed);
+  const unit = target ? null : findAgentUnit(fsRoot(ctx.root));
+  return checkCoverage(selected, schemes, installed, place, unit ? agentMechanism(ctx.root, unit, ctx.policy.name) : null);
+}
+
+/** The agent unit as a mechanism: does it enforce the checked policy (by name; its file read under root)? */
+function agentMechanism(root: string, u: AgentUnit, policyName: string): AgentMechanism {
+  let name: string | null = u.profile ?? (u.policyFile ? null : DEFAULT_PROFILE);
+  if (u.policyFile) {
+    const text = fsRoot(root).read(u.policyFile);
+    try {
+      name = text === null ? null : parsePolicyText(text, u.policyFile).name;
+    } catch {
+      name = null; // a broken policy file: the agent would not start
+    }
+  }
+  return { path: u.path, mode: u.mode, samePolicy: name === policyName, netns: u.netns };
 }

@@ -76,9 +76,17 @@ export function checkText(r: CheckReport): string {
     x.role,
     x.boot.join(',') || '-',
     x.vmStart.join(',') || '-',
+    x.holds === 'kept' ? 'kept' : x.holds === 'set-once' ? 'set once' : '-',
     x.gaps.join('; ') || 'ok',
   ]);
-  let text = renderTable(['INTERFACE', 'ROLE', 'BOOT', 'VM-START', 'GAPS'], rows);
+  let text = renderTable(['INTERFACE', 'ROLE', 'BOOT', 'VM-START', 'HOLDS', 'GAPS'], rows);
+  if (r.mechanisms.length) {
+    text +=
+      '\nHOLDS: "kept" = a mechanism re-enforces the setting (the agent: also after QEMU re-enables a tap\'s TSO when the\n' +
+      'guest negotiates, TUNSETOFFLOAD); "set once" = applied when the device appears (udev, libvirt hook, boot files).\n';
+    for (const m of r.mechanisms) text += `mechanism: ${m.target}: ${m.holds === 'kept' ? 'keeps the setting' : 'sets it once'}${m.credited ? '' : ' (not credited here)'}\n`;
+  }
+  for (const n of r.notes) text += `note: ${n}\n`;
   const caveats = [...new Set(r.rows.flatMap((x) => x.caveats))];
   if (caveats.length) text += '\n' + caveats.map((c) => `caveat: ${c}\n`).join('');
   for (const p of r.problems) text += `problem: ${p}\n`;

@@ -1,4 +1,4 @@
-import type { Role, VmRef } from '../model/types.js';
+import type { Role, VmPlatform, VmRef } from '../model/types.js';
 
 /** The mechanisms `offloadctl persist` can write the policy into. */
 export const TARGETS = [
@@ -48,6 +48,8 @@ export interface VmPortScheme {
   glob: string | null;
   /** A tun/tap device (QEMU owns it and rewrites its TSO/checksum bits: TUNSETOFFLOAD). */
   tun: boolean;
+  /** The VM platform whose ports follow this naming scheme; null for "any tun/tap device". */
+  platform?: VmPlatform | null;
   desired: Record<string, boolean>;
   known: string[];
 }
@@ -78,6 +80,8 @@ export interface Coverage {
   caveats?: string[];
   /** The installed files this coverage depends on (default: every file of the target). */
   files?: string[];
+  /** Covers every feature the policy wants (the agent), whatever `covered` lists. */
+  all?: boolean;
 }
 
 export interface RenderResult {

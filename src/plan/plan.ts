@@ -1,5 +1,6 @@
 import type { Desired, DesiredInterface, Interface, Observation } from '../model/types.js';
 import { activeAfter, blockingRules, predictActive, turnsOffOnly } from './dependencies.js';
+import { heldBy } from './held-by-guest.js';
 import type { Plan, PlannedChange, Skipped } from './types.js';
 import { ovsHeldDetail, ovsHoldsOff, ovsOwnFeatures } from '../ovs/plan-facts.js';
 
@@ -90,7 +91,8 @@ export function planInterface(
       // A master's one-for-all bits are OR-ed over its ports (netdev_increment_features).
       skipped.push({ ifname: iface.name, feature, reason: 'already', detail: 'follows its ports' });
     } else {
-      skipped.push({ ifname: iface.name, feature, reason: 'held', detail: heldDetail(feature, predicted, iface, hasPorts) });
+      const by = heldBy(iface, feature, value, false);
+      skipped.push({ ifname: iface.name, feature, reason: 'held', detail: heldDetail(feature, predicted, iface, hasPorts), ...(by ? { heldBy: by } : {}) });
     }
   }
 
@@ -136,7 +138,12 @@ export function planInterface(
   };
 }
 
+export const GUEST_HELD_DETAIL = 'held by the guest: QEMU turns it on when the guest negotiates it (TUNSETOFFLOAD)';
+
 function heldDetail(feature: string, predicted: Record<string, boolean>, iface: Interface, hasPorts: boolean): string {
+  // As it will be: requested on (set or kept), active off.
+  const asHeld = { ...iface, features: { ...iface.features, [feature]: { requested: true, active: false, fixed: false } } };
+  if (heldBy(asHeld, feature, true, false) === 'guest') return GUEST_HELD_DETAIL;
   const rules = blockingRules(feature, (n) => activeAfter(predicted, iface.features, n), iface.features);
   if (rules.length > 0) {
     return rules.map((r) => `${r.reason} (${r.anyOf.filter((f) => f in iface.features).join(' or ')} off)`).join('; ');

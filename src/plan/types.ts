@@ -63,4 +63,6 @@ export interface Skipped {
   reason: SkipReason;
   /** Human explanation, e.g. "needs tx-scatter-gather, which stays off". */
   detail?: string;
+  /** reason 'held': 'guest' when a VM's tap keeps it off until the guest negotiates it (plan/held-by-guest.ts). */
+  heldBy?: 'guest' | 'ports';
 }

@@ -8,7 +8,7 @@ import { didYouMean } from './suggest.js';
  * parse.ts brings the generated schema validator (~64 KiB of code, ~5 ms to load); a built-in
  * `--profile` does not need it, so loadPolicyLazy imports it only for `--policy FILE`.
  */
-export { filterInterfaces, globProblem, selectByInterfaceGlobs } from './select.js';
+export { filterInterfaces, globProblem, requireSelection, selectByInterfaceGlobs } from './select.js';
 export { resolvePolicy } from './resolve.js';
 export { expandFeatureName } from './short-names.js';
 

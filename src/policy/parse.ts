@@ -17,7 +17,9 @@ import { didYouMean } from './suggest.js';
  *   1. YAML syntax (the `yaml` package, which keeps every node's source range),
  *   2. shape, keys and enums (JSON Schema, ajv strict),
  *   3. names that need a table or a parser: feature names, globs, `extends`.
- * When there are several problems the first one in the file is reported, with a count of the rest.
+ * Stages 2 and 3 both run (stage 3 over whatever parts have the right shape), so every problem is
+ * found: the first one in the file is reported, with a count of all the others (each one is in the
+ * error's `problems`, in file order).
  */
 
 interface Problem {
@@ -122,11 +124,18 @@ function schemaProblem(doc: Document, lc: LineCounter, e: ErrorObject): Problem 
 
 const GLOB_FIELDS = ['name', 'kind', 'driver', 'master'] as const;
 
-/** Checks a schema cannot express: feature names, globs, extends. */
-function semanticProblems(doc: Document, lc: LineCounter, data: RawPolicy): Problem[] {
+const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Checks a schema cannot express: feature names, globs, extends. Also run when the schema check
+ * failed (so a bad value on line 5 does not hide an unknown feature on line 4): every part whose
+ * shape is wrong is skipped here, the schema already reported it.
+ */
+function semanticProblems(doc: Document, lc: LineCounter, data: RawPolicy, shapeOk: boolean): Problem[] {
   const problems: Problem[] = [];
+  if (!isMapping(data)) return problems;
   const at = (p: readonly PathSeg[], key = false) => positionOf(doc, lc, p, { key });
-  if (data.extends !== undefined && !findProfile(data.extends)) {
+  if (typeof data.extends === 'string' && !findProfile(data.extends)) {
     const names = PROFILES.map((p) => p.name);
     problems.push({
       pos: at(['extends']),
@@ -135,12 +144,14 @@ function semanticProblems(doc: Document, lc: LineCounter, data: RawPolicy): Prob
         didYouMean(data.extends, names),
     });
   }
-  if (data.rules === undefined && data.extends === undefined) {
+  // With a shape problem (e.g. the unknown top-level key "rule") this would only echo it.
+  if (shapeOk && data.rules === undefined && data.extends === undefined) {
     problems.push({ pos: at([]), message: 'a policy needs "rules" (or "extends": a built-in profile)' });
   }
-  for (const [i, rule] of (data.rules ?? []).entries()) {
+  for (const [i, rule] of (Array.isArray(data.rules) ? data.rules : []).entries()) {
     if (problems.length >= MAX_PROBLEMS) break;
-    for (const name of Object.keys(rule.features)) {
+    if (!isMapping(rule)) continue;
+    for (const name of isMapping(rule.features) ? Object.keys(rule.features) : []) {
       if (isAcceptedFeatureName(name)) continue;
       const hint = didYouMean(name, acceptedFeatureNames());
       problems.push({
@@ -154,9 +165,11 @@ function semanticProblems(doc: Document, lc: LineCounter, data: RawPolicy): Prob
     }
     for (const part of ['select', 'exclude'] as const) {
       const sel = rule[part];
-      if (!sel) continue;
+      if (!isMapping(sel)) continue;
       for (const field of GLOB_FIELDS) {
-        for (const [j, glob] of (sel[field] ?? []).entries()) {
+        const globs: unknown = sel[field];
+        for (const [j, glob] of (Array.isArray(globs) ? globs : []).entries()) {
+          if (typeof glob !== 'string') continue;
           const problem = field === 'name' || field === 'master' ? nameGlobProblem(glob) : globProblem(glob);
           if (problem) {
             const path: PathSeg[] = ['rules', i, part, field, j];
@@ -195,8 +208,13 @@ function explicitTags(doc: Document, lc: LineCounter): Problem[] {
   return problems;
 }
 
-function fail(file: string, problems: Problem[]): never {
-  problems.sort((a, b) => a.pos.offset - b.pos.offset);
+function fail(file: string, found: Problem[]): never {
+  // File order; one problem per place (the schema and a name check may both see one spot).
+  const seen = new Set<number>();
+  const problems = [...found]
+    .sort((a, b) => a.pos.offset - b.pos.offset)
+    .filter((p) => (seen.has(p.pos.offset) ? false : (seen.add(p.pos.offset), true)))
+    .slice(0, MAX_PROBLEMS);
   const first = problems[0]!;
   const capped = problems.length >= MAX_PROBLEMS ? ' (stopped counting)' : '';
   const more = problems.length > 1 ? ` (and ${problems.length - 1}${capped ? ' or more' : ''} more problem${problems.length > 2 ? 's' : ''})` : '';
@@ -251,11 +269,9 @@ export function parsePolicyText(text: string, file: string): Policy {
       { pos: { line: 1, col: 1, offset: 0 }, message: 'empty policy: expected a mapping with "name" and "rules"' },
     ]);
   }
-  if (!validate(data)) {
-    fail(file, (validate.errors ?? []).slice(0, MAX_PROBLEMS).map((e) => schemaProblem(doc, lc, e)));
-  }
   const raw = data as RawPolicy;
-  const problems = semanticProblems(doc, lc, raw);
+  const shapeProblems = validate(data) ? [] : (validate.errors ?? []).slice(0, MAX_PROBLEMS).map((e) => schemaProblem(doc, lc, e));
+  const problems = [...shapeProblems, ...semanticProblems(doc, lc, raw, shapeProblems.length === 0)];
   if (problems.length) fail(file, problems);
 
   const name = raw.name ?? defaultName(file);

@@ -100,6 +100,20 @@ export function selectByInterfaceGlobs<T extends { name: string }>(items: readon
   return items.filter((i) => globs.some((g) => matcher(g)(i.name)));
 }
 
+/**
+ * `--interface` given but nothing selected: a typo ('zz*') must not read as "compliant (0
+ * observed)" and keep a monitor green. A usage error (exit 2) unless the caller passed
+ * --allow-empty (a VM port pattern on a host that may have no VMs running).
+ */
+export function requireSelection(globs: readonly string[], selected: number, observed: number, allowEmpty = false): void {
+  if (globs.length === 0 || selected > 0 || allowEmpty) return;
+  const list = globs.map((g) => JSON.stringify(g)).join(', ');
+  throw new OffloadError(
+    'usage',
+    `--interface ${list} matches none of the ${observed} interfaces here; pass --allow-empty to accept an empty selection`,
+  );
+}
+
 /** The observation limited to interfaces matching the globs; no globs → unchanged. */
 export function filterInterfaces(observation: Observation, globs: readonly string[]): Observation {
   if (globs.length === 0) return observation;

@@ -118,8 +118,11 @@ test('an unknown interface name: exit 2 with a message, nothing changed, no snap
       assert.match(r.stderr, /nosuch0/);
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     }
-    // A glob matching nothing is not an error (no VM running): nothing to do.
-    const g = await cliIn(ns, ['apply', '--yes', '--interface', 'tap*', '--state-dir', state.dir]);
+    // A glob matching nothing is exit 2 (a typo must not pass), unless --allow-empty (no VM
+    // running is fine): then nothing to do.
+    const e = await cliIn(ns, ['apply', '--yes', '--interface', 'tap*', '--state-dir', state.dir]);
+    assert.equal(e.code, 2, e.stderr);
+    const g = await cliIn(ns, ['apply', '--yes', '--interface', 'tap*', '--allow-empty', '--state-dir', state.dir]);
     assert.equal(g.code, 0, g.stderr);
     assert.match(g.stdout, /nothing to do/);
     assert.deepEqual(diff(before, await oracleAll(ns)), []);

@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNetns, deleteNetns, ipIn, uniquePrefix } from '../../src/lab/netns.js';
 import { cliIn, skipReason, tmpDir } from './helpers/cli.js';
@@ -8,8 +8,9 @@ import { cliIn, skipReason, tmpDir } from './helpers/cli.js';
 /**
  * `persist --target auto` end to end, in a namespace (the CLI observes its interfaces) against a
  * root that looks like a Debian KVM host with ifupdown, udev and libvirt (with a hook of its own):
- * install, a second run "unchanged", --check without gaps, a deleted file → a gap and exit 1, and
- * uninstall leaves the root exactly as it was.
+ * install, a second run "unchanged", --check (udev and .link files are not credited in a namespace
+ * other than the host's: udev never sees its devices; with an agent unit running in the namespace
+ * there are no gaps), a deleted file → a gap and exit 1, and uninstall leaves the root exactly as it was.
  */
 const skip = skipReason();
 const ns = skip ? '' : `${uniquePrefix('pau')}a`;
@@ -30,7 +31,7 @@ function tree(dir: string, base = dir, out: Record<string, string> = {}): Record
   return out;
 }
 
-test('auto: installs the covering set, is idempotent, --check finds no gaps, uninstall restores the root', { skip }, async () => {
+test('auto: installs the covering set, is idempotent, --check credits what acts in this namespace, uninstall restores the root', { skip }, async () => {
   await createNetns(ns);
   await ipIn(ns, ['link', 'add', 'olca0', 'type', 'veth', 'peer', 'name', 'olca1']);
   await ipIn(ns, ['link', 'add', 'vmbr0', 'type', 'bridge']);
@@ -65,10 +66,27 @@ test('auto: installs the covering set, is idempotent, --check finds no gaps, uni
   assert.ok((JSON.parse(b.stdout) as typeof out).targets.every((t) => t.status === 'unchanged'), b.stdout);
 
   const c = await cliIn(ns, ['persist', '--check', '--root', r]);
-  assert.equal(c.code, 0, c.stdout + c.stderr);
-  assert.match(c.stdout, /^vmbr0\s+bridge\s+ifupdown\s+-\s+ok$/m);
-  assert.match(c.stdout, /^olca1\s+\S+\s+systemd-link\s+-\s+ok$/m);
-  assert.match(c.stdout, /^vnet\*\s+future VM ports: libvirt \(vnetN\)\s+-\s+libvirt-hook,udev\s+ok$/m);
+  assert.equal(c.code, 1, c.stdout + c.stderr);
+  assert.match(c.stdout, /^vmbr0\s+bridge\s+ifupdown\s+-\s+set once\s+ok$/m);
+  // udev (and the .link files it applies) act in the host's namespace only: not credited here.
+  assert.match(c.stdout, /^olca1\s+\S+\s+-\s+-\s+-\s+nothing re-applies the policy at boot$/m);
+  assert.match(c.stdout, /^note: udev: not credited here/m);
+  assert.match(c.stdout, /^note: systemd-link: not credited here/m);
+  assert.match(c.stdout, /^vnet\*\s+future VM ports: libvirt \(vnetN\)\s+-\s+libvirt-hook\s+set once\s+ok$/m);
+  // libvirt's hook never runs for a Proxmox VM's or a Xen domain's ports.
+  assert.match(c.stdout, /^tap\*i\*\s+future VM ports: Proxmox.*-\s+-\s+-\s+nothing applies the policy when a VM starts$/m);
+  assert.match(c.stdout, /^vif\*\.\*\s+future VM ports: Xen.*-\s+-\s+-\s+nothing applies the policy when a VM starts$/m);
+
+  // An agent unit enforcing the policy in this namespace covers everything, and keeps it.
+  const unitPath = join(r, 'etc/systemd/system/offloadctl-agent.service');
+  mkdirSync(join(r, 'etc/systemd/system'), { recursive: true });
+  writeFileSync(unitPath, `[Service]\nExecStart=/usr/bin/offloadctl --netns ${ns} agent --mode enforce --state-dir /var/lib/offloadctl\n`);
+  const k = await cliIn(ns, ['persist', '--check', '--root', r, '--json']);
+  assert.equal(k.code, 0, k.stdout + k.stderr);
+  const kept = JSON.parse(k.stdout) as { gaps: number; rows: { holds: string }[] };
+  assert.equal(kept.gaps, 0);
+  assert.ok(kept.rows.every((x) => x.holds === 'kept'));
+  rmSync(join(r, 'etc/systemd'), { recursive: true });
 
   // A mechanism that lost its file no longer counts: a gap, exit 1.
   writeFileSync(join(r, 'etc/udev/rules.d/90-offloadctl-vm-ports.rules'), '# emptied by someone\n');

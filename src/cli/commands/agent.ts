@@ -21,6 +21,8 @@ export interface AgentCliOptions {
   recordRetention: string;
   recordTop: string;
   parsePolicy?: string;
+  libvirtDir: string;
+  proxmoxDir: string;
 }
 
 export function register(program: Command): void {
@@ -41,6 +43,13 @@ export function register(program: Command): void {
     .addOption(new Option('--log-level <level>', 'JSON log lines on stderr from this level').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .option('--window-ms <ms>', 'coalesce events arriving within this many ms into one batch (0: those of one socket read)', '0')
     .option('--resync-interval <seconds>', 'full dump and reconcile this often as a safety net (0: never)', '600')
+    .option(
+      '--libvirt-dir <dir>',
+      'libvirt domain status XML directory, for VM ownership when the policy selects by vmPlatform (root-only on ' +
+        'libvirt hosts: the unit\'s DynamicUser cannot read it unless granted, see docs/unattended.md)',
+      '/run/libvirt/qemu',
+    )
+    .option('--proxmox-dir <dir>', 'Proxmox VM configs, for VM names (readable by root and www-data only; see docs/unattended.md)', '/etc/pve/qemu-server')
     .option('--record-interval <dur>', 'sample every interface\'s counters and the host CPU this often for `offloadctl effect --agent` (0: do not record)', '5s')
     .option('--record-retention <dur>', 'how much of the recording to keep in memory (ring)', '1h')
     .option('--record-top <n>', 'per-interface packet-size gauges for this many of the busiest interfaces', '20')
@@ -60,6 +69,8 @@ export function register(program: Command): void {
       'after',
       `
 HTTP: GET /metrics (Prometheus), GET /api/state, GET /api/events[?since=SEQ&limit=N], GET /healthz;
+/api/events returns the oldest N events after SEQ (default 1000) and {next, more, missed}: pass next as
+since to page through every event in order; missed counts events the 1000-event ring dropped.
 POST /api/reconcile and POST /api/mode {"mode":"report"} need "Authorization: Bearer TOKEN" (401 otherwise).
 /healthz: 200 "ok", 200 "degraded: REASON" (e.g. the change journal cannot be written), 503 "unhealthy: REASON".
 Limits: bodies over 4096 bytes get 413; 256 connections kept (idle ones closed oldest first);

@@ -55,7 +55,7 @@ Examples:
 
 Exit codes: 0 applied (or nothing to do), 1 something failed (rolled back unless --keep-going)
 or --guard found a regression and restored the snapshot,
-2 bad usage, unknown interface, invalid policy, or not interactive without --yes,
+2 bad usage, unknown interface, --interface globs matching nothing (without --allow-empty), invalid policy, or not interactive without --yes,
 3 system error (permission, state directory not writable or refused, disk full — apply then rolls
 back what it changed —, or the lock still held after --lock-timeout).
 
@@ -99,6 +99,7 @@ async function runApply(opts: ApplyCliOptions, cmd: Command): Promise<number> {
   const input = {
     policy,
     interfaces: opts.interface,
+    allowEmpty: opts.allowEmpty,
     observe: { libvirtDir: opts.libvirtDir, proxmoxDir: opts.proxmoxDir },
   };
   const json = Boolean(opts.json || g.json);
@@ -191,8 +192,11 @@ async function applyText(r: import('../../apply/types.js').ApplyReport, stateDir
     import('../../apply/undo-hint.js'),
   ]);
   if (r.status === 'nothing-to-do') {
-    return `policy ${r.policy}: nothing to do (${r.counts.compliant} interface${r.counts.compliant === 1 ? '' : 's'} already compliant)\n`;
+    const n = r.counts.compliant;
+    const heldN = r.heldByGuest?.length ?? 0;
+    return `policy ${r.policy}: nothing to do (${n} interface${n === 1 ? '' : 's'} already compliant${heldN ? `, ${heldN} with features held by the guest` : ''})\n`;
   }
+  const held = new Map((r.heldByGuest ?? []).map((h) => [h.ifname, h.features]));
   const rows = r.results
     .filter((x) => x.status !== 'compliant')
     .map((x) => [
@@ -201,9 +205,14 @@ async function applyText(r: import('../../apply/types.js').ApplyReport, stateDir
       x.set ? compactSet(x.set) : '',
       [x.error, ...(x.warnings ?? [])].filter(Boolean).join('; '),
     ]);
+  const heldNote = held.size
+    ? `${held.size} interface${held.size === 1 ? '' : 's'} with features held by the guest (${[...held].map(([i, f]) => `${i}: ${f.join(',')}`).join('; ')}):\n` +
+      '  a VM\'s tap keeps them off until its guest negotiates them (QEMU, TUNSETOFFLOAD); not a failure, audit does not count them\n'
+    : '';
   let text = rows.length ? renderTable(['INTERFACE', 'RESULT', 'SET', 'DETAIL'], rows) + '\n' : '';
   const c = r.counts;
   text += `policy ${r.policy}: ${c.changed} changed, ${c.compliant} compliant, ${c.failed} failed, ${c.vanished} vanished\n`;
+  text += heldNote;
   if (r.rollback) {
     const rc = r.rollback.counts;
     text += `something failed: rolled back (${rc.restored} restored, ${rc.unchanged} untouched, ${rc.vanished} vanished, ${rc.failed} failed)\n`;

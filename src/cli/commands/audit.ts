@@ -6,6 +6,7 @@ interface AuditCliOptions {
   policy?: string;
   interface: string[];
   strict?: boolean;
+  allowEmpty?: boolean;
   json?: boolean;
   libvirtDir?: string;
   proxmoxDir?: string;
@@ -24,7 +25,8 @@ export function register(program: Command): void {
     .option('--profile <name>', 'built-in profile (see `offloadctl profiles`); default tso-gso-off')
     .option('--policy <file>', 'YAML policy file (offloadctl-policy(5)); not with --profile')
     .option('--interface <glob>', 'audit only these interfaces (repeatable; globs like vnet*)', collect, [])
-    .option('--strict', 'also count deviating fixed (unchangeable) features as non-compliance')
+    .option('--allow-empty', 'exit 0 when the --interface globs match no interface (default: exit 2, a typo must not pass)')
+    .option('--strict', 'also count deviating fixed (unchangeable) features, and features held off by the guest (a tap) or the ports (a bridge), as non-compliance')
     .option('--json', 'the full report as JSON (kernel feature names)')
     .option('--libvirt-dir <dir>', 'libvirt domain status XML directory, for VM ownership', '/run/libvirt/qemu')
     .option('--proxmox-dir <dir>', 'Proxmox VM configs, for VM names', '/etc/pve/qemu-server')
@@ -32,7 +34,9 @@ export function register(program: Command): void {
       'after',
       `
 A feature deviates when its active state differs from the policy's. Fixed features that deviate
-are listed as CHANGEABLE "no (fixed)" but only count with --strict. The table groups kernel
+are listed as CHANGEABLE "no (fixed)" but only count with --strict. So do features wanted on that a
+tap's guest has not negotiated (QEMU enables them with TUNSETOFFLOAD; listed as held by the guest)
+and a bridge's bits that follow its ports. The table groups kernel
 features under ethtool's short names (tso = every tx-tcp*-segmentation bit); --json keeps the
 kernel names.
 
@@ -44,7 +48,8 @@ Examples:
   offloadctl --netns olab-demo-hv audit         # the lab (offloadctl lab up)
 
 Exit codes: 0 compliant, 1 deviations or bridge-port MTU mismatches found, 2 unknown profile,
-unknown interface or invalid policy file (file:line:col: message), 3 system error.`,
+unknown interface, --interface globs matching nothing (without --allow-empty) or invalid policy
+file (file:line:col: message), 3 system error.`,
     )
     .action(
       action(async (opts: AuditCliOptions, cmd: Command) => {
@@ -66,6 +71,7 @@ unknown interface or invalid policy file (file:line:col: message), 3 system erro
         ]);
         const obs = await observe(g, { libvirtDir: opts.libvirtDir, proxmoxDir: opts.proxmoxDir });
         const scoped = policyMod.filterInterfaces(obs, opts.interface);
+        policyMod.requireSelection(opts.interface, scoped.interfaces.length, obs.interfaces.length, opts.allowEmpty);
         const desired = policyMod.resolvePolicy(policy, scoped);
         // A valid name can still mean nothing on this kernel (ufo is gone; a newer kernel's bit).
         const present = [...new Set(obs.interfaces.flatMap((i) => Object.keys(i.features)))];
@@ -96,6 +102,13 @@ unknown interface or invalid policy file (file:line:col: message), 3 system erro
           text +=
             '\nActive as wanted but still requested otherwise (not counted; the kernel restores them when a\n' +
             "dependency returns or, on a tap, when QEMU re-applies the guest's offloads):\n" +
+            out.renderTable(t.headers, t.cells);
+        }
+        if (report.held.length) {
+          const t = auditMod.findingTable(auditMod.groupFindings(report.held));
+          text +=
+            '\nHeld off by the guest (a tap: QEMU turns these on when the guest negotiates them, TUNSETOFFLOAD) or\n' +
+            `by the ports (a bridge follows its ports); no request changes them${report.strict ? '' : ', not counted (--strict counts them)'}:\n` +
             out.renderTable(t.headers, t.cells);
         }
         if (report.summary.unchangeable && !report.strict) {

@@ -39,7 +39,12 @@ export function register(program: Command): void {
     .option('--root <dir>', 'install under this root folder (tests, image builds)', '/')
     .option('--dry-run', 'show what would be written (with the content), write nothing')
     .option('--uninstall', 'remove exactly what offloadctl wrote for the target (auto: every target)')
-    .option('--check', 'per selected interface: which mechanism re-applies it at boot and at VM start; gaps → exit 1')
+    .option(
+      '--check',
+      'per selected interface: which mechanism re-applies it at boot and at VM start, and whether it keeps the setting ' +
+        '(the agent unit, offloadctl-agent.service, re-enforces) or sets it once (udev, libvirt hook, boot files); ' +
+        'udev is credited only in the host network namespace, the libvirt hook only for libvirt ports; gaps → exit 1',
+    )
     .option('--force', 'overwrite files offloadctl wrote that were edited by hand since')
     .option('--json', 'the same data as JSON')
     .option('--domain-xml <file>', 'libvirt-xml: the domain XML to edit (e.g. virsh dumpxml DOMAIN > dom.xml)')
@@ -124,7 +129,12 @@ async function run(opts: PersistCliOptions, g: GlobalOptions, json: boolean): Pr
   if (opts.apply) throw new OffloadError('usage', '--apply is for --target xapi (other targets install files)');
 
   if (opts.check) {
-    const r = persistMod.check({ policy, observation, links, featureNames, root: opts.root }, target === 'auto' ? undefined : target);
+    const { currentNetns } = await import('../../apply/store.js');
+    const ns = currentNetns();
+    const r = persistMod.check({ policy, observation, links, featureNames, root: opts.root }, target === 'auto' ? undefined : target, {
+      host: ns.host,
+      netns: ns.name,
+    });
     if (json) out.printJson({ policy: policy.name, ...r });
     else process.stdout.write(report.checkText(r));
     return r.gaps > 0 ? 1 : 0;

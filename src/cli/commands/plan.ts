@@ -8,6 +8,7 @@ export interface PlanCliOptions {
   json?: boolean;
   libvirtDir?: string;
   proxmoxDir?: string;
+  allowEmpty?: boolean;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -18,6 +19,7 @@ export function addPlanOptions(cmd: Command): Command {
     .option('--profile <name>', 'built-in profile (see `offloadctl profiles`); default tso-gso-off')
     .option('--policy <file>', 'YAML policy file (offloadctl-policy(5)); not with --profile')
     .option('--interface <glob>', 'only these interfaces (repeatable; globs like vnet*)', collect, [])
+    .option('--allow-empty', 'succeed with nothing to do when the --interface globs match no interface (default: exit 2)')
     .option('--libvirt-dir <dir>', 'libvirt domain status XML directory, for VM ownership', '/run/libvirt/qemu')
     .option('--proxmox-dir <dir>', 'Proxmox VM configs, for VM names', '/etc/pve/qemu-server');
 }
@@ -48,7 +50,8 @@ Examples:
   offloadctl plan > undo-me.sh                   # a script a human could review and run
   offloadctl --netns olab-demo-hv plan
 
-Exit codes: 0 nothing to do, 1 changes planned, 2 bad usage, unknown interface or invalid policy,
+Exit codes: 0 nothing to do, 1 changes planned, 2 bad usage, unknown interface, --interface globs
+matching nothing (without --allow-empty) or invalid policy,
 3 system error.`,
     )
     .action(
@@ -65,6 +68,7 @@ Exit codes: 0 nothing to do, 1 changes planned, 2 bad usage, unknown interface o
           pipeline.observeAndPlan(k, {
             policy,
             interfaces: opts.interface,
+            allowEmpty: opts.allowEmpty,
             observe: { libvirtDir: opts.libvirtDir, proxmoxDir: opts.proxmoxDir },
           }),
         );

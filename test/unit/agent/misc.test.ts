@@ -37,7 +37,35 @@ test('event ring is bounded and keeps the newest', () => {
   assert.equal(r.size, 3);
   assert.deepEqual(r.list().map((e) => e.i), [2, 3, 4]);
   assert.deepEqual(r.list(4).map((e) => e.seq), [5]);
-  assert.deepEqual(r.list(0, 1).map((e) => e.seq), [5]);
+});
+
+test('events: the oldest `limit` after `since`, with a cursor that pages through all of them', () => {
+  const r = new EventRing(100);
+  for (let i = 1; i <= 19; i++) r.push({ action: 'x', i });
+  const p = r.page(0, 3);
+  assert.deepEqual(p.events.map((e) => e.seq), [1, 2, 3]);
+  assert.equal(p.next, 3);
+  assert.equal(p.more, true);
+  assert.equal(p.missed, 0);
+  const seen: number[] = [];
+  let since = 0;
+  for (;;) {
+    const q = r.page(since, 4);
+    seen.push(...q.events.map((e) => e.seq));
+    since = q.next;
+    if (!q.more) break;
+  }
+  assert.deepEqual(seen, Array.from({ length: 19 }, (_, i) => i + 1));
+  assert.deepEqual(r.page(19, 3), { events: [], next: 19, more: false, missed: 0 });
+});
+
+test('events: a client that fell behind the ring is told how many it missed', () => {
+  const r = new EventRing(3);
+  for (let i = 0; i < 5; i++) r.push({ action: 'x', i });
+  const p = r.page(0, 1);
+  assert.deepEqual(p.events.map((e) => e.seq), [3]);
+  assert.equal(p.missed, 2);
+  assert.equal(p.more, true);
 });
 
 test('metrics: renamed/removed interfaces leave no stale series', async () => {

@@ -134,3 +134,16 @@ test('held and fixed findings together are each reported once', () => {
   }
   assert.deepEqual(reports, ['guest-negotiated', 'fixed']);
 });
+
+test('a tap whose TSO is held by the policy itself (SG wanted off) is "held", not "guest-negotiated"', () => {
+  // TSO needs SG (netdev_fix_features): with SG off by policy, TSO stays off whatever the guest does.
+  const tap = iface(7, 'tap0', 'tun', feats({ 'tx-scatter-gather': { active: false, requested: false }, 'tx-tcp-segmentation': { active: false, requested: true } }), 'vm-port');
+  const r = decide(tap, want(7, 'tap0', { 'tx-scatter-gather': false, 'tx-tcp-segmentation': true }), newHistory(0), 'enforce', 1, B);
+  assert.deepEqual(r.actions.map((a) => (a.kind === 'report' ? a.finding : a.kind)), ['held']);
+});
+
+test('a Xen vif (a veth-like VM port, no TUNSETOFFLOAD) is never "guest-negotiated"', () => {
+  const vif = iface(8, 'vif3.0', 'veth', feats({ 'tx-scatter-gather': { active: false, requested: false }, 'tx-tcp-segmentation': { active: false, requested: true } }), 'vm-port');
+  const r = decide(vif, want(8, 'vif3.0', { 'tx-scatter-gather': false, 'tx-tcp-segmentation': true }), newHistory(0), 'enforce', 1, B);
+  assert.deepEqual(r.actions.map((a) => (a.kind === 'report' ? a.finding : a.kind)), ['held']);
+});

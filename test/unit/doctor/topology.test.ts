@@ -95,3 +95,15 @@ test('gro off on a veth VM port (Xen vif simulated by veth) is the veth default,
   obs.interfaces.push(iface('vif1.0', { role: 'vm-port', kind: 'veth', master: 'vmbr0', driver: 'veth', features: feats({ ...PATH_ON, 'rx-gro': 'off' }) }));
   assert.deepEqual(topologyChecks(obs, NO_FWD).findings.map((f) => f.id), []);
 });
+
+test('a port lowered to 1400 pulled its bridge down (br_mtu_auto_adjust): that port is named, the six others are not', () => {
+  const vifs = [1, 2, 3, 4, 5, 6, 7].map((d) =>
+    iface(`vif${d}.0`, { role: 'vm-port', kind: 'veth', master: 'xenbr0', mtu: d === 2 ? 1400 : 1500, features: feats(PATH_ON) }),
+  );
+  const obs = observation([iface('xenbr0', { role: 'bridge', kind: 'bridge', mtu: 1400, features: feats(PATH_ON) }), ...vifs]);
+  const mtu = topologyChecks(obs, NO_FWD).findings.filter((f) => f.id === 'bridge-port-mtu');
+  assert.equal(mtu.length, 1);
+  assert.deepEqual(mtu[0]!.interfaces, ['vif2.0', 'xenbr0']);
+  assert.equal(mtu[0]!.severity, 'error');
+  assert.deepEqual(mtu[0]!.fix.other, ['ip link set dev vif2.0 mtu 1500   # xenbr0 follows back up (br_mtu_auto_adjust); or find what lowered it (the VM, a script)']);
+});

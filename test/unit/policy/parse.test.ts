@@ -80,6 +80,35 @@ test('several problems: the first in the file is reported, with a count of the r
   );
 });
 
+test('problems in file order, every one counted: a name problem before a shape problem is reported first', () => {
+  const text = [
+    'name: x',
+    'rules:',
+    '  - select: { role: [vm-port] }',
+    '    features:',
+    '      tsoo: off',
+    '      gso: false',
+    '      gro: maybe',
+    '  - select: { rolee: [x], name: ["vnet[0"] }',
+    '    features: { tso: off, gsoo: on }',
+    '',
+  ].join('\n');
+  assert.throws(
+    () => parsePolicyText(text, 'p.yaml'),
+    (e) => {
+      assert.ok(isOffloadError(e));
+      assert.match(e.message, /^p\.yaml:5:7: unknown feature "tsoo".*\(and 5 more problems\)$/);
+      const problems = (e.detail as { problems: string[] }).problems;
+      assert.deepEqual(
+        problems.map((p) => p.split(': ')[0]),
+        ['p.yaml:5:7', 'p.yaml:6:12', 'p.yaml:7:12', 'p.yaml:8:15', 'p.yaml:8:34', 'p.yaml:9:27'],
+        problems.join('\n'),
+      );
+      return true;
+    },
+  );
+});
+
 test('a missing file is exit 2 with the path; a directory too', () => {
   assert.throws(() => loadPolicyFile('/nonexistent/p.yaml'), (e) => isOffloadError(e) && e.exitCode === 2 && /\/nonexistent\/p\.yaml: no such file/.test(e.message));
   assert.throws(() => loadPolicyFile(FIXTURES), (e) => isOffloadError(e) && e.exitCode === 2);
