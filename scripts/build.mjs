@@ -4,7 +4,7 @@
 // Modules the entry reaches only through `import()` stay lazy in one file: esbuild wraps each in a
 // closure that runs on first import, so a command still evaluates only what it uses.
 import { build } from 'esbuild';
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 
 // `--outdir DIR`: the same bundle in a private folder (benchmarks use one, so a concurrent rebuild
@@ -60,6 +60,30 @@ for (const f of result.outputFiles) {
 // the older split-chunk layout (main.js, chunk-*.js) are pruned once nothing can still run them.
 for (const f of readdirSync(dist)) {
   const path = join(dist, f);
-  if (outputs.has(f)) continue;
+  if (outputs.has(f) || f === 'ui') continue;
   if (f.endsWith('.cache') || Date.now() - statSync(path).mtimeMs > 10 * 60_000) rmSync(path, { force: true });
+}
+
+// The agent's page (src/ui/page → dist/ui/): one script and one stylesheet, no inline code (the
+// agent serves it with a Content-Security-Policy of default-src 'self'), for browsers of the last years.
+const ui = join(dist, 'ui');
+const page = await build({
+  absWorkingDir: root,
+  entryPoints: { app: 'src/ui/page/main.ts', 'app-style': 'src/ui/page/app.css' },
+  outdir: ui,
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: ['chrome100', 'firefox100', 'safari15'],
+  minify: true,
+  write: false,
+  logLevel: 'warning',
+});
+mkdirSync(ui, { recursive: true });
+const pageFiles = page.outputFiles.map((f) => ({ path: f.path.replace(/app-style\.css$/, 'app.css'), contents: f.contents }));
+pageFiles.push({ path: join(ui, 'index.html'), contents: readFileSync(join(root, 'src/ui/page/index.html')) });
+for (const f of pageFiles) {
+  const tmp = `${f.path}.tmp-${process.pid}`;
+  writeFileSync(tmp, f.contents);
+  renameSync(tmp, f.path);
 }

@@ -28,6 +28,7 @@ function unitArgs(o: AgentCliOptions): string[] {
   if (o.logLevel !== 'info') a.push('--log-level', o.logLevel);
   if (o.windowMs !== '0') a.push('--window-ms', o.windowMs);
   if (o.resyncInterval !== '600') a.push('--resync-interval', o.resyncInterval);
+  if (o.benchDir) a.push('--bench-dir', realpathOr(o.benchDir));
   a.push('--state-dir', '/var/lib/offloadctl');
   return a;
 }
@@ -106,13 +107,17 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
   });
   const stopRef: { current: ((signal: string, code: number) => Promise<void>) | null } = { current: null };
 
+  const onDenied = (method: string, path: string, remote: string | undefined) => logger.log('warn', 'unauthorized API call', { method, path, remote });
+  // the page (src/ui/server): GET / and its API, beside the agent's own routes
+  const ui = await (await import('../ui/server/agent-ui.js')).agentUi(agent, { token: () => token, onDenied, backend: g.backend ?? 'auto', stateDir: o.stateDir, benchDir: o.benchDir });
   let server: Server;
   try {
     server = await startHttp(apiOf(agent), {
       host: addr.host,
       port: addr.port,
       token: () => token,
-      onDenied: (method, path, remote) => logger.log('warn', 'unauthorized API call', { method, path, remote }),
+      onDenied,
+      ui: ui.handle,
     });
   } catch (e) {
     kernel.close();
@@ -131,6 +136,7 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
       logger.log('info', 'stopping', { signal });
       process.off('SIGHUP', onHup);
       await agent.stop();
+      ui.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       kernel.close();

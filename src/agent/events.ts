@@ -13,7 +13,16 @@ export class EventRing {
   private buf: AgentEvent[] = [];
   private head = 0;
   private seq = 0;
+  private listeners: ((e: AgentEvent) => void)[] = [];
   constructor(readonly capacity = 1000) {}
+
+  /** Called with every event as it is pushed (the page's live stream); must be O(1). */
+  subscribe(fn: (e: AgentEvent) => void): () => void {
+    this.listeners.push(fn);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== fn);
+    };
+  }
 
   /** Takes `e` over (callers pass a fresh object): numbered and timed in place, not copied. */
   push(e: Omit<AgentEvent, 'seq' | 'time'> & { time?: string }): AgentEvent {
@@ -25,6 +34,7 @@ export class EventRing {
       this.buf[this.head] = ev;
       this.head = (this.head + 1) % this.capacity;
     }
+    for (const l of this.listeners) l(ev);
     return ev;
   }
 

@@ -20,6 +20,8 @@ export interface HttpOptions {
   token: () => string | null;
   /** Called once per request denied for auth (logged by the agent). */
   onDenied?: (method: string, path: string, remote: string | undefined) => void;
+  /** The page's routes (src/ui/server/ui-routes.ts), asked first: true when it answered. */
+  ui?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
 }
 
 const MAX_BODY = 4096;
@@ -50,11 +52,12 @@ function readBody(req: IncomingMessage): Promise<string> {
  * Routes: GET /metrics, /api/state, /api/events[?since=N&limit=M], /healthz;
  * POST /api/reconcile, POST /api/mode {"mode":"enforce"|"report"} (bearer token, else 401).
  */
-export function handler(api: AgentApi, opts: Pick<HttpOptions, 'token' | 'onDenied'>) {
+export function handler(api: AgentApi, opts: Pick<HttpOptions, 'token' | 'onDenied' | 'ui'>) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://agent');
     const path = url.pathname;
     try {
+      if (opts.ui && (await opts.ui(req, res, url))) return;
       if (req.method === 'GET' || req.method === 'HEAD') {
         switch (path) {
           case '/metrics': {

@@ -17,6 +17,7 @@ export interface AgentCliOptions {
   execPath?: string;
   scheduling: 'realtime' | 'normal';
   monitorChild?: boolean;
+  benchDir?: string;
 }
 
 export function register(program: Command): void {
@@ -36,6 +37,7 @@ export function register(program: Command): void {
     .addOption(new Option('--log-level <level>', 'JSON log lines on stderr from this level').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .option('--window-ms <ms>', 'coalesce events arriving within this many ms into one batch (0: those of one socket read)', '0')
     .option('--resync-interval <seconds>', 'full dump and reconcile this often as a safety net (0: never)', '600')
+    .option('--bench-dir <dir>', 'the page shows the latest `offloadctl bench --out` results found here (results.json and its SVG charts; DIR or its newest subdirectory)')
     .option('--install-unit', 'write the systemd unit for these options and exit')
     .option('--root <dir>', 'with --install-unit: install under this root instead of /', '/')
     .option('--exec-path <path>', 'with --install-unit: the offloadctl executable for ExecStart (default: this one)')
@@ -51,6 +53,9 @@ export function register(program: Command): void {
       `
 HTTP: GET /metrics (Prometheus), GET /api/state, GET /api/events[?since=SEQ&limit=N], GET /healthz;
 POST /api/reconcile and POST /api/mode {"mode":"report"} need "Authorization: Bearer TOKEN" (401 otherwise).
+Page: GET / (topology, feature matrix, live events, bench results, doctor; see docs/ui.md) with
+GET /api/ui/state, /api/stream (Server-Sent Events), /api/bench, /api/doctor, /api/snapshots;
+POST /api/plan, /api/apply {"profile":NAME} and /api/restore {"snapshot":ID} need the token too.
 Signals: SIGHUP reloads the policy (a bad policy keeps the old one); SIGTERM/SIGINT exit cleanly.
 Logs: one JSON object per line on stderr, one line per action.
 
