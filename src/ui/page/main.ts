@@ -92,7 +92,7 @@ async function loadState(): Promise<void> {
 function eventText(e: UiEvent): string {
   const parts: string[] = [];
   if (e.interface) parts.push(e.interface);
-  if (e.action === 'enforce') parts.push(`set ${Object.entries((e.changes as Record<string, boolean>) ?? {}).map(([k, v]) => `${k} ${v ? 'on' : 'off'}`).join(', ')} (${e.reason}${typeof e.delayMs === 'number' ? `, ${e.delayMs} ms after it appeared` : ''})`);
+  if (e.action === 'enforce') parts.push(`set ${Object.entries((e.changes as Record<string, boolean>) ?? {}).map(([k, v]) => `${k} ${v ? 'on' : 'off'}`).join(', ')} (${e.reason}${typeof e.delayMs === 'number' ? `, ${Math.round(e.delayMs * 10) / 10} ms after it appeared` : ''})`);
   else if (e.action === 'drift' || e.action === 'finding') parts.push(`${e.finding}: ${((e.deviations as { feature: string; want: boolean; active: boolean }[]) ?? []).map((d) => `${d.feature} wanted ${d.want ? 'on' : 'off'}, is ${d.active ? 'on' : 'off'}`).join('; ')}`);
   else if (e.error) parts.push(String(e.error));
   else {

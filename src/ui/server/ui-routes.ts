@@ -121,6 +121,11 @@ export function uiRoutes(o: UiRoutesOptions): UiRoutes {
         if (assets.serve(res, 'index.html', head)) return true;
         json(res, 404, { error: 'the page is not built (npm run build writes dist/ui/)' });
         return true;
+      case '/favicon.ico':
+        // no icon: an empty answer instead of a 404 in the browser's console
+        res.writeHead(204, { 'cache-control': 'max-age=86400', ...securityHeaders() });
+        res.end();
+        return true;
       case '/ui/app.js':
         return assets.serve(res, 'app.js', head);
       case '/ui/app.css':
