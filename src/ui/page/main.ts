@@ -7,7 +7,7 @@ import type { UiEvent, UiPatch, UiRow, UiSnapshot } from '../shared/types.js';
 import { getJson, getToken, post, setToken } from './api.js';
 import { $, esc, fmtTime } from './dom.js';
 import { removeRow, renderDetail, renderMatrix, searchText, updateRow, type Model } from './matrix.js';
-import { openMasters, renderTopology } from './topology.js';
+import { enableLazyTopology, openMasters, renderTopology } from './topology.js';
 
 let model: Model | null = null;
 let query = '';
@@ -69,8 +69,10 @@ function applyPatch(p: UiPatch): void {
 }
 
 async function loadState(): Promise<void> {
-  const s = await getJson<UiSnapshot>('/api/ui/state');
   const first = model === null;
+  if (first) performance.mark('olc-state-requested');
+  const s = await getJson<UiSnapshot>('/api/ui/state');
+  if (first) performance.mark('olc-state-received');
   model = { ...s, rows: new Map(s.rows.map((r) => [r.ifindex, r])) };
   renderAll();
   if (first) {
@@ -282,6 +284,7 @@ function tokenState(): void {
 }
 
 function init(): void {
+  enableLazyTopology();
   connect();
   void loadState().catch((e: Error) => ($('summary').textContent = `cannot load the state: ${e.message}`));
   $('search').addEventListener('input', onSearch);

@@ -34,7 +34,18 @@ function rowHtml(m: Model, r: UiRow, hidden: boolean): string {
   return `<tr id="r-${r.ifindex}" data-ifname="${esc(r.name)}"${hidden ? ' class="hidden"' : ''}>${rowCells(m, r)}</tr>`;
 }
 
-/** Render every row at once: one innerHTML (the browser's parser is the fastest DOM builder). */
+/** Rows rendered at once; the rest follow in chunks after the first paint. */
+const FIRST_ROWS = 120;
+const CHUNK_ROWS = 400;
+/** ifindexes whose rows a chunk has yet to render (a live update leaves them to it). */
+const notYet = new Set<number>();
+let chunkTimer: number | null = null;
+
+/**
+ * Render the matrix: the first screenful at once (one innerHTML: the browser's parser is the
+ * fastest DOM builder), the rest in chunks after the browser has painted, each from the model as
+ * it is then (live updates in between are not lost).
+ */
 export function renderMatrix(m: Model, order: UiRow[], match: (r: UiRow) => boolean): void {
   const thead = ($('matrix') as HTMLTableElement).tHead!;
   thead.innerHTML =
@@ -42,13 +53,35 @@ export function renderMatrix(m: Model, order: UiRow[], match: (r: UiRow) => bool
     m.columns.map((c) => `<th scope="col" title="${esc(c.ethtool)}: ${esc(c.members.map((i) => m.features[i]).join(', '))}">${esc(c.head)}</th>`).join('') +
     '</tr>';
   const tbody = ($('matrix') as HTMLTableElement).tBodies[0]!;
-  tbody.innerHTML = order.map((r) => rowHtml(m, r, !match(r))).join('');
+  if (chunkTimer !== null) clearTimeout(chunkTimer);
+  notYet.clear();
+  tbody.innerHTML = order.slice(0, FIRST_ROWS).map((r) => rowHtml(m, r, !match(r))).join('');
+  const rest = order.slice(FIRST_ROWS).map((r) => r.ifindex);
+  for (const i of rest) notYet.add(i);
+  let at = 0;
+  const chunk = () => {
+    chunkTimer = null;
+    const ids = rest.slice(at, at + CHUNK_ROWS);
+    at += CHUNK_ROWS;
+    let html = '';
+    for (const i of ids) {
+      if (!notYet.delete(i)) continue;
+      const r = m.rows.get(i);
+      if (r) html += rowHtml(m, r, !match(r));
+    }
+    tbody.insertAdjacentHTML('beforeend', html);
+    if (at < rest.length) chunkTimer = window.setTimeout(chunk, 0);
+    else document.body.dataset.matrixComplete = 'yes';
+  };
+  if (rest.length) chunkTimer = window.setTimeout(chunk, 0);
+  else document.body.dataset.matrixComplete = 'yes';
 }
 
 /** Replace or add one row in place (live update); `before`: the row's neighbour in the order. */
 export function updateRow(m: Model, r: UiRow, hidden: boolean, flash: boolean): void {
   const tbody = ($('matrix') as HTMLTableElement).tBodies[0]!;
   let tr = document.getElementById(`r-${r.ifindex}`) as HTMLTableRowElement | null;
+  if (!tr && notYet.has(r.ifindex)) return; // its chunk renders it from the model
   if (!tr) {
     tr = document.createElement('tr');
     tr.id = `r-${r.ifindex}`;
@@ -60,6 +93,7 @@ export function updateRow(m: Model, r: UiRow, hidden: boolean, flash: boolean): 
 }
 
 export function removeRow(ifindex: number): void {
+  notYet.delete(ifindex);
   document.getElementById(`r-${ifindex}`)?.remove();
 }
 

@@ -32,20 +32,44 @@ export function renderTopology(rows: readonly UiRow[], match: (r: UiRow) => bool
     const others = kids.filter((k) => !uplinks.includes(k));
     const shown = others.filter(visible);
     const isOpen = open.has(r.name) || (open.size === 0 && kids.length <= 50);
+    if (!isOpen) lazy.set(r.name, () => shown.map(node).join(''));
     return (
       `<li><details data-master="${esc(r.name)}"${isOpen ? ' open' : ''}><summary>` +
       (uplinks.length ? uplinks.map((u) => `<span data-ifname="${esc(u.name)}">${esc(u.name)}</span>${badge(u)}`).join(', ') + ' → ' : '') +
       `<strong data-ifname="${esc(r.name)}">${esc(r.name)}</strong>${badge(r)} — ${others.length} port${others.length === 1 ? '' : 's'}` +
-      `</summary><ul>${shown.map(node).join('')}</ul></details></li>`
+      // a closed bridge's ports are built when it is opened (toggle): 2,000 ports cost nothing until looked at
+      `</summary><ul>${isOpen ? shown.map(node).join('') : ''}</ul></details></li>`
     );
   };
+  lazy.clear();
   const tree = roots.filter(visible).map(node).join('');
   const loose = rows.filter((r) => !seen.has(r.name) && !r.master && r.role !== 'loopback' && !ports.has(r.name) && match(r));
+  const looseOpen = open.size === 0 ? loose.length <= 50 : open.has('');
+  const looseHtml = () => loose.map((r) => `<li data-ifname="${esc(r.name)}">${esc(r.name)}${badge(r)}</li>`).join('');
+  if (!looseOpen) lazy.set('', looseHtml);
   $('topology').innerHTML =
     `<ul class="topology">${tree}</ul>` +
-    (loose.length
-      ? `<details data-master=""${(open.size === 0 ? loose.length <= 50 : open.has('')) ? ' open' : ''}><summary>Not in a bridge — ${loose.length}</summary><ul>${loose.map((r) => `<li data-ifname="${esc(r.name)}">${esc(r.name)}${badge(r)}</li>`).join('')}</ul></details>`
-      : '');
+    (loose.length ? `<details data-master=""${looseOpen ? ' open' : ''}><summary>Not in a bridge — ${loose.length}</summary><ul>${looseOpen ? looseHtml() : ''}</ul></details>` : '');
+}
+
+/** Children of closed bridges, built on first opening. */
+const lazy = new Map<string, () => string>();
+
+/** Fill a bridge's port list when it is opened (details 'toggle' does not bubble: listen in capture). */
+export function enableLazyTopology(): void {
+  $('topology').addEventListener(
+    'toggle',
+    (ev) => {
+      const d = ev.target as HTMLDetailsElement;
+      const name = d.dataset.master;
+      if (!d.open || name === undefined) return;
+      const build = lazy.get(name);
+      if (!build) return;
+      lazy.delete(name);
+      d.querySelector(':scope > ul')!.innerHTML = build();
+    },
+    true,
+  );
 }
 
 /** Which bridges the operator has open, to keep them so across re-renders. */
