@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServerResponse } from 'node:http';
 
@@ -45,7 +46,7 @@ export class StaticAssets {
     for (const name of ASSETS) {
       try {
         const ext = name.slice(name.lastIndexOf('.'));
-        this.files.set(name, { type: TYPES[ext]!, body: readFileSync(dir + name) });
+        this.files.set(name, { type: TYPES[ext]!, body: readFileSync(join(dir, name)) });
       } catch {
         /* missing: 404 */
       }
