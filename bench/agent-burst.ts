@@ -4,7 +4,7 @@
  * does it), on the same burst of new taps, in the same run. Then the agent's memory with many
  * interfaces, and after many create/delete cycles.
  *
- *   node --import tsx bench/agent-burst.ts [--taps 500] [--repeats 3] [--rt 1] [--observer-rt 2] [--pace MS] [--many 5000] [--cycles 20000] [--cpu-prof DIR] [--kernel-observer] [--poll-oracle] [--warm N] [--per-tap PREFIX] [--agent-node-args "ARGS"] [--memory-rt]
+ *   node --import tsx bench/agent-burst.ts [--taps 500] [--repeats 3] [--rt 1] [--observer-rt 2] [--pace MS] [--many 5000] [--cycles 20000] [--cpu-prof DIR] [--kernel-observer] [--poll-oracle] [--warm N] [--per-tap PREFIX] [--agent-node-args "ARGS"] [--memory-rt] [--page]
  *
  * Each method runs in the normal scheduling class and, with --rt PRIO (default 1: how the systemd
  * unit runs the agent), once more SCHED_FIFO at PRIO; the observer runs SCHED_FIFO above both.
@@ -69,8 +69,16 @@ const OBSERVER_RT = arg('observer-rt', 2);
 /** --memory-rt: the memory part's agent runs SCHED_FIFO (at --rt, default 1) as under its unit. */
 const MEMORY_RT = process.argv.includes('--memory-rt');
 
-type Method = 'agent' | 'baseline' | 'agent-rt' | 'baseline-rt';
-const METHODS: Method[] = RT > 0 ? ['agent', 'baseline', 'agent-rt', 'baseline-rt'] : ['agent', 'baseline'];
+/**
+ * --page: one more method, the agent (normal class) with its page open in headless Chromium for the
+ * whole burst (SSE stream connected, live rows and events flowing): does the page slow enforcement?
+ * Chromium runs in the namespace at nice 19, so its own rendering takes CPU only when the agent
+ * does not want it; the agent's CPU column includes all the page costs the agent itself.
+ */
+const PAGE = process.argv.includes('--page');
+
+type Method = 'agent' | 'baseline' | 'agent-rt' | 'baseline-rt' | 'agent-page';
+const METHODS: Method[] = [...(RT > 0 ? ['agent', 'baseline', 'agent-rt', 'baseline-rt'] as const : ['agent', 'baseline'] as const), ...(PAGE ? ['agent-page'] as const : [])];
 const kindOf = (m: Method) => (m.startsWith('agent') ? 'agent' : 'baseline');
 const chrtOf = (m: Method) => (m.endsWith('-rt') ? ['chrt', '-f', String(RT)] : []);
 const LABEL: Record<Method, string> = {
@@ -78,6 +86,7 @@ const LABEL: Record<Method, string> = {
   baseline: 'ip monitor | ethtool -K (udev-style)',
   'agent-rt': `offloadctl agent, SCHED_FIFO ${RT}`,
   'baseline-rt': `udev-style, SCHED_FIFO ${RT}`,
+  'agent-page': 'offloadctl agent, its page open',
 };
 /** --agent-node-args "ARGS": extra node options for the agent (space-separated, e.g. "--trace-gc"). */
 const AGENT_NODE_ARGS = (() => {
@@ -225,13 +234,26 @@ function cpuOf(pid: number | 'self', children = false, only?: 'user' | 'system')
   }
 }
 
+/** The agent's page in headless Chromium (nice 19) inside the namespace, loaded and streaming. */
+async function openPage(ns: string, port: number): Promise<{ close(): Promise<void>; taps(): Promise<number> }> {
+  const { launchInNetns } = await import('../test/netns/ui/browser.js');
+  process.env.OLC_UI_NICE = '19';
+  const b = await launchInNetns(ns);
+  const p = await b.context.newPage();
+  await p.goto(`http://127.0.0.1:${port}/`);
+  await p.waitForFunction(() => document.body.dataset.firstRender !== undefined, null, { timeout: 30_000 });
+  return { close: () => b.close(), taps: () => p.locator('#matrix tr[data-ifname^="tap"]').count() };
+}
+
 async function burst(method: Method): Promise<Run & { internalP50?: number; internalP99?: number; readP50?: number; readP99?: number }> {
   const ns = await createNetns(`${uniquePrefix('abench')}a`);
   const names = [...Array(TAPS).keys()].map((i) => `tap${i}`);
+  let page: Awaited<ReturnType<typeof openPage>> | null = null;
   try {
     const kind = kindOf(method);
     const agent = kind === 'agent' ? await startAgent(ns, ['--log-level', 'info'], { wrap: chrtOf(method), nodeArgs: [...AGENT_NODE_ARGS, ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', CPU_PROF] : [])] }) : null;
     const base = kind === 'baseline' ? startBaseline(ns, chrtOf(method)) : null;
+    page = method === 'agent-page' ? await openPage(ns, agent!.port) : null;
     const obs = observer(ns);
     const fobs = KERNEL_OBSERVER ? await featureObserver(ns) : null;
     await sleep(400); // monitors subscribed
@@ -290,6 +312,10 @@ async function burst(method: Method): Promise<Run & { internalP50?: number; inte
           readAt.set(e.interface, Date.parse(e.time) - e.delayMs);
         }
       }
+      if (page) {
+        // the page saw the burst: every tap is in its matrix (live rows, no reload)
+        await waitFor(async () => (await page!.taps()) >= TAPS, 30_000, 'the page shows every tap').catch((e: Error) => console.error(`note: ${e.message}`));
+      }
       const m = await metricsText(ns, agent.port);
       const count = metricValue(m, 'offloadctl_enforcement_delay_seconds_count');
       if (count !== TAPS) console.error(`note: delay histogram count ${count} (expected ${TAPS})`);
@@ -331,6 +357,7 @@ async function burst(method: Method): Promise<Run & { internalP50?: number; inte
       ...(readLags.length ? { readP50: quantile(readLags, 0.5), readP99: quantile(readLags, 0.99) } : {}),
     };
   } finally {
+    await page?.close();
     // `ip netns del` leaves the devices to the kernel's cleanup_net worker, which unregisters them
     // later under RTNL (net/core/net_namespace.c): 500 taps torn down in the background would
     // overlap the next repeat's burst and slow whichever method runs then. Delete them here,
@@ -459,6 +486,7 @@ function report(runs: Record<Method, Run[]>): void {
     console.log(`${label.padEnd(36)} ${ratio(a, b, 'p50').padStart(9)} ${ratio(a, b, 'p99').padStart(9)} ${ratio(a, b, 'max').padStart(9)} ${ratio(a, b, 'allMs').padStart(12)} ${ratio(a, b, 'cpuMs').padStart(8)}`);
   ratioRow('baseline', 'agent', 'baseline / agent');
   if (RT > 0) ratioRow('baseline-rt', 'agent-rt', `baseline / agent, both SCHED_FIFO ${RT}`);
+  if (PAGE) ratioRow('agent-page', 'agent', 'agent with page / without');
   const spread = (m: Method) => runs[m].map((x) => x.p99.toFixed(0)).join(' ');
   for (const m of METHODS) {
     const under = kindOf(m) === 'agent' ? `; under 20 ms in ${runs[m].filter((x) => x.p99 < 20).length} of ${runs[m].length}` : '';

@@ -16,8 +16,13 @@ export interface AgentEvents {
 export interface UiLiveOptions {
   /** Compare every row with what the page has this often while a page is connected (default 1000 ms). */
   fullDiffMs?: number;
-  /** Rows named by events are sent this long after the first event (coalescing a burst; default 50 ms). */
+  /**
+   * Rows named by events are sent once events have paused this long (default 100 ms), or at the
+   * latest `eventMaxDelayMs` (default 500 ms) after the first: a burst of 500 new ports costs a few
+   * row builds, not 500.
+   */
   eventFlushMs?: number;
+  eventMaxDelayMs?: number;
   /** VM names and ids beyond the naming schemes (libvirt, Proxmox); default: none. */
   vmIndex?: (ifnames: readonly string[]) => VmIndex;
   tokenConfigured?: () => boolean;
@@ -25,16 +30,25 @@ export interface UiLiveOptions {
 
 /**
  * Keeps the pages current: agent events go out as they come (SSE `agent`), and the rows they name
- * (SSE `rows`) shortly after; a full comparison once a second catches what no event names (a
- * bridge's features recomputed, a drift in report mode reported before). All of it runs only while
- * a page is connected, off the agent's path (timers), and costs one row build per changed interface.
+ * (SSE `rows`) once the events pause (at most half a second later); a full comparison once a second
+ * while the agent is quiet catches what no event names (a bridge's features recomputed, a drift in
+ * report mode reported before). All of it runs only while a page is connected, off the agent's path
+ * (timers), and stays out of a burst's way: during one, rows are built a few times in all, and the
+ * full comparison waits until it is over (measured: bench/agent-burst.ts --page, docs/performance.md).
  */
+/** Rows built per turn of the event loop when events named many (a burst). */
+const SLICE = 64;
+
 export class UiLive {
   private readonly tables = new UiTables();
   private readonly sent = new Map<number, string>();
   private version = 0;
   private readonly dirty = new Set<number>();
   private flushTimer: NodeJS.Timeout | null = null;
+  private flushFull = false;
+  private lastEventAt = 0;
+  private firstPendingAt = 0;
+  private lastFullAt = 0;
   private readonly interval: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
   private vmCache: { at: number; index: VmIndex } | null = null;
@@ -46,9 +60,12 @@ export class UiLive {
     private readonly opts: UiLiveOptions = {},
   ) {
     this.unsubscribe = events.subscribe((e) => this.onEvent(e));
+    const every = opts.fullDiffMs ?? 1000;
     this.interval = setInterval(() => {
-      if (this.hub.size > 0) this.diff();
-    }, opts.fullDiffMs ?? 1000);
+      const now = Date.now();
+      // not during a burst (events in the last interval), but at least every 10 intervals
+      if (this.hub.size > 0 && (now - this.lastEventAt >= every || now - this.lastFullAt >= 10 * every)) this.diff();
+    }, every);
     this.interval.unref();
   }
 
@@ -84,30 +101,48 @@ export class UiLive {
   private onEvent(e: UiEvent): void {
     if (this.hub.size === 0) return;
     this.hub.publish('agent', e);
-    if (typeof e.ifindex === 'number') {
-      this.dirty.add(e.ifindex);
-      this.flushTimer ??= setTimeout(() => this.flushDirty(), this.opts.eventFlushMs ?? 50);
-    } else if (e.action === 'mode' || e.action === 'reload' || e.action === 'resync') {
-      this.flushTimer ??= setTimeout(() => this.flushDirty(true), this.opts.eventFlushMs ?? 50);
+    const now = Date.now();
+    this.lastEventAt = now;
+    if (typeof e.ifindex === 'number') this.dirty.add(e.ifindex);
+    else if (e.action === 'mode' || e.action === 'reload' || e.action === 'resync') this.flushFull = true;
+    else return;
+    if (this.flushTimer === null) {
+      this.firstPendingAt = now;
+      this.flushTimer = setTimeout(() => this.flushWhenQuiet(), this.opts.eventFlushMs ?? 100);
     }
   }
 
-  private flushDirty(full = false): void {
+  private flushWhenQuiet(): void {
+    const quiet = this.opts.eventFlushMs ?? 100;
+    const now = Date.now();
+    if (now - this.lastEventAt < quiet && now - this.firstPendingAt < (this.opts.eventMaxDelayMs ?? 500)) {
+      this.flushTimer = setTimeout(() => this.flushWhenQuiet(), quiet - (now - this.lastEventAt) + 1);
+      return;
+    }
     this.flushTimer = null;
-    if (full) {
+    if (this.flushFull) {
+      this.flushFull = false;
       this.dirty.clear();
       this.diff();
       return;
     }
     const keys = [...this.dirty];
     this.dirty.clear();
-    const rows = buildRows(this.view, this.tables, keys, this.vms(false));
+    this.buildInSlices(keys);
+  }
+
+  /** Rows for `keys`, a slice per turn of the event loop: the agent's events go in between. */
+  private buildInSlices(keys: number[]): void {
+    const slice = keys.slice(0, SLICE);
+    const rows = buildRows(this.view, this.tables, slice, this.vms(false));
     const present = new Set(rows.map((r) => r.ifindex));
-    this.publish(rows, keys.filter((k) => !present.has(k) && this.sent.has(k)));
+    this.publish(rows, slice.filter((k) => !present.has(k) && this.sent.has(k)));
+    if (keys.length > SLICE) setImmediate(() => this.buildInSlices(keys.slice(SLICE)));
   }
 
   /** Build every row, send what differs from what the pages have; returns all rows. */
   private diff(): UiRow[] {
+    this.lastFullAt = Date.now();
     const rows = buildRows(this.view, this.tables, undefined, this.vms(true));
     const present = new Set<number>();
     for (const r of rows) present.add(r.ifindex);
