@@ -59,8 +59,11 @@ test(`${N} interfaces: every row rendered, every cell equals ethtool --json -k`,
   assert.equal(await page.locator('#topology details[data-master]').count() >= 2, true);
   if (process.env.OFFLOADCTL_UPDATE_SCREENSHOTS === '1') {
     await page.screenshot({ path: fileURLToPath(new URL('../../docs/ui/large-lab.png', import.meta.url)) });
-    await page.locator('#matrix-section').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: fileURLToPath(new URL('../../docs/ui/large-lab-matrix.png', import.meta.url)) });
+    // a bridge opened (its ports are built then) and a search narrowing both views
+    await page.click('#topology details[data-master="br0"] > summary');
+    await page.fill('#search', 'vnet12');
+    await page.waitForFunction(() => document.getElementById('search-count')!.textContent!.includes('match'));
+    await page.screenshot({ path: fileURLToPath(new URL('../../docs/ui/large-lab-search.png', import.meta.url)) });
   }
   await page.close();
 });
