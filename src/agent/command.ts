@@ -109,7 +109,7 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
 
   const onDenied = (method: string, path: string, remote: string | undefined) => logger.log('warn', 'unauthorized API call', { method, path, remote });
   // the page (src/ui/server): GET / and its API, beside the agent's own routes
-  const ui = await (await import('../ui/server/agent-ui.js')).agentUi(agent, { token: () => token, onDenied, backend: g.backend ?? 'auto', stateDir: o.stateDir, benchDir: o.benchDir });
+  const ui = await (await import('../ui/server/agent-ui.js')).agentUi(agent, { token: () => token, onDenied, backend: g.backend ?? 'auto', stateDir: o.stateDir, benchDir: o.benchDir, loopback: addr.loopback });
   let server: Server;
   try {
     server = await startHttp(apiOf(agent), {

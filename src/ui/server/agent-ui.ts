@@ -1,7 +1,7 @@
 import type { Agent } from '../../agent/agent.js';
 import { readVmIndex } from '../../host/vm-reader.js';
 import { agentEvents, agentView } from './agent-view.js';
-import { uiRoutes, type UiRoutes } from './ui-routes.js';
+import { isLiteralHost, uiRoutes, type UiRoutes } from './ui-routes.js';
 
 export interface AgentUiOptions {
   token: () => string | null;
@@ -10,6 +10,8 @@ export interface AgentUiOptions {
   backend: 'auto' | 'netlink' | 'ethtool';
   stateDir: string;
   benchDir?: string;
+  /** The agent listens on loopback only: answer only Host headers that are IP literals or localhost. */
+  loopback: boolean;
 }
 
 /** The page for a running agent: its routes, over the agent's context. */
@@ -28,5 +30,6 @@ export async function agentUi(agent: Agent, o: AgentUiOptions): Promise<UiRoutes
       agentPolicy: () => ctx.policy.name,
     },
     live: { vmIndex: (names) => readVmIndex({}, names) },
+    allowedHost: o.loopback ? isLiteralHost : undefined,
   });
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
 import type { Observation } from '../../model/types.js';
 import { buildObservation } from '../../host/observe.js';
 import { OffloadError } from '../../model/errors.js';
@@ -31,6 +32,19 @@ export interface UiRoutesOptions {
   assetsDir?: string | null;
   sse?: SseOptions;
   live?: UiLiveOptions;
+  /**
+   * Only these Host headers are answered (421 otherwise). On a loopback listener: IP literals and
+   * localhost, so a web page whose DNS name is rebound to 127.0.0.1 cannot read the host's state
+   * through the operator's browser (DNS rebinding). Absent: any.
+   */
+  allowedHost?: (host: string) => boolean;
+}
+
+/** Host header → is it an IP literal (v4, [v6]) or localhost, with or without a port. */
+export function isLiteralHost(host: string): boolean {
+  const h = host.toLowerCase();
+  const name = h.startsWith('[') ? h.slice(1, h.indexOf(']')) : h.replace(/:\d+$/, '');
+  return name === 'localhost' || isIP(name) !== 0;
 }
 
 export interface UiRoutes {
@@ -65,6 +79,8 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 const POSTS = new Set(['/api/plan', '/api/apply', '/api/restore']);
+/** Every path this file answers. */
+const UI_PATH = /^\/(?:$|index\.html$|favicon\.ico$|ui\/|api\/(?:ui\/|stream$|bench|doctor$|snapshots$|plan$|apply$|restore$))/;
 
 export function uiRoutes(o: UiRoutesOptions): UiRoutes {
   const hub = new SseHub(o.sse);
@@ -109,6 +125,10 @@ export function uiRoutes(o: UiRoutesOptions): UiRoutes {
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
     const path = url.pathname;
     const method = req.method ?? 'GET';
+    if (o.allowedHost && UI_PATH.test(path) && !o.allowedHost(req.headers.host ?? '')) {
+      json(res, 421, { error: `Host ${JSON.stringify(req.headers.host ?? '')} not accepted: open the page by IP address (e.g. http://127.0.0.1:PORT/) or localhost` });
+      return true;
+    }
     if (method === 'POST' && POSTS.has(path)) {
       await post(req, res, path);
       return true;

@@ -9,7 +9,7 @@ import { startHttp, type AgentApi } from '../../../src/agent/http.js';
 import { EventRing } from '../../../src/agent/events.js';
 import type { FeatureMap, LinkInfo } from '../../../src/model/types.js';
 import { loadProfile } from '../../../src/policy/lazy.js';
-import { uiRoutes } from '../../../src/ui/server/ui-routes.js';
+import { isLiteralHost, uiRoutes } from '../../../src/ui/server/ui-routes.js';
 import type { AgentView } from '../../../src/ui/server/ui-data.js';
 import type { UiPatch, UiSnapshot } from '../../../src/ui/shared/types.js';
 import { feats, link } from '../agent/fixtures.js';
@@ -25,7 +25,7 @@ const api: AgentApi = {
   setMode: (m) => ({ mode: m }),
 };
 
-async function withUi(fn: (base: string, h: { features: Map<number, FeatureMap>; links: Map<number, LinkInfo>; ring: EventRing; kernelOpened: () => number }) => Promise<void>, assetsDir: string | null = null) {
+async function withUi(fn: (base: string, h: { features: Map<number, FeatureMap>; links: Map<number, LinkInfo>; ring: EventRing; kernelOpened: () => number }) => Promise<void>, assetsDir: string | null = null, allowedHost?: (h: string) => boolean) {
   const links = new Map<number, LinkInfo>([[2, link(2, 've0', 'veth')]]);
   const features = new Map<number, FeatureMap>([[2, feats({ 'tx-generic-segmentation': { active: false, requested: false }, 'tx-tcp-segmentation': { active: false, requested: false }, 'tx-tcp6-segmentation': { active: false, requested: false } })]]);
   const ring = new EventRing(100);
@@ -39,6 +39,7 @@ async function withUi(fn: (base: string, h: { features: Map<number, FeatureMap>;
     assetsDir,
     sse: { maxClients: 2, heartbeatMs: 0 },
     live: { fullDiffMs: 50, eventFlushMs: 5 },
+    allowedHost,
   });
   const server = await startHttp(api, { host: '127.0.0.1', port: 0, token: () => TOKEN, ui: ui.handle });
   try {
@@ -153,3 +154,27 @@ function openStream(url: string): Promise<{ until: (f: (t: string) => boolean) =
     req.end();
   });
 }
+
+test('loopback listener: a Host that is not an IP literal or localhost gets 421 (DNS rebinding)', async () => {
+  assert.equal(isLiteralHost('127.0.0.1:9469'), true);
+  assert.equal(isLiteralHost('[::1]:9469'), true);
+  assert.equal(isLiteralHost('localhost:9469'), true);
+  assert.equal(isLiteralHost('LOCALHOST'), true);
+  assert.equal(isLiteralHost('evil.example:9469'), false);
+  assert.equal(isLiteralHost('127.0.0.1.evil.example'), false);
+  assert.equal(isLiteralHost(''), false);
+  await withUi(async (base) => {
+    const get = (path: string, host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const r = request(base + path, { headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        r.on('error', reject);
+        r.end();
+      });
+    assert.equal(await get('/api/ui/state', 'evil.example:9469'), 421);
+    assert.equal(await get('/api/stream', 'evil.example'), 421);
+    assert.equal(await get('/api/ui/state', '127.0.0.1:1'), 200);
+  }, null, isLiteralHost);
+});
