@@ -77,8 +77,32 @@ for (const f of result.outputFiles) {
 // the older split-chunk layout (main.js, chunk-*.js) are pruned once nothing can still run them.
 for (const f of readdirSync(dist)) {
   const path = join(dist, f);
-  if (outputs.has(f) || f === 'man' || f === 'completion') continue; // gen-docs.mjs's folders
+  if (outputs.has(f) || f === 'man' || f === 'completion' || f === 'ui') continue; // gen-docs.mjs's and the page's folders
   if (f.endsWith('.cache') || Date.now() - statSync(path).mtimeMs > 10 * 60_000) rmSync(path, { force: true });
+}
+
+// The agent's page (src/ui/page → dist/ui/): one script and one stylesheet, no inline code (the
+// agent serves it with a Content-Security-Policy of default-src 'self'), for browsers of the last years.
+const ui = join(dist, 'ui');
+const page = await build({
+  absWorkingDir: root,
+  entryPoints: { app: 'src/ui/page/main.ts', 'app-style': 'src/ui/page/app.css' },
+  outdir: ui,
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: ['chrome100', 'firefox100', 'safari15'],
+  minify: true,
+  write: false,
+  logLevel: 'warning',
+});
+mkdirSync(ui, { recursive: true });
+const pageFiles = page.outputFiles.map((f) => ({ path: f.path.replace(/app-style\.css$/, 'app.css'), contents: f.contents }));
+pageFiles.push({ path: join(ui, 'index.html'), contents: readFileSync(join(root, 'src/ui/page/index.html')) });
+for (const f of pageFiles) {
+  const tmp = `${f.path}.tmp-${process.pid}`;
+  writeFileSync(tmp, f.contents);
+  renameSync(tmp, f.path);
 }
 
 // Man pages and completion from the CLI definitions (scripts/gen-docs.mjs), beside the bundle in

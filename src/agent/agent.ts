@@ -148,6 +148,11 @@ export class Agent {
   getMode(): Mode {
     return this.ctx.mode;
   }
+
+  /** Read-only access for the page (src/ui/server/agent-view.ts). */
+  get context(): AgentContext {
+    return this.ctx;
+  }
 }
 
 /** The HTTP layer's view of an agent. */

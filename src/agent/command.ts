@@ -40,6 +40,7 @@ function unitArgs(o: AgentCliOptions, netns: string | null): string[] {
   if (o.recordTop !== '20') a.push('--record-top', o.recordTop);
   if (o.libvirtDir !== DEFAULT_LIBVIRT_DIR) a.push('--libvirt-dir', o.libvirtDir);
   if (o.proxmoxDir !== DEFAULT_PROXMOX_DIR) a.push('--proxmox-dir', o.proxmoxDir);
+  if (o.benchDir) a.push('--bench-dir', realpathOr(o.benchDir));
   a.push('--state-dir', `/var/lib/${unitStateDirectory(netns ?? undefined)}`);
   return a;
 }
@@ -157,14 +158,18 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
     (f) => logger.log('warn', 'unauthorized API call', f),
     (count, ms) => logger.log('warn', 'unauthorized API calls not logged', { suppressed: count, intervalSeconds: ms / 1000 }),
   );
+  const onDenied = (method: string, path: string, remote: string | undefined) => denied.log({ method, path, remote });
+  // the page (src/ui/server): GET / and its API, beside the agent's own routes
+  const ui = await (await import('../ui/server/agent-ui.js')).agentUi(agent, { token: () => token, onDenied, backend: g.backend ?? 'auto', stateDir: o.stateDir, benchDir: o.benchDir, loopback: addr.loopback });
   let server: Server;
   try {
     server = await startHttp(apiOf(agent, recorder), {
       host: addr.host,
       port: addr.port,
       token: () => token,
-      onDenied: (method, path, remote) => denied.log({ method, path, remote }),
+      onDenied,
       onError: (e) => logger.log('error', 'HTTP request failed', { error: e.message }),
+      ui: ui.handle,
     });
   } catch (e) {
     kernel.close();
@@ -184,6 +189,7 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
       process.off('SIGHUP', onHup);
       recorder?.stop();
       await agent.stop();
+      ui.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       kernel.close();

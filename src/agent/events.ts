@@ -23,12 +23,15 @@ export class EventRing {
   private buf: AgentEvent[] = [];
   private head = 0;
   private seq = 0;
-  private readonly listeners: ((e: AgentEvent) => void)[] = [];
+  private listeners: ((e: AgentEvent) => void)[] = [];
   constructor(readonly capacity = 1000) {}
 
-  /** Called with every event pushed, after it is numbered (e.g. the effect recorder's marks). */
-  subscribe(fn: (e: AgentEvent) => void): void {
+  /** Called with every event as it is pushed (the page's live stream); must be O(1). */
+  subscribe(fn: (e: AgentEvent) => void): () => void {
     this.listeners.push(fn);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== fn);
+    };
   }
 
   /** Takes `e` over (callers pass a fresh object): numbered and timed in place, not copied. */
@@ -41,7 +44,7 @@ export class EventRing {
       this.buf[this.head] = ev;
       this.head = (this.head + 1) % this.capacity;
     }
-    for (const fn of this.listeners) fn(ev);
+    for (const l of this.listeners) l(ev);
     return ev;
   }
 

@@ -30,6 +30,8 @@ export interface HttpOptions {
   maxConnections?: number;
   /** /metrics is rendered at most once per this many ms (default 1000; throttledMetrics). */
   metricsIntervalMs?: number;
+  /** The page's routes (src/ui/server/ui-routes.ts), asked first: true when it answered. */
+  ui?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
 }
 
 /** Limits of the listener (docs/hardening.md). */
@@ -136,7 +138,7 @@ export function throttledMetrics(render: AgentApi['metrics'], minIntervalMs: num
  * No request may end the process: every failure, however the request is malformed, is answered
  * (4xx, or 500 for a failure of the agent's own) and reported to onError.
  */
-export function handler(api: AgentApi, opts: Pick<HttpOptions, 'token' | 'onDenied' | 'onError'>) {
+export function handler(api: AgentApi, opts: Pick<HttpOptions, 'token' | 'onDenied' | 'onError' | 'ui'>) {
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // `GET //` or `GET //x:99999`: req.url is not a path, and as a relative URL it names a host
     // (an invalid one): `new URL` throws. Parse only the path, never as an authority.
@@ -147,6 +149,8 @@ export function handler(api: AgentApi, opts: Pick<HttpOptions, 'token' | 'onDeni
     } catch {
       return send(res, 400, { error: 'bad request target' });
     }
+    // The page's routes (src/ui/server/ui-routes.ts) are asked first.
+    if (opts.ui && (await opts.ui(req, res, url))) return;
     const path = url.pathname;
     if (req.method === 'GET' || req.method === 'HEAD') {
       switch (path) {

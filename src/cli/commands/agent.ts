@@ -23,6 +23,7 @@ export interface AgentCliOptions {
   parsePolicy?: string;
   libvirtDir: string;
   proxmoxDir: string;
+  benchDir?: string;
 }
 
 export function register(program: Command): void {
@@ -43,6 +44,7 @@ export function register(program: Command): void {
     .addOption(new Option('--log-level <level>', 'JSON log lines on stderr from this level').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .option('--window-ms <ms>', 'coalesce events arriving within this many ms into one batch (0: those of one socket read)', '0')
     .option('--resync-interval <seconds>', 'full dump and reconcile this often as a safety net (0: never)', '600')
+    .option('--bench-dir <dir>', 'the page shows the latest `offloadctl bench --out` results found here (results.json and its SVG charts; DIR or its newest subdirectory)')
     .option(
       '--libvirt-dir <dir>',
       'libvirt domain status XML directory, for VM ownership when the policy selects by vmPlatform (root-only on ' +
@@ -75,6 +77,9 @@ POST /api/reconcile and POST /api/mode {"mode":"report"} need "Authorization: Be
 /healthz: 200 "ok", 200 "degraded: REASON" (e.g. the change journal cannot be written), 503 "unhealthy: REASON".
 Limits: bodies over 4096 bytes get 413; 256 connections kept (idle ones closed oldest first);
 /metrics rendered at most once a second; denied calls logged at most 10 a minute (docs/hardening.md).
+Page: GET / (topology, feature matrix, live events, bench results, doctor; see docs/ui.md) with
+GET /api/ui/state, /api/stream (Server-Sent Events), /api/bench, /api/doctor, /api/snapshots;
+POST /api/plan, /api/apply {"profile":NAME} and /api/restore {"snapshot":ID} need the token too.
 Signals: SIGHUP reloads the policy (a bad policy keeps the old one); SIGTERM/SIGINT exit cleanly.
 Logs: one JSON object per line on stderr, one line per action.
 
