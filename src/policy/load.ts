@@ -38,6 +38,7 @@ function kindOf(st: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevi
  * directory is refused, not read).
  */
 export function readPolicyFile(file: string): string {
+  if (file === '-') return readStdinPolicy();
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
@@ -68,6 +69,33 @@ export function readPolicyFile(file: string): string {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * `--policy -`: the policy from standard input, whatever it is (a pipe, a terminal): the operator
+ * asked for it, so waiting for it is right — unlike a FIFO named as a file. Same 1 MiB limit.
+ */
+function readStdinPolicy(): string {
+  const buf = Buffer.alloc(MAX_POLICY_BYTES + 1);
+  let n = 0;
+  for (;;) {
+    let r: number;
+    try {
+      r = readSync(0, buf, n, buf.length - n, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10); // a non-blocking pipe: wait for data
+        continue;
+      }
+      if (code === 'EOF') break;
+      throw new OffloadError('input', `cannot read the policy from standard input: ${code ?? (e as Error).message}`);
+    }
+    if (r === 0) break;
+    n += r;
+    if (n > MAX_POLICY_BYTES) throw new OffloadError('input', `the policy on standard input is larger than ${MAX_POLICY_BYTES} bytes (1 MiB)`);
+  }
+  return buf.toString('utf8', 0, n);
 }
 
 export function loadPolicyFile(file: string): Policy {

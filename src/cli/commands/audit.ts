@@ -23,7 +23,7 @@ export function register(program: Command): void {
         'Reads only; changes nothing.',
     )
     .option('--profile <name>', 'built-in profile (see `offloadctl profiles`); default tso-gso-off')
-    .option('--policy <file>', 'YAML policy file (offloadctl-policy(5)); not with --profile')
+    .option('--policy <file>', 'YAML policy file (offloadctl-policy(5)), or - for standard input; not with --profile')
     .option('--interface <glob>', 'audit only these interfaces (repeatable; globs like vnet*)', collect, [])
     .option('--allow-empty', 'exit 0 when the --interface globs match no interface (default: exit 2, a typo must not pass)')
     .option('--strict', 'also count deviating fixed (unchangeable) features, and features held off by the guest (a tap) or the ports (a bridge), as non-compliance')

@@ -17,7 +17,7 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 export function addPlanOptions(cmd: Command): Command {
   return cmd
     .option('--profile <name>', 'built-in profile (see `offloadctl profiles`); default tso-gso-off')
-    .option('--policy <file>', 'YAML policy file (offloadctl-policy(5)); not with --profile')
+    .option('--policy <file>', 'YAML policy file (offloadctl-policy(5)), or - for standard input; not with --profile')
     .option('--interface <glob>', 'only these interfaces (repeatable; globs like vnet*)', collect, [])
     .option('--allow-empty', 'succeed with nothing to do when the --interface globs match no interface (default: exit 2)')
     .option('--libvirt-dir <dir>', 'libvirt domain status XML directory, for VM ownership', '/run/libvirt/qemu')
