@@ -28,7 +28,18 @@ function unitArgs(o: AgentCliOptions): string[] {
   if (o.logLevel !== 'info') a.push('--log-level', o.logLevel);
   if (o.windowMs !== '0') a.push('--window-ms', o.windowMs);
   if (o.resyncInterval !== '600') a.push('--resync-interval', o.resyncInterval);
+  a.push(...metricsArgs(o));
   a.push('--state-dir', '/var/lib/offloadctl');
+  return a;
+}
+
+function metricsArgs(o: AgentCliOptions): string[] {
+  const a: string[] = [];
+  if (o.metricsFeatures && o.metricsFeatures !== 'policy') a.push('--metrics-features', o.metricsFeatures);
+  for (const g of o.metricsInclude ?? []) a.push('--metrics-include', g);
+  for (const g of o.metricsExclude ?? []) a.push('--metrics-exclude', g);
+  for (const r of o.metricsRole ?? []) a.push('--metrics-role', r);
+  for (const r of o.metricsExcludeRole ?? []) a.push('--metrics-exclude-role', r);
   return a;
 }
 
@@ -60,13 +71,23 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
   }
 
   const logger = jsonLogger(bufferedStderr(), o.logLevel);
-  const [{ openKernel }, { openMonitor }, { Agent, apiOf }, { startHttp }, { fileJournal }] = await Promise.all([
+  const [{ openKernel }, { openMonitor }, { Agent, apiOf }, { startHttp }, { fileJournal }, { AgentMetrics }] = await Promise.all([
     import('../kernel/index.js'),
     import('../kernel/monitor.js'),
     import('./agent.js'),
     import('./http.js'),
     import('./journal.js'),
+    import('./metrics.js'),
   ]);
+  const metrics = new AgentMetrics({
+    selection: {
+      features: o.metricsFeatures ?? 'policy',
+      includeInterfaces: o.metricsInclude ?? [],
+      excludeInterfaces: o.metricsExclude ?? [],
+      includeRoles: o.metricsRole ?? [],
+      excludeRoles: o.metricsExcludeRole ?? [],
+    },
+  });
   let kernel;
   let monitor;
   try {
@@ -98,6 +119,7 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
     windowMs,
     resyncIntervalMs: resyncS * 1000,
     journal,
+    metrics,
     scheduling: scheduling ? formatScheduling(scheduling) : undefined,
     onFatal: (e) => {
       logger.log('error', 'monitor failed', { error: e.message });

@@ -211,6 +211,7 @@ async function playbook(name: string, text: string, ...args: string[]): Promise<
     ANSIBLE_HOST_KEY_CHECKING: 'False',
     ANSIBLE_NOCOLOR: '1',
     ANSIBLE_RETRY_FILES_ENABLED: 'False',
+    ANSIBLE_PIPELINING: 'True',
   };
   const r = await run(['ip', 'netns', 'exec', ctl, 'ansible-playbook', '-i', join(dir, 'inventory.yml'), file, ...args], { env, timeoutMs: 180_000 });
   let parsed: { stats: PlayRun['stats']; plays: { tasks: { task: { name: string }; hosts: Record<string, HostResult> }[] }[] };
