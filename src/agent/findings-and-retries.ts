@@ -18,7 +18,7 @@ export function recordAction(ctx: AgentContext, a: Exclude<Action, { kind: 'set'
         t.finding = a.finding;
       }
       ctx.metrics.finding(a.finding);
-      if (a.drift) ctx.metrics.driftEvent(a.finding);
+      if (a.drift) ctx.metrics.driftEvent(a.finding, a.ifindex);
       ctx.log(a.finding === 'fixed' ? 'info' : 'warn', a.drift ? 'drift' : 'finding', {
         interface: a.name,
         ifindex: a.ifindex,

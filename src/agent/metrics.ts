@@ -31,6 +31,9 @@ export class AgentMetrics {
   private readonly interfaces: Gauge<'state'>;
   private readonly enforcements: Counter<'reason'>;
   private readonly drift: Counter<'finding'>;
+  private readonly portDrift: Counter<'interface' | 'vm'>;
+  /** ifindex → drift events seen on that VM port (series only for ports that drifted: bounded). */
+  private readonly portDrifts = new Map<number, number>();
   private readonly failures: Counter<'reason'>;
   private readonly findings: Counter<'finding'>;
   private readonly overruns: Counter<'source'>;
@@ -113,6 +116,20 @@ export class AgentMetrics {
       help: 'Compliant interfaces whose features changed behind the agent (by anyone).',
       labelNames: ['finding'],
       registers,
+    });
+    const portDrifts = this.portDrifts;
+    this.portDrift = new Counter({
+      name: 'offloadctl_vm_port_drift_events_total',
+      help: 'Drift events per VM port (tap/vnet/vif/macvtap): a guest whose QEMU keeps re-enabling offloads the policy turns off. Only ports that drifted have a series.',
+      labelNames: ['interface', 'vm'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [ifindex, n] of portDrifts) {
+          const s = series.get(ifindex);
+          if (s?.role === 'vm-port') this.inc(s.vm ? { interface: s.name, vm: s.vm } : { interface: s.name }, n);
+        }
+      },
     });
     this.failures = new Counter({
       name: 'offloadctl_enforcement_failures_total',
@@ -207,6 +224,7 @@ export class AgentMetrics {
   /** Forget every series of an interface (it was removed, or the policy no longer manages it). */
   remove(ifindex: number): void {
     this.series.delete(ifindex);
+    this.portDrifts.delete(ifindex);
   }
 
   seriesCount(): number {
@@ -222,8 +240,14 @@ export class AgentMetrics {
   enforcement(reason: string): void {
     this.enforcementCounts.set(reason, (this.enforcementCounts.get(reason) ?? 0) + 1);
   }
-  driftEvent(finding: Finding): void {
+  /** A drift reported (report mode, or a finding); `ifindex` counts it for that interface too. */
+  driftEvent(finding: Finding, ifindex?: number): void {
     this.drift.inc({ finding });
+    if (ifindex !== undefined) this.interfaceDrift(ifindex);
+  }
+  /** A feature change behind the agent's back on this interface (exported for VM ports only). */
+  interfaceDrift(ifindex: number): void {
+    this.portDrifts.set(ifindex, (this.portDrifts.get(ifindex) ?? 0) + 1);
   }
   failure(reason: string): void {
     this.failures.inc({ reason });

@@ -66,3 +66,19 @@ test('metrics: series per 1,000 interfaces (docs/fleet.md quotes these)', async 
   assert.equal(r.vmPortsOnly, 13 * r.vmPorts);
   assert.equal(r.none, 1000, '--metrics-features none: one compliance series per interface');
 });
+
+test('metrics: per-VM-port drift counter exists only for VM ports that drifted, and goes with the port', async () => {
+  const m = new AgentMetrics({ defaultMetrics: false });
+  m.setInterface(5, 'vnet0', 'vm-port', [TSO], true, { vm: 'web1' });
+  m.setInterface(6, 'br0', 'bridge', [TSO], true);
+  m.setInterface(7, 'vnet1', 'vm-port', [TSO], true);
+  m.interfaceDrift(5);
+  m.driftEvent('drift', 5);
+  m.interfaceDrift(6);
+  let t = await m.text();
+  assert.match(t, /^offloadctl_vm_port_drift_events_total\{interface="vnet0",vm="web1"\} 2$/m);
+  assert.doesNotMatch(t, /offloadctl_vm_port_drift_events_total\{interface="(br0|vnet1)"/);
+  m.remove(5);
+  t = await m.text();
+  assert.doesNotMatch(t, /offloadctl_vm_port_drift_events_total\{/);
+});
