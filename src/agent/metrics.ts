@@ -117,6 +117,9 @@ export class AgentMetrics {
       labelNames: ['finding'],
       registers,
     });
+    // Exported at 0 from the start: increase()/rate() see the first drift only if the series
+    // existed before it (a series born at 1 has no increase).
+    for (const finding of ['drift', 'non-compliant'] as const) this.drift.inc({ finding }, 0);
     const portDrifts = this.portDrifts;
     this.portDrift = new Counter({
       name: 'offloadctl_vm_port_drift_events_total',

@@ -82,3 +82,9 @@ test('metrics: per-VM-port drift counter exists only for VM ports that drifted, 
   t = await m.text();
   assert.doesNotMatch(t, /offloadctl_vm_port_drift_events_total\{/);
 });
+
+test('metrics: the drift counter is exported at 0 from the start (increase() sees the first drift)', async () => {
+  const t = await new AgentMetrics({ defaultMetrics: false }).text();
+  assert.match(t, /^offloadctl_drift_events_total\{finding="drift"\} 0$/m);
+  assert.match(t, /^offloadctl_drift_events_total\{finding="non-compliant"\} 0$/m);
+});
