@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ansibleFleet, ansibleSkip as skip, HOSTS, hostNs, playbook, workDir } from './helpers/ansible-hosts.js';
+import { oracleAll } from './helpers/oracle.js';
+
+/** The collection's role over SSH to two namespaces (helpers/ansible-hosts.ts); oracle: ethtool --json -k. */
+ansibleFleet('anr');
+
+const ROLE_PLAY = `
+- hosts: all
+  gather_facts: false
+  roles:
+    - role: offloadctl.hypervisor.offloadctl
+      vars:
+        offloadctl_mode: enforce
+        offloadctl_root: "{{ persist_root }}-role"
+        offloadctl_path: "{{ offloadctl_bin }}"
+        offloadctl_state_dir: "{{ state_dir }}"
+        offloadctl_persist_targets: [udev]
+        offloadctl_agent_service: false
+        offloadctl_policy:
+          name: role-test
+          rules:
+            - select: {role: [vm-port]}
+              features: {tx_tcp_segmentation: false}
+`;
+
+test('the role in enforce mode: policy shipped, applied, persisted, agent unit in enforce mode', { skip, timeout: 300_000 }, async () => {
+  const r = await playbook('role', ROLE_PLAY);
+  assert.equal(r.code, 0, r.raw);
+  for (const h of HOSTS) {
+    const root = join(workDir(), h, 'root-role');
+    const policy = readFileSync(join(root, "etc/offloadctl/fleet-policy.yaml"), "utf8");
+    assert.match(policy, /tx-tcp-segmentation: 'off'|tx-tcp-segmentation: off/);
+    const unit = readFileSync(join(root, 'etc/systemd/system/offloadctl-agent.service'), 'utf8');
+    assert.match(unit, /--mode enforce/);
+    assert.match(unit, /--policy \/etc\/offloadctl\/fleet-policy\.yaml/);
+    assert.ok(existsSync(join(root, 'etc/udev/rules.d/90-offloadctl-vm-ports.rules')));
+    const s = await oracleAll(hostNs(h));
+    assert.equal(s['vnet0']!['tx-tcp-segmentation']!.requested, false, `${h}: vnet0 TSO requested off (ethtool)`);
+  }
+  const again = await playbook('role', ROLE_PLAY);
+  assert.equal(again.code, 0, again.raw);
+  for (const h of HOSTS) assert.equal(again.stats[h]!.changed, 0, `${h}: role again changed=0`);
+});
+
