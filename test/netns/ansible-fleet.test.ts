@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -79,6 +80,16 @@ test('ansible-doc renders every module of the collection (and the filter)', { sk
   assert.equal(f.code, 0, f.stderr);
 });
 
+
+test('ansible-lint (Debian\'s, offline) passes on the collection', { skip }, async () => {
+  const r = spawnSync('ansible-lint', ['--offline', '--nocolor'], {
+    env: { ...process.env, HOME: workDir(), ANSIBLE_COLLECTIONS_PATH: COLLECTIONS },
+    timeout: 180_000,
+    cwd: join(COLLECTIONS, 'ansible_collections/offloadctl/hypervisor'),
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+});
 
 test('over SSH to two namespaces: check, a failing host, apply, idempotence, facts, persist, restore', { skip, timeout: 600_000 }, async () => {
   // --check --diff: plan only; the kernel is untouched; the diff names the features

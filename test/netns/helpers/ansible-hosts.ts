@@ -15,7 +15,7 @@ import { run, runOk } from '../../../src/kernel/exec.js';
 import { CLI, ROOT, skipReason } from './cli.js';
 import { oracleAll, type State } from './oracle.js';
 
-export const ansibleSkip = skipReason('ansible-playbook', '/usr/sbin/sshd', 'ssh-keygen', 'ansible-doc');
+export const ansibleSkip = skipReason('ansible-playbook', '/usr/sbin/sshd', 'ssh-keygen', 'ansible-doc', 'ansible-lint');
 export const COLLECTIONS = join(ROOT, 'ansible');
 export const HOSTS = ['h1', 'h2'] as const;
 export type Host = (typeof HOSTS)[number];
