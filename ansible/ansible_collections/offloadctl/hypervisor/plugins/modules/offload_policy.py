@@ -66,6 +66,43 @@ options:
         (C(--keep-going)); by default offloadctl rolls back everything.
     type: bool
     default: false
+  guard:
+    description:
+      - With C(state=applied), a canary run (C(offloadctl apply --guard)) that benchmarks before and after the
+        change and restores the snapshot automatically when the metric regressed beyond C(guard_threshold).
+        The task then fails with C(guard.rolledBack=true), so C(max_fail_percentage) or C(serial) stops the
+        rollout. Needs C(guard_server) or C(guard_lab). Not in check mode (nothing is measured).
+    type: bool
+    default: false
+  guard_server:
+    description:
+      - iperf3 server (C(host[:port])) the canary measures against (C(--guard-server)).
+    type: str
+  guard_lab:
+    description:
+      - Measure between the guest namespaces of this offloadctl lab (C(--guard-lab)), for tests.
+    type: str
+  guard_metric:
+    description:
+      - The test that decides (C(--guard-metric)).
+    type: str
+    choices: [tcp, tcp-reverse, tcp-multi, udp, rr]
+    default: tcp
+  guard_threshold:
+    description:
+      - Allowed worsening of the guard metric, for example C(10%) (C(--guard-threshold)).
+    type: str
+    default: 10%
+  guard_duration:
+    description:
+      - Seconds per guard run (C(--guard-duration)).
+    type: int
+    default: 3
+  guard_repeat:
+    description:
+      - Guard runs before and after (C(--guard-repeat)).
+    type: int
+    default: 3
   strict:
     description:
       - With C(state=audited), count deviating fixed features as non-compliance (C(--strict)).
@@ -131,6 +168,13 @@ EXAMPLES = r'''
     policy: /etc/offloadctl/policy.yaml
     fail_on_deviation: true
 
+- name: Canary hosts first, benchmarked; a regression restores the snapshot and fails the task
+  offloadctl.hypervisor.offload_policy:
+    profile: tso-gso-off
+    guard: true
+    guard_server: 192.0.2.10
+    guard_threshold: 5%
+
 - name: Undo the change this play made
   offloadctl.hypervisor.offload_policy:
     state: restored
@@ -163,6 +207,10 @@ compliant:
   description: Whether the interfaces comply with the policy (after the change for state=applied).
   returned: state=applied or state=audited
   type: bool
+guard:
+  description: With C(guard=true), the canary's measurements and decision (before/after values, regressed, rolledBack).
+  returned: when guard=true
+  type: dict
 report:
   description: offloadctl's JSON report as printed (apply, plan, audit or restore).
   returned: always
@@ -212,6 +260,12 @@ def applied(module):
             argv = base_argv(module) + ['apply', '--yes', '--json'] + pol + iface_args(p) + state_dir_args(p) + libvirt_args(p)
             if p['keep_going']:
                 argv.append('--keep-going')
+            if p['guard']:
+                if not (p.get('guard_server') or p.get('guard_lab')):
+                    module.fail_json(msg='guard needs guard_server or guard_lab')
+                argv += ['--guard', '--guard-metric', p['guard_metric'], '--guard-threshold', p['guard_threshold'],
+                         '--guard-duration', str(p['guard_duration']), '--guard-repeat', str(p['guard_repeat'])]
+                argv += ['--guard-server', p['guard_server']] if p.get('guard_server') else ['--guard-lab', p['guard_lab']]
             rc, rep, err = run_json(module, argv, ok_codes=(0, 1))
             if rep is None:
                 module.fail_json(msg='offloadctl apply printed no JSON: %s' % err.strip(), rc=rc)
@@ -221,6 +275,13 @@ def applied(module):
                           held=skipped_of(rep, 'held'), compliant=rc == 0, report=rep)
             if rep.get('snapshot'):
                 result['snapshot'] = rep['snapshot']
+            if rep.get('guard'):
+                result['guard'] = rep['guard']
+                if rep['guard'].get('rolledBack'):
+                    # the kernel is back where it was (verified by offloadctl when rollbackOk)
+                    result['changed'] = False
+                    module.fail_json(msg='guard: %s regressed beyond %s; snapshot %s restored (verified: %s)' % (
+                        p['guard_metric'], p['guard_threshold'], rep['guard'].get('snapshot'), rep['guard'].get('rollbackOk')), rc=rc, **result)
             if rc != 0:
                 failed = [r for r in rep.get('results', []) if r.get('status') == 'failed']
                 module.fail_json(msg='offloadctl apply failed on %d interface(s) (status %s)' % (len(failed), rep.get('status')),
@@ -329,6 +390,13 @@ def main():
         interfaces=dict(type='list', elements='str', default=[]),
         snapshot=dict(type='str', default='last'),
         keep_going=dict(type='bool', default=False),
+        guard=dict(type='bool', default=False),
+        guard_server=dict(type='str'),
+        guard_lab=dict(type='str'),
+        guard_metric=dict(type='str', default='tcp', choices=['tcp', 'tcp-reverse', 'tcp-multi', 'udp', 'rr']),
+        guard_threshold=dict(type='str', default='10%'),
+        guard_duration=dict(type='int', default=3),
+        guard_repeat=dict(type='int', default=3),
         strict=dict(type='bool', default=False),
         fail_on_deviation=dict(type='bool', default=False),
         state_dir=dict(type='path'),
