@@ -1,10 +1,14 @@
 import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { after } from 'node:test';
+import { createNetns, deleteNetns, ipBatch, nsRunOk, uniquePrefix } from '../../src/lab/netns.js';
 import { join } from 'node:path';
 import { run } from '../../src/kernel/exec.js';
-import { ansibleFleet, ansibleSkip as skip, COLLECTIONS, HOSTS, initialState, kernelState, playbook, workDir } from './helpers/ansible-hosts.js';
+import { ansibleFleet, ansibleSkip, COLLECTIONS, HOSTS, hostNs, initialState, kernelState, playbook, workDir } from './helpers/ansible-hosts.js';
+import { skipReason } from './helpers/cli.js';
 import type { State } from './helpers/oracle.js';
 
 /**
@@ -13,6 +17,18 @@ import type { State } from './helpers/oracle.js';
  * Oracle: `ethtool --json -k` in each host namespace.
  */
 ansibleFleet('ans');
+const skip = ansibleSkip || skipReason('iperf3');
+
+// The canary test's iperf3 server: in a "guest" namespace behind a veth of h1 (killed by PID).
+let guest = '';
+let iperf: ChildProcess | null = null;
+after(async () => {
+  if (iperf?.pid && iperf.exitCode === null && iperf.signalCode === null) {
+    iperf.kill('SIGTERM');
+    await new Promise((r) => iperf!.once('exit', r));
+  }
+  if (guest) await deleteNetns(guest);
+});
 
 const POLICY_PLAY = `
 - hosts: all
@@ -164,3 +180,43 @@ test('over SSH to two namespaces: check, a failing host, apply, idempotence, fac
   assert.deepEqual(await kernelState(), initialState(), 'every feature of every interface as before');
 });
 
+
+const GUARD_PLAY = `
+- hosts: all
+  gather_facts: false
+  serial: 1
+  max_fail_percentage: 0
+  tasks:
+    - name: canary
+      offloadctl.hypervisor.offload_policy:
+        profile: tso-gso-off
+        guard: true
+        guard_server: 10.220.0.2
+        guard_threshold: 10%
+        guard_duration: 2
+        guard_repeat: 3
+        state_dir: "{{ state_dir }}"
+        offloadctl_path: "{{ offloadctl_bin }}"
+`;
+
+test('canaries: apply --guard through the module; a regression restores the snapshot, fails the task and stops the rollout', { skip, timeout: 300_000 }, async () => {
+  // h1's traffic to its iperf3 server leaves through veth gv0: TSO/GSO off there costs ~4x (kernel-facts)
+  guest = await createNetns(`${uniquePrefix('ansg')}g`);
+  await nsRunOk(hostNs('h1'), ['ip', 'link', 'add', 'gv0', 'type', 'veth', 'peer', 'name', 'gv0p', 'netns', guest]);
+  await ipBatch(hostNs('h1'), ['addr add 10.220.0.1/24 dev gv0', 'link set gv0 up']);
+  await ipBatch(guest, ['addr add 10.220.0.2/24 dev gv0p', 'link set gv0p up']);
+  iperf = spawn('ip', ['netns', 'exec', guest, 'iperf3', '-s', '-B', '10.220.0.2'], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 1000));
+  const before = await kernelState();
+  const r = await playbook('guard', GUARD_PLAY);
+  assert.notEqual(r.code, 0, 'the play stops at the canary');
+  const canary = r.tasks['canary']!;
+  assert.equal(canary.h1?.failed, true, r.raw);
+  const guard = canary.h1!.guard as { rolledBack: boolean; rollbackOk: boolean; regressed: boolean; before: number[]; after: number[] };
+  assert.equal(guard.rolledBack, true, JSON.stringify(guard));
+  if (process.env.OFFLOADCTL_TEST_VERBOSE) process.stderr.write(`guard: ${JSON.stringify(guard)}\n`);
+  assert.equal(guard.rollbackOk, true);
+  assert.match(String(canary.h1!.msg), /regressed beyond 10%; snapshot \S+ restored/);
+  assert.equal(canary.h2, undefined, 'h2 never ran: max_fail_percentage 0 after the failed canary');
+  assert.deepEqual(await kernelState(), before, 'h1 restored to exactly its state before; h2 untouched (ethtool)');
+});
