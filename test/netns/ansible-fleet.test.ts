@@ -8,8 +8,8 @@ import { createNetns, deleteNetns, ipBatch, nsRunOk, uniquePrefix } from '../../
 import { join } from 'node:path';
 import { run } from '../../src/kernel/exec.js';
 import { ansibleFleet, ansibleSkip, COLLECTIONS, HOSTS, hostNs, initialState, kernelState, playbook, workDir } from './helpers/ansible-hosts.js';
-import { skipReason } from './helpers/cli.js';
-import type { State } from './helpers/oracle.js';
+import { CLI, skipReason } from './helpers/cli.js';
+import { oracleFeatures, type State } from './helpers/oracle.js';
 
 /**
  * The Ansible collection's modules (ansible/ansible_collections/offloadctl/hypervisor) driven by a
@@ -219,4 +219,41 @@ test('canaries: apply --guard through the module; a regression restores the snap
   assert.match(String(canary.h1!.msg), /regressed beyond 10%; snapshot \S+ restored/);
   assert.equal(canary.h2, undefined, 'h2 never ran: max_fail_percentage 0 after the failed canary');
   assert.deepEqual(await kernelState(), before, 'h1 restored to exactly its state before; h2 untouched (ethtool)');
+});
+
+test('netns and state_dir pass through to the CLI: a local connection applies and restores in a namespace', { skip, timeout: 120_000 }, async () => {
+  const ns = hostNs('h2');
+  const common = `netns: ${JSON.stringify(ns)}\n        offloadctl_path: ${JSON.stringify(CLI)}`;
+  const stateDir = JSON.stringify(join(workDir(), 'local-state'));
+  const play = `
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: facts
+      offloadctl.hypervisor.offload_facts:
+        interfaces: [vnet0]
+        ${common}
+    - name: apply
+      offloadctl.hypervisor.offload_policy:
+        profile: tso-gso-off
+        interfaces: [vnet0]
+        state_dir: ${stateDir}
+        ${common}
+    - name: restore
+      offloadctl.hypervisor.offload_policy:
+        state: restored
+        snapshot: last
+        state_dir: ${stateDir}
+        ${common}
+`;
+  const before = await oracleFeatures(ns, 'vnet0');
+  const r = await playbook('local', play);
+  assert.equal(r.code, 0, r.raw);
+  assert.equal(r.tasks['facts']!.localhost!.ansible_facts!.offloadctl.roles['vm-port']?.[0], 'vnet0');
+  assert.equal(r.tasks['apply']!.localhost!.changed, true);
+  const changes = r.tasks['apply']!.localhost!.changes as Record<string, Record<string, boolean>>;
+  assert.equal(changes['vnet0']?.['tx-generic-segmentation'], false);
+  assert.equal(r.tasks['restore']!.localhost!.snapshot, r.tasks['apply']!.localhost!.snapshot);
+  assert.deepEqual(await oracleFeatures(ns, 'vnet0'), before, 'restored (ethtool)');
 });
