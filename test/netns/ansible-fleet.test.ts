@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { after } from 'node:test';
 import { createNetns, deleteNetns, ipBatch, nsRunOk, uniquePrefix } from '../../src/lab/netns.js';
 import { join } from 'node:path';
@@ -68,6 +68,7 @@ const FACTS_PERSIST_PLAY = `
     - name: facts
       offloadctl.hypervisor.offload_facts:
         offloadctl_path: "{{ offloadctl_bin }}"
+        libvirt_dir: "{{ persist_root }}-libvirt"
     - name: persist
       offloadctl.hypervisor.offload_persist:
         targets: [udev]
@@ -147,12 +148,21 @@ test('over SSH to two namespaces: check, a failing host, apply, idempotence, fac
   for (const h of HOSTS) assert.equal(second.stats[h]!.changed, 0, `${h}: second run changed=0`);
   assert.deepEqual(await kernelState(), applied);
 
-  // facts, and persist in check mode (diff of the file it would write, nothing written), then for real
+  // facts (with a libvirt domain status XML naming vnet0's VM), and persist in check mode (diff of the
+  // file it would write, nothing written), then for real
+  for (const h of HOSTS) {
+    mkdirSync(join(workDir(), h, 'root-libvirt'), { recursive: true });
+    writeFileSync(
+      join(workDir(), h, 'root-libvirt', `web-${h}.xml`),
+      `<domstatus state='running'><domain type='kvm' id='7'><name>web-${h}</name><uuid>0b7d2a4e-0000-4000-8000-00000000000${h.slice(1)}</uuid><devices><interface type='bridge'><mac address='52:54:00:00:00:0${h.slice(1)}'/><target dev='vnet0'/></interface></devices></domain></domstatus>`,
+    );
+  }
   const persistCheck = await playbook('facts', FACTS_PERSIST_PLAY, '--check', '--diff');
   assert.equal(persistCheck.code, 0, persistCheck.raw);
   for (const h of HOSTS) {
     const facts = persistCheck.tasks['facts']![h]!.ansible_facts!.offloadctl;
     assert.ok(facts.roles['vm-port']?.includes('vnet0'), `${h}: vnet0 is a VM port`);
+    assert.deepEqual((facts as unknown as { vms: Record<string, string[]> }).vms, { [`web-${h}`]: ['vnet0'] }, `${h}: VM → its ports`);
     assert.equal(facts.interfaces['br0']!.role, 'bridge');
     assert.equal(facts.interfaces['up0']!.features['tx-generic-segmentation'], applied[h]!['up0']!['tx-generic-segmentation']!.active);
     const p = persistCheck.tasks['persist']![h]!;
