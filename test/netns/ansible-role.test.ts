@@ -46,3 +46,34 @@ test('the role in enforce mode: policy shipped, applied, persisted, agent unit i
   for (const h of HOSTS) assert.equal(again.stats[h]!.changed, 0, `${h}: role again changed=0`);
 });
 
+
+const AUDIT_PLAY = `
+- hosts: all
+  gather_facts: false
+  roles:
+    - role: offloadctl.hypervisor.offloadctl
+      vars:
+        offloadctl_mode: audit
+        offloadctl_root: "{{ persist_root }}-audit"
+        offloadctl_path: "{{ offloadctl_bin }}"
+        offloadctl_agent_service: false
+        offloadctl_textfile_dir: /var/lib/prometheus/node-exporter
+        offloadctl_profile: tso-gso-off
+`;
+
+test('the role in audit mode: nothing changes; the textfile for node_exporter and its timer are written', { skip, timeout: 300_000 }, async () => {
+  const before: Record<string, unknown> = {};
+  for (const h of HOSTS) before[h] = await oracleAll(hostNs(h));
+  const r = await playbook('role-audit', AUDIT_PLAY);
+  assert.equal(r.code, 0, r.raw);
+  for (const h of HOSTS) {
+    assert.deepEqual(await oracleAll(hostNs(h)), before[h], `${h}: audit mode changed nothing (ethtool)`);
+    const root = join(workDir(), h, 'root-audit');
+    const prom = readFileSync(join(root, 'var/lib/prometheus/node-exporter/offloadctl.prom'), 'utf8');
+    assert.match(prom, /^offloadctl_audit_info\{policy="tso-gso-off"\} 1$/m);
+    const unit = readFileSync(join(root, 'etc/systemd/system/offloadctl-textfile.service'), 'utf8');
+    assert.match(unit, /--prometheus-textfile \/var\/lib\/prometheus\/node-exporter\/offloadctl.prom/);
+    assert.match(readFileSync(join(root, 'etc/systemd/system/offloadctl-textfile.timer'), 'utf8'), /OnUnitActiveSec=60s/);
+    assert.match(readFileSync(join(root, 'etc/offloadctl/fleet-policy.yaml'), 'utf8'), /^name: tso-gso-off$/m);
+  }
+});
