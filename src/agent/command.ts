@@ -6,6 +6,7 @@ import type { GlobalOptions } from '../cli/action.js';
 import type { AgentCliOptions } from '../cli/commands/agent.js';
 import { toOffloadError } from '../cli/context.js';
 import { loadPolicy } from '../policy/index.js';
+import { globProblem } from '../policy/select.js';
 import { checkListenAllowed, parseListen } from './listen.js';
 import { readTokenFile } from './token.js';
 import { installUnit, renderUnit } from './unit.js';
@@ -59,6 +60,12 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
   // --install-unit only names the token file (systemd's LoadCredential reads it at start-up)
   let token: string | null = o.tokenFile && !o.installUnit ? readTokenFile(o.tokenFile) : null;
   checkListenAllowed(addr, !!o.allowRemote, token !== null || (!!o.installUnit && !!o.tokenFile));
+  for (const [opt, globs] of [['--metrics-include', o.metricsInclude], ['--metrics-exclude', o.metricsExclude]] as const) {
+    for (const glob of globs ?? []) {
+      const problem = globProblem(glob);
+      if (problem) throw new OffloadError('usage', `invalid ${opt} "${glob}": ${problem}`);
+    }
+  }
   const load = () => loadPolicy({ profile: o.profile, file: o.policy });
   const policy = load(); // a bad policy: OffloadError 'input' → exit 2
 

@@ -23,4 +23,7 @@ test('agent metrics options go into the unit\'s ExecStart; a bad --metrics-featu
   const unit = readFileSync(join(root, 'etc/systemd/system/offloadctl-agent.service'), 'utf8');
   assert.match(unit, /^ExecStart=\/usr\/bin\/offloadctl agent --mode report --listen 127.0.0.1:9469 --metrics-features none --metrics-include "?vnet\*"? --metrics-exclude "?tap9\*"? --metrics-role vm-port --metrics-exclude-role bridge --state-dir \/var\/lib\/offloadctl$/m);
   assert.equal(cli(['agent', '--install-unit', '--root', root, '--metrics-features', 'everything']).code, 2);
+  const bad = cli(['agent', '--install-unit', '--root', root, '--metrics-include', 'vnet[']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /invalid --metrics-include "vnet\[":/);
 });
