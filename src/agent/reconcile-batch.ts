@@ -103,7 +103,6 @@ async function reconcileKeys(ctx: AgentContext, keys: number[]): Promise<void> {
   );
   for (const s of sets) {
     ctx.metrics.enforcement(s.reason);
-    if (s.reason === 'drift') ctx.metrics.interfaceDrift(s.ifindex);
     ctx.inflight.add(s.ifindex);
   }
   try {
