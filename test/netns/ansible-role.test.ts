@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ansibleFleet, ansibleSkip as skip, HOSTS, hostNs, playbook, workDir } from './helpers/ansible-hosts.js';
 import { oracleAll } from './helpers/oracle.js';
@@ -17,6 +17,7 @@ const ROLE_PLAY = `
         offloadctl_mode: enforce
         offloadctl_root: "{{ persist_root }}-role"
         offloadctl_path: "{{ offloadctl_bin }}"
+        offloadctl_unit_exec_path: /usr/bin/offloadctl
         offloadctl_state_dir: "{{ state_dir }}"
         offloadctl_persist_targets: [udev]
         offloadctl_agent_service: false
@@ -34,7 +35,11 @@ test('the role in enforce mode: policy shipped, applied, persisted, agent unit i
     const root = join(workDir(), h, 'root-role');
     const policy = readFileSync(join(root, "etc/offloadctl/fleet-policy.yaml"), "utf8");
     assert.match(policy, /tx-tcp-segmentation: 'off'|tx-tcp-segmentation: off/);
-    const unit = readFileSync(join(root, 'etc/systemd/system/offloadctl-agent.service'), 'utf8');
+    // offloadctl-agent.service, or offloadctl-agent-netns-NS.service where offloadctl names the namespace the agent runs in
+    const units = readdirSync(join(root, 'etc/systemd/system')).filter((f) => /^offloadctl-agent.*\.service$/.test(f));
+    assert.equal(units.length, 1, units.join(' '));
+    const unit = readFileSync(join(root, 'etc/systemd/system', units[0]!), 'utf8');
+    assert.match(unit, /^ExecStart=\/usr\/bin\/offloadctl agent /m);
     assert.match(unit, /--mode enforce/);
     assert.match(unit, /--policy \/etc\/offloadctl\/fleet-policy\.yaml/);
     assert.ok(existsSync(join(root, 'etc/udev/rules.d/90-offloadctl-vm-ports.rules')));
@@ -56,6 +61,7 @@ const AUDIT_PLAY = `
         offloadctl_mode: audit
         offloadctl_root: "{{ persist_root }}-audit"
         offloadctl_path: "{{ offloadctl_bin }}"
+        offloadctl_unit_exec_path: /usr/bin/offloadctl
         offloadctl_agent_service: false
         offloadctl_textfile_dir: /var/lib/prometheus/node-exporter
         offloadctl_profile: tso-gso-off
@@ -72,7 +78,7 @@ test('the role in audit mode: nothing changes; the textfile for node_exporter an
     const prom = readFileSync(join(root, 'var/lib/prometheus/node-exporter/offloadctl.prom'), 'utf8');
     assert.match(prom, /^offloadctl_audit_info\{policy="tso-gso-off"\} 1$/m);
     const unit = readFileSync(join(root, 'etc/systemd/system/offloadctl-textfile.service'), 'utf8');
-    assert.match(unit, /--prometheus-textfile \/var\/lib\/prometheus\/node-exporter\/offloadctl.prom/);
+    assert.match(unit, /^ExecStart=\/usr\/bin\/offloadctl audit --policy \/etc\/offloadctl\/fleet-policy.yaml --prometheus-textfile \/var\/lib\/prometheus\/node-exporter\/offloadctl.prom$/m);
     assert.match(readFileSync(join(root, 'etc/systemd/system/offloadctl-textfile.timer'), 'utf8'), /OnUnitActiveSec=60s/);
     assert.match(readFileSync(join(root, 'etc/offloadctl/fleet-policy.yaml'), 'utf8'), /^name: tso-gso-off$/m);
   }

@@ -118,10 +118,18 @@ async function startSshd(h: Host): Promise<ChildProcess> {
       '',
     ].join('\n'),
   );
+  const netnsKeep = join(d, 'netns-keep');
+  mkdirSync(netnsKeep);
   // Each exec replaces the previous program: the child's PID is sshd's, killed by PID in after().
   const p = spawn(
     'ip',
-    ['netns', 'exec', ns[h]!, 'unshare', '-m', 'sh', '-c', 'mount -t tmpfs -o mode=0755 tmpfs /run && mkdir -m 0755 /run/sshd && exec /usr/sbin/sshd -D -e -f "$0"', config],
+    [
+      'netns', 'exec', ns[h]!, 'unshare', '-m', 'sh', '-c',
+      // /run/netns is carried over (moved back after the tmpfs) so `ip netns` and offloadctl see the names
+      'mount --rbind /run/netns "$1" && mount -t tmpfs -o mode=0755 tmpfs /run && mkdir -m 0755 /run/sshd /run/netns && mount --move "$1" /run/netns && exec /usr/sbin/sshd -D -e -f "$0"',
+      config,
+      netnsKeep,
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let err = '';
