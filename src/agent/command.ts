@@ -6,6 +6,7 @@ import type { GlobalOptions } from '../cli/action.js';
 import type { AgentCliOptions } from '../cli/commands/agent.js';
 import { toOffloadError } from '../cli/context.js';
 import { loadPolicy } from '../policy/index.js';
+import { globProblem } from '../policy/select.js';
 import { checkListenAllowed, parseListen } from './listen.js';
 import { readTokenFile } from './token.js';
 import { checkNetnsName, installUnit, renderUnit, unitName, unitStateDirectory } from './unit.js';
@@ -41,7 +42,18 @@ function unitArgs(o: AgentCliOptions, netns: string | null): string[] {
   if (o.libvirtDir !== DEFAULT_LIBVIRT_DIR) a.push('--libvirt-dir', o.libvirtDir);
   if (o.proxmoxDir !== DEFAULT_PROXMOX_DIR) a.push('--proxmox-dir', o.proxmoxDir);
   if (o.benchDir) a.push('--bench-dir', realpathOr(o.benchDir));
+  a.push(...metricsArgs(o));
   a.push('--state-dir', `/var/lib/${unitStateDirectory(netns ?? undefined)}`);
+  return a;
+}
+
+function metricsArgs(o: AgentCliOptions): string[] {
+  const a: string[] = [];
+  if (o.metricsFeatures && o.metricsFeatures !== 'policy') a.push('--metrics-features', o.metricsFeatures);
+  for (const g of o.metricsInclude ?? []) a.push('--metrics-include', g);
+  for (const g of o.metricsExclude ?? []) a.push('--metrics-exclude', g);
+  for (const r of o.metricsRole ?? []) a.push('--metrics-role', r);
+  for (const r of o.metricsExcludeRole ?? []) a.push('--metrics-exclude-role', r);
   return a;
 }
 
@@ -65,6 +77,12 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
   // --install-unit only names the token file (systemd's LoadCredential reads it at start-up)
   let token: string | null = o.tokenFile && !o.installUnit ? readTokenFile(o.tokenFile) : null;
   checkListenAllowed(addr, !!o.allowRemote, token !== null || (!!o.installUnit && !!o.tokenFile));
+  for (const [opt, globs] of [['--metrics-include', o.metricsInclude], ['--metrics-exclude', o.metricsExclude]] as const) {
+    for (const glob of globs ?? []) {
+      const problem = globProblem(glob);
+      if (problem) throw new OffloadError('usage', `invalid ${opt} "${glob}": ${problem}`);
+    }
+  }
   const load = () => loadPolicy({ profile: o.profile, file: o.policy });
   const policy = load(); // a bad policy: OffloadError 'input' → exit 2
 
@@ -87,13 +105,23 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
 
   const logger = jsonLogger(bufferedStderr(), o.logLevel);
   warnUnreadableVmRecords(policy, o, logger);
-  const [{ openKernel }, { openMonitor }, { Agent, apiOf }, { startHttp }, { fileJournal }] = await Promise.all([
+  const [{ openKernel }, { openMonitor }, { Agent, apiOf }, { startHttp }, { fileJournal }, { AgentMetrics }] = await Promise.all([
     import('../kernel/index.js'),
     import('../kernel/monitor.js'),
     import('./agent.js'),
     import('./http.js'),
     import('./journal.js'),
+    import('./metrics.js'),
   ]);
+  const metrics = new AgentMetrics({
+    selection: {
+      features: o.metricsFeatures ?? 'policy',
+      includeInterfaces: o.metricsInclude ?? [],
+      excludeInterfaces: o.metricsExclude ?? [],
+      includeRoles: o.metricsRole ?? [],
+      excludeRoles: o.metricsExcludeRole ?? [],
+    },
+  });
   let kernel;
   let monitor;
   try {
@@ -136,6 +164,7 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
     windowMs,
     resyncIntervalMs: resyncS * 1000,
     journal,
+    metrics,
     scheduling: scheduling ? formatScheduling(scheduling) : undefined,
     vmSources: { libvirtDir: o.libvirtDir, proxmoxDir: o.proxmoxDir },
     onFatal: (e) => {

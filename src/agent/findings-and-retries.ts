@@ -18,7 +18,7 @@ export function recordAction(ctx: AgentContext, a: Exclude<Action, { kind: 'set'
         t.finding = a.finding;
       }
       ctx.metrics.finding(a.finding);
-      if (a.drift) ctx.metrics.driftEvent(a.finding);
+      if (a.drift) ctx.metrics.driftEvent(a.finding, a.ifindex);
       ctx.log(a.finding === 'fixed' ? 'info' : 'warn', a.drift ? 'drift' : 'finding', {
         interface: a.name,
         ifindex: a.ifindex,
@@ -50,14 +50,16 @@ export function scheduleRetry(ctx: AgentContext, ifindex: number, at: number | n
 export function writeSeries(ctx: AgentContext, t: Tracked, d: DesiredInterface | null): void {
   const iface = t.iface;
   if (!iface) return;
+  const extra = { vm: iface.vm ? (iface.vm.name ?? iface.vm.id) : null, all: ctx.metrics.allFeatures ? iface.features : undefined };
   if (!d) {
-    ctx.metrics.remove(iface.ifindex);
+    if (ctx.metrics.allFeatures) ctx.metrics.setInterface(iface.ifindex, iface.name, iface.role, [], null, extra);
+    else ctx.metrics.remove(iface.ifindex);
     return;
   }
   const feats = Object.entries(d.features)
     .filter(([k]) => iface.features[k])
     .map(([feature, { value }]) => ({ feature, want: value, active: iface.features[feature]!.active }));
-  ctx.metrics.setInterface(iface.ifindex, iface.name, iface.role, feats, t.history.state === 'compliant');
+  ctx.metrics.setInterface(iface.ifindex, iface.name, iface.role, feats, t.history.state === 'compliant', extra);
 }
 
 /** Interfaces per reconcile state, as a gauge. */

@@ -1,6 +1,18 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Finding, IfaceState, Mode } from './reconcile.js';
+import { DEFAULT_METRICS_SELECTION, interfaceFilter, type MetricsSelection } from './metrics-selection.js';
+
+/** One interface's series as written at the next scrape. */
+interface IfaceSeries {
+  name: string;
+  role: string;
+  /** The owning VM's name (or id) when known, else '' (Prometheus drops an empty label). */
+  vm: string;
+  /** null: the policy does not manage it (exported only in the full matrix). */
+  compliant: boolean | null;
+  features: { feature: string; active: boolean; want: boolean | null }[];
+}
 
 /**
  * The agent's Prometheus metrics, on a registry of its own. Label sets stay bounded: per-interface
@@ -10,12 +22,18 @@ import type { Finding, IfaceState, Mode } from './reconcile.js';
  */
 export class AgentMetrics {
   readonly registry = new Registry();
-  private readonly compliant: Gauge<'interface' | 'role'>;
+  private readonly compliant: Gauge<'interface' | 'role' | 'vm'>;
   private readonly featureActive: Gauge<'interface' | 'feature'>;
   private readonly featureCompliant: Gauge<'interface' | 'feature'>;
+  /** Which interfaces and features get series (--metrics-* options). */
+  readonly selection: MetricsSelection;
+  private readonly wanted: (name: string, role: string) => boolean;
   private readonly interfaces: Gauge<'state'>;
   private readonly enforcements: Counter<'reason'>;
   private readonly drift: Counter<'finding'>;
+  private readonly portDrift: Counter<'interface' | 'vm'>;
+  /** ifindex → drift events seen on that VM port (series only for ports that drifted: bounded). */
+  private readonly portDrifts = new Map<number, number>();
   private readonly failures: Counter<'reason'>;
   private readonly findings: Counter<'finding'>;
   private readonly overruns: Counter<'source'>;
@@ -26,7 +44,7 @@ export class AgentMetrics {
   private readonly info: Gauge<'mode' | 'policy'>;
   private readonly journalErrors: Counter<'code'>;
   /** ifindex → the label values last written, so removal deletes exactly those series. */
-  private readonly series = new Map<number, { name: string; role: string; compliant: boolean; features: { feature: string; active: boolean; want: boolean }[] }>();
+  private readonly series = new Map<number, IfaceSeries>();
   private stateCounts: Record<string, number> = {};
   /**
    * Counts of the per-event counters, kept here and handed to prom-client at scrape time (collect):
@@ -36,24 +54,30 @@ export class AgentMetrics {
   private readonly eventCounts = new Map<string, number>();
   private readonly enforcementCounts = new Map<string, number>();
 
-  constructor(opts: { defaultMetrics?: boolean } = {}) {
+  constructor(opts: { defaultMetrics?: boolean; selection?: MetricsSelection } = {}) {
     const registers = [this.registry];
+    this.selection = opts.selection ?? DEFAULT_METRICS_SELECTION;
+    this.wanted = interfaceFilter(this.selection);
     // Per-interface gauges are written at scrape time from `series` (collect): no per-event cost,
     // and an interface removed from `series` has no series at the next scrape.
     const series = this.series;
     this.compliant = new Gauge({
       name: 'offloadctl_interface_compliant',
-      help: '1 when the interface has the offloads the policy wants (fixed bits excepted), 0 otherwise.',
-      labelNames: ['interface', 'role'],
+      help: '1 when the interface has the offloads the policy wants (fixed bits excepted), 0 otherwise; vm: the owning VM when known.',
+      labelNames: ['interface', 'role', 'vm'],
       registers,
       collect() {
         this.reset();
-        for (const s of series.values()) this.set({ interface: s.name, role: s.role }, s.compliant ? 1 : 0);
+        for (const s of series.values()) {
+          if (s.compliant === null) continue;
+          // no vm label at all when unknown (prom-client would print vm="")
+          this.set(s.vm ? { interface: s.name, role: s.role, vm: s.vm } : { interface: s.name, role: s.role }, s.compliant ? 1 : 0);
+        }
       },
     });
     this.featureActive = new Gauge({
       name: 'offloadctl_feature_active',
-      help: 'Active state (1 on, 0 off) of each offload feature the policy manages on a managed interface.',
+      help: 'Active state (1 on, 0 off) of each offload feature the policy manages on a managed interface (every feature of every interface with --metrics-features all).',
       labelNames: ['interface', 'feature'],
       registers,
       collect() {
@@ -68,7 +92,7 @@ export class AgentMetrics {
       registers,
       collect() {
         this.reset();
-        for (const s of series.values()) for (const f of s.features) this.set({ interface: s.name, feature: f.feature }, f.active === f.want ? 1 : 0);
+        for (const s of series.values()) for (const f of s.features) if (f.want !== null) this.set({ interface: s.name, feature: f.feature }, f.active === f.want ? 1 : 0);
       },
     });
     this.interfaces = new Gauge({
@@ -93,6 +117,23 @@ export class AgentMetrics {
       help: 'Compliant interfaces whose features changed behind the agent (by anyone).',
       labelNames: ['finding'],
       registers,
+    });
+    // Exported at 0 from the start: increase()/rate() see the first drift only if the series
+    // existed before it (a series born at 1 has no increase).
+    for (const finding of ['drift', 'non-compliant'] as const) this.drift.inc({ finding }, 0);
+    const portDrifts = this.portDrifts;
+    this.portDrift = new Counter({
+      name: 'offloadctl_vm_port_drift_events_total',
+      help: 'Drift events per VM port (tap/vnet/vif/macvtap): a guest whose QEMU keeps re-enabling offloads the policy turns off. Only ports that drifted have a series.',
+      labelNames: ['interface', 'vm'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [ifindex, n] of portDrifts) {
+          const s = series.get(ifindex);
+          if (s?.role === 'vm-port') this.inc(s.vm ? { interface: s.name, vm: s.vm } : { interface: s.name }, n);
+        }
+      },
     });
     this.failures = new Counter({
       name: 'offloadctl_enforcement_failures_total',
@@ -160,20 +201,40 @@ export class AgentMetrics {
     this.info.set({ mode, policy }, 1);
   }
 
-  /** Record the per-interface series of one managed interface (written out at the next scrape). */
+  /**
+   * Record the per-interface series of one interface (written out at the next scrape). `compliant`
+   * null: not managed by the policy. `all`: every feature's active state, for the full matrix.
+   * Interfaces the selection leaves out get none.
+   */
   setInterface(
     ifindex: number,
     name: string,
     role: string,
     features: { feature: string; active: boolean; want: boolean }[],
-    compliant: boolean,
+    compliant: boolean | null,
+    extra: { vm?: string | null; all?: Readonly<Record<string, { active: boolean }>> } = {},
   ): void {
-    this.series.set(ifindex, { name, role, compliant, features });
+    if (!this.wanted(name, role) || (compliant === null && this.selection.features !== 'all')) {
+      this.series.delete(ifindex);
+      return;
+    }
+    let feats: IfaceSeries['features'] = this.selection.features === 'none' ? [] : features;
+    if (this.selection.features === 'all' && extra.all) {
+      const want = new Map(features.map((f) => [f.feature, f.want]));
+      feats = Object.entries(extra.all).map(([feature, { active }]) => ({ feature, active, want: want.get(feature) ?? null }));
+    }
+    this.series.set(ifindex, { name, role, vm: extra.vm ?? '', compliant, features: feats });
+  }
+
+  /** The full matrix is asked for: unmanaged interfaces get series too. */
+  get allFeatures(): boolean {
+    return this.selection.features === 'all';
   }
 
   /** Forget every series of an interface (it was removed, or the policy no longer manages it). */
   remove(ifindex: number): void {
     this.series.delete(ifindex);
+    this.portDrifts.delete(ifindex);
   }
 
   seriesCount(): number {
@@ -189,8 +250,14 @@ export class AgentMetrics {
   enforcement(reason: string): void {
     this.enforcementCounts.set(reason, (this.enforcementCounts.get(reason) ?? 0) + 1);
   }
-  driftEvent(finding: Finding): void {
+  /** A drift reported (report mode, or a finding); `ifindex` counts it for that interface too. */
+  driftEvent(finding: Finding, ifindex?: number): void {
     this.drift.inc({ finding });
+    if (ifindex !== undefined) this.interfaceDrift(ifindex);
+  }
+  /** A feature change behind the agent's back on this interface (exported for VM ports only). */
+  interfaceDrift(ifindex: number): void {
+    this.portDrifts.set(ifindex, (this.portDrifts.get(ifindex) ?? 0) + 1);
   }
   failure(reason: string): void {
     this.failures.inc({ reason });

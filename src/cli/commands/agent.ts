@@ -24,7 +24,14 @@ export interface AgentCliOptions {
   libvirtDir: string;
   proxmoxDir: string;
   benchDir?: string;
+  metricsFeatures: 'none' | 'policy' | 'all';
+  metricsInclude: string[];
+  metricsExclude: string[];
+  metricsRole: string[];
+  metricsExcludeRole: string[];
 }
+
+const collect = (v: string, prev: string[]) => [...prev, v];
 
 export function register(program: Command): void {
   program
@@ -63,6 +70,15 @@ export function register(program: Command): void {
         .choices(['realtime', 'normal'])
         .default('realtime'),
     )
+    .addOption(
+      new Option('--metrics-features <which>', 'per-interface series: policy (compliance per managed interface, plus active and compliant series for the features the policy names on it), none (compliance per managed interface only) or all (the full interface × feature matrix, ~70 series per interface)')
+        .choices(['none', 'policy', 'all'])
+        .default('policy'),
+    )
+    .option('--metrics-include <glob>', 'per-interface series only for interfaces matching this glob (repeatable)', collect, [])
+    .option('--metrics-exclude <glob>', 'no per-interface series for interfaces matching this glob (repeatable; wins over --metrics-include)', collect, [])
+    .option('--metrics-role <role>', 'per-interface series only for this role: vm-port, bridge, uplink, bond, vlan, veth ... (repeatable)', collect, [])
+    .option('--metrics-exclude-role <role>', 'no per-interface series for this role (repeatable)', collect, [])
     // internal: the agent's netlink socket process (see src/kernel/monitor/child.ts)
     .addOption(new Option('--monitor-child').hideHelp())
     // internal: parse a policy file for a SIGHUP reload off the agent's event loop (agent/policy-reload.ts)
@@ -87,6 +103,7 @@ Examples:
   offloadctl agent                                     # enforce tso-gso-off, metrics on 127.0.0.1:9469
   offloadctl agent --mode report --policy /etc/offloadctl/policy.yaml
   offloadctl agent --listen 0.0.0.0:9469 --allow-remote --token-file /etc/offloadctl/agent.token
+  offloadctl agent --metrics-role vm-port --metrics-role bridge   # fleet: fewer series (docs/fleet.md)
   offloadctl agent --install-unit --profile tso-gso-off --root /tmp/root   # writes the systemd unit
   chrt -f 1 offloadctl agent                           # by hand, scheduled as the unit runs it
   offloadctl --netns lab agent --listen 127.0.0.1:9470 --state-dir /root/olc-agent

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { action, globalOpts } from '../action.js';
 
 interface AuditCliOptions {
@@ -10,6 +10,8 @@ interface AuditCliOptions {
   json?: boolean;
   libvirtDir?: string;
   proxmoxDir?: string;
+  format?: 'table' | 'json' | 'prometheus';
+  prometheusTextfile?: string;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -28,6 +30,10 @@ export function register(program: Command): void {
     .option('--allow-empty', 'exit 0 when the --interface globs match no interface (default: exit 2, a typo must not pass)')
     .option('--strict', 'also count deviating fixed (unchangeable) features, and features held off by the guest (a tap) or the ports (a bridge), as non-compliance')
     .option('--json', 'the full report as JSON (kernel feature names)')
+    .addOption(
+      new Option('--format <format>', 'table, json (same as --json) or prometheus (text exposition, the agent\'s metric names: offloadctl_interface_compliant, offloadctl_feature_active/compliant, offloadctl_audit_*)').choices(['table', 'json', 'prometheus']),
+    )
+    .option('--prometheus-textfile <path>', 'also write the prometheus format to PATH for node_exporter\'s textfile collector (name it *.prom; written atomically: temporary file in the same directory, then rename)')
     .option('--libvirt-dir <dir>', 'libvirt domain status XML directory, for VM ownership', '/run/libvirt/qemu')
     .option('--proxmox-dir <dir>', 'Proxmox VM configs, for VM names', '/etc/pve/qemu-server')
     .addHelpText(
@@ -46,6 +52,9 @@ Examples:
   offloadctl audit --policy /etc/offloadctl/policy.yaml --json
   offloadctl audit --interface 'vnet*' --interface br0
   offloadctl --netns olab-demo-hv audit         # the lab (offloadctl lab up)
+  offloadctl audit --format prometheus          # metrics on stdout
+  offloadctl audit --prometheus-textfile /var/lib/prometheus/node-exporter/offloadctl.prom
+                                                # for hosts without the agent (deploy/textfile/)
 
 Exit codes: 0 compliant, 1 deviations or bridge-port MTU mismatches found, 2 unknown profile,
 unknown interface, --interface globs matching nothing (without --allow-empty) or invalid policy
@@ -83,7 +92,24 @@ file (file:line:col: message), 3 system error.`,
         }
         const report = auditMod.audit(scoped, desired, { context: obs, strict: opts.strict, source: policy.source });
         const code = report.compliant ? 0 : 1;
-        if (opts.json || g.json) {
+        if (opts.format === 'prometheus' || opts.prometheusTextfile) {
+          const { renderAuditPrometheus } = await import('../../audit/prometheus.js');
+          const text = renderAuditPrometheus(report, desired, scoped);
+          if (opts.prometheusTextfile) {
+            const { writeTextfileAtomically } = await import('../../audit/textfile.js');
+            try {
+              writeTextfileAtomically(opts.prometheusTextfile, text);
+            } catch (e) {
+              const { OffloadError } = await import('../../model/errors.js');
+              throw new OffloadError('system', `--prometheus-textfile ${opts.prometheusTextfile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+            }
+          }
+          if (opts.format === 'prometheus') {
+            process.stdout.write(text);
+            return code;
+          }
+        }
+        if (opts.json || g.json || opts.format === 'json') {
           out.printJson(report);
           return code;
         }
