@@ -219,9 +219,11 @@ export class NetlinkBackend implements KernelBackend {
           if (send.length) {
             let wanted = wantedBy.get(key);
             if (!wanted) wantedBy.set(key, (wanted = encodeFeaturesWanted(names.length, send)));
+            // ackless: with OMIT_REPLY a success has nothing to say; only failures are answered
             await this.genl.request(this.family.id, encodeFeaturesSetWanted({ ifname }, wanted, { omitReply: true }), {
               what: `FEATURES_SET ${ifname}`,
               ifname,
+              ackless: true,
             });
           }
           return null;
