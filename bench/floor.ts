@@ -22,6 +22,8 @@
  *     the `ethtool -K IF tso off gso off` loop (and back on), once per size (it is slow)
  *   → (cmd − node) / (floor − node) and loop / cmd.
  *
+ * `--baseline FILE`: also run another entry point (e.g. bin/offloadctl of an older checkout, after its
+ * `npm run build`) in the same rounds, rows marked "(baseline)": a before/after in one run.
  * On a loaded machine, wall times carry other processes' scheduling: read the CPU columns first.
  * Needs root.
  */
@@ -109,6 +111,8 @@ const f0 = (x: number) => x.toFixed(0);
 const f1 = (x: number) => x.toFixed(1);
 const f2 = (x: number) => x.toFixed(2);
 
+const BASELINE = opt('baseline');
+
 async function size(n: number, cli: string): Promise<void> {
   const ns = await createNetns(`${uniquePrefix('bfl')}a`);
   const state = mkdtempSync(join(tmpdir(), 'olc-bench-floor-'));
@@ -126,6 +130,13 @@ async function size(n: number, cli: string): Promise<void> {
       { name: 'offloadctl status --json', argv: ex([node, cli, 'status', '--json']), ok: [0] },
       { name: 'offloadctl audit --json', argv: ex([node, cli, 'audit', '--json']), ok: [0, 1] },
       { name: 'offloadctl plan --json', argv: ex([node, cli, 'plan', '--json']), ok: [0, 1] },
+      ...(BASELINE
+        ? [
+            { name: 'offloadctl status (baseline)', argv: ex([node, BASELINE, 'status', '--json']), ok: [0] },
+            { name: 'offloadctl audit (baseline)', argv: ex([node, BASELINE, 'audit', '--json']), ok: [0, 1] },
+            { name: 'offloadctl plan (baseline)', argv: ex([node, BASELINE, 'plan', '--json']), ok: [0, 1] },
+          ]
+        : []),
       { name: "ethtool --json -k '*'", argv: ex(['ethtool', '--json', '-k', '*']), ok: [0] },
       { name: 'node -e 0', argv: ex([node, '-e', '0']), ok: [0] },
       { name: 'ip netns exec true', argv: ex(['true']), ok: [0] },
@@ -136,7 +147,7 @@ async function size(n: number, cli: string): Promise<void> {
     for (let i = 0; i < REPEATS; i++) for (const r of rows) samples.get(r.name)!.push(run(r.argv, r.ok));
     const med = (name: string, k: 'wallMs' | 'cpuMs' | 'rssKiB') => median(samples.get(name)!.map((s) => s[k]));
     console.log(`read-only commands: medians of ${REPEATS} interleaved runs, each incl. \`ip netns exec\` (${f1((performance.now() - t) / 1000)} s)`);
-    console.log(`  ${''.padEnd(26)} ${'wall ms'.padStart(8)} ${'CPU ms'.padStart(8)} ${'RSS MiB'.padStart(8)}   ${'(wall−node)/ethtool'.padStart(19)} ${'(CPU−node)/ethtool'.padStart(18)}`);
+    console.log(`  ${''.padEnd(30)} ${'wall ms'.padStart(8)} ${'CPU ms'.padStart(8)} ${'RSS MiB'.padStart(8)}   ${'(wall−node)/ethtool'.padStart(19)} ${'(CPU−node)/ethtool'.padStart(18)}`);
     const ew = med("ethtool --json -k '*'", 'wallMs');
     const ec = med("ethtool --json -k '*'", 'cpuMs');
     const nw = med('node -e 0', 'wallMs');
@@ -146,7 +157,7 @@ async function size(n: number, cli: string): Promise<void> {
       const c = med(r.name, 'cpuMs');
       const ratio = r.name.startsWith('offloadctl') ? `${f2((w - nw) / ew).padStart(19)} ${f2((c - nc) / ec).padStart(18)}` : '';
       // (ethtool's own figures include `ip netns exec`'s few ms, as every row does)
-      console.log(`  ${r.name.padEnd(26)} ${f1(w).padStart(8)} ${f0(c).padStart(8)} ${f1(med(r.name, 'rssKiB') / 1024).padStart(8)}   ${ratio}`);
+      console.log(`  ${r.name.padEnd(30)} ${f1(w).padStart(8)} ${f0(c).padStart(8)} ${f1(med(r.name, 'rssKiB') / 1024).padStart(8)}   ${ratio}`);
     }
     console.log(`  target: (cmd − node) / ethtool ≤ 1.5`);
 
@@ -155,7 +166,15 @@ async function size(n: number, cli: string): Promise<void> {
     const apply: Sample[] = [];
     const restore: Sample[] = [];
     const node0: Sample[] = [];
+    const baseApply: Sample[] = [];
+    const baseRestore: Sample[] = [];
     for (let r = 0; r < APPLY_ROUNDS; r++) {
+      if (BASELINE) {
+        baseApply.push(run(ex([node, BASELINE, 'apply', '--yes', '--json', '--state-dir', state])));
+        if (countOff(ns) !== n) throw new Error('baseline apply did not turn TSO/GSO off everywhere (ethtool says)');
+        baseRestore.push(run(ex([node, BASELINE, 'restore', '--last', '--yes', '--state-dir', state])));
+        if (countOff(ns) !== 0) throw new Error('baseline restore did not bring TSO/GSO back (ethtool says)');
+      }
       apply.push(run(ex([node, cli, 'apply', '--yes', '--json', '--state-dir', state])));
       if (countOff(ns) !== n) throw new Error('apply did not turn TSO/GSO off everywhere (ethtool says)');
       restore.push(run(ex([node, cli, 'restore', '--last', '--yes', '--state-dir', state])));
@@ -187,12 +206,18 @@ async function size(n: number, cli: string): Promise<void> {
     for (const [name, xs, sets, loop] of [
       ['apply', apply, k.setsOff, loopOff],
       ['restore', restore, k.setsOn, loopOn],
+      ...(BASELINE
+        ? ([
+            ['apply (baseline)', baseApply, k.setsOff, loopOff],
+            ['restore (baseline)', baseRestore, k.setsOn, loopOn],
+          ] as const)
+        : []),
     ] as const) {
       const w = median(xs.map((s) => s.wallMs));
       const c = median(xs.map((s) => s.cpuMs));
       const kern = dumps + sets;
       console.log(
-        `  ${name.padEnd(8)} wall ${f0(w).padStart(5)} ms, CPU ${f0(c).padStart(5)} ms, RSS ${f0(Math.max(...xs.map((s) => s.rssKiB)) / 1024)} MiB | ` +
+        `  ${name.padEnd(18)} wall ${f0(w).padStart(5)} ms, CPU ${f0(c).padStart(5)} ms, RSS ${f0(Math.max(...xs.map((s) => s.rssKiB)) / 1024)} MiB | ` +
           `floor ${f0(nW + kern)} ms (node ${f0(nW)} + kernel ${f1(kern)}) | (wall−node)/kernel ${f2((w - nW) / kern)}, (CPU−node CPU)/kernel ${f2((c - nC) / kern)} | ` +
           (SKIP_LOOP ? 'loop skipped' : `ethtool -K loop ${f0(loop)} ms = ${f1(loop / w)}x`),
       );
