@@ -305,6 +305,8 @@ export class NlSocket {
     for (const p of [...this.pending.values()]) {
       if (p.deadline <= now) {
         this.finish(p);
+        // its datagram's ackless requests can no longer be settled by its ACK (they expire too)
+        if (!p.ackless) this.ackless.delete(p.batch);
         p.reject(new KernelError('io', `${p.what}: no answer from the kernel within ${p.timeoutMs} ms`));
       } else next = Math.min(next, p.deadline);
     }

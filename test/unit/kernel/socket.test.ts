@@ -177,3 +177,12 @@ test('ackless: an ACK of another datagram does not complete them', async () => {
   await Promise.all(first);
   s.close();
 });
+
+test('ackless: without the ACK they time out with their datagram', async () => {
+  const raw = new FakeRaw();
+  const s = new NlSocket(16, raw);
+  const ps = [0, 1, 2].map((i) => s.request(21, [Buffer.from([i, 0, 0, 0])], { ackless: true, timeoutMs: 20 }));
+  const r = await Promise.allSettled(ps);
+  assert.deepEqual(r.map((x) => x.status), ['rejected', 'rejected', 'rejected']);
+  s.close();
+});
