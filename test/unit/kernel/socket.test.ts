@@ -181,8 +181,10 @@ test('ackless: an ACK of another datagram does not complete them', async () => {
 test('ackless: without the ACK they time out with their datagram', async () => {
   const raw = new FakeRaw();
   const s = new NlSocket(16, raw);
+  const keepAlive = setTimeout(() => {}, 5_000); // the socket's own timer is unref'd
   const ps = [0, 1, 2].map((i) => s.request(21, [Buffer.from([i, 0, 0, 0])], { ackless: true, timeoutMs: 20 }));
   const r = await Promise.allSettled(ps);
+  clearTimeout(keepAlive);
   assert.deepEqual(r.map((x) => x.status), ['rejected', 'rejected', 'rejected']);
   s.close();
 });
