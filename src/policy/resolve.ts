@@ -16,12 +16,21 @@ export function resolvePolicy(policy: Policy, observation: Observation): Desired
   // a string key: 1000 × 60 names hashed per call cost more than the expansions.
   const shapes: { known: string[]; cache: Map<string, string[]> }[] = [];
   let last: (typeof shapes)[number] | undefined;
+  // The netlink dump shares one feature map among the devices in the same state: seen that map
+  // (the same object) before, the same list, without listing its 64 names again.
+  const shapeOf = new Map<object, (typeof shapes)[number]>();
   for (const iface of observation.interfaces) {
-    const known = Object.keys(iface.features);
-    if (!last || !sameList(last.known, known)) {
-      last = shapes.find((s) => sameList(s.known, known));
-      if (!last) shapes.push((last = { known, cache: new Map() }));
+    const seen = shapeOf.get(iface.features);
+    if (seen) last = seen;
+    else {
+      const known = Object.keys(iface.features);
+      if (!last || !sameList(last.known, known)) {
+        last = shapes.find((s) => sameList(s.known, known));
+        if (!last) shapes.push((last = { known, cache: new Map() }));
+      }
+      if (Object.isFrozen(iface.features)) shapeOf.set(iface.features, last);
     }
+    const known = last.known;
     const cache = last.cache;
     const features: DesiredInterface['features'] = {};
     let any = false;

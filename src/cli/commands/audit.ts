@@ -83,7 +83,9 @@ file (file:line:col: message), 3 system error.`,
         policyMod.requireSelection(opts.interface, scoped.interfaces.length, obs.interfaces.length, opts.allowEmpty);
         const desired = policyMod.resolvePolicy(policy, scoped);
         // A valid name can still mean nothing on this kernel (ufo is gone; a newer kernel's bit).
-        const present = [...new Set(obs.interfaces.flatMap((i) => Object.keys(i.features)))];
+        // (each distinct feature map once: the netlink dump shares one map per device kind)
+        const maps = new Set(obs.interfaces.map((i) => i.features));
+        const present = [...new Set([...maps].flatMap((m) => Object.keys(m)))];
         const names = new Set(policy.rules.flatMap((r) => Object.keys(r.features)));
         for (const n of names) {
           if (present.length && policyMod.expandFeatureName(n, present).length === 0) {

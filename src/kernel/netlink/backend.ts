@@ -132,7 +132,10 @@ export class NetlinkBackend implements KernelBackend {
       const layout = featureLayout(names);
       for (const m of r.messages) {
         if (m.type !== this.family.id) continue;
-        const fast = decodeFeaturesCompact(m.payload, layout);
+        // Interned: devices of one kind share one frozen FeatureMap (5000 veths → a handful of
+        // maps instead of 5000 × 64 properties to allocate and collect; status --json writes each
+        // distinct map's text once, keyed by identity).
+        const fast = decodeFeaturesCompact(m.payload, layout, { interned: true });
         if (fast) {
           if (fast.ifindex !== null) out.set(fast.ifindex, fast.features);
           continue;
@@ -216,9 +219,11 @@ export class NetlinkBackend implements KernelBackend {
           if (send.length) {
             let wanted = wantedBy.get(key);
             if (!wanted) wantedBy.set(key, (wanted = encodeFeaturesWanted(names.length, send)));
+            // ackless: with OMIT_REPLY a success has nothing to say; only failures are answered
             await this.genl.request(this.family.id, encodeFeaturesSetWanted({ ifname }, wanted, { omitReply: true }), {
               what: `FEATURES_SET ${ifname}`,
               ifname,
+              ackless: true,
             });
           }
           return null;

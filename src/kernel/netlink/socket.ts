@@ -62,6 +62,16 @@ export interface RequestOptions {
   what?: string;
   ifname?: string;
   timeoutMs?: number;
+  /**
+   * Send without NLM_F_ACK (not for dumps): the kernel then answers only a failure
+   * (netlink_rcv_skb acks when NLM_F_ACK is set *or* the handler failed). The last message of each
+   * datagram carries NLM_F_ACK anyway, and the messages of one datagram are handled in order, in
+   * the sender's sendmsg(), and answered in that order: its ACK completes the ackless requests
+   * before it in the same datagram. So a batch of ackless requests ends with one ACK, not one per request
+   * (apply's 1000 FEATURES_SETs with OMIT_REPLY: ~30 datagrams to receive instead of 1000).
+   * Resolves with no messages: use it for requests whose success says nothing.
+   */
+  ackless?: boolean;
 }
 
 export interface DumpResult {
@@ -82,6 +92,12 @@ interface Pending {
   /** performance.now() after which the request fails with a timeout */
   deadline: number;
   timeoutMs: number;
+  /** Sent without NLM_F_ACK (RequestOptions.ackless). */
+  ackless: boolean;
+  /** Position in send order on this socket. */
+  order: number;
+  /** Which datagram carried it (one per pump). */
+  batch: number;
 }
 
 interface Queued {
@@ -107,6 +123,10 @@ export class NlSocket {
   private readonly raw: RawSocketLike;
   private seq = Math.floor(Math.random() * 0x7fff0000) + 1;
   private readonly pending = new Map<number, Pending>();
+  /** Ackless requests on the wire by datagram, in send order (finished ones are skipped when met). */
+  private readonly ackless = new Map<number, Pending[]>();
+  private sent = 0;
+  private batches = 0;
   private readonly queue: Queued[] = [];
   private closed = false;
   private dumpInFlight = false;
@@ -173,6 +193,9 @@ export class NlSocket {
         reject,
         deadline: 0,
         timeoutMs: opts.timeoutMs ?? 10_000,
+        ackless: !!opts.ackless && !opts.dump,
+        order: 0,
+        batch: 0,
       };
       this.queue.push({ type, payload, opts, pending });
       // requests made in one synchronous run (a burst's SETs) go out together, as one datagram
@@ -191,6 +214,7 @@ export class NlSocket {
     this.closed = true;
     const err = new KernelError('io', 'netlink socket closed');
     for (const q of this.queue.splice(0)) q.pending.reject(err);
+    this.ackless.clear();
     this.failAll(err);
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -206,16 +230,30 @@ export class NlSocket {
   private pump(): void {
     let batch: Buffer[] | null = null;
     let batched: Pending[] | null = null;
-    while (!this.closed && this.pending.size < MAX_IN_FLIGHT && this.queue.length > 0) {
+    const taken: Queued[] = [];
+    while (!this.closed && this.pending.size + taken.length < MAX_IN_FLIGHT && this.queue.length > 0) {
       // One dump at a time per socket, alone on the wire: netlink_dump_start answers EBUSY to a
       // second dump while one is in progress (nlk->cb_running).
-      if (this.dumpInFlight) break;
-      if (this.queue[0]!.opts.dump && this.pending.size > 0) break;
-      const q = this.queue.shift()!;
+      if (this.dumpInFlight || taken.some((q) => q.opts.dump)) break;
+      if (this.queue[0]!.opts.dump && this.pending.size + taken.length > 0) break;
+      taken.push(this.queue.shift()!);
+    }
+    // The datagram's last message is always acked: it completes the ackless ones before it.
+    if (taken.length) taken[taken.length - 1]!.pending.ackless = false;
+    const batchNo = ++this.batches;
+    for (const q of taken) {
       const seq = this.nextSeq();
       q.pending.seq = seq;
-      const flags = NLM_F_REQUEST | (q.opts.dump ? NLM_F_DUMP : NLM_F_ACK) | (q.opts.flags ?? 0);
+      q.pending.order = ++this.sent;
+      q.pending.batch = batchNo;
+      const ack = q.pending.ackless ? 0 : NLM_F_ACK;
+      const flags = NLM_F_REQUEST | (q.opts.dump ? NLM_F_DUMP : ack) | (q.opts.flags ?? 0);
       const msg = encodeMessage(q.type, flags, seq, this.port, q.payload);
+      if (q.pending.ackless) {
+        const list = this.ackless.get(batchNo);
+        if (list) list.push(q.pending);
+        else this.ackless.set(batchNo, [q.pending]);
+      }
       this.tap?.('out', msg);
       if (q.opts.dump) this.dumpInFlight = true;
       this.pending.set(seq, q.pending);
@@ -267,6 +305,8 @@ export class NlSocket {
     for (const p of [...this.pending.values()]) {
       if (p.deadline <= now) {
         this.finish(p);
+        // its datagram's ackless requests can no longer be settled by its ACK (they expire too)
+        if (!p.ackless) this.ackless.delete(p.batch);
         p.reject(new KernelError('io', `${p.what}: no answer from the kernel within ${p.timeoutMs} ms`));
       } else next = Math.min(next, p.deadline);
     }
@@ -277,6 +317,21 @@ export class NlSocket {
     this.seq = (this.seq + 1) >>> 0;
     if (this.seq === 0) this.seq = 1;
     return this.seq;
+  }
+
+  /**
+   * p, acked, was answered: every ackless request before it in its datagram succeeded (a failure
+   * would have been answered first).
+   */
+  private settleAckless(p: Pending): void {
+    const list = this.ackless.get(p.batch);
+    if (!list) return;
+    this.ackless.delete(p.batch);
+    for (const a of list) {
+      if (a.order > p.order || this.pending.get(a.seq) !== a) continue; // failed or timed out already
+      this.finish(a);
+      a.resolve({ messages: a.messages, interrupted: a.interrupted });
+    }
   }
 
   private finish(p: Pending): void {
@@ -312,6 +367,7 @@ export class NlSocket {
       if (m.type === NLMSG_NOOP || m.type === NLMSG_OVERRUN) continue;
       if (m.type === NLMSG_ERROR) {
         const e = parseError(m);
+        if (!p.ackless) this.settleAckless(p);
         this.finish(p);
         if (e.errno === 0) p.resolve({ messages: p.messages, interrupted: p.interrupted });
         else p.reject(kernelErrorFromErrno(e.errno, p.what, { extack: e.extack, ifname: p.ifname }));
@@ -320,6 +376,7 @@ export class NlSocket {
       if (m.type === NLMSG_DONE) {
         // A dump that fails midway (e.g. EMSGSIZE) says so only here.
         const d = parseDone(m);
+        this.settleAckless(p);
         this.finish(p);
         if (d.errno === 0) p.resolve({ messages: p.messages, interrupted: p.interrupted });
         else p.reject(kernelErrorFromErrno(d.errno, p.what, { extack: d.extack, ifname: p.ifname }));

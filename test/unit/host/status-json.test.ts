@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { statusJsonText } from '../../../src/host/status-json.js';
+import { statusJsonChunks, statusJsonText } from '../../../src/host/status-json.js';
 import { statusJson } from '../../../src/host/status-view.js';
 import type { Interface, Role, VmPlatform } from '../../../src/model/types.js';
 
@@ -46,4 +46,21 @@ test('statusJsonText: empty list and a typical interface', () => {
   };
   assert.equal(statusJsonText([one]), reference([one]));
   assert.deepEqual(JSON.parse(statusJsonText([one])), statusJson([one]));
+});
+
+test('statusJsonChunks: frozen maps shared by many interfaces (the netlink dump interns them) and long documents', () => {
+  const st = (a: boolean, r: boolean, f: boolean) => Object.freeze({ active: a, requested: r, fixed: f });
+  const m1 = Object.freeze({ 'tx-tcp-segmentation': st(true, true, false), 'rx-gro': st(false, true, false) });
+  const m2 = Object.freeze({ 'tx-tcp-segmentation': st(false, false, true), 'rx-gro': st(true, true, false) });
+  const ifs: Interface[] = [];
+  for (let i = 0; i < 3000; i++) {
+    ifs.push({
+      ifindex: i + 1, name: `b${i}`, kind: 'veth', role: 'other', master: i % 3 ? 'br0' : null, driver: 'veth', mtu: 1500, operstate: 'UP', vm: null,
+      // the same frozen object again and again, a mutable equal copy now and then
+      features: i % 7 === 0 ? { ...m2 } : i % 2 ? m1 : m2,
+    });
+  }
+  const chunks = statusJsonChunks(ifs);
+  assert.ok(chunks.length > 2 * ifs.length, 'one chunk per header and per features text');
+  assert.equal(Buffer.concat(chunks).toString('utf8'), reference(ifs));
 });

@@ -138,3 +138,53 @@ test('timeouts, truncation and close reject what is pending; the socket is refer
   await assert.rejects(s.request(21, []), /closed/);
   clearInterval(keepAlive);
 });
+
+test('ackless: no NLM_F_ACK but on the datagram\'s last message; its ACK completes the batch, a failure rejects only its request', async () => {
+  const raw = new FakeRaw();
+  const s = new NlSocket(16, raw);
+  const ps = [0, 1, 2, 3].map((i) => s.request(21, [Buffer.from([i, 0, 0, 0])], { ackless: true, ifname: `t${i}` }));
+  const settled: string[] = [];
+  ps.forEach((p, i) => p.then(() => settled.push(`ok${i}`), (e: KernelError) => settled.push(`err${i}:${e.errno}`)));
+  await tick();
+  assert.equal(raw.sent.length, 4);
+  assert.deepEqual(raw.sent.map((m) => m.flags & NLM_F_ACK), [0, 0, 0, NLM_F_ACK]);
+  // the kernel answers only the failure of #1, then the last message's ACK
+  raw.deliver(ack(raw.sent[1]!, 19));
+  await tick();
+  assert.deepEqual(settled, ['err1:19'], 'nothing else is settled before the ACK');
+  raw.deliver(ack(raw.sent[3]!));
+  await Promise.allSettled(ps);
+  await tick();
+  assert.deepEqual(settled.sort(), ['err1:19', 'ok0', 'ok2', 'ok3']);
+  s.close();
+});
+
+test('ackless: an ACK of another datagram does not complete them', async () => {
+  const raw = new FakeRaw();
+  const s = new NlSocket(16, raw);
+  const first = [0, 1].map((i) => s.request(21, [Buffer.from([i, 0, 0, 0])], { ackless: true }));
+  await tick();
+  const second = s.request(21, [Buffer.from([9, 0, 0, 0])]);
+  await tick();
+  assert.equal(raw.sent.length, 3);
+  let done = 0;
+  first.forEach((p) => p.then(() => done++));
+  raw.deliver(ack(raw.sent[2]!)); // the later datagram's ACK
+  await second;
+  await tick();
+  assert.equal(done, 0);
+  raw.deliver(ack(raw.sent[1]!));
+  await Promise.all(first);
+  s.close();
+});
+
+test('ackless: without the ACK they time out with their datagram', async () => {
+  const raw = new FakeRaw();
+  const s = new NlSocket(16, raw);
+  const keepAlive = setTimeout(() => {}, 5_000); // the socket's own timer is unref'd
+  const ps = [0, 1, 2].map((i) => s.request(21, [Buffer.from([i, 0, 0, 0])], { ackless: true, timeoutMs: 20 }));
+  const r = await Promise.allSettled(ps);
+  clearTimeout(keepAlive);
+  assert.deepEqual(r.map((x) => x.status), ['rejected', 'rejected', 'rejected']);
+  s.close();
+});
