@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 npm run --silent build
 npx tsc -p .
+npx depcruise src --config .dependency-cruiser.cjs
 if [ "${1:-all}" = unit ]; then
   files=$(find test/unit -name '*.test.ts' | sort)
 else

@@ -2,9 +2,9 @@ import { realpathSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { OffloadError } from '../model/errors.js';
 import { addonSurvivesOverrun } from '../kernel/netlink/addon.js';
-import type { GlobalOptions } from '../cli/action.js';
-import type { AgentCliOptions } from '../cli/commands/agent.js';
-import { toOffloadError } from '../cli/context.js';
+import type { GlobalOptions } from '../model/global-options.js';
+import type { AgentCliOptions } from './options.js';
+import { toOffloadError } from '../kernel/offload-error.js';
 import { loadPolicy } from '../policy/index.js';
 import { checkListenAllowed, parseListen } from './listen.js';
 import { readTokenFile } from './token.js';
@@ -62,7 +62,7 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
   const logger = jsonLogger(bufferedStderr(), o.logLevel);
   const [{ openKernel }, { openMonitor }, { Agent, apiOf }, { startHttp }, { fileJournal }] = await Promise.all([
     import('../kernel/index.js'),
-    import('../kernel/monitor.js'),
+    import('../kernel/monitor/netlink-monitor.js'),
     import('./agent.js'),
     import('./http.js'),
     import('./journal.js'),

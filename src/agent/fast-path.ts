@@ -3,7 +3,9 @@ import { KernelError } from '../kernel/types.js';
 import { FeatureSetter, type SetReply } from '../kernel/netlink/feature-setter.js';
 import { decide, type History } from './reconcile.js';
 import { round, type AgentContext, type SetAction, type Tracked } from './agent-context.js';
-import { newerNtf, policyUsesDriver } from './kernel-refresh.js';
+import { newerNtf } from './kernel-refresh.js';
+import { policyUsesDriver } from './policy-needs.js';
+import { noteTemplate, templateKey } from './templates.js';
 import { planFor, stateAfter, type FastPlan } from './fast-plan.js';
 import { recordAction, writeSeries } from './findings-and-retries.js';
 import { logEnforced } from './enforce.js';
@@ -28,19 +30,6 @@ import { sameFeatures } from './same-features.js';
  * (one GET per kind: the links of that kind that come meanwhile wait for it).
  */
 
-export function templateKey(l: LinkInfo): string {
-  const t = l.tun;
-  return [l.kind ?? '-', l.physical ? 'p' : 'v', l.masterIndex !== null ? `m:${l.slaveKind ?? ''}` : '', t ? `${t.type}${t.vnetHdr ? 'v' : ''}${t.multiQueue ? 'q' : ''}` : ''].join('|');
-}
-
-/** Remember what a fresh link (never set by the agent) looked like, as template for its kind. */
-export function noteTemplate(ctx: AgentContext, ifindex: number, f: FeatureMap): void {
-  const l = ctx.links.get(ifindex);
-  const h = ctx.tracked.get(ifindex)?.history;
-  if (!l || !h || h.pendingSince === null || h.attempts > 0) return;
-  ctx.templates.set(templateKey(l), f);
-}
-
 /** Can this brand-new link be handled by the fast path? (else: the batch path) */
 export function fastEligible(ctx: AgentContext, l: LinkInfo): boolean {
   return (
@@ -50,7 +39,7 @@ export function fastEligible(ctx: AgentContext, l: LinkInfo): boolean {
     ctx.o.kernel.name === 'netlink' &&
     !ctx.fastOff &&
     ctx.pendingTriggers.size === 0 &&
-    !policyUsesDriver(ctx)
+    !policyUsesDriver(ctx.policy)
   );
 }
 

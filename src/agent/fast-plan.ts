@@ -1,11 +1,10 @@
-import type { DesiredInterface, FeatureMap, Interface, LinkInfo, Policy } from '../model/types.js';
+import type { DesiredInterface, DriverInfo, FeatureMap, Interface, LinkInfo, Policy } from '../model/types.js';
 import { interfaceOf } from '../host/observe.js';
 import { readVmIndex } from '../host/vm-reader.js';
 import { resolvePolicy } from '../policy/resolve.js';
 import { ruleSelects } from '../policy/select.js';
 import { classify, type Classified } from './reconcile.js';
-import type { AgentContext } from './agent-context.js';
-import { policyUsesVm } from './kernel-refresh.js';
+import { policyUsesVm } from './policy-needs.js';
 
 /**
  * The fast path's plans, shared by the links they fit. What the policy wants of a link and what a
@@ -36,10 +35,20 @@ export interface PlannedLink {
 
 const MAX_PLANS = 256;
 
+/** What planning a new link reads of the agent's state (the agent's context has all of it). */
+export interface PlanInputs {
+  readonly links: ReadonlyMap<number, LinkInfo>;
+  readonly drivers: ReadonlyMap<number, DriverInfo>;
+  readonly masters: ReadonlySet<number>;
+  readonly policy: Policy;
+  /** The plans so far, by template key and selection (a bounded cache this function fills). */
+  readonly fastPlans: Map<string, FastPlan>;
+}
+
 /** The link observed with `tpl` as its features, what the policy wants of it, and the shared plan. */
-export function planFor(ctx: AgentContext, l: LinkInfo, tpl: FeatureMap, tplKey: string): PlannedLink {
+export function planFor(ctx: PlanInputs, l: LinkInfo, tpl: FeatureMap, tplKey: string): PlannedLink {
   const master = l.masterIndex !== null ? (ctx.links.get(l.masterIndex) ?? null) : null;
-  const vms = policyUsesVm(ctx) ? readVmIndex({}, [l.name]) : undefined;
+  const vms = policyUsesVm(ctx.policy) ? readVmIndex({}, [l.name]) : undefined;
   const iface = interfaceOf(l, master, tpl, ctx.drivers.get(l.ifindex) ?? null, vms);
   const hasPorts = ctx.masters.has(l.ifindex);
   let sel = hasPorts ? 'p' : '-';

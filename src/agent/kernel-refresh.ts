@@ -2,7 +2,7 @@ import { KernelError } from '../kernel/types.js';
 import { newHistory } from './reconcile.js';
 import { forEachLimit } from './pool.js';
 import { forget, type AgentContext, type ResyncTrigger } from './agent-context.js';
-import { noteTemplate } from './fast-path.js';
+import { noteTemplate } from './templates.js';
 
 /** Full resync: dump every link and its features, forget what is gone. */
 export async function fullRefresh(ctx: AgentContext, triggers: ResyncTrigger[]): Promise<void> {
@@ -64,13 +64,6 @@ export async function refreshUnknown(ctx: AgentContext, keys: number[]): Promise
 /** A feature notification for ifindex came after seq: what a read sent before it says is older. */
 export function newerNtf(ctx: AgentContext, ifindex: number, seq: number): boolean {
   return (ctx.ntfAt.get(ifindex) ?? 0) > seq;
-}
-
-export function policyUsesDriver(ctx: AgentContext): boolean {
-  return ctx.policy.rules.some((r) => r.select.driver || r.exclude?.driver);
-}
-export function policyUsesVm(ctx: AgentContext): boolean {
-  return ctx.policy.rules.some((r) => r.select.vmPlatform || r.exclude?.vmPlatform);
 }
 
 /** Driver info for `keys` not known yet (only when a rule selects by driver). */

@@ -6,7 +6,8 @@ import { decide } from './reconcile.js';
 import type { Batch } from './queue.js';
 import { forEachLimit } from './pool.js';
 import { round, type AgentContext, type SetAction } from './agent-context.js';
-import { fullRefresh, policyUsesDriver, policyUsesVm, refreshDrivers, refreshUnknown } from './kernel-refresh.js';
+import { fullRefresh, refreshDrivers, refreshUnknown } from './kernel-refresh.js';
+import { policyUsesDriver, policyUsesVm } from './policy-needs.js';
 import { applyMany, applySet } from './enforce.js';
 import { recordAction, updateStateCounts, writeSeries } from './findings-and-retries.js';
 import { sameFeatures } from './same-features.js';
@@ -35,7 +36,7 @@ export async function runBatch(ctx: AgentContext, b: Batch<number>): Promise<voi
     });
   }
   const tRefreshed = ctx.clock();
-  if (policyUsesDriver(ctx)) await refreshDrivers(ctx, keys);
+  if (policyUsesDriver(ctx.policy)) await refreshDrivers(ctx, keys);
   await reconcileKeys(ctx, keys);
   updateStateCounts(ctx);
   ctx.log('debug', 'batch', { keys: keys.length, full: b.full, refreshMs: round(tRefreshed - t0), totalMs: round(ctx.clock() - t0) });
@@ -67,7 +68,7 @@ async function reconcileKeys(ctx: AgentContext, keys: number[]): Promise<void> {
     links: slice,
     features,
     drivers: ctx.drivers,
-    vmIndex: policyUsesVm(ctx) ? readVmIndex({}, slice.map((l) => l.name)) : undefined,
+    vmIndex: policyUsesVm(ctx.policy) ? readVmIndex({}, slice.map((l) => l.name)) : undefined,
     backend: ctx.o.kernel.name === 'ethtool' ? 'ethtool' : 'netlink',
   });
   const desired = resolvePolicy(ctx.policy, obs);

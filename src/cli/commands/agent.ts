@@ -1,23 +1,8 @@
 import { Option, type Command } from 'commander';
 import { action, globalOpts } from '../action.js';
+import { policyOption, profileOption } from '../shared-options.js';
+import type { AgentCliOptions } from '../../agent/options.js';
 
-export interface AgentCliOptions {
-  profile?: string;
-  policy?: string;
-  mode: 'enforce' | 'report';
-  listen: string;
-  allowRemote?: boolean;
-  tokenFile?: string;
-  stateDir: string;
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
-  windowMs: string;
-  resyncInterval: string;
-  installUnit?: boolean;
-  root: string;
-  execPath?: string;
-  scheduling: 'realtime' | 'normal';
-  monitorChild?: boolean;
-}
 
 export function register(program: Command): void {
   program
@@ -26,8 +11,8 @@ export function register(program: Command): void {
       'Run as a daemon: enforce (or report) the offload policy the moment an interface appears, watch ' +
         'for drift (feature changes by anyone), and export Prometheus metrics and a small HTTP API.',
     )
-    .option('--profile <name>', 'built-in profile (tso-gso-off, tso-gso-sg-off, offloads-on); default tso-gso-off')
-    .option('--policy <file>', 'policy file (YAML); reloaded on SIGHUP')
+    .addOption(profileOption())
+    .addOption(policyOption('reloaded on SIGHUP'))
     .addOption(new Option('--mode <mode>', 'enforce: change what deviates; report: only report').choices(['enforce', 'report']).default('enforce'))
     .option('--listen <addr:port>', 'HTTP address for /metrics and /api (loopback unless --allow-remote)', '127.0.0.1:9469')
     .option('--allow-remote', 'allow a non-loopback --listen address (requires --token-file)')

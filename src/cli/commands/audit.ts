@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { action, globalOpts } from '../action.js';
+import { collect, libvirtDirOption, policyOption, profileOption, proxmoxDirOption } from '../shared-options.js';
 
 interface AuditCliOptions {
   profile?: string;
@@ -11,8 +12,6 @@ interface AuditCliOptions {
   proxmoxDir?: string;
 }
 
-const collect = (v: string, prev: string[]) => [...prev, v];
-
 export function register(program: Command): void {
   program
     .command('audit')
@@ -21,13 +20,13 @@ export function register(program: Command): void {
         'feature whose active state differs, plus bridge ports whose MTU differs from their bridge. ' +
         'Reads only; changes nothing.',
     )
-    .option('--profile <name>', 'built-in profile (see `offloadctl profiles`); default tso-gso-off')
-    .option('--policy <file>', 'YAML policy file (see README "Policy files"); not with --profile')
+    .addOption(profileOption())
+    .addOption(policyOption())
     .option('--interface <glob>', 'audit only these interfaces (repeatable; globs like vnet*)', collect, [])
     .option('--strict', 'also count deviating fixed (unchangeable) features as non-compliance')
     .option('--json', 'the full report as JSON (kernel feature names)')
-    .option('--libvirt-dir <dir>', 'libvirt domain status XML directory, for VM ownership', '/run/libvirt/qemu')
-    .option('--proxmox-dir <dir>', 'Proxmox VM configs, for VM names', '/etc/pve/qemu-server')
+    .addOption(libvirtDirOption())
+    .addOption(proxmoxDirOption())
     .addHelpText(
       'after',
       `

@@ -1,5 +1,5 @@
 import { KernelError } from '../types.js';
-import { resolveEthtool } from '../monitor.js';
+import { resolveEthtool } from '../monitor/netlink-monitor.js';
 import { NlSocket, type RawSocketLike } from './socket.js';
 import { NETLINK_GENERIC } from './nlmsg.js';
 import type { FeatureMap } from '../../model/types.js';

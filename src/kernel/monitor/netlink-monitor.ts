@@ -11,9 +11,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { RawNetlinkSocket } from 'netlink';
-import { KernelError } from './types.js';
-import { NlSocket } from './netlink/socket.js';
-import { decodeFamily, encodeGetFamily, GENL_ID_CTRL, parseGenl } from './netlink/genl.js';
+import { KernelError } from '../types.js';
+import { NlSocket } from '../netlink/socket.js';
+import { decodeFamily, encodeGetFamily, GENL_ID_CTRL, parseGenl } from '../netlink/genl.js';
 import {
   decodeFeaturesCompact,
   decodeFeaturesReply,
@@ -27,17 +27,17 @@ import {
   ETHTOOL_MCGRP_MONITOR_NAME,
   ETHTOOL_MSG_FEATURES_NTF,
   featuresToMap,
-} from './netlink/ethtool-msg.js';
-import { NETLINK_GENERIC, NETLINK_ROUTE, parseMessages, type NlMessage } from './netlink/nlmsg.js';
-import { decodeIfinfomsg, decodeLink, IFINFOMSG_LEN, IFLA_EVENT_FEATURES, IFLA_IFNAME, linkEvent, RTM_DELLINK, RTM_NEWLINK, RTNLGRP_LINK } from './netlink/rtnl.js';
-import type { LinkInfo } from '../model/types.js';
-import { attrMap, readStr } from './netlink/attrs.js';
-import type { KernelMonitor, MonitorEvent, MonitorOptions } from './monitor/types.js';
-import type { ChildMessage } from './monitor/child.js';
-import { ChildRequestSocket } from './monitor/request-socket.js';
-import type { RawSocketLike } from './netlink/socket.js';
+} from '../netlink/ethtool-msg.js';
+import { NETLINK_GENERIC, NETLINK_ROUTE, parseMessages, type NlMessage } from '../netlink/nlmsg.js';
+import { decodeIfinfomsg, decodeLink, IFINFOMSG_LEN, IFLA_EVENT_FEATURES, IFLA_IFNAME, linkEvent, RTM_DELLINK, RTM_NEWLINK, RTNLGRP_LINK } from '../netlink/rtnl.js';
+import type { LinkInfo } from '../../model/types.js';
+import { attrMap, readStr } from '../netlink/attrs.js';
+import type { KernelMonitor, MonitorEvent, MonitorOptions } from './types.js';
+import type { ChildMessage } from './child.js';
+import { ChildRequestSocket } from './request-socket.js';
+import type { RawSocketLike } from '../netlink/socket.js';
 
-export type { KernelMonitor, MonitorEvent, MonitorOptions } from './monitor/types.js';
+export type { KernelMonitor, MonitorEvent, MonitorOptions } from './types.js';
 
 /** 4 MiB: a burst of ~10k link events (≈1.2 KiB each without stats) fits; capped by net.core.rmem_max. */
 export const DEFAULT_MONITOR_RCVBUF = 4 << 20;
