@@ -7,6 +7,7 @@ bash scripts/install-deps.sh
 npm run --silent build
 npx tsc -p .
 npx depcruise src --config .dependency-cruiser.cjs
+npx biome lint src test bench scripts
 if [ "${1:-all}" = unit ]; then
   files=$(find test/unit -name '*.test.ts' | sort)
 else

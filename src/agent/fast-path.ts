@@ -31,7 +31,7 @@ import { sameFeatures } from './same-features.js';
  */
 
 /** Can this brand-new link be handled by the fast path? (else: the batch path) */
-export function fastEligible(ctx: AgentContext, l: LinkInfo): boolean {
+export function fastEligible(ctx: AgentContext, _l: LinkInfo): boolean {
   return (
     ctx.o.fastPath !== false &&
     ctx.ready &&

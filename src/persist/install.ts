@@ -170,7 +170,7 @@ export function installTarget(
     const cur = movedAway.has(f.path) ? null : readOrNull(abs);
     const want = Buffer.from(f.content);
     const mine = prevFiles.get(f.path);
-    if (cur !== null && cur.equals(want)) {
+    if (cur?.equals(want)) {
       files.push({ path: f.path, action: 'unchanged' });
       manifestFiles.push({ path: f.path, sha256: sha256(want), mode: f.mode, backup: mine?.backup ?? null });
       if (!dry && (statSync(abs).mode & 0o7777) !== f.mode) wrap(`chmod ${f.path}`, () => atomicWrite(abs, want, f.mode));
