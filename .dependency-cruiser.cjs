@@ -18,6 +18,13 @@ module.exports = {
     { name: 'kernel-imports-only-model', severity: 'error', from: { path: '^src/kernel/' }, to: { path: '^src/', pathNot: '^src/(kernel|model)/' } },
     { name: 'policy-imports-only-model', severity: 'error', from: { path: '^src/policy/' }, to: { path: '^src/', pathNot: '^src/(policy|model)/' } },
     {
+      name: 'netlink-is-inside-the-kernel-boundary',
+      severity: 'error',
+      comment: 'the netlink sockets, messages and addon are an implementation detail of src/kernel (use KernelBackend, FeatureChannel, openMonitor)',
+      from: { pathNot: '^src/kernel/' },
+      to: { path: '^src/kernel/netlink/' },
+    },
+    {
       name: 'lower-layers-do-not-import-features',
       severity: 'error',
       comment: 'kernel ← host/policy/plan/lab ← apply/audit/persist/agent/bench/doctor ← cli',

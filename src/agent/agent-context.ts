@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
 import type { DriverInfo, FeatureMap, Interface, LinkInfo, Policy } from '../model/types.js';
-import type { KernelBackend } from '../kernel/types.js';
 import type { KernelMonitor } from '../kernel/monitor/types.js';
 import { DEFAULT_BACKOFF, type Action, type BackoffOptions, type Deviation, type Finding, type History, type Mode } from './reconcile.js';
 import { WorkQueue, type Batch } from './queue.js';
@@ -8,7 +7,7 @@ import { AgentMetrics } from './metrics.js';
 import { EventRing } from './events.js';
 import type { Logger } from './log.js';
 import type { Journal } from './journal.js';
-import type { FeatureSetter } from '../kernel/netlink/feature-setter.js';
+import type { FeatureChannel, KernelBackend } from '../kernel/types.js';
 import type { FastPlan } from './fast-plan.js';
 
 export type SetAction = Extract<Action, { kind: 'set' }>;
@@ -103,7 +102,7 @@ export interface AgentContext {
   /** Links a batch skipped because the fast path had them: marked again when it is done. */
   readonly fastSkipped: Set<number>;
   /** The fast path's ethtool socket, once opened; fastOff: it could not be (the batch path does it all). */
-  fastNl: Promise<FeatureSetter> | null;
+  fastNl: Promise<FeatureChannel> | null;
   fastOff: boolean;
   pendingTriggers: Set<ResyncTrigger>;
   readonly startedAt: string;

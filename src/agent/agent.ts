@@ -51,7 +51,7 @@ export class Agent {
     await ctx.queue.exclusive(() => runBatch(ctx, { keys: [], full: true }));
     await ctx.queue.idle();
     // the fast path's socket, opened now so the first new link does not wait for it
-    if (this.o.fastPath !== false && this.o.kernel.name === 'netlink') {
+    if (this.o.fastPath !== false && this.o.kernel.openFeatureChannel) {
       await fastNl(ctx).catch((e: Error) => {
         ctx.fastOff = true;
         ctx.log('warn', 'fast path unavailable', { error: e.message });

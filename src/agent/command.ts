@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { OffloadError } from '../model/errors.js';
-import { addonSurvivesOverrun } from '../kernel/netlink/addon.js';
+import { monitorPlacement } from '../kernel/monitor/placement.js';
 import type { GlobalOptions } from '../model/global-options.js';
 import type { AgentCliOptions } from './options.js';
 import { toOffloadError } from '../kernel/offload-error.js';
@@ -71,7 +71,7 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
   let monitor;
   try {
     kernel = await openKernel({ backend: g.backend ?? 'auto' });
-    monitor = await openMonitor(monitorPlacement());
+    monitor = await openMonitor(monitorPlacement(process.argv[1]));
   } catch (e) {
     kernel?.close();
     throw toOffloadError(e);
@@ -158,20 +158,4 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
       void stop('startup-error', 3);
     });
   });
-}
-
-/**
- * Where the event sockets live. In this process when the `netlink` addon survives an overrun (the
- * patched build, scripts/build-netlink-addon.sh): no second process, no IPC, ~35% less CPU per new
- * link in a burst. Otherwise in a child process, because the prebuilt addon aborts the process on
- * an overrun (monitor/child.ts). OFFLOADCTL_MONITOR_PROCESS=child|inline chooses (inline with the
- * prebuilt addon is refused: an overrun would end the agent).
- */
-function monitorPlacement(): { childArgv?: string[] } {
-  const want = process.env.OFFLOADCTL_MONITOR_PROCESS;
-  const patched = addonSurvivesOverrun();
-  if (want === 'inline' && !patched) throw new OffloadError('usage', 'OFFLOADCTL_MONITOR_PROCESS=inline needs the patched netlink addon (scripts/build-netlink-addon.sh)');
-  const self = process.argv[1];
-  if ((want === 'child' || !patched) && self) return { childArgv: [self, 'agent', '--monitor-child'] };
-  return {};
 }

@@ -1,6 +1,5 @@
 import type { DesiredInterface, FeatureMap, Interface, LinkInfo } from '../model/types.js';
-import { KernelError } from '../kernel/types.js';
-import { FeatureSetter, type SetReply } from '../kernel/netlink/feature-setter.js';
+import { KernelError, type FeatureChannel, type SetReply } from '../kernel/types.js';
 import { decide, type History } from './reconcile.js';
 import { round, type AgentContext, type SetAction, type Tracked } from './agent-context.js';
 import { newerNtf } from './kernel-refresh.js';
@@ -36,7 +35,7 @@ export function fastEligible(ctx: AgentContext, _l: LinkInfo): boolean {
     ctx.o.fastPath !== false &&
     ctx.ready &&
     ctx.mode === 'enforce' &&
-    ctx.o.kernel.name === 'netlink' &&
+    ctx.o.kernel.openFeatureChannel !== undefined &&
     !ctx.fastOff &&
     ctx.pendingTriggers.size === 0 &&
     !policyUsesDriver(ctx.policy)
@@ -103,7 +102,7 @@ export async function runFast(ctx: AgentContext): Promise<void> {
       continue;
     }
     try {
-      const o = planFor(ctx, l, tpl, tk);
+      const o = planFor(ctx, l, tpl, tk, ctx.o.kernel.name);
       const r = o.d ? decide(o.iface, o.d, t.history, 'enforce', ctx.clock(), ctx.backoff, o.plan.hasPorts, o.plan.classified ?? undefined) : null;
       const set = r?.actions.find((a): a is SetAction => a.kind === 'set');
       if (!r || !set || r.actions.length !== 1 || !o.d) {
@@ -126,7 +125,7 @@ export async function runFast(ctx: AgentContext): Promise<void> {
     ctx.inflight.add(p.set.ifindex);
   }
   const t1 = ctx.clock();
-  let nl: FeatureSetter;
+  let nl: FeatureChannel;
   try {
     nl = await fastNl(ctx);
   } catch (e) {
@@ -145,7 +144,7 @@ export async function runFast(ctx: AgentContext): Promise<void> {
     planned.map(async (p) => {
       let r: SetReply | KernelError;
       try {
-        r = await nl.set(p.set.ifindex, p.set.name, p.set.changes);
+        r = await nl.set({ index: p.set.ifindex, name: p.set.name }, p.set.changes);
       } catch (e) {
         r = e instanceof KernelError ? e : new KernelError('io', String(e));
       }
@@ -170,7 +169,7 @@ async function readTemplate(ctx: AgentContext, k: number, l: LinkInfo, read: Map
   const seq = ctx.ntfSeq;
   try {
     // on the fast path's socket: in the monitor process, the wait for RTNL is not ours
-    const f = await (await fastNl(ctx)).get(k, l.name);
+    const f = await (await fastNl(ctx)).get({ index: k, name: l.name });
     if (ctx.links.get(k)?.name !== l.name || newerNtf(ctx, k, seq)) return;
     noteTemplate(ctx, k, f);
     ctx.features.set(k, f);
@@ -185,8 +184,9 @@ async function readTemplate(ctx: AgentContext, k: number, l: LinkInfo, read: Map
  * The fast path's own ethtool socket (SETs with reply), opened at its first use: in the monitor's
  * process when it has one (a SET waits there for RTNL, not in this event loop), else here.
  */
-export function fastNl(ctx: AgentContext): Promise<FeatureSetter> {
-  ctx.fastNl ??= FeatureSetter.open(ctx.o.monitor.requestSocket?.());
+export function fastNl(ctx: AgentContext): Promise<FeatureChannel> {
+  const open = ctx.o.kernel.openFeatureChannel;
+  ctx.fastNl ??= open ? open.call(ctx.o.kernel, ctx.o.monitor) : Promise.reject(new Error('the kernel backend has no feature channel'));
   return ctx.fastNl;
 }
 

@@ -1,4 +1,4 @@
-import type { DesiredInterface, DriverInfo, FeatureMap, Interface, LinkInfo, Policy } from '../model/types.js';
+import type { DesiredInterface, DriverInfo, FeatureMap, Interface, LinkInfo, Observation, Policy } from '../model/types.js';
 import { interfaceOf } from '../host/observe.js';
 import { readVmIndex } from '../host/vm-reader.js';
 import { resolvePolicy } from '../policy/resolve.js';
@@ -46,7 +46,7 @@ export interface PlanInputs {
 }
 
 /** The link observed with `tpl` as its features, what the policy wants of it, and the shared plan. */
-export function planFor(ctx: PlanInputs, l: LinkInfo, tpl: FeatureMap, tplKey: string): PlannedLink {
+export function planFor(ctx: PlanInputs, l: LinkInfo, tpl: FeatureMap, tplKey: string, backend: Observation['backend']): PlannedLink {
   const master = l.masterIndex !== null ? (ctx.links.get(l.masterIndex) ?? null) : null;
   const vms = policyUsesVm(ctx.policy) ? readVmIndex({}, [l.name]) : undefined;
   const iface = interfaceOf(l, master, tpl, ctx.drivers.get(l.ifindex) ?? null, vms);
@@ -56,7 +56,7 @@ export function planFor(ctx: PlanInputs, l: LinkInfo, tpl: FeatureMap, tplKey: s
   const key = `${tplKey}\0${sel}`;
   let plan = ctx.fastPlans.get(key);
   if (!plan || plan.tpl !== tpl || plan.policy !== ctx.policy) {
-    const d = resolvePolicy(ctx.policy, { takenAt: '', backend: 'netlink', interfaces: [iface] }).interfaces[0] ?? null;
+    const d = resolvePolicy(ctx.policy, { takenAt: '', backend, interfaces: [iface] }).interfaces[0] ?? null;
     const managed = d !== null && Object.keys(d.features).length > 0;
     plan = {
       tpl,

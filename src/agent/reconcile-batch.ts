@@ -69,7 +69,7 @@ async function reconcileKeys(ctx: AgentContext, keys: number[]): Promise<void> {
     features,
     drivers: ctx.drivers,
     vmIndex: policyUsesVm(ctx.policy) ? readVmIndex({}, slice.map((l) => l.name)) : undefined,
-    backend: ctx.o.kernel.name === 'ethtool' ? 'ethtool' : 'netlink',
+    backend: ctx.o.kernel.name,
   });
   const desired = resolvePolicy(ctx.policy, obs);
   const want = new Map(desired.interfaces.map((d) => [d.ifindex, d]));
