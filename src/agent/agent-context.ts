@@ -7,6 +7,7 @@ import { AgentMetrics } from './metrics.js';
 import { EventRing } from './events.js';
 import type { Logger } from './log.js';
 import type { Journal } from './journal.js';
+import type { FirstChange, FirstChangeRecord } from '../apply/first-change-record.js';
 import type { FeatureChannel, KernelBackend } from '../kernel/types.js';
 import type { FastPlan } from './fast-plan.js';
 
@@ -34,6 +35,8 @@ export interface AgentOptions {
   resyncIntervalMs?: number;
   eventsCapacity?: number;
   journal?: Journal | null;
+  /** Where the state of each interface before the agent's first change to it is recorded (restore --agent). */
+  firstChanges?: FirstChangeRecord | null;
   clock?: () => number;
   /** The monitor failed for good (not an overrun): the daemon should exit. */
   onFatal?: (e: Error) => void;
@@ -163,6 +166,7 @@ export function forget(ctx: AgentContext, ifindex: number): void {
   ctx.unknownFeatures.delete(ifindex);
   ctx.drivers.delete(ifindex);
   ctx.tracked.delete(ifindex);
+  ctx.o.firstChanges?.forget(ifindex);
   ctx.metrics.remove(ifindex);
   const t = ctx.retryTimers.get(ifindex);
   if (t) clearTimeout(t);
@@ -176,3 +180,21 @@ export function resync(ctx: AgentContext, trigger: ResyncTrigger): void {
 }
 
 export const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+/**
+ * Record what the interfaces of `changes` look like before the agent first changes them (the
+ * snapshot store, for `restore --agent`). False when that failed: the caller must not change them.
+ */
+export function recordFirstChanges(ctx: AgentContext, changes: readonly FirstChange[]): boolean {
+  const store = ctx.o.firstChanges;
+  if (!store || changes.length === 0) return true;
+  try {
+    const id = store.record(changes, `agent: ${ctx.policy.name}`);
+    if (id) ctx.log('debug', 'recorded before the first change', { snapshot: id, interfaces: changes.length });
+    return true;
+  } catch (e) {
+    ctx.metrics.failure('snapshot');
+    ctx.log('error', 'cannot record the state before the change; not changing', { error: (e as Error).message, interfaces: changes.map((c) => c.iface.name) });
+    return false;
+  }
+}

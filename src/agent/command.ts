@@ -60,12 +60,13 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
   }
 
   const logger = jsonLogger(bufferedStderr(), o.logLevel);
-  const [{ openKernel }, { openMonitor }, { Agent, apiOf }, { startHttp }, { fileJournal }] = await Promise.all([
+  const [{ openKernel }, { openMonitor }, { Agent, apiOf }, { startHttp }, { fileJournal }, { FirstChangeRecord }] = await Promise.all([
     import('../kernel/index.js'),
     import('../kernel/monitor/netlink-monitor.js'),
     import('./agent.js'),
     import('./http.js'),
     import('./journal.js'),
+    import('../apply/first-change-record.js'),
   ]);
   let kernel;
   let monitor;
@@ -80,8 +81,10 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
     logger.log('warn', 'no ethtool netlink monitor group: feature drift is found by the periodic resync only');
 
   let journal;
+  let firstChanges;
   try {
     journal = fileJournal(o.stateDir);
+    firstChanges = new FirstChangeRecord(o.stateDir);
   } catch (e) {
     kernel.close();
     monitor.close();
@@ -98,6 +101,7 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
     windowMs,
     resyncIntervalMs: resyncS * 1000,
     journal,
+    firstChanges,
     scheduling: scheduling ? formatScheduling(scheduling) : undefined,
     onFatal: (e) => {
       logger.log('error', 'monitor failed', { error: e.message });

@@ -1,7 +1,7 @@
 import type { DesiredInterface, FeatureMap, Interface, LinkInfo } from '../model/types.js';
 import { KernelError, type FeatureChannel, type SetReply } from '../kernel/types.js';
 import { decide, type History } from './reconcile.js';
-import { round, type AgentContext, type SetAction, type Tracked } from './agent-context.js';
+import { recordFirstChanges, round, type AgentContext, type SetAction, type Tracked } from './agent-context.js';
 import { newerNtf } from './kernel-refresh.js';
 import { policyUsesDriver } from './policy-needs.js';
 import { noteTemplate, templateKey } from './templates.js';
@@ -118,7 +118,14 @@ export async function runFast(ctx: AgentContext): Promise<void> {
     }
   }
   if (planned.length === 0) return;
-  // written down before anything changes, as the batch path does
+  // written down before anything changes, as the batch path does (the batch path retries on failure)
+  if (!recordFirstChanges(ctx, planned.map((p) => ({ iface: p.iface, features: p.iface.features, stage: p.plan.hasPorts ? 1 : 0 })))) {
+    for (const p of planned) {
+      p.t.history = p.prev;
+      toBatch(ctx, p.set.ifindex);
+    }
+    return;
+  }
   ctx.o.journal?.record(planned.map((p) => ({ ifindex: p.set.ifindex, ifname: p.set.name, reason: p.set.reason, before: p.before, after: p.set.changes })));
   for (const p of planned) {
     ctx.metrics.enforcement(p.set.reason);

@@ -5,11 +5,11 @@ import { resolvePolicy } from '../policy/resolve.js';
 import { decide } from './reconcile.js';
 import type { Batch } from './queue.js';
 import { forEachLimit } from './pool.js';
-import { round, type AgentContext, type SetAction } from './agent-context.js';
+import { recordFirstChanges, round, type AgentContext, type SetAction } from './agent-context.js';
 import { fullRefresh, refreshDrivers, refreshUnknown } from './kernel-refresh.js';
 import { policyUsesDriver, policyUsesVm } from './policy-needs.js';
 import { applyMany, applySet } from './enforce.js';
-import { recordAction, updateStateCounts, writeSeries } from './findings-and-retries.js';
+import { recordAction, scheduleRetry, updateStateCounts, writeSeries } from './findings-and-retries.js';
 import { sameFeatures } from './same-features.js';
 
 /** One batch of the work queue: refresh from the kernel (all, or what is unknown), then reconcile. */
@@ -94,6 +94,15 @@ async function reconcileKeys(ctx: AgentContext, keys: number[]): Promise<void> {
     writeSeries(ctx, t, d);
   }
   if (sets.length === 0) return;
+  const byIndex = new Map(obs.interfaces.map((i) => [i.ifindex, i]));
+  const firsts = sets.map((s) => {
+    const iface = byIndex.get(s.ifindex)!;
+    return { iface, features: ctx.features.get(s.ifindex) ?? iface.features, stage: masters.has(s.ifindex) ? 1 : 0 };
+  });
+  if (!recordFirstChanges(ctx, firsts)) {
+    for (const s of sets) scheduleRetry(ctx, s.ifindex, ctx.tracked.get(s.ifindex)?.history.retryAt ?? null);
+    return;
+  }
   ctx.o.journal?.record(
     sets.map((s) => {
       const f = ctx.features.get(s.ifindex) ?? {};

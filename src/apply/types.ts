@@ -27,6 +27,11 @@ export interface Snapshot {
   createdAt: string;
   /** The policy the apply implemented. */
   policy: string;
+  /**
+   * Who wrote it: absent for `apply`; "agent" for what the agent found before it first changed
+   * these interfaces (apply/first-change-record.ts; `restore --agent` restores them all).
+   */
+  by?: 'agent';
   /** Network namespace the apply ran in (`--netns`), null for the host's own. */
   netns: string | null;
   /**
@@ -61,6 +66,7 @@ export interface SnapshotSummary {
   id: string;
   createdAt: string;
   policy: string;
+  by?: 'agent';
   netns: string | null;
   netnsId: string | null;
   interfaces: number;

@@ -5,6 +5,7 @@ import { action, globalOpts } from '../action.js';
 
 interface RestoreCliOptions {
   last?: boolean;
+  agent?: boolean;
   yes?: boolean;
   stateDir: string;
   json?: boolean;
@@ -15,10 +16,12 @@ export function register(program: Command): void {
     .command('restore')
     .description(
       'Return every interface in a snapshot (taken by apply) to its recorded requested state and ' +
-        'verify requested and active bits. Works after apply was killed at any moment.',
+        'verify requested and active bits. Works after apply was killed at any moment. With --agent: ' +
+        'every interface the agent changed, to its state before the agent.',
     )
     .argument('[snapshot-id]', 'the snapshot to restore (see `offloadctl snapshots`)')
-    .option('--last', 'the newest snapshot taken in this network namespace')
+    .option('--last', 'the newest snapshot apply took in this network namespace')
+    .option('--agent', 'every interface the agent changed in this network namespace (still present, not restored since), to what it was before the agent first changed it; stop the agent first, or it enforces again')
     .option('-y, --yes', 'do not ask; required when stdin is not a terminal')
     .option('--state-dir <dir>', 'where snapshots and journals are kept', '/var/lib/offloadctl')
     .option('--json', 'the per-interface report as JSON')
@@ -33,6 +36,7 @@ reported "replaced" and left alone. Neither is fatal.
 
 Examples:
   offloadctl restore --last --yes
+  systemctl stop offloadctl-agent && offloadctl restore --agent --yes
   offloadctl restore 20261125-125549-123-ab12
   offloadctl --netns olab-demo-hv restore --last --yes --state-dir /tmp/olc-state --json
 
@@ -47,8 +51,8 @@ snapshot, 2 bad usage, unknown snapshot, snapshot of another namespace, or not i
           import('../../model/errors.js'),
           import('../../apply/store.js'),
         ]);
-        if ((id === undefined) === !opts.last) {
-          throw new OffloadError('usage', 'give either a snapshot id or --last (see `offloadctl snapshots`)');
+        if ([id !== undefined, !!opts.last, !!opts.agent].filter(Boolean).length !== 1) {
+          throw new OffloadError('usage', 'give one of a snapshot id, --last or --agent (see `offloadctl snapshots`)');
         }
         const interactive = isatty(0);
         if (!opts.yes && !interactive) {
@@ -57,14 +61,25 @@ snapshot, 2 bad usage, unknown snapshot, snapshot of another namespace, or not i
         const store = new SnapshotStore(opts.stateDir);
         const here = currentNetns();
         const netns = here.name;
-        const snapId = id ?? store.last(here);
-        if (snapId === null) {
-          throw new OffloadError(
-            'not-found',
-            `no snapshot in ${store.dir}${netns ? ` taken in network namespace ${netns}` : ''}`,
-          );
+        let sources: string[] | null = null;
+        let snapId: string | null;
+        let snap: import('../../apply/types.js').Snapshot;
+        if (opts.agent) {
+          const { agentSnapshot } = await import('../../apply/agent-snapshots.js');
+          const merged = agentSnapshot(store, here);
+          if (!merged) throw new OffloadError('not-found', `no change of the agent to restore in ${store.dir}${netns ? ` (network namespace ${netns})` : ''}`);
+          ({ snapshot: snap, sources } = merged);
+          snapId = snap.id;
+        } else {
+          snapId = id ?? store.last(here);
+          if (snapId === null) {
+            throw new OffloadError(
+              'not-found',
+              `no snapshot in ${store.dir}${netns ? ` taken in network namespace ${netns}` : ''}`,
+            );
+          }
+          snap = store.read(snapId);
         }
-        const snap = store.read(snapId);
         // Names and ifindexes repeat across namespaces (lo is 1 everywhere): never restore elsewhere.
         if (!sameNetns(snap, here)) {
           const where =
@@ -76,7 +91,7 @@ snapshot, 2 bad usage, unknown snapshot, snapshot of another namespace, or not i
               (snap.netns ? ` (offloadctl --netns ${snap.netns} restore ${snapId})` : ''),
           );
         }
-        const summary = store.summary(snapId);
+        const summary = sources ? { status: 'applied' as const } : store.summary(snapId);
         if (!opts.yes) {
           const { confirm } = await import('./apply.js');
           const q =
@@ -92,13 +107,15 @@ snapshot, 2 bad usage, unknown snapshot, snapshot of another namespace, or not i
         const unlock = store.lock();
         let report: Awaited<ReturnType<typeof restoreSnapshot>>;
         try {
-          report = await withKernel(g, (k) => restoreSnapshot(k, snap, store.entries(snapId)));
+          report = await withKernel(g, (k) => restoreSnapshot(k, snap, sources ? [] : store.entries(snapId)));
           if (report.counts.failed === 0) {
-            const j = store.journal(snapId);
-            try {
-              j.append({ op: 'restored', at: new Date().toISOString() });
-            } finally {
-              j.close();
+            for (const done of sources ?? [snapId]) {
+              const j = store.journal(done);
+              try {
+                j.append({ op: 'restored', at: new Date().toISOString() });
+              } finally {
+                j.close();
+              }
             }
           }
         } finally {
