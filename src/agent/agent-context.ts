@@ -4,6 +4,8 @@ import type { KernelMonitor } from '../kernel/monitor/types.js';
 import { DEFAULT_BACKOFF, type Action, type BackoffOptions, type Deviation, type Finding, type History, type Mode } from './reconcile.js';
 import { WorkQueue, type Batch } from './queue.js';
 import { AgentMetrics } from './metrics.js';
+import { VmIndexCache } from '../host/vm-index-cache.js';
+import type { VmSources } from '../host/vm-reader.js';
 import { EventRing } from './events.js';
 import type { Logger } from './log.js';
 import type { Journal } from './journal.js';
@@ -46,6 +48,8 @@ export interface AgentOptions {
    * set at once with a FEATURES_SET whose reply verifies it, without waiting for a batch (fast-path.ts).
    */
   fastPath?: boolean;
+  /** Where the VM platforms keep their records (default: libvirt's and Proxmox's standard folders). */
+  vmSources?: VmSources;
   /** The process's CPU scheduling, for the ready log (e.g. "fifo:1"; kernel/scheduling.ts). */
   scheduling?: string;
 }
@@ -80,6 +84,8 @@ export interface AgentContext {
   /** Links whose features the agent has not seen yet (new links: no FEATURES_NTF at creation). */
   readonly unknownFeatures: Set<number>;
   readonly drivers: Map<number, DriverInfo>;
+  /** VM ownership of ports, re-read only when the platforms' files change (when a rule selects by VM). */
+  readonly vmIndex: VmIndexCache;
   readonly tracked: Map<number, Tracked>;
   readonly retryTimers: Map<number, NodeJS.Timeout>;
   /** Interfaces with a FEATURES_SET on the way, and feature notifications that came meanwhile. */
@@ -133,6 +139,7 @@ export function newAgentContext(
     features: new Map(),
     unknownFeatures: new Set(),
     drivers: new Map(),
+    vmIndex: new VmIndexCache(o.vmSources),
     tracked: new Map(),
     retryTimers: new Map(),
     inflight: new Set(),

@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { OffloadError } from '../model/errors.js';
 import { monitorPlacement } from '../kernel/monitor/placement.js';
+import { DEFAULT_LIBVIRT_DIR, DEFAULT_PROXMOX_DIR } from '../host/vm-reader.js';
 import type { GlobalOptions } from '../model/global-options.js';
 import type { AgentCliOptions } from './options.js';
 import { toOffloadError } from '../kernel/offload-error.js';
@@ -28,6 +29,8 @@ function unitArgs(o: AgentCliOptions): string[] {
   if (o.logLevel !== 'info') a.push('--log-level', o.logLevel);
   if (o.windowMs !== '0') a.push('--window-ms', o.windowMs);
   if (o.resyncInterval !== '600') a.push('--resync-interval', o.resyncInterval);
+  if (o.libvirtDir && o.libvirtDir !== DEFAULT_LIBVIRT_DIR) a.push('--libvirt-dir', realpathOr(o.libvirtDir));
+  if (o.proxmoxDir && o.proxmoxDir !== DEFAULT_PROXMOX_DIR) a.push('--proxmox-dir', realpathOr(o.proxmoxDir));
   a.push('--state-dir', '/var/lib/offloadctl');
   return a;
 }
@@ -102,6 +105,7 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
     resyncIntervalMs: resyncS * 1000,
     journal,
     firstChanges,
+    vmSources: { libvirtDir: o.libvirtDir, proxmoxDir: o.proxmoxDir },
     scheduling: scheduling ? formatScheduling(scheduling) : undefined,
     onFatal: (e) => {
       logger.log('error', 'monitor failed', { error: e.message });

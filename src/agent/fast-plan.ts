@@ -1,6 +1,6 @@
 import type { DesiredInterface, DriverInfo, FeatureMap, Interface, LinkInfo, Observation, Policy } from '../model/types.js';
 import { interfaceOf } from '../host/observe.js';
-import { readVmIndex } from '../host/vm-reader.js';
+import type { VmIndex } from '../host/vm.js';
 import { resolvePolicy } from '../policy/resolve.js';
 import { ruleSelects } from '../policy/select.js';
 import { classify, type Classified } from './reconcile.js';
@@ -41,6 +41,7 @@ export interface PlanInputs {
   readonly drivers: ReadonlyMap<number, DriverInfo>;
   readonly masters: ReadonlySet<number>;
   readonly policy: Policy;
+  readonly vmIndex: { get(ifnames: readonly string[]): VmIndex };
   /** The plans so far, by template key and selection (a bounded cache this function fills). */
   readonly fastPlans: Map<string, FastPlan>;
 }
@@ -48,7 +49,7 @@ export interface PlanInputs {
 /** The link observed with `tpl` as its features, what the policy wants of it, and the shared plan. */
 export function planFor(ctx: PlanInputs, l: LinkInfo, tpl: FeatureMap, tplKey: string, backend: Observation['backend']): PlannedLink {
   const master = l.masterIndex !== null ? (ctx.links.get(l.masterIndex) ?? null) : null;
-  const vms = policyUsesVm(ctx.policy) ? readVmIndex({}, [l.name]) : undefined;
+  const vms = policyUsesVm(ctx.policy) ? ctx.vmIndex.get([l.name]) : undefined;
   const iface = interfaceOf(l, master, tpl, ctx.drivers.get(l.ifindex) ?? null, vms);
   const hasPorts = ctx.masters.has(l.ifindex);
   let sel = hasPorts ? 'p' : '-';

@@ -15,4 +15,6 @@ export interface AgentCliOptions {
   execPath?: string;
   scheduling: 'realtime' | 'normal';
   monitorChild?: boolean;
+  libvirtDir?: string;
+  proxmoxDir?: string;
 }

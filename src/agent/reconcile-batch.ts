@@ -1,6 +1,5 @@
 import type { FeatureMap, LinkInfo } from '../model/types.js';
 import { buildObservation } from '../host/observe.js';
-import { readVmIndex } from '../host/vm-reader.js';
 import { resolvePolicy } from '../policy/resolve.js';
 import { decide } from './reconcile.js';
 import type { Batch } from './queue.js';
@@ -68,7 +67,7 @@ async function reconcileKeys(ctx: AgentContext, keys: number[]): Promise<void> {
     links: slice,
     features,
     drivers: ctx.drivers,
-    vmIndex: policyUsesVm(ctx.policy) ? readVmIndex({}, slice.map((l) => l.name)) : undefined,
+    vmIndex: policyUsesVm(ctx.policy) ? ctx.vmIndex.get(slice.map((l) => l.name)) : undefined,
     backend: ctx.o.kernel.name,
   });
   const desired = resolvePolicy(ctx.policy, obs);

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { action, globalOpts } from '../action.js';
-import { policyOption, profileOption } from '../shared-options.js';
+import { libvirtDirOption, policyOption, profileOption, proxmoxDirOption } from '../shared-options.js';
 import type { AgentCliOptions } from '../../agent/options.js';
 
 
@@ -13,6 +13,8 @@ export function register(program: Command): void {
     )
     .addOption(profileOption())
     .addOption(policyOption('reloaded on SIGHUP'))
+    .addOption(libvirtDirOption())
+    .addOption(proxmoxDirOption())
     .addOption(new Option('--mode <mode>', 'enforce: change what deviates; report: only report').choices(['enforce', 'report']).default('enforce'))
     .option('--listen <addr:port>', 'HTTP address for /metrics and /api (loopback unless --allow-remote)', '127.0.0.1:9469')
     .option('--allow-remote', 'allow a non-loopback --listen address (requires --token-file)')
