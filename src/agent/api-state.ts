@@ -23,7 +23,7 @@ export function stateReport(ctx: AgentContext): unknown {
     policy: { name: ctx.policy.name, source: ctx.policy.source },
     startedAt: ctx.startedAt,
     ready: ctx.ready,
-    backend: ctx.o.kernel.name,
+    backend: ctx.options.kernel.name,
     counts,
     interfaces,
   };

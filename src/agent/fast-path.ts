@@ -2,13 +2,12 @@ import type { DesiredInterface, FeatureMap, Interface, LinkInfo } from '../model
 import { KernelError, type FeatureChannel, type SetReply } from '../kernel/types.js';
 import { decide, type History } from './reconcile.js';
 import { recordFirstChanges, round, type AgentContext, type SetAction, type Tracked } from './agent-context.js';
-import { newerNtf } from './kernel-refresh.js';
+import { linkChanged } from './link-cache.js';
 import { policyUsesDriver } from './policy-needs.js';
 import { noteTemplate, templateKey } from './templates.js';
 import { planFor, stateAfter, type FastPlan } from './fast-plan.js';
 import { recordAction, writeSeries } from './findings-and-retries.js';
-import { logEnforced } from './enforce.js';
-import { sameFeatures } from './same-features.js';
+import { afterSet, logEnforced } from './enforce.js';
 
 /**
  * The fast path for new links. A batch reads a new link's features before it can plan (a GET or a
@@ -32,11 +31,10 @@ import { sameFeatures } from './same-features.js';
 /** Can this brand-new link be handled by the fast path? (else: the batch path) */
 export function fastEligible(ctx: AgentContext, _l: LinkInfo): boolean {
   return (
-    ctx.o.fastPath !== false &&
+    ctx.options.fastPath !== false &&
     ctx.ready &&
     ctx.mode === 'enforce' &&
-    ctx.o.kernel.openFeatureChannel !== undefined &&
-    !ctx.fastOff &&
+    ctx.fastPath.supported &&
     ctx.pendingTriggers.size === 0 &&
     !policyUsesDriver(ctx.policy)
   );
@@ -44,9 +42,9 @@ export function fastEligible(ctx: AgentContext, _l: LinkInfo): boolean {
 
 /** Queue a new link for the fast path; everything queued in this turn of the event loop goes together. */
 export function queueFast(ctx: AgentContext, ifindex: number): void {
-  ctx.fast.add(ifindex);
-  ctx.fastQueued.push(ifindex);
-  if (ctx.fastQueued.length === 1) setImmediate(() => void runFast(ctx));
+  ctx.fastPath.active.add(ifindex);
+  ctx.fastPath.queued.push(ifindex);
+  if (ctx.fastPath.queued.length === 1) setImmediate(() => void runFast(ctx));
 }
 
 interface Planned {
@@ -62,47 +60,47 @@ interface Planned {
 
 /** Back to the batch path: read the features, plan and apply as usual. */
 function toBatch(ctx: AgentContext, ifindex: number): void {
-  ctx.fast.delete(ifindex);
-  ctx.fastSkipped.delete(ifindex);
-  if (!ctx.links.has(ifindex)) return;
-  ctx.unknownFeatures.add(ifindex);
+  ctx.fastPath.active.delete(ifindex);
+  ctx.fastPath.skipped.delete(ifindex);
+  if (!ctx.cache.links.has(ifindex)) return;
+  ctx.cache.unknownFeatures.add(ifindex);
   ctx.queue.mark(ifindex);
 }
 
 export async function runFast(ctx: AgentContext): Promise<void> {
   const t0 = ctx.clock();
-  const keys = ctx.fastQueued.splice(0);
+  const keys = ctx.fastPath.queued.splice(0);
   const oldest = Math.min(...keys.map((k) => ctx.tracked.get(k)?.history.pendingSince ?? t0));
   // No template for a kind yet: read the first link of that kind (one GET per kind, also across
   // turns: the links of a burst that come meanwhile wait for that read) and keep it as template.
   const read = new Map<number, FeatureMap>();
   const waits = new Set<Promise<void>>();
   for (const k of keys) {
-    const l = ctx.links.get(k);
+    const l = ctx.cache.links.get(k);
     if (!l) continue;
     const tk = templateKey(l);
-    if (ctx.templates.has(tk)) continue;
-    let w = ctx.templateReads.get(tk);
+    if (ctx.fastPath.templates.has(tk)) continue;
+    let w = ctx.fastPath.templateReads.get(tk);
     if (!w) {
-      w = readTemplate(ctx, k, l, read).finally(() => ctx.templateReads.delete(tk));
-      ctx.templateReads.set(tk, w);
+      w = readTemplate(ctx, k, l, read).finally(() => ctx.fastPath.templateReads.delete(tk));
+      ctx.fastPath.templateReads.set(tk, w);
     }
     waits.add(w);
   }
   if (waits.size > 0) await Promise.all(waits);
   const planned: Planned[] = [];
   for (const k of keys) {
-    const l = ctx.links.get(k);
+    const l = ctx.cache.links.get(k);
     const t = ctx.tracked.get(k);
     const tk = l ? templateKey(l) : '';
-    const tpl = read.get(k) ?? (l ? ctx.templates.get(tk) : undefined);
+    const tpl = read.get(k) ?? (l ? ctx.fastPath.templates.get(tk) : undefined);
     // the mode, a resync or a reload may have come since the link was queued
     if (!l || !t || !tpl || ctx.mode !== 'enforce' || ctx.pendingTriggers.size > 0) {
       toBatch(ctx, k);
       continue;
     }
     try {
-      const o = planFor(ctx, l, tpl, tk, ctx.o.kernel.name);
+      const o = planFor(ctx, l, tpl, tk, ctx.options.kernel.name);
       const r = o.d ? decide(o.iface, o.d, t.history, 'enforce', ctx.clock(), ctx.backoff, o.plan.hasPorts, o.plan.classified ?? undefined) : null;
       const set = r?.actions.find((a): a is SetAction => a.kind === 'set');
       if (!r || !set || r.actions.length !== 1 || !o.d) {
@@ -126,22 +124,22 @@ export async function runFast(ctx: AgentContext): Promise<void> {
     }
     return;
   }
-  ctx.o.journal?.record(planned.map((p) => ({ ifindex: p.set.ifindex, ifname: p.set.name, reason: p.set.reason, before: p.before, after: p.set.changes })));
+  ctx.options.journal?.record(planned.map((p) => ({ ifindex: p.set.ifindex, ifname: p.set.name, reason: p.set.reason, before: p.before, after: p.set.changes })));
   for (const p of planned) {
     ctx.metrics.enforcement(p.set.reason);
-    ctx.inflight.add(p.set.ifindex);
+    ctx.inflight.begin(p.set.ifindex);
   }
   const t1 = ctx.clock();
   let nl: FeatureChannel;
   try {
-    nl = await fastNl(ctx);
+    nl = await ctx.fastPath.channel();
   } catch (e) {
     ctx.log('warn', 'fast path unavailable', { error: (e as Error).message });
-    ctx.fastOff = true;
+    ctx.fastPath.off = true;
     for (const p of planned) {
       p.t.history = p.prev;
       toBatch(ctx, p.set.ifindex);
-      afterInflight(ctx, p.set.ifindex);
+      afterSet(ctx, p.set.ifindex);
     }
     return;
   }
@@ -163,7 +161,7 @@ export async function runFast(ctx: AgentContext): Promise<void> {
         p.t.history = p.prev;
         toBatch(ctx, p.set.ifindex);
       } finally {
-        afterInflight(ctx, p.set.ifindex);
+        afterSet(ctx, p.set.ifindex);
       }
     }),
   );
@@ -173,39 +171,29 @@ export async function runFast(ctx: AgentContext): Promise<void> {
 
 /** Read a new link's features (its own, and the template of its kind when it is still fresh). */
 async function readTemplate(ctx: AgentContext, k: number, l: LinkInfo, read: Map<number, FeatureMap>): Promise<void> {
-  const seq = ctx.ntfSeq;
+  const seq = ctx.cache.readStamp;
   try {
     // on the fast path's socket: in the monitor process, the wait for RTNL is not ours
-    const f = await (await fastNl(ctx)).get({ index: k, name: l.name });
-    if (ctx.links.get(k)?.name !== l.name || newerNtf(ctx, k, seq)) return;
+    const f = await (await ctx.fastPath.channel()).get({ index: k, name: l.name });
+    if (ctx.cache.links.get(k)?.name !== l.name || ctx.cache.newerNotification(k, seq)) return;
     noteTemplate(ctx, k, f);
-    ctx.features.set(k, f);
-    ctx.unknownFeatures.delete(k);
+    ctx.cache.features.set(k, f);
+    ctx.cache.unknownFeatures.delete(k);
     read.set(k, f);
   } catch {
     /* gone or failing: the batch path finds out (links without a template go there) */
   }
 }
 
-/**
- * The fast path's own ethtool socket (SETs with reply), opened at its first use: in the monitor's
- * process when it has one (a SET waits there for RTNL, not in this event loop), else here.
- */
-export function fastNl(ctx: AgentContext): Promise<FeatureChannel> {
-  const open = ctx.o.kernel.openFeatureChannel;
-  ctx.fastNl ??= open ? open.call(ctx.o.kernel, ctx.o.monitor) : Promise.reject(new Error('the kernel backend has no feature channel'));
-  return ctx.fastNl;
-}
-
 function finishFast(ctx: AgentContext, p: Planned, res: SetReply | KernelError): void {
   const k = p.set.ifindex;
   const t = ctx.tracked.get(k);
   if (t !== p.t) {
-    ctx.fast.delete(k); // gone (RTM_DELLINK) meanwhile
-    ctx.fastSkipped.delete(k);
+    ctx.fastPath.active.delete(k); // gone (RTM_DELLINK) meanwhile
+    ctx.fastPath.skipped.delete(k);
     return;
   }
-  const cur = ctx.links.get(k);
+  const cur = ctx.cache.links.get(k);
   if (res instanceof KernelError || res.notApplied.length > 0 || !cur) {
     // failed, gone, or not all as asked: the batch path reads the real features and books it as usual
     ctx.log('debug', 'fast path: to the batch path', {
@@ -220,10 +208,10 @@ function finishFast(ctx: AgentContext, p: Planned, res: SetReply | KernelError):
   // The state after the set, from the reply (fast-plan.ts stateAfter). The FEATURES_NTF that
   // follows a change carries the full state; one that differs from this sends the link through the
   // batch path.
-  const hasPorts = ctx.masters.has(k);
+  const hasPorts = ctx.cache.masters.has(k);
   const { next, classified } = stateAfter(p.plan, p.iface, p.d, p.set.changes, res.changed, hasPorts);
-  ctx.features.set(k, next);
-  ctx.unknownFeatures.delete(k);
+  ctx.cache.features.set(k, next);
+  ctx.cache.unknownFeatures.delete(k);
   const iface: Interface = { ...p.iface, name: cur.name, features: next };
   const r = decide(iface, p.d, t.history, 'enforce', ctx.clock(), ctx.backoff, hasPorts, classified);
   const o = { iface, d: p.d };
@@ -245,24 +233,7 @@ function finishFast(ctx: AgentContext, p: Planned, res: SetReply | KernelError):
   }
   writeSeries(ctx, t, o.d);
   logEnforced(ctx, p.set, delayMs);
-  ctx.fast.delete(k);
+  ctx.fastPath.active.delete(k);
   // a change of name, kind or master arrived while the fast path had the link: look again
-  if (ctx.fastSkipped.delete(k) || linkMoved(p.link, cur)) ctx.queue.mark(k);
-}
-
-function linkMoved(a: LinkInfo, b: LinkInfo): boolean {
-  return a.name !== b.name || a.kind !== b.kind || a.masterIndex !== b.masterIndex || a.slaveKind !== b.slaveKind;
-}
-
-/** As after a batch's sets: a feature notification that differs from what was read is looked at again. */
-function afterInflight(ctx: AgentContext, k: number): void {
-  ctx.inflight.delete(k);
-  const n = ctx.deferred.get(k);
-  if (!n) return;
-  ctx.deferred.delete(k);
-  const cur = ctx.features.get(k);
-  if (ctx.links.has(k) && !ctx.fast.has(k) && !(cur && sameFeatures(cur, n))) {
-    ctx.unknownFeatures.add(k);
-    ctx.queue.mark(k);
-  }
+  if (ctx.fastPath.skipped.delete(k) || linkChanged(p.link, cur)) ctx.queue.mark(k);
 }

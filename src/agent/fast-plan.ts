@@ -37,25 +37,27 @@ const MAX_PLANS = 256;
 
 /** What planning a new link reads of the agent's state (the agent's context has all of it). */
 export interface PlanInputs {
-  readonly links: ReadonlyMap<number, LinkInfo>;
-  readonly drivers: ReadonlyMap<number, DriverInfo>;
-  readonly masters: ReadonlySet<number>;
+  readonly cache: {
+    readonly links: ReadonlyMap<number, LinkInfo>;
+    readonly drivers: ReadonlyMap<number, DriverInfo>;
+    readonly masters: ReadonlySet<number>;
+  };
   readonly policy: Policy;
   readonly vmIndex: { get(ifnames: readonly string[]): VmIndex };
   /** The plans so far, by template key and selection (a bounded cache this function fills). */
-  readonly fastPlans: Map<string, FastPlan>;
+  readonly fastPath: { readonly plans: Map<string, FastPlan> };
 }
 
 /** The link observed with `tpl` as its features, what the policy wants of it, and the shared plan. */
 export function planFor(ctx: PlanInputs, l: LinkInfo, tpl: FeatureMap, tplKey: string, backend: Observation['backend']): PlannedLink {
-  const master = l.masterIndex !== null ? (ctx.links.get(l.masterIndex) ?? null) : null;
+  const master = l.masterIndex !== null ? (ctx.cache.links.get(l.masterIndex) ?? null) : null;
   const vms = policyUsesVm(ctx.policy) ? ctx.vmIndex.get([l.name]) : undefined;
-  const iface = interfaceOf(l, master, tpl, ctx.drivers.get(l.ifindex) ?? null, vms);
-  const hasPorts = ctx.masters.has(l.ifindex);
+  const iface = interfaceOf(l, master, tpl, ctx.cache.drivers.get(l.ifindex) ?? null, vms);
+  const hasPorts = ctx.cache.masters.has(l.ifindex);
   let sel = hasPorts ? 'p' : '-';
   for (const r of ctx.policy.rules) sel += ruleSelects(r, iface) ? '1' : '0';
   const key = `${tplKey}\0${sel}`;
-  let plan = ctx.fastPlans.get(key);
+  let plan = ctx.fastPath.plans.get(key);
   if (!plan || plan.tpl !== tpl || plan.policy !== ctx.policy) {
     const d = resolvePolicy(ctx.policy, { takenAt: '', backend, interfaces: [iface] }).interfaces[0] ?? null;
     const managed = d !== null && Object.keys(d.features).length > 0;
@@ -67,8 +69,8 @@ export function planFor(ctx: PlanInputs, l: LinkInfo, tpl: FeatureMap, tplKey: s
       classified: managed ? classify(iface, d, hasPorts) : null,
       after: new Map(),
     };
-    if (ctx.fastPlans.size >= MAX_PLANS) ctx.fastPlans.clear();
-    ctx.fastPlans.set(key, plan);
+    if (ctx.fastPath.plans.size >= MAX_PLANS) ctx.fastPath.plans.clear();
+    ctx.fastPath.plans.set(key, plan);
   }
   return { iface, d: plan.features ? { ifindex: l.ifindex, name: l.name, features: plan.features } : null, plan };
 }

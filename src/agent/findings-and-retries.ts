@@ -37,13 +37,10 @@ export function recordAction(ctx: AgentContext, a: Exclude<Action, { kind: 'set'
 
 /** Mark `ifindex` dirty again at `at` (the back-off's clock); one timer per interface. */
 export function scheduleRetry(ctx: AgentContext, ifindex: number, at: number | null): void {
-  if (at === null || ctx.retryTimers.has(ifindex)) return;
-  const t = setTimeout(() => {
-    ctx.retryTimers.delete(ifindex);
-    if (ctx.links.has(ifindex)) ctx.queue.mark(ifindex);
-  }, Math.max(0, at - ctx.clock()) + 1);
-  t.unref();
-  ctx.retryTimers.set(ifindex, t);
+  if (at === null) return;
+  ctx.retries.schedule(ifindex, Math.max(0, at - ctx.clock()) + 1, () => {
+    if (ctx.cache.links.has(ifindex)) ctx.queue.mark(ifindex);
+  });
 }
 
 /** The interface's metric series: its managed features, wanted vs active (none when unmanaged). */

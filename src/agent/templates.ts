@@ -14,8 +14,8 @@ export function templateKey(l: LinkInfo): string {
 
 /** Remember what a fresh link (never set by the agent) looked like, as template for its kind. */
 export function noteTemplate(ctx: AgentContext, ifindex: number, f: FeatureMap): void {
-  const l = ctx.links.get(ifindex);
+  const l = ctx.cache.links.get(ifindex);
   const h = ctx.tracked.get(ifindex)?.history;
   if (!l || !h || h.pendingSince === null || h.attempts > 0) return;
-  ctx.templates.set(templateKey(l), f);
+  ctx.fastPath.templates.set(templateKey(l), f);
 }
