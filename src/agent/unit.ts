@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileDurable } from '../apply/durable.js';
 import { dirname, join } from 'node:path';
 
 export interface UnitOptions {
@@ -91,6 +92,6 @@ export function renderUnit(o: UnitOptions): string {
 export function installUnit(root: string, text: string): string {
   const path = join(root, 'etc/systemd/system', UNIT_NAME);
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, text, { mode: 0o644 });
+  writeFileDurable(path, text, 0o644);
   return path;
 }

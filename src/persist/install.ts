@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import {
-  closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync,
+  existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { OffloadError } from '../model/errors.js';
+import { fsyncDir, writeFileDurable } from '../apply/durable.js';
 import { underRoot } from './root.js';
 import type { Coverage, Move, PersistTarget, RenderResult, RenderedFile } from './types.js';
 import { MARK } from './types.js';
@@ -82,28 +83,10 @@ export function readManifests(root: string): Manifest[] {
     .filter((m): m is Manifest => m !== null);
 }
 
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** Write durably and atomically: a reader sees the old file or the new one, never a part. */
 export function atomicWrite(path: string, content: string | Buffer, mode: number): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.offloadctl-tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', mode);
-  try {
-    writeSync(fd, typeof content === 'string' ? Buffer.from(content) : content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  fsyncDir(dirname(path));
+  writeFileDurable(path, content, mode);
 }
 
 function readOrNull(path: string): Buffer | null {
