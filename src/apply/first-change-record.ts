@@ -23,7 +23,7 @@ export interface FirstChange {
  * Written, not fsynced: the record must outlive the agent (a crash, SIGKILL, OOM): a write is in
  * the page cache when it returns, and that survives the process. What fsync adds is surviving a
  * power loss, after which no interface keeps a feature setting to restore (the kernel's netdev
- * features are not persistent), while an fsync per batch (2–15 ms here) would sit in the delay of
+ * features are not persistent), while an fsync per batch (milliseconds on a disk) would sit in the delay of
  * every new VM port. The file appears complete or not at all (written aside, then renamed).
  */
 export class FirstChangeRecord {
