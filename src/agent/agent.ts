@@ -71,6 +71,7 @@ export class Agent {
     this.options.monitor.close();
     this.ctx.queue.close();
     this.ctx.fastPath.close();
+    this.options.firstChanges?.close();
   }
 
   /** Wait until every marked interface has been reconciled (tests, API). */

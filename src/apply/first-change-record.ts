@@ -1,7 +1,7 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FeatureMap, Interface } from '../model/types.js';
-import { SnapshotRecorder, encodeSnapshot, SNAPSHOT_FORMAT } from './snapshot-codec.js';
+import { SnapshotRecorder, SNAPSHOT_FORMAT } from './snapshot-codec.js';
 import { currentNetns, SnapshotStore } from './store.js';
 import type { Snapshot } from './types.js';
 
@@ -13,39 +13,52 @@ export interface FirstChange {
   stage: number;
 }
 
+/** File name suffix of an agent run's record in STATE_DIR/snapshots/ (apply's snapshots end in .json). */
+export const AGENT_RECORD_SUFFIX = '.agent.jsonl';
+
 /**
  * What a long-running enforcer (the agent) found before it first changed each interface, in apply's
- * snapshot store and format (STATE_DIR/snapshots/ID.json, `by: "agent"`), so `restore --agent`
- * returns every interface it touched to its state before it. Each call to `record` writes one
- * snapshot of the interfaces not recorded before (those of one batch), before the caller changes
- * them.
+ * snapshot store (STATE_DIR/snapshots/) and snapshot format, so `restore --agent` returns every
+ * interface it touched to its state before it. One file per agent run, RUNID.agent.jsonl: each
+ * `record` appends one line, a format-2 snapshot (`by: "agent"`) of the interfaces changed for the
+ * first time in that batch, before the caller changes them; `restore --agent` appends
+ * {"op":"restored"} lines (apply/agent-snapshots.ts).
  *
- * Written, not fsynced: the record must outlive the agent (a crash, SIGKILL, OOM): a write is in
- * the page cache when it returns, and that survives the process. What fsync adds is surviving a
- * power loss, after which no interface keeps a feature setting to restore (the kernel's netdev
- * features are not persistent), while an fsync per batch (milliseconds on a disk) would sit in the delay of
- * every new VM port. The file appears complete or not at all (written aside, then renamed).
+ * Appended, not fsynced: the record must outlive the agent (a crash, SIGKILL, OOM), and a write is
+ * in the page cache when it returns, which survives the process. What fsync adds is surviving a
+ * power loss, after which no interface keeps a feature setting to restore (netdev features are not
+ * persistent), while an fsync — or a new file — per batch would sit in the delay of every new VM
+ * port. A line torn by a crash is ignored when read; its interfaces had not been changed yet.
  */
 export class FirstChangeRecord {
   private readonly recorded = new Set<number>();
   private readonly dir: string;
+  private readonly runId = SnapshotStore.newId();
   private readonly netns = currentNetns();
+  private fd: number | null = null;
+  private seq = 0;
 
   constructor(stateDir: string) {
     this.dir = new SnapshotStore(stateDir).dir;
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
   }
 
+  /** The record file of this run. */
+  get path(): string {
+    return join(this.dir, `${this.runId}${AGENT_RECORD_SUFFIX}`);
+  }
+
   /** Record the interfaces of `changes` seen for the first time; returns the snapshot id, or null when none was new. */
   record(changes: readonly FirstChange[], policy: string): string | null {
-    const fresh = changes.filter((c) => !this.recorded.has(c.iface.ifindex));
-    if (fresh.length === 0) return null;
+    let fresh: FirstChange[] | null = null;
+    for (const c of changes) if (!this.recorded.has(c.iface.ifindex)) (fresh ??= []).push(c);
+    if (!fresh) return null;
     const recorder = new SnapshotRecorder();
     const interfaces = fresh.map((c) => recorder.record(c.iface, c.features, c.stage));
     recorder.finish(interfaces);
     const snapshot: Snapshot = {
       version: SNAPSHOT_FORMAT,
-      id: SnapshotStore.newId(),
+      id: `${this.runId}.${++this.seq}`,
       createdAt: new Date().toISOString(),
       policy,
       by: 'agent',
@@ -55,10 +68,9 @@ export class FirstChangeRecord {
       features: recorder.features,
       interfaces,
     };
-    const path = join(this.dir, `${snapshot.id}.json`);
-    const tmp = join(this.dir, `.${snapshot.id}.json.tmp-${process.pid}`);
-    writeFileSync(tmp, encodeSnapshot(snapshot), { mode: 0o600 });
-    renameSync(tmp, path);
+    this.fd ??= openSync(this.path, 'a', 0o600);
+    const buf = Buffer.from(`${JSON.stringify(snapshot)}\n`);
+    for (let off = 0; off < buf.length; ) off += writeSync(this.fd, buf, off);
     for (const c of fresh) this.recorded.add(c.iface.ifindex);
     return snapshot.id;
   }
@@ -66,5 +78,10 @@ export class FirstChangeRecord {
   /** The interface is gone: forget it (a new device never reuses a live ifindex). */
   forget(ifindex: number): void {
     this.recorded.delete(ifindex);
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
   }
 }

@@ -138,15 +138,11 @@ export class SnapshotStore {
 
   summary(id: string): SnapshotSummary {
     const snap = this.read(id);
-    const entries = this.entries(id);
-    const { status: journaled, restoredAt } = statusOf(entries);
-    // the agent journals nothing per snapshot: written means it went on to apply (agent journal)
-    const status = snap.by === 'agent' && entries.length === 0 ? 'applied' : journaled;
+    const { status, restoredAt } = statusOf(this.entries(id));
     return {
       id,
       createdAt: snap.createdAt,
       policy: snap.policy,
-      ...(snap.by ? { by: snap.by } : {}),
       netns: snap.netns,
       netnsId: snap.netnsId ?? null,
       interfaces: snap.interfaces.length,
@@ -159,12 +155,11 @@ export class SnapshotStore {
     return this.ids().map((id) => this.summary(id));
   }
 
-  /** The newest snapshot an apply took in the namespace `here`, or null (the agent's: restore --agent). */
+  /** The newest snapshot taken in the namespace `here`, or null. */
   last(here: NetnsIdentity): string | null {
     const ids = this.ids();
     for (let i = ids.length - 1; i >= 0; i--) {
-      const snap = this.read(ids[i]!);
-      if (snap.by !== 'agent' && sameNetns(snap, here)) return ids[i]!;
+      if (sameNetns(this.read(ids[i]!), here)) return ids[i]!;
     }
     return null;
   }

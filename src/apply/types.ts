@@ -29,7 +29,8 @@ export interface Snapshot {
   policy: string;
   /**
    * Who wrote it: absent for `apply`; "agent" for what the agent found before it first changed
-   * these interfaces (apply/first-change-record.ts; `restore --agent` restores them all).
+   * these interfaces (lines of STATE_DIR/snapshots/RUN.agent.jsonl, apply/first-change-record.ts;
+   * `restore --agent` restores them all).
    */
   by?: 'agent';
   /** Network namespace the apply ran in (`--netns`), null for the host's own. */
@@ -66,7 +67,6 @@ export interface SnapshotSummary {
   id: string;
   createdAt: string;
   policy: string;
-  by?: 'agent';
   netns: string | null;
   netnsId: string | null;
   interfaces: number;

@@ -108,14 +108,15 @@ snapshot, 2 bad usage, unknown snapshot, snapshot of another namespace, or not i
         let report: Awaited<ReturnType<typeof restoreSnapshot>>;
         try {
           report = await withKernel(g, (k) => restoreSnapshot(k, snap, sources ? [] : store.entries(snapId)));
-          if (report.counts.failed === 0) {
-            for (const done of sources ?? [snapId]) {
-              const j = store.journal(done);
-              try {
-                j.append({ op: 'restored', at: new Date().toISOString() });
-              } finally {
-                j.close();
-              }
+          if (report.counts.failed === 0 && sources) {
+            const { markAgentRestored } = await import('../../apply/agent-snapshots.js');
+            markAgentRestored(sources);
+          } else if (report.counts.failed === 0) {
+            const j = store.journal(snapId);
+            try {
+              j.append({ op: 'restored', at: new Date().toISOString() });
+            } finally {
+              j.close();
             }
           }
         } finally {
