@@ -2,13 +2,13 @@
  * The layers of src/ (docs/design.md), checked by scripts/test.sh:
  *   model, render              plain data and text output: import nothing else
  *   kernel                     the one boundary to the kernel: imports only model
- *   policy, host, plan, lab    pure layers over plain data (and the lab's namespaces)
- *   apply audit persist agent bench doctor   the features
+ *   policy, host, ovs, plan, lab   pure layers over plain data (and the lab's namespaces)
+ *   apply audit persist agent bench doctor effect ui   the features
  *   cli                        on top: nothing imports it
  * and no import cycles anywhere.
  *   npx depcruise src --config .dependency-cruiser.cjs
  */
-const FEATURES = '^src/(apply|audit|persist|agent|bench|doctor)/';
+const FEATURES = '^src/(apply|audit|persist|agent|bench|doctor|effect|ui)/';
 module.exports = {
   forbidden: [
     { name: 'no-cycles', severity: 'error', comment: 'import cycles make layers meaningless', from: {}, to: { circular: true } },
@@ -27,8 +27,8 @@ module.exports = {
     {
       name: 'lower-layers-do-not-import-features',
       severity: 'error',
-      comment: 'kernel ← host/policy/plan/lab ← apply/audit/persist/agent/bench/doctor ← cli',
-      from: { path: '^src/(host|plan|lab|render|model|kernel|policy)/' },
+      comment: 'kernel ← host/ovs/policy/plan/lab ← apply/audit/persist/agent/bench/doctor/effect/ui ← cli',
+      from: { path: '^src/(host|ovs|plan|lab|render|model|kernel|policy)/' },
       to: { path: FEATURES },
     },
   ],
