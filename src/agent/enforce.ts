@@ -87,12 +87,12 @@ export async function applySets(ctx: AgentContext, sets: SetAction[], want: Map<
 }
 
 function setFailed(ctx: AgentContext, s: SetAction, code: string, msg: string): void {
-  const t = ctx.tracked.get(s.ifindex);
-  if (!t) return;
+  const tracked = ctx.tracked.get(s.ifindex);
+  if (!tracked) return;
   ctx.metrics.failure(code);
   ctx.log('error', 'enforce failed', { interface: s.name, ifindex: s.ifindex, changes: s.changes, reason: s.reason, attempt: s.attempt, error: msg });
   ctx.events.push({ action: 'enforce-failed', interface: s.name, ifindex: s.ifindex, changes: s.changes, error: msg, attempt: s.attempt });
-  scheduleRetry(ctx, s.ifindex, t.history.retryAt);
+  scheduleRetry(ctx, s.ifindex, tracked.history.retryAt);
 }
 
 /**
@@ -101,30 +101,30 @@ function setFailed(ctx: AgentContext, s: SetAction, code: string, msg: string): 
  * holds off verifies: decide reports it (held, or negotiated by the guest).
  */
 function finishSet(ctx: AgentContext, s: SetAction, notApplied: string[], want: Map<number, DesiredInterface>): void {
-  const t = ctx.tracked.get(s.ifindex);
-  if (!t) return;
+  const tracked = ctx.tracked.get(s.ifindex);
+  if (!tracked) return;
   if (notApplied.length > 0) {
     ctx.metrics.failure('not-applied');
     ctx.log('warn', 'enforce not applied', { interface: s.name, ifindex: s.ifindex, changes: s.changes, notApplied, reason: s.reason, attempt: s.attempt });
     ctx.events.push({ action: 'not-applied', interface: s.name, ifindex: s.ifindex, notApplied, attempt: s.attempt });
     // re-read: the next decide tells held (a dependency / the tap's owner) from not sticking
     ctx.cache.unknownFeatures.add(s.ifindex);
-    scheduleRetry(ctx, s.ifindex, t.history.retryAt);
+    scheduleRetry(ctx, s.ifindex, tracked.history.retryAt);
     ctx.queue.mark(s.ifindex);
     return;
   }
-  const iface = t.iface ? { ...t.iface, features: ctx.cache.features.get(s.ifindex) ?? t.iface.features } : null;
+  const iface = tracked.iface ? { ...tracked.iface, features: ctx.cache.features.get(s.ifindex) ?? tracked.iface.features } : null;
   let delayMs: number | null = null;
   if (iface) {
     const d = want.get(s.ifindex) ?? null;
-    const r = decide(iface, d, t.history, ctx.mode, ctx.clock(), ctx.backoff, ctx.cache.masters.has(s.ifindex));
-    t.history = r.history;
-    t.iface = iface;
+    const r = decide(iface, d, tracked.history, ctx.mode, ctx.clock(), ctx.backoff, ctx.cache.masters.has(s.ifindex));
+    tracked.history = r.history;
+    tracked.iface = iface;
     for (const a of r.actions) {
       if (a.kind === 'compliant') delayMs = a.delayMs;
-      if (a.kind !== 'set') recordAction(ctx, a, t, true);
+      if (a.kind !== 'set') recordAction(ctx, a, tracked, true);
     }
-    writeSeries(ctx, t, d);
+    writeSeries(ctx, tracked, d);
   }
   logEnforced(ctx, s, delayMs);
 }

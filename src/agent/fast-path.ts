@@ -53,7 +53,7 @@ interface Planned {
   plan: FastPlan;
   iface: Interface;
   d: DesiredInterface;
-  t: Tracked;
+  tracked: Tracked;
   prev: History;
   before: Record<string, boolean>;
 }
@@ -70,56 +70,56 @@ function toBatch(ctx: AgentContext, ifindex: number): void {
 export async function runFast(ctx: AgentContext): Promise<void> {
   const t0 = ctx.clock();
   const keys = ctx.fastPath.queued.splice(0);
-  const oldest = Math.min(...keys.map((k) => ctx.tracked.get(k)?.history.pendingSince ?? t0));
+  const oldest = Math.min(...keys.map((ifindex) => ctx.tracked.get(ifindex)?.history.pendingSince ?? t0));
   // No template for a kind yet: read the first link of that kind (one GET per kind, also across
   // turns: the links of a burst that come meanwhile wait for that read) and keep it as template.
   const read = new Map<number, FeatureMap>();
   const waits = new Set<Promise<void>>();
-  for (const k of keys) {
-    const l = ctx.cache.links.get(k);
+  for (const ifindex of keys) {
+    const l = ctx.cache.links.get(ifindex);
     if (!l) continue;
     const tk = templateKey(l);
     if (ctx.fastPath.templates.has(tk)) continue;
     let w = ctx.fastPath.templateReads.get(tk);
     if (!w) {
-      w = readTemplate(ctx, k, l, read).finally(() => ctx.fastPath.templateReads.delete(tk));
+      w = readTemplate(ctx, ifindex, l, read).finally(() => ctx.fastPath.templateReads.delete(tk));
       ctx.fastPath.templateReads.set(tk, w);
     }
     waits.add(w);
   }
   if (waits.size > 0) await Promise.all(waits);
   const planned: Planned[] = [];
-  for (const k of keys) {
-    const l = ctx.cache.links.get(k);
-    const t = ctx.tracked.get(k);
+  for (const ifindex of keys) {
+    const l = ctx.cache.links.get(ifindex);
+    const tracked = ctx.tracked.get(ifindex);
     const tk = l ? templateKey(l) : '';
-    const tpl = read.get(k) ?? (l ? ctx.fastPath.templates.get(tk) : undefined);
+    const tpl = read.get(ifindex) ?? (l ? ctx.fastPath.templates.get(tk) : undefined);
     // the mode, a resync or a reload may have come since the link was queued
-    if (!l || !t || !tpl || ctx.mode !== 'enforce' || ctx.pendingTriggers.size > 0) {
-      toBatch(ctx, k);
+    if (!l || !tracked || !tpl || ctx.mode !== 'enforce' || ctx.pendingTriggers.size > 0) {
+      toBatch(ctx, ifindex);
       continue;
     }
     try {
-      const o = planFor(ctx, l, tpl, tk, ctx.options.kernel.name);
-      const r = o.d ? decide(o.iface, o.d, t.history, 'enforce', ctx.clock(), ctx.backoff, o.plan.hasPorts, o.plan.classified ?? undefined) : null;
+      const link = planFor(ctx, l, tpl, tk, ctx.options.kernel.name);
+      const r = link.d ? decide(link.iface, link.d, tracked.history, 'enforce', ctx.clock(), ctx.backoff, link.plan.hasPorts, link.plan.classified ?? undefined) : null;
       const set = r?.actions.find((a): a is SetAction => a.kind === 'set');
-      if (!r || !set || r.actions.length !== 1 || !o.d) {
-        toBatch(ctx, k); // nothing to set by the template, or something to report: the batch decides on real features
+      if (!r || !set || r.actions.length !== 1 || !link.d) {
+        toBatch(ctx, ifindex); // nothing to set by the template, or something to report: the batch decides on real features
         continue;
       }
       const before: Record<string, boolean> = {};
       for (const f of Object.keys(set.changes)) before[f] = tpl[f]?.requested ?? false;
-      planned.push({ set, link: l, plan: o.plan, iface: o.iface, d: o.d, t, prev: t.history, before });
-      t.history = r.history;
+      planned.push({ set, link: l, plan: link.plan, iface: link.iface, d: link.d, tracked, prev: tracked.history, before });
+      tracked.history = r.history;
     } catch {
-      toBatch(ctx, k);
+      toBatch(ctx, ifindex);
     }
   }
   if (planned.length === 0) return;
   // written down before anything changes, as the batch path does (the batch path retries on failure)
   if (!recordFirstChanges(ctx, planned.map((p) => ({ iface: p.iface, features: p.iface.features, stage: p.plan.hasPorts ? 1 : 0 })))) {
     for (const p of planned) {
-      p.t.history = p.prev;
+      p.tracked.history = p.prev;
       toBatch(ctx, p.set.ifindex);
     }
     return;
@@ -137,7 +137,7 @@ export async function runFast(ctx: AgentContext): Promise<void> {
     ctx.log('warn', 'fast path unavailable', { error: (e as Error).message });
     ctx.fastPath.off = true;
     for (const p of planned) {
-      p.t.history = p.prev;
+      p.tracked.history = p.prev;
       toBatch(ctx, p.set.ifindex);
       afterSet(ctx, p.set.ifindex);
     }
@@ -158,7 +158,7 @@ export async function runFast(ctx: AgentContext): Promise<void> {
         finishFast(ctx, p, r);
       } catch (e) {
         ctx.log('error', 'fast path failed', { interface: p.set.name, error: (e as Error).message });
-        p.t.history = p.prev;
+        p.tracked.history = p.prev;
         toBatch(ctx, p.set.ifindex);
       } finally {
         afterSet(ctx, p.set.ifindex);
@@ -170,70 +170,69 @@ export async function runFast(ctx: AgentContext): Promise<void> {
 }
 
 /** Read a new link's features (its own, and the template of its kind when it is still fresh). */
-async function readTemplate(ctx: AgentContext, k: number, l: LinkInfo, read: Map<number, FeatureMap>): Promise<void> {
+async function readTemplate(ctx: AgentContext, ifindex: number, l: LinkInfo, read: Map<number, FeatureMap>): Promise<void> {
   const seq = ctx.cache.readStamp;
   try {
     // on the fast path's socket: in the monitor process, the wait for RTNL is not ours
-    const f = await (await ctx.fastPath.channel()).get({ index: k, name: l.name });
-    if (ctx.cache.links.get(k)?.name !== l.name || ctx.cache.newerNotification(k, seq)) return;
-    noteTemplate(ctx, k, f);
-    ctx.cache.features.set(k, f);
-    ctx.cache.unknownFeatures.delete(k);
-    read.set(k, f);
+    const f = await (await ctx.fastPath.channel()).get({ index: ifindex, name: l.name });
+    if (ctx.cache.links.get(ifindex)?.name !== l.name || ctx.cache.newerNotification(ifindex, seq)) return;
+    noteTemplate(ctx, ifindex, f);
+    ctx.cache.features.set(ifindex, f);
+    ctx.cache.unknownFeatures.delete(ifindex);
+    read.set(ifindex, f);
   } catch {
     /* gone or failing: the batch path finds out (links without a template go there) */
   }
 }
 
 function finishFast(ctx: AgentContext, p: Planned, res: SetReply | KernelError): void {
-  const k = p.set.ifindex;
-  const t = ctx.tracked.get(k);
-  if (t !== p.t) {
-    ctx.fastPath.active.delete(k); // gone (RTM_DELLINK) meanwhile
-    ctx.fastPath.skipped.delete(k);
+  const ifindex = p.set.ifindex;
+  const tracked = ctx.tracked.get(ifindex);
+  if (tracked !== p.tracked) {
+    ctx.fastPath.active.delete(ifindex); // gone (RTM_DELLINK) meanwhile
+    ctx.fastPath.skipped.delete(ifindex);
     return;
   }
-  const cur = ctx.cache.links.get(k);
+  const cur = ctx.cache.links.get(ifindex);
   if (res instanceof KernelError || res.notApplied.length > 0 || !cur) {
     // failed, gone, or not all as asked: the batch path reads the real features and books it as usual
     ctx.log('debug', 'fast path: to the batch path', {
       interface: p.set.name,
-      ifindex: k,
+      ifindex,
       ...(res instanceof KernelError ? { error: res.message } : { notApplied: res.notApplied }),
     });
-    t.history = p.prev;
-    toBatch(ctx, k);
+    tracked.history = p.prev;
+    toBatch(ctx, ifindex);
     return;
   }
   // The state after the set, from the reply (fast-plan.ts stateAfter). The FEATURES_NTF that
   // follows a change carries the full state; one that differs from this sends the link through the
   // batch path.
-  const hasPorts = ctx.cache.masters.has(k);
+  const hasPorts = ctx.cache.masters.has(ifindex);
   const { next, classified } = stateAfter(p.plan, p.iface, p.d, p.set.changes, res.changed, hasPorts);
-  ctx.cache.features.set(k, next);
-  ctx.cache.unknownFeatures.delete(k);
+  ctx.cache.features.set(ifindex, next);
+  ctx.cache.unknownFeatures.delete(ifindex);
   const iface: Interface = { ...p.iface, name: cur.name, features: next };
-  const r = decide(iface, p.d, t.history, 'enforce', ctx.clock(), ctx.backoff, hasPorts, classified);
-  const o = { iface, d: p.d };
+  const r = decide(iface, p.d, tracked.history, 'enforce', ctx.clock(), ctx.backoff, hasPorts, classified);
   const ok = (a: (typeof r)['actions'][number]) => a.kind === 'compliant' || (a.kind === 'report' && a.finding === 'fixed');
   if (!r.actions.some((a) => a.kind === 'compliant') || !r.actions.every(ok)) {
     // not compliant (a dependency or the template did not fit): start over on the real features
-    ctx.log('debug', 'fast path: not compliant after the set, to the batch path', { interface: p.set.name, ifindex: k });
-    t.history = p.prev;
-    toBatch(ctx, k);
+    ctx.log('debug', 'fast path: not compliant after the set, to the batch path', { interface: p.set.name, ifindex });
+    tracked.history = p.prev;
+    toBatch(ctx, ifindex);
     return;
   }
-  t.history = r.history;
-  t.iface = o.iface;
-  t.managed = o.d !== null;
+  tracked.history = r.history;
+  tracked.iface = iface;
+  tracked.managed = p.d !== null;
   let delayMs: number | null = null;
   for (const a of r.actions) {
     if (a.kind === 'compliant') delayMs = a.delayMs;
-    if (a.kind !== 'set') recordAction(ctx, a, t, true);
+    if (a.kind !== 'set') recordAction(ctx, a, tracked, true);
   }
-  writeSeries(ctx, t, o.d);
+  writeSeries(ctx, tracked, p.d);
   logEnforced(ctx, p.set, delayMs);
-  ctx.fastPath.active.delete(k);
+  ctx.fastPath.active.delete(ifindex);
   // a change of name, kind or master arrived while the fast path had the link: look again
-  if (ctx.fastPath.skipped.delete(k) || linkChanged(p.link, cur)) ctx.queue.mark(k);
+  if (ctx.fastPath.skipped.delete(ifindex) || linkChanged(p.link, cur)) ctx.queue.mark(ifindex);
 }

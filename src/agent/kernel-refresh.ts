@@ -23,7 +23,7 @@ export async function fullRefresh(ctx: AgentContext, triggers: ResyncTrigger[]):
   for (const k of [...ctx.cache.links.keys()]) if (!seen.has(k)) forget(ctx, k);
   // an explicit request (reload, API, mode change) starts every back-off afresh
   if (triggers.some((t) => t === 'reload' || t === 'api' || t === 'mode')) {
-    for (const t of ctx.tracked.values()) t.history = { ...t.history, attempts: 0, retryAt: null, gaveUp: false, reportedSig: null, reportedFixedSig: null };
+    for (const tracked of ctx.tracked.values()) tracked.history = { ...tracked.history, attempts: 0, retryAt: null, gaveUp: false, reportedSig: null, reportedFixedSig: null };
   }
   ctx.events.push({ action: 'resync', triggers, interfaces: links.length });
   ctx.log('info', 'resync', { triggers, interfaces: links.length });

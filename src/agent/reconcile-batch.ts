@@ -77,18 +77,18 @@ async function reconcileKeys(ctx: AgentContext, keys: number[]): Promise<void> {
   const sets: SetAction[] = [];
   const now = ctx.clock();
   for (const iface of obs.interfaces) {
-    const t = ctx.tracked.get(iface.ifindex);
-    if (!t) continue;
+    const tracked = ctx.tracked.get(iface.ifindex);
+    if (!tracked) continue;
     const d = want.get(iface.ifindex) ?? null;
-    const r = decide(iface, d, t.history, ctx.mode, now, ctx.backoff, masters.has(iface.ifindex));
-    t.history = r.history;
-    t.iface = iface;
-    t.managed = d !== null;
+    const r = decide(iface, d, tracked.history, ctx.mode, now, ctx.backoff, masters.has(iface.ifindex));
+    tracked.history = r.history;
+    tracked.iface = iface;
+    tracked.managed = d !== null;
     for (const a of r.actions) {
       if (a.kind === 'set') sets.push(a);
-      else recordAction(ctx, a, t);
+      else recordAction(ctx, a, tracked);
     }
-    writeSeries(ctx, t, d);
+    writeSeries(ctx, tracked, d);
   }
   if (sets.length === 0) return;
   const byIndex = new Map(obs.interfaces.map((i) => [i.ifindex, i]));
