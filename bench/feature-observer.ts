@@ -9,7 +9,7 @@
  * Prints `ready` once subscribed; exits on SIGTERM or when stdin closes.
  */
 import { performance } from 'node:perf_hooks';
-import { openMonitor } from '../src/kernel/monitor.js';
+import { openMonitor } from '../src/kernel/monitor/netlink-monitor.js';
 import type { FeatureMap } from '../src/model/types.js';
 
 /** tso-gso-off's bits (kernel names): every tx-tcp*-segmentation bit and GSO. */

@@ -44,7 +44,7 @@ async function setter(k: number): Promise<void> {
   const worker = async (i: number) => {
     let v = i % 2 === 0;
     while (!stop) {
-      await fs.set(ifindex, 'v0', { 'tx-generic-segmentation': v });
+      await fs.set({ index: ifindex, name: 'v0' }, { 'tx-generic-segmentation': v });
       v = !v;
       marks.push(performance.now());
     }

@@ -42,7 +42,7 @@ async function inner(): Promise<void> {
     const changes = p.plan.changes.filter((c) => c.ifname.startsWith('t'));
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    const replies = await Promise.all(changes.map((c) => setter.set(c.ifindex, c.ifname, c.set)));
+    const replies = await Promise.all(changes.map((c) => setter.set({ index: c.ifindex, name: c.ifname }, c.set)));
     const wallMs = performance.now() - t0;
     const c = process.cpuUsage(c0);
     const notApplied = replies.filter((r) => r.notApplied.length).length;

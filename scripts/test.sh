@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --test --yes # tests install their own packages (scripts/test-deps.d)
 npm run --silent build
 npx tsc -p .
+npx depcruise src --config .dependency-cruiser.cjs
+npx biome lint src test bench scripts
 if [ "${1:-all}" = unit ]; then
   files=$(find test/unit -name '*.test.ts' | sort)
 else

@@ -1,15 +1,20 @@
 import { performance } from 'node:perf_hooks';
-import type { DriverInfo, FeatureMap, Interface, LinkInfo, Policy } from '../model/types.js';
-import type { KernelBackend } from '../kernel/types.js';
+import type { Interface, Policy } from '../model/types.js';
 import type { KernelMonitor } from '../kernel/monitor/types.js';
 import { DEFAULT_BACKOFF, type Action, type BackoffOptions, type Deviation, type Finding, type History, type Mode } from './reconcile.js';
 import { WorkQueue, type Batch } from './queue.js';
 import { AgentMetrics } from './metrics.js';
+import { LinkCache } from './link-cache.js';
+import { FastPathState } from './fast-path-state.js';
+import { InFlight } from './in-flight.js';
+import { RetryTimers } from './retry-timers.js';
+import { VmIndexCache } from '../host/vm-index-cache.js';
+import type { VmSources } from '../host/vm-reader.js';
 import { EventRing } from './events.js';
 import type { Logger } from './log.js';
 import type { Journal } from './journal.js';
-import type { FeatureSetter } from '../kernel/netlink/feature-setter.js';
-import type { FastPlan } from './fast-plan.js';
+import type { FirstChange, FirstChangeRecord } from '../apply/first-change-record.js';
+import type { KernelBackend } from '../kernel/types.js';
 import type { OvsView } from './ovs-view.js';
 
 export type SetAction = Extract<Action, { kind: 'set' }>;
@@ -36,6 +41,8 @@ export interface AgentOptions {
   resyncIntervalMs?: number;
   eventsCapacity?: number;
   journal?: Journal | null;
+  /** Where the state of each interface before the agent's first change to it is recorded (restore --agent). */
+  firstChanges?: FirstChangeRecord | null;
   clock?: () => number;
   /** The monitor failed for good (not an overrun): the daemon should exit. */
   onFatal?: (e: Error) => void;
@@ -45,12 +52,12 @@ export interface AgentOptions {
    * set at once with a FEATURES_SET whose reply verifies it, without waiting for a batch (fast-path.ts).
    */
   fastPath?: boolean;
+  /** Where the VM platforms keep their records (default: libvirt's and Proxmox's standard folders). */
+  vmSources?: VmSources;
   /** The process's CPU scheduling, for the ready log (e.g. "fifo:1"; kernel/scheduling.ts). */
   scheduling?: string;
   /** OVSDB socket for the Open vSwitch view (default $OVS_RUNDIR/db.sock); null: do not watch OVS. */
   ovsdbSocket?: string | null;
-  /** Where VM records are read (--libvirt-dir, --proxmox-dir) when the policy selects by VM platform. */
-  vmSources?: import('../host/vm-reader.js').VmSources;
 }
 
 /** What the agent keeps per interface between batches. */
@@ -70,7 +77,7 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
  * work queue, and the policy and mode in force.
  */
 export interface AgentContext {
-  readonly o: AgentOptions;
+  readonly options: AgentOptions;
   readonly metrics: AgentMetrics;
   readonly events: EventRing;
   readonly queue: WorkQueue<number>;
@@ -78,38 +85,17 @@ export interface AgentContext {
   readonly backoff: BackoffOptions;
   policy: Policy;
   mode: Mode;
-  readonly links: Map<number, LinkInfo>;
-  readonly features: Map<number, FeatureMap>;
-  /** Links whose features the agent has not seen yet (new links: no FEATURES_NTF at creation). */
-  readonly unknownFeatures: Set<number>;
-  readonly drivers: Map<number, DriverInfo>;
+  /** The kernel's links and features as last seen. */
+  readonly cache: LinkCache;
+  /** VM ownership of ports, re-read only when the platforms' files change (when a rule selects by VM). */
+  readonly vmIndex: VmIndexCache;
   readonly tracked: Map<number, Tracked>;
-  readonly retryTimers: Map<number, NodeJS.Timeout>;
+  /** Back-off retries, one timer per interface (findings-and-retries.ts). */
+  readonly retries: RetryTimers;
   /** Interfaces with a FEATURES_SET on the way, and feature notifications that came meanwhile. */
-  readonly inflight: Set<number>;
-  readonly deferred: Map<number, FeatureMap>;
-  /**
-   * Feature notifications taken in, counted, and the count at each interface's latest: a read (dump
-   * or GET) sent before a notification may be answered after it, and must not overwrite it.
-   */
-  ntfSeq: number;
-  readonly ntfAt: Map<number, number>;
-  /** ifindexes that are some link's master (bridges, bonds), as of the last reconcile. */
-  masters: Set<number>;
-  /** Features of a fresh link per template key (kind, tun flags, ...), as first read (fast-path.ts). */
-  readonly templates: Map<string, FeatureMap>;
-  /** Template reads on the way, by template key (one per kind, fast-path.ts). */
-  readonly templateReads: Map<string, Promise<void>>;
-  /** The fast path's plans by template key and selection (fast-plan.ts). */
-  readonly fastPlans: Map<string, FastPlan>;
-  /** New links handed to the fast path: waiting for the next tick, or with their SET + GET on the way. */
-  readonly fastQueued: number[];
-  readonly fast: Set<number>;
-  /** Links a batch skipped because the fast path had them: marked again when it is done. */
-  readonly fastSkipped: Set<number>;
-  /** The fast path's ethtool socket, once opened; fastOff: it could not be (the batch path does it all). */
-  fastNl: Promise<FeatureSetter> | null;
-  fastOff: boolean;
+  readonly inflight: InFlight;
+  /** The fast path's state (fast-path.ts). */
+  readonly fastPath: FastPathState;
   pendingTriggers: Set<ResyncTrigger>;
   readonly startedAt: string;
   ready: boolean;
@@ -121,61 +107,43 @@ export interface AgentContext {
 
 /** A fresh context; `runBatch` and `onBatchError` are the work queue's consumer and error handler. */
 export function newAgentContext(
-  o: AgentOptions,
+  options: AgentOptions,
   runBatch: (ctx: AgentContext, b: Batch<number>) => Promise<void>,
   onBatchError: (ctx: AgentContext, e: unknown) => void,
 ): AgentContext {
   const ctx: AgentContext = {
-    o,
-    metrics: o.metrics ?? new AgentMetrics(),
-    events: new EventRing(o.eventsCapacity ?? 1000),
-    queue: new WorkQueue<number>((b) => runBatch(ctx, b), { windowMs: o.windowMs ?? 0 }, (e) => onBatchError(ctx, e)),
-    clock: o.clock ?? (() => performance.now()),
-    backoff: o.backoff ?? DEFAULT_BACKOFF,
-    policy: o.policy,
-    mode: o.mode,
-    links: new Map(),
-    features: new Map(),
-    unknownFeatures: new Set(),
-    drivers: new Map(),
+    options,
+    metrics: options.metrics ?? new AgentMetrics(),
+    events: new EventRing(options.eventsCapacity ?? 1000),
+    queue: new WorkQueue<number>((b) => runBatch(ctx, b), { windowMs: options.windowMs ?? 0 }, (e) => onBatchError(ctx, e)),
+    clock: options.clock ?? (() => performance.now()),
+    backoff: options.backoff ?? DEFAULT_BACKOFF,
+    policy: options.policy,
+    mode: options.mode,
+    cache: new LinkCache(),
+    vmIndex: new VmIndexCache(options.vmSources),
     tracked: new Map(),
-    retryTimers: new Map(),
-    inflight: new Set(),
-    deferred: new Map(),
-    ntfSeq: 0,
-    ntfAt: new Map(),
-    masters: new Set(),
-    templates: new Map(),
-    fastPlans: new Map(),
-    templateReads: new Map(),
-    fastQueued: [],
-    fast: new Set(),
-    fastSkipped: new Set(),
-    fastNl: null,
-    fastOff: false,
+    retries: new RetryTimers(),
+    inflight: new InFlight(),
+    fastPath: new FastPathState(options.kernel, options.monitor),
     pendingTriggers: new Set(),
     startedAt: new Date().toISOString(),
     ready: false,
     failed: null,
     ovs: null,
-    log: (level, msg, fields = {}) => o.logger.log(level, msg, fields),
+    log: (level, msg, fields = {}) => options.logger.log(level, msg, fields),
   };
   return ctx;
 }
 
 /** The link is gone: drop all that is known of it, its series and its retry timer. */
 export function forget(ctx: AgentContext, ifindex: number): void {
-  ctx.deferred.delete(ifindex);
-  ctx.ntfAt.delete(ifindex);
-  ctx.links.delete(ifindex);
-  ctx.features.delete(ifindex);
-  ctx.unknownFeatures.delete(ifindex);
-  ctx.drivers.delete(ifindex);
+  ctx.inflight.forget(ifindex);
+  ctx.cache.forget(ifindex);
   ctx.tracked.delete(ifindex);
+  ctx.options.firstChanges?.forget(ifindex);
   ctx.metrics.remove(ifindex);
-  const t = ctx.retryTimers.get(ifindex);
-  if (t) clearTimeout(t);
-  ctx.retryTimers.delete(ifindex);
+  ctx.retries.cancel(ifindex);
 }
 
 /** Mark every link dirty; the next batch is a full resync, counted under `trigger`. */
@@ -185,3 +153,21 @@ export function resync(ctx: AgentContext, trigger: ResyncTrigger): void {
 }
 
 export const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+/**
+ * Record what the interfaces of `changes` look like before the agent first changes them (the
+ * snapshot store, for `restore --agent`). False when that failed: the caller must not change them.
+ */
+export function recordFirstChanges(ctx: AgentContext, changes: readonly FirstChange[]): boolean {
+  const store = ctx.options.firstChanges;
+  if (!store || changes.length === 0) return true;
+  try {
+    const id = store.record(changes, `agent: ${ctx.policy.name}`);
+    if (id) ctx.log('debug', 'recorded before the first change', { snapshot: id, interfaces: changes.length });
+    return true;
+  } catch (e) {
+    ctx.metrics.failure('snapshot');
+    ctx.log('error', 'cannot record the state before the change; not changing', { error: (e as Error).message, interfaces: changes.map((c) => c.iface.name) });
+    return false;
+  }
+}

@@ -5,7 +5,6 @@ import type { AgentApi } from './http.js';
 import { newAgentContext, resync, type AgentContext, type AgentOptions, type ResyncTrigger } from './agent-context.js';
 import { onMonitorEvent } from './monitor-events.js';
 import { runBatch } from './reconcile-batch.js';
-import { fastNl } from './fast-path.js';
 import { updateStateCounts } from './findings-and-retries.js';
 import { healthReport, stateReport } from './api-state.js';
 import { startOvsView } from './ovs-view.js';
@@ -27,8 +26,8 @@ export class Agent {
   private readonly ctx: AgentContext;
   private periodic: NodeJS.Timeout | null = null;
 
-  constructor(private readonly o: AgentOptions) {
-    this.ctx = newAgentContext(o, runBatch, (ctx, e) => {
+  constructor(private readonly options: AgentOptions) {
+    this.ctx = newAgentContext(options, runBatch, (ctx, e) => {
       ctx.log('error', 'reconcile batch failed', { error: (e as Error).message });
       ctx.metrics.failure('batch');
       // whatever the batch did not finish is found by a full resync, a little later (no hot loop)
@@ -42,41 +41,41 @@ export class Agent {
   /** Subscribe, do the first full reconcile, start the periodic resync. */
   async start(): Promise<void> {
     const ctx = this.ctx;
-    this.o.monitor.onEvent((e) => onMonitorEvent(ctx, e));
-    this.o.monitor.onError((e) => {
+    this.options.monitor.onEvent((e) => onMonitorEvent(ctx, e));
+    this.options.monitor.onError((e) => {
       ctx.failed = e.message;
-      this.o.onFatal?.(e);
+      this.options.onFatal?.(e);
     });
     // OVS bridges/ports before the first reconcile, so OVS ports get their roles from the start.
-    ctx.ovs = await startOvsView(ctx, this.o.ovsdbSocket);
+    ctx.ovs = await startOvsView(ctx, this.options.ovsdbSocket);
     // The first full reconcile runs here, not in the queue, so its errors reach the caller.
     ctx.pendingTriggers.add('startup');
     await ctx.queue.exclusive(() => runBatch(ctx, { keys: [], full: true }));
     await ctx.queue.idle();
     // the fast path's socket, opened now so the first new link does not wait for it
-    if (this.o.fastPath !== false && this.o.kernel.name === 'netlink') {
-      await fastNl(ctx).catch((e: Error) => {
-        ctx.fastOff = true;
+    if (this.options.fastPath !== false && ctx.fastPath.supported) {
+      await ctx.fastPath.channel().catch((e: Error) => {
+        ctx.fastPath.off = true;
         ctx.log('warn', 'fast path unavailable', { error: e.message });
       });
     }
     ctx.ready = true;
-    const every = this.o.resyncIntervalMs ?? 600_000;
+    const every = this.options.resyncIntervalMs ?? 600_000;
     if (every > 0) {
       this.periodic = setInterval(() => this.resync('periodic'), every);
       this.periodic.unref();
     }
-    ctx.log('info', 'agent ready', { mode: ctx.mode, policy: ctx.policy.name, interfaces: ctx.links.size, eventSockets: ctx.o.monitor.placement ?? 'inline', ...(this.o.scheduling ? { scheduling: this.o.scheduling } : {}) });
+    ctx.log('info', 'agent ready', { mode: ctx.mode, policy: ctx.policy.name, interfaces: ctx.cache.links.size, eventSockets: ctx.options.monitor.placement ?? 'inline', ...(this.options.scheduling ? { scheduling: this.options.scheduling } : {}) });
   }
 
   async stop(): Promise<void> {
     if (this.periodic) clearInterval(this.periodic);
-    for (const t of this.ctx.retryTimers.values()) clearTimeout(t);
-    this.ctx.retryTimers.clear();
-    this.o.monitor.close();
+    this.ctx.retries.cancelAll();
+    this.options.monitor.close();
     this.ctx.ovs?.close();
     this.ctx.queue.close();
-    this.ctx.fastNl?.then((nl) => nl.close(), () => {});
+    this.ctx.fastPath.close();
+    this.options.firstChanges?.close();
   }
 
   /** Wait until every marked interface has been reconciled (tests, API). */
@@ -91,9 +90,9 @@ export class Agent {
   /** SIGHUP: load the policy again; a bad policy keeps the old one. */
   async reload(): Promise<boolean> {
     const ctx = this.ctx;
-    if (!this.o.loadPolicy) return false;
+    if (!this.options.loadPolicy) return false;
     try {
-      const p = await this.o.loadPolicy();
+      const p = await this.options.loadPolicy();
       ctx.policy = p;
       this.metrics.setInfo(ctx.mode, p.name);
       ctx.log('info', 'policy reloaded', { policy: p.name, source: p.source });

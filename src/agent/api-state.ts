@@ -23,7 +23,7 @@ export function stateReport(ctx: AgentContext): unknown {
     policy: { name: ctx.policy.name, source: ctx.policy.source },
     startedAt: ctx.startedAt,
     ready: ctx.ready,
-    backend: ctx.o.kernel.name,
+    backend: ctx.options.kernel.name,
     counts,
     interfaces,
   };
@@ -36,6 +36,6 @@ export function stateReport(ctx: AgentContext): unknown {
 export function healthReport(ctx: AgentContext): { ok: boolean; reason: string; degraded: string | null } {
   if (ctx.failed) return { ok: false, reason: `monitor failed: ${ctx.failed}`, degraded: null };
   if (!ctx.ready) return { ok: false, reason: 'first reconcile not finished', degraded: null };
-  const journal = ctx.o.journal?.problem?.() ?? null;
+  const journal = ctx.options.journal?.problem?.() ?? null;
   return { ok: true, reason: 'ok', degraded: journal ? `journal write failed: ${journal}` : null };
 }

@@ -1,10 +1,11 @@
 import { accessSync, constants, realpathSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { OffloadError } from '../model/errors.js';
-import { addonSurvivesOverrun } from '../kernel/netlink/addon.js';
-import type { GlobalOptions } from '../cli/action.js';
-import type { AgentCliOptions } from '../cli/commands/agent.js';
-import { toOffloadError } from '../cli/context.js';
+import { monitorPlacement } from '../kernel/monitor/placement.js';
+import { DEFAULT_LIBVIRT_DIR, DEFAULT_PROXMOX_DIR } from '../host/vm-reader.js';
+import type { GlobalOptions } from '../model/global-options.js';
+import type { AgentCliOptions } from './options.js';
+import { toOffloadError } from '../kernel/offload-error.js';
 import { loadPolicy } from '../policy/index.js';
 import { globProblem } from '../policy/select.js';
 import { checkListenAllowed, parseListen } from './listen.js';
@@ -18,7 +19,6 @@ import { parsePolicyInChild } from './policy-reload.js';
 import type { AgentMetrics } from './metrics.js';
 import { formatScheduling, ownScheduling } from '../kernel/scheduling.js';
 import { parseDuration } from '../model/duration.js';
-import { DEFAULT_LIBVIRT_DIR, DEFAULT_PROXMOX_DIR } from '../host/vm-reader.js';
 
 function intOpt(name: string, v: string, min: number): number {
   const n = Number(v);
@@ -39,8 +39,8 @@ function unitArgs(o: AgentCliOptions, netns: string | null): string[] {
   if (o.recordInterval !== '5s') a.push('--record-interval', o.recordInterval);
   if (o.recordRetention !== '1h') a.push('--record-retention', o.recordRetention);
   if (o.recordTop !== '20') a.push('--record-top', o.recordTop);
-  if (o.libvirtDir !== DEFAULT_LIBVIRT_DIR) a.push('--libvirt-dir', o.libvirtDir);
-  if (o.proxmoxDir !== DEFAULT_PROXMOX_DIR) a.push('--proxmox-dir', o.proxmoxDir);
+  if (o.libvirtDir && o.libvirtDir !== DEFAULT_LIBVIRT_DIR) a.push('--libvirt-dir', realpathOr(o.libvirtDir));
+  if (o.proxmoxDir && o.proxmoxDir !== DEFAULT_PROXMOX_DIR) a.push('--proxmox-dir', realpathOr(o.proxmoxDir));
   if (o.benchDir) a.push('--bench-dir', realpathOr(o.benchDir));
   a.push(...metricsArgs(o));
   a.push('--state-dir', `/var/lib/${unitStateDirectory(netns ?? undefined)}`);
@@ -105,13 +105,14 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
 
   const logger = jsonLogger(bufferedStderr(), o.logLevel);
   warnUnreadableVmRecords(policy, o, logger);
-  const [{ openKernel }, { openMonitor }, { Agent, apiOf }, { startHttp }, { fileJournal }, { AgentMetrics }] = await Promise.all([
+  const [{ openKernel }, { openMonitor }, { Agent, apiOf }, { startHttp }, { fileJournal }, { AgentMetrics }, { FirstChangeRecord }] = await Promise.all([
     import('../kernel/index.js'),
-    import('../kernel/monitor.js'),
+    import('../kernel/monitor/netlink-monitor.js'),
     import('./agent.js'),
     import('./http.js'),
     import('./journal.js'),
     import('./metrics.js'),
+    import('../apply/first-change-record.js'),
   ]);
   const metrics = new AgentMetrics({
     selection: {
@@ -126,7 +127,7 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
   let monitor;
   try {
     kernel = await openKernel({ backend: g.backend ?? 'auto' });
-    monitor = await openMonitor(monitorPlacement());
+    monitor = await openMonitor(monitorPlacement(process.argv[1]));
   } catch (e) {
     kernel?.close();
     throw toOffloadError(e);
@@ -140,6 +141,7 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
     (count, ms) => logger.log('error', 'journal write failures not logged', { suppressed: count, intervalSeconds: ms / 1000 }),
   );
   let journal;
+  let firstChanges;
   try {
     journal = fileJournal(o.stateDir, {
       onError: (e, lost) => {
@@ -147,6 +149,7 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
         journalErrors.log({ error: e.code ?? e.message, lostEntries: lost });
       },
     });
+    firstChanges = new FirstChangeRecord(o.stateDir);
   } catch (e) {
     kernel.close();
     monitor.close();
@@ -165,8 +168,9 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
     resyncIntervalMs: resyncS * 1000,
     journal,
     metrics,
-    scheduling: scheduling ? formatScheduling(scheduling) : undefined,
+    firstChanges,
     vmSources: { libvirtDir: o.libvirtDir, proxmoxDir: o.proxmoxDir },
+    scheduling: scheduling ? formatScheduling(scheduling) : undefined,
     onFatal: (e) => {
       logger.log('error', 'monitor failed', { error: e.message });
       void stopRef.current?.('monitor-error', 3);
@@ -264,20 +268,4 @@ function warnUnreadableVmRecords(policy: import('../model/types.js').Policy, o: 
       logger.log('warn', 'cannot read VM records: VM ports are matched by name only', { option: opt, dir, error: code ?? String(e), uid: process.getuid?.() });
     }
   }
-}
-
-/**
- * Where the event sockets live. In this process when the `netlink` addon survives an overrun (the
- * patched build, scripts/build-netlink-addon.sh): no second process, no IPC, ~35% less CPU per new
- * link in a burst. Otherwise in a child process, because the prebuilt addon aborts the process on
- * an overrun (monitor/child.ts). OFFLOADCTL_MONITOR_PROCESS=child|inline chooses (inline with the
- * prebuilt addon is refused: an overrun would end the agent).
- */
-function monitorPlacement(): { childArgv?: string[] } {
-  const want = process.env.OFFLOADCTL_MONITOR_PROCESS;
-  const patched = addonSurvivesOverrun();
-  if (want === 'inline' && !patched) throw new OffloadError('usage', 'OFFLOADCTL_MONITOR_PROCESS=inline needs the patched netlink addon (scripts/build-netlink-addon.sh)');
-  const self = process.argv[1];
-  if ((want === 'child' || !patched) && self) return { childArgv: [self, 'agent', '--monitor-child'] };
-  return {};
 }

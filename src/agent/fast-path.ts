@@ -1,13 +1,13 @@
 import type { DesiredInterface, FeatureMap, Interface, LinkInfo } from '../model/types.js';
-import { KernelError } from '../kernel/types.js';
-import { FeatureSetter, type SetReply } from '../kernel/netlink/feature-setter.js';
+import { KernelError, type FeatureChannel, type SetReply } from '../kernel/types.js';
 import { decide, type History } from './reconcile.js';
-import { round, type AgentContext, type SetAction, type Tracked } from './agent-context.js';
-import { newerNtf, policyUsesDriver } from './kernel-refresh.js';
+import { recordFirstChanges, round, type AgentContext, type SetAction, type Tracked } from './agent-context.js';
+import { linkChanged } from './link-cache.js';
+import { policyUsesDriver } from './policy-needs.js';
+import { noteTemplate, templateKey } from './templates.js';
 import { planFor, stateAfter, type FastPlan } from './fast-plan.js';
 import { recordAction, writeSeries } from './findings-and-retries.js';
-import { logEnforced } from './enforce.js';
-import { sameFeatures } from './same-features.js';
+import { afterSet, logEnforced } from './enforce.js';
 
 /**
  * The fast path for new links. A batch reads a new link's features before it can plan (a GET or a
@@ -28,37 +28,23 @@ import { sameFeatures } from './same-features.js';
  * (one GET per kind: the links of that kind that come meanwhile wait for it).
  */
 
-export function templateKey(l: LinkInfo): string {
-  const t = l.tun;
-  return [l.kind ?? '-', l.physical ? 'p' : 'v', l.masterIndex !== null ? `m:${l.slaveKind ?? ''}` : '', t ? `${t.type}${t.vnetHdr ? 'v' : ''}${t.multiQueue ? 'q' : ''}` : ''].join('|');
-}
-
-/** Remember what a fresh link (never set by the agent) looked like, as template for its kind. */
-export function noteTemplate(ctx: AgentContext, ifindex: number, f: FeatureMap): void {
-  const l = ctx.links.get(ifindex);
-  const h = ctx.tracked.get(ifindex)?.history;
-  if (!l || !h || h.pendingSince === null || h.attempts > 0) return;
-  ctx.templates.set(templateKey(l), f);
-}
-
 /** Can this brand-new link be handled by the fast path? (else: the batch path) */
-export function fastEligible(ctx: AgentContext, l: LinkInfo): boolean {
+export function fastEligible(ctx: AgentContext, _l: LinkInfo): boolean {
   return (
-    ctx.o.fastPath !== false &&
+    ctx.options.fastPath !== false &&
     ctx.ready &&
     ctx.mode === 'enforce' &&
-    ctx.o.kernel.name === 'netlink' &&
-    !ctx.fastOff &&
+    ctx.fastPath.supported &&
     ctx.pendingTriggers.size === 0 &&
-    !policyUsesDriver(ctx)
+    !policyUsesDriver(ctx.policy)
   );
 }
 
 /** Queue a new link for the fast path; everything queued in this turn of the event loop goes together. */
 export function queueFast(ctx: AgentContext, ifindex: number): void {
-  ctx.fast.add(ifindex);
-  ctx.fastQueued.push(ifindex);
-  if (ctx.fastQueued.length === 1) setImmediate(() => void runFast(ctx));
+  ctx.fastPath.active.add(ifindex);
+  ctx.fastPath.queued.push(ifindex);
+  if (ctx.fastPath.queued.length === 1) setImmediate(() => void runFast(ctx));
 }
 
 interface Planned {
@@ -67,86 +53,93 @@ interface Planned {
   plan: FastPlan;
   iface: Interface;
   d: DesiredInterface;
-  t: Tracked;
+  tracked: Tracked;
   prev: History;
   before: Record<string, boolean>;
 }
 
 /** Back to the batch path: read the features, plan and apply as usual. */
 function toBatch(ctx: AgentContext, ifindex: number): void {
-  ctx.fast.delete(ifindex);
-  ctx.fastSkipped.delete(ifindex);
-  if (!ctx.links.has(ifindex)) return;
-  ctx.unknownFeatures.add(ifindex);
+  ctx.fastPath.active.delete(ifindex);
+  ctx.fastPath.skipped.delete(ifindex);
+  if (!ctx.cache.links.has(ifindex)) return;
+  ctx.cache.unknownFeatures.add(ifindex);
   ctx.queue.mark(ifindex);
 }
 
 export async function runFast(ctx: AgentContext): Promise<void> {
   const t0 = ctx.clock();
-  const keys = ctx.fastQueued.splice(0);
-  const oldest = Math.min(...keys.map((k) => ctx.tracked.get(k)?.history.pendingSince ?? t0));
+  const keys = ctx.fastPath.queued.splice(0);
+  const oldest = Math.min(...keys.map((ifindex) => ctx.tracked.get(ifindex)?.history.pendingSince ?? t0));
   // No template for a kind yet: read the first link of that kind (one GET per kind, also across
   // turns: the links of a burst that come meanwhile wait for that read) and keep it as template.
   const read = new Map<number, FeatureMap>();
   const waits = new Set<Promise<void>>();
-  for (const k of keys) {
-    const l = ctx.links.get(k);
+  for (const ifindex of keys) {
+    const l = ctx.cache.links.get(ifindex);
     if (!l) continue;
     const tk = templateKey(l);
-    if (ctx.templates.has(tk)) continue;
-    let w = ctx.templateReads.get(tk);
+    if (ctx.fastPath.templates.has(tk)) continue;
+    let w = ctx.fastPath.templateReads.get(tk);
     if (!w) {
-      w = readTemplate(ctx, k, l, read).finally(() => ctx.templateReads.delete(tk));
-      ctx.templateReads.set(tk, w);
+      w = readTemplate(ctx, ifindex, l, read).finally(() => ctx.fastPath.templateReads.delete(tk));
+      ctx.fastPath.templateReads.set(tk, w);
     }
     waits.add(w);
   }
   if (waits.size > 0) await Promise.all(waits);
   const planned: Planned[] = [];
-  for (const k of keys) {
-    const l = ctx.links.get(k);
-    const t = ctx.tracked.get(k);
+  for (const ifindex of keys) {
+    const l = ctx.cache.links.get(ifindex);
+    const tracked = ctx.tracked.get(ifindex);
     const tk = l ? templateKey(l) : '';
-    const tpl = read.get(k) ?? (l ? ctx.templates.get(tk) : undefined);
+    const tpl = read.get(ifindex) ?? (l ? ctx.fastPath.templates.get(tk) : undefined);
     // the mode, a resync or a reload may have come since the link was queued
-    if (!l || !t || !tpl || ctx.mode !== 'enforce' || ctx.pendingTriggers.size > 0) {
-      toBatch(ctx, k);
+    if (!l || !tracked || !tpl || ctx.mode !== 'enforce' || ctx.pendingTriggers.size > 0) {
+      toBatch(ctx, ifindex);
       continue;
     }
     try {
-      const o = planFor(ctx, l, tpl, tk);
-      const r = o.d ? decide(o.iface, o.d, t.history, 'enforce', ctx.clock(), ctx.backoff, o.plan.hasPorts, o.plan.classified ?? undefined) : null;
+      const link = planFor(ctx, l, tpl, tk, ctx.options.kernel.name);
+      const r = link.d ? decide(link.iface, link.d, tracked.history, 'enforce', ctx.clock(), ctx.backoff, link.plan.hasPorts, link.plan.classified ?? undefined) : null;
       const set = r?.actions.find((a): a is SetAction => a.kind === 'set');
-      if (!r || !set || r.actions.length !== 1 || !o.d) {
-        toBatch(ctx, k); // nothing to set by the template, or something to report: the batch decides on real features
+      if (!r || !set || r.actions.length !== 1 || !link.d) {
+        toBatch(ctx, ifindex); // nothing to set by the template, or something to report: the batch decides on real features
         continue;
       }
       const before: Record<string, boolean> = {};
       for (const f of Object.keys(set.changes)) before[f] = tpl[f]?.requested ?? false;
-      planned.push({ set, link: l, plan: o.plan, iface: o.iface, d: o.d, t, prev: t.history, before });
-      t.history = r.history;
+      planned.push({ set, link: l, plan: link.plan, iface: link.iface, d: link.d, tracked, prev: tracked.history, before });
+      tracked.history = r.history;
     } catch {
-      toBatch(ctx, k);
+      toBatch(ctx, ifindex);
     }
   }
   if (planned.length === 0) return;
-  // written down before anything changes, as the batch path does
-  ctx.o.journal?.record(planned.map((p) => ({ ifindex: p.set.ifindex, ifname: p.set.name, reason: p.set.reason, before: p.before, after: p.set.changes })));
+  // written down before anything changes, as the batch path does (the batch path retries on failure)
+  if (!recordFirstChanges(ctx, planned.map((p) => ({ iface: p.iface, features: p.iface.features, stage: p.plan.hasPorts ? 1 : 0 })))) {
+    for (const p of planned) {
+      p.tracked.history = p.prev;
+      toBatch(ctx, p.set.ifindex);
+    }
+    return;
+  }
+  ctx.options.journal?.record(planned.map((p) => ({ ifindex: p.set.ifindex, ifname: p.set.name, reason: p.set.reason, before: p.before, after: p.set.changes })));
   for (const p of planned) {
     ctx.metrics.enforcement(p.set.reason);
-    ctx.inflight.add(p.set.ifindex);
+    ctx.inflight.begin(p.set.ifindex);
   }
   const t1 = ctx.clock();
-  let nl: FeatureSetter;
+  let nl: FeatureChannel;
   try {
-    nl = await fastNl(ctx);
+    nl = await ctx.fastPath.channel();
   } catch (e) {
     ctx.log('warn', 'fast path unavailable', { error: (e as Error).message });
-    ctx.fastOff = true;
+    ctx.fastPath.off = true;
     for (const p of planned) {
-      p.t.history = p.prev;
+      p.tracked.history = p.prev;
       toBatch(ctx, p.set.ifindex);
-      afterInflight(ctx, p.set.ifindex);
+      afterSet(ctx, p.set.ifindex);
     }
     return;
   }
@@ -156,7 +149,7 @@ export async function runFast(ctx: AgentContext): Promise<void> {
     planned.map(async (p) => {
       let r: SetReply | KernelError;
       try {
-        r = await nl.set(p.set.ifindex, p.set.name, p.set.changes);
+        r = await nl.set({ index: p.set.ifindex, name: p.set.name }, p.set.changes);
       } catch (e) {
         r = e instanceof KernelError ? e : new KernelError('io', String(e));
       }
@@ -165,10 +158,10 @@ export async function runFast(ctx: AgentContext): Promise<void> {
         finishFast(ctx, p, r);
       } catch (e) {
         ctx.log('error', 'fast path failed', { interface: p.set.name, error: (e as Error).message });
-        p.t.history = p.prev;
+        p.tracked.history = p.prev;
         toBatch(ctx, p.set.ifindex);
       } finally {
-        afterInflight(ctx, p.set.ifindex);
+        afterSet(ctx, p.set.ifindex);
       }
     }),
   );
@@ -177,96 +170,69 @@ export async function runFast(ctx: AgentContext): Promise<void> {
 }
 
 /** Read a new link's features (its own, and the template of its kind when it is still fresh). */
-async function readTemplate(ctx: AgentContext, k: number, l: LinkInfo, read: Map<number, FeatureMap>): Promise<void> {
-  const seq = ctx.ntfSeq;
+async function readTemplate(ctx: AgentContext, ifindex: number, l: LinkInfo, read: Map<number, FeatureMap>): Promise<void> {
+  const seq = ctx.cache.readStamp;
   try {
     // on the fast path's socket: in the monitor process, the wait for RTNL is not ours
-    const f = await (await fastNl(ctx)).get(k, l.name);
-    if (ctx.links.get(k)?.name !== l.name || newerNtf(ctx, k, seq)) return;
-    noteTemplate(ctx, k, f);
-    ctx.features.set(k, f);
-    ctx.unknownFeatures.delete(k);
-    read.set(k, f);
+    const f = await (await ctx.fastPath.channel()).get({ index: ifindex, name: l.name });
+    if (ctx.cache.links.get(ifindex)?.name !== l.name || ctx.cache.newerNotification(ifindex, seq)) return;
+    noteTemplate(ctx, ifindex, f);
+    ctx.cache.features.set(ifindex, f);
+    ctx.cache.unknownFeatures.delete(ifindex);
+    read.set(ifindex, f);
   } catch {
     /* gone or failing: the batch path finds out (links without a template go there) */
   }
 }
 
-/**
- * The fast path's own ethtool socket (SETs with reply), opened at its first use: in the monitor's
- * process when it has one (a SET waits there for RTNL, not in this event loop), else here.
- */
-export function fastNl(ctx: AgentContext): Promise<FeatureSetter> {
-  ctx.fastNl ??= FeatureSetter.open(ctx.o.monitor.requestSocket?.());
-  return ctx.fastNl;
-}
-
 function finishFast(ctx: AgentContext, p: Planned, res: SetReply | KernelError): void {
-  const k = p.set.ifindex;
-  const t = ctx.tracked.get(k);
-  if (t !== p.t) {
-    ctx.fast.delete(k); // gone (RTM_DELLINK) meanwhile
-    ctx.fastSkipped.delete(k);
+  const ifindex = p.set.ifindex;
+  const tracked = ctx.tracked.get(ifindex);
+  if (tracked !== p.tracked) {
+    ctx.fastPath.active.delete(ifindex); // gone (RTM_DELLINK) meanwhile
+    ctx.fastPath.skipped.delete(ifindex);
     return;
   }
-  const cur = ctx.links.get(k);
+  const cur = ctx.cache.links.get(ifindex);
   if (res instanceof KernelError || res.notApplied.length > 0 || !cur) {
     // failed, gone, or not all as asked: the batch path reads the real features and books it as usual
     ctx.log('debug', 'fast path: to the batch path', {
       interface: p.set.name,
-      ifindex: k,
+      ifindex,
       ...(res instanceof KernelError ? { error: res.message } : { notApplied: res.notApplied }),
     });
-    t.history = p.prev;
-    toBatch(ctx, k);
+    tracked.history = p.prev;
+    toBatch(ctx, ifindex);
     return;
   }
   // The state after the set, from the reply (fast-plan.ts stateAfter). The FEATURES_NTF that
   // follows a change carries the full state; one that differs from this sends the link through the
   // batch path.
-  const hasPorts = ctx.masters.has(k);
+  const hasPorts = ctx.cache.masters.has(ifindex);
   const { next, classified } = stateAfter(p.plan, p.iface, p.d, p.set.changes, res.changed, hasPorts);
-  ctx.features.set(k, next);
-  ctx.unknownFeatures.delete(k);
+  ctx.cache.features.set(ifindex, next);
+  ctx.cache.unknownFeatures.delete(ifindex);
   const iface: Interface = { ...p.iface, name: cur.name, features: next };
-  const r = decide(iface, p.d, t.history, 'enforce', ctx.clock(), ctx.backoff, hasPorts, classified);
-  const o = { iface, d: p.d };
+  const r = decide(iface, p.d, tracked.history, 'enforce', ctx.clock(), ctx.backoff, hasPorts, classified);
   const ok = (a: (typeof r)['actions'][number]) => a.kind === 'compliant' || (a.kind === 'report' && a.finding === 'fixed');
   if (!r.actions.some((a) => a.kind === 'compliant') || !r.actions.every(ok)) {
     // not compliant (a dependency or the template did not fit): start over on the real features
-    ctx.log('debug', 'fast path: not compliant after the set, to the batch path', { interface: p.set.name, ifindex: k });
-    t.history = p.prev;
-    toBatch(ctx, k);
+    ctx.log('debug', 'fast path: not compliant after the set, to the batch path', { interface: p.set.name, ifindex });
+    tracked.history = p.prev;
+    toBatch(ctx, ifindex);
     return;
   }
-  t.history = r.history;
-  t.iface = o.iface;
-  t.managed = o.d !== null;
+  tracked.history = r.history;
+  tracked.iface = iface;
+  tracked.managed = p.d !== null;
   let delayMs: number | null = null;
   for (const a of r.actions) {
     if (a.kind === 'compliant') delayMs = a.delayMs;
-    if (a.kind !== 'set') recordAction(ctx, a, t, true);
+    if (a.kind !== 'set') recordAction(ctx, a, tracked, true);
   }
-  writeSeries(ctx, t, o.d);
+  writeSeries(ctx, tracked, p.d);
   logEnforced(ctx, p.set, delayMs);
-  ctx.fast.delete(k);
+  ctx.fastPath.active.delete(ifindex);
   // a change of name, kind or master arrived while the fast path had the link: look again
-  if (ctx.fastSkipped.delete(k) || linkMoved(p.link, cur)) ctx.queue.mark(k);
-}
-
-function linkMoved(a: LinkInfo, b: LinkInfo): boolean {
-  return a.name !== b.name || a.kind !== b.kind || a.masterIndex !== b.masterIndex || a.slaveKind !== b.slaveKind;
-}
-
-/** As after a batch's sets: a feature notification that differs from what was read is looked at again. */
-function afterInflight(ctx: AgentContext, k: number): void {
-  ctx.inflight.delete(k);
-  const n = ctx.deferred.get(k);
-  if (!n) return;
-  ctx.deferred.delete(k);
-  const cur = ctx.features.get(k);
-  if (ctx.links.has(k) && !ctx.fast.has(k) && !(cur && sameFeatures(cur, n))) {
-    ctx.unknownFeatures.add(k);
-    ctx.queue.mark(k);
-  }
+  if (ctx.fastPath.skipped.delete(ifindex) || linkChanged(p.link, cur)) ctx.queue.mark(ifindex);
 }

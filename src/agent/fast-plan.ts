@@ -1,12 +1,11 @@
-import type { DesiredInterface, FeatureMap, Interface, LinkInfo, Policy } from '../model/types.js';
+import type { DesiredInterface, DriverInfo, FeatureMap, Interface, LinkInfo, Observation, Policy } from '../model/types.js';
 import { interfaceOf } from '../host/observe.js';
-import { sameDevice } from '../ovs/ports.js';
-import { readVmIndex } from '../host/vm-reader.js';
+import type { VmIndex } from '../host/vm.js';
+import { sameDevice, type OvsPortFacts } from '../ovs/ports.js';
 import { resolvePolicy } from '../policy/resolve.js';
 import { ruleSelects } from '../policy/select.js';
 import { classify, type Classified } from './reconcile.js';
-import type { AgentContext } from './agent-context.js';
-import { policyUsesVm } from './kernel-refresh.js';
+import { policyUsesVm } from './policy-needs.js';
 
 /**
  * The fast path's plans, shared by the links they fit. What the policy wants of a link and what a
@@ -37,19 +36,34 @@ export interface PlannedLink {
 
 const MAX_PLANS = 256;
 
+/** What planning a new link reads of the agent's state (the agent's context has all of it). */
+export interface PlanInputs {
+  readonly cache: {
+    readonly links: ReadonlyMap<number, LinkInfo>;
+    readonly drivers: ReadonlyMap<number, DriverInfo>;
+    readonly masters: ReadonlySet<number>;
+  };
+  readonly policy: Policy;
+  readonly vmIndex: { get(ifnames: readonly string[]): VmIndex };
+  /** Open vSwitch facts by kernel name (the agent's OVS view), when OVS is watched. */
+  readonly ovs?: { readonly index: ReadonlyMap<string, OvsPortFacts> } | null;
+  /** The plans so far, by template key and selection (a bounded cache this function fills). */
+  readonly fastPath: { readonly plans: Map<string, FastPlan> };
+}
+
 /** The link observed with `tpl` as its features, what the policy wants of it, and the shared plan. */
-export function planFor(ctx: AgentContext, l: LinkInfo, tpl: FeatureMap, tplKey: string): PlannedLink {
-  const master = l.masterIndex !== null ? (ctx.links.get(l.masterIndex) ?? null) : null;
-  const vms = policyUsesVm(ctx) ? readVmIndex(ctx.o.vmSources ?? {}, [l.name]) : undefined;
+export function planFor(ctx: PlanInputs, l: LinkInfo, tpl: FeatureMap, tplKey: string, backend: Observation['backend']): PlannedLink {
+  const master = l.masterIndex !== null ? (ctx.cache.links.get(l.masterIndex) ?? null) : null;
+  const vms = policyUsesVm(ctx.policy) ? ctx.vmIndex.get([l.name]) : undefined;
   const ovs = ctx.ovs?.index.get(l.name);
-  const iface = interfaceOf(l, master, tpl, ctx.drivers.get(l.ifindex) ?? null, vms, ovs && sameDevice(ovs, l) ? ovs : undefined);
-  const hasPorts = ctx.masters.has(l.ifindex);
+  const iface = interfaceOf(l, master, tpl, ctx.cache.drivers.get(l.ifindex) ?? null, vms, ovs && sameDevice(ovs, l) ? ovs : undefined);
+  const hasPorts = ctx.cache.masters.has(l.ifindex);
   let sel = hasPorts ? 'p' : '-';
   for (const r of ctx.policy.rules) sel += ruleSelects(r, iface) ? '1' : '0';
   const key = `${tplKey}\0${sel}`;
-  let plan = ctx.fastPlans.get(key);
+  let plan = ctx.fastPath.plans.get(key);
   if (!plan || plan.tpl !== tpl || plan.policy !== ctx.policy) {
-    const d = resolvePolicy(ctx.policy, { takenAt: '', backend: 'netlink', interfaces: [iface] }).interfaces[0] ?? null;
+    const d = resolvePolicy(ctx.policy, { takenAt: '', backend, interfaces: [iface] }).interfaces[0] ?? null;
     const managed = d !== null && Object.keys(d.features).length > 0;
     plan = {
       tpl,
@@ -59,8 +73,8 @@ export function planFor(ctx: AgentContext, l: LinkInfo, tpl: FeatureMap, tplKey:
       classified: managed ? classify(iface, d, hasPorts) : null,
       after: new Map(),
     };
-    if (ctx.fastPlans.size >= MAX_PLANS) ctx.fastPlans.clear();
-    ctx.fastPlans.set(key, plan);
+    if (ctx.fastPath.plans.size >= MAX_PLANS) ctx.fastPath.plans.clear();
+    ctx.fastPath.plans.set(key, plan);
   }
   return { iface, d: plan.features ? { ifindex: l.ifindex, name: l.name, features: plan.features } : null, plan };
 }

@@ -1,8 +1,8 @@
-import type { LinkInfo } from '../model/types.js';
 import type { MonitorEvent } from '../kernel/monitor/types.js';
 import { newHistory } from './reconcile.js';
 import { forget, resync, type AgentContext } from './agent-context.js';
 import { sameFeatures } from './same-features.js';
+import { linkChanged } from './link-cache.js';
 import { fastEligible, queueFast } from './fast-path.js';
 
 /** One kernel event: update what is known of the link and mark it dirty when that can matter. */
@@ -10,14 +10,14 @@ export function onMonitorEvent(ctx: AgentContext, e: MonitorEvent): void {
   ctx.metrics.event(e.type);
   switch (e.type) {
     case 'link-new': {
-      const prev = ctx.links.get(e.link.ifindex);
+      const prev = ctx.cache.links.get(e.link.ifindex);
       const known = prev !== undefined;
-      ctx.links.set(e.link.ifindex, e.link);
+      ctx.cache.links.set(e.link.ifindex, e.link);
       // RTM_NEWLINK also follows every feature change and flag flip: only what can change the
       // policy's answer (name, kind, master) needs a reconcile
       if (known && !linkChanged(prev, e.link)) break;
       if (!known) {
-        ctx.unknownFeatures.add(e.link.ifindex);
+        ctx.cache.unknownFeatures.add(e.link.ifindex);
         ctx.tracked.set(e.link.ifindex, {
           iface: null,
           history: newHistory(e.at),
@@ -37,15 +37,13 @@ export function onMonitorEvent(ctx: AgentContext, e: MonitorEvent): void {
       if (ctx.inflight.has(e.ifindex)) {
         // most likely our own change, notified before the set's answer: the verification read
         // decides (see finishSet); only a difference from it needs another look
-        ctx.deferred.set(e.ifindex, e.features);
+        ctx.inflight.defer(e.ifindex, e.features);
         break;
       }
-      const prev = ctx.features.get(e.ifindex);
-      ctx.features.set(e.ifindex, e.features);
-      ctx.ntfAt.set(e.ifindex, ++ctx.ntfSeq);
-      ctx.unknownFeatures.delete(e.ifindex);
+      const prev = ctx.cache.features.get(e.ifindex);
+      ctx.cache.notified(e.ifindex, e.features);
       // our own verified change comes back as a notification: nothing new, nothing to do
-      if (ctx.links.has(e.ifindex) && !(prev && sameFeatures(prev, e.features))) ctx.queue.mark(e.ifindex);
+      if (ctx.cache.links.has(e.ifindex) && !(prev && sameFeatures(prev, e.features))) ctx.queue.mark(e.ifindex);
       break;
     }
     case 'overrun':
@@ -57,6 +55,3 @@ export function onMonitorEvent(ctx: AgentContext, e: MonitorEvent): void {
   }
 }
 
-function linkChanged(a: LinkInfo, b: LinkInfo): boolean {
-  return a.name !== b.name || a.kind !== b.kind || a.masterIndex !== b.masterIndex || a.slaveKind !== b.slaveKind || a.physical !== b.physical || (a.tun?.type ?? null) !== (b.tun?.type ?? null);
-}

@@ -42,7 +42,7 @@ export async function startOvsView(ctx: AgentContext, socket: string | null | un
     view.index = index;
     if (changed.size === 0 && hadTopology === (topology !== null)) return;
     ctx.log('debug', 'ovs view changed', { interfaces: changed.size });
-    for (const l of ctx.links.values()) {
+    for (const l of ctx.cache.links.values()) {
       if (changed.has(l.name) || l.name === 'ovs-netdev' || l.name === 'ovs-system') ctx.queue.mark(l.ifindex);
     }
   };

@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileDurable } from '../apply/durable.js';
 import { dirname, join } from 'node:path';
 
 export interface UnitOptions {
@@ -55,8 +56,7 @@ function q(arg: string): string {
  *
  * Realtime (the default): SCHED_FIFO at the lowest real-time priority, 1. When VMs start in a
  * burst, whatever creates their ports keeps the CPUs busy; in the normal class the agent queues
- * behind it: a 500-port burst's p99 delay was 13–62 ms here (median 34), SCHED_FIFO 1: 2–17 ms (median 8)
- * (bench/agent-burst.ts, docs/performance.md). The work per event is bounded (one FEATURES_SET per
+ * behind it, at SCHED_FIFO 1 it does not (figures: bench/agent-burst.ts, docs/performance.md). The work per event is bounded (one FEATURES_SET per
  * new port, retries back off), and the kernel's RT throttling (sched_rt_runtime_us, 95% by default)
  * still leaves every CPU to others part of each second. systemd applies the policy before it
  * installs RestrictRealtime's filter, so the agent cannot raise itself further; threads and the
@@ -139,6 +139,6 @@ export function renderUnit(o: UnitOptions): string {
 export function installUnit(root: string, text: string, name: string = UNIT_NAME): string {
   const path = join(root, 'etc/systemd/system', name);
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, text, { mode: 0o644 });
+  writeFileDurable(path, text, 0o644);
   return path;
 }

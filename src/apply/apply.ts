@@ -5,6 +5,7 @@ import { compareNatural } from '../model/natural-order.js';
 import { computeStages, planInterface } from '../plan/plan.js';
 import { guestHeldFeatures } from '../plan/held-by-guest.js';
 import type { Plan, PlannedChange } from '../plan/types.js';
+import { verify } from '../plan/verify.js';
 import { BATCH_SIZE, chunks, setMany, type SetOutcome } from './execute.js';
 import { restoreSnapshot } from './restore.js';
 import { SNAPSHOT_FORMAT, SnapshotRecorder } from './snapshot-codec.js';
@@ -323,17 +324,4 @@ function recordOutcomes(batch: readonly PlannedChange[], outcomes: readonly SetO
   });
 }
 
-/**
- * Verification of one changed interface: every requested bit as set, and every feature set off is
- * off. A feature set on may stay off (a dependency or a tap's owner holds it): the plan warned.
- */
-export function verify(set: Record<string, boolean>, cur: { features: Record<string, { requested: boolean; active: boolean }> }): string[] {
-  const problems: string[] = [];
-  for (const [f, v] of Object.entries(set)) {
-    const st = cur.features[f];
-    if (!st) problems.push(`${f} missing`);
-    else if (st.requested !== v) problems.push(`${f} requested ${st.requested ? 'on' : 'off'}, not ${v ? 'on' : 'off'}`);
-    else if (!v && st.active) problems.push(`${f} still active`);
-  }
-  return problems;
-}
+export { verify } from '../plan/verify.js';

@@ -27,6 +27,12 @@ export interface Snapshot {
   createdAt: string;
   /** The policy the apply implemented. */
   policy: string;
+  /**
+   * Who wrote it: absent for `apply`; "agent" for what the agent found before it first changed
+   * these interfaces (lines of STATE_DIR/snapshots/RUN.agent.jsonl, apply/first-change-record.ts;
+   * `restore --agent` restores them all).
+   */
+  by?: 'agent';
   /** Network namespace the apply ran in (`--netns`), null for the host's own. */
   netns: string | null;
   /**

@@ -1,8 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { GlobalOptions } from '../cli/action.js';
-import type { BenchCliOptions } from '../cli/commands/bench.js';
-import { printJson, renderTable } from '../cli/output.js';
+import type { GlobalOptions } from '../model/global-options.js';
+import type { BenchCliOptions } from './options.js';
+import { printJson } from '../render/print.js';
+import { renderTable } from '../render/table.js';
 import { EXIT, OffloadError } from '../model/errors.js';
 import { parseProfiles, parseTests, runBenchmark } from './bench.js';
 import { footer, progressLine, tableRows, verdictLines } from './render.js';

@@ -1,4 +1,3 @@
-import { metricLabel } from './analyze.js';
 import type { Progress } from './run.js';
 import { METRICS, type BenchResult, type MetricName, type TestName } from './types.js';
 

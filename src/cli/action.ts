@@ -1,11 +1,7 @@
 import type { Command } from 'commander';
+import type { GlobalOptions } from '../model/global-options.js';
 
-/** Options every command sees (defined on the root program). */
-export interface GlobalOptions {
-  netns?: string;
-  backend?: 'auto' | 'netlink' | 'ethtool';
-  json?: boolean;
-}
+export type { GlobalOptions } from '../model/global-options.js';
 
 export function globalOpts(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals() as GlobalOptions;

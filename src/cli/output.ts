@@ -1,20 +1,3 @@
-/** Output helpers: human tables on stdout, diagnostics on stderr, --json on stdout from the same data. */
-
-export function printJson(data: unknown): void {
-  process.stdout.write(JSON.stringify(data, null, 2) + '\n');
-}
-
-export function warn(message: string): void {
-  process.stderr.write(`offloadctl: ${message}\n`);
-}
-
-/** Render rows as an aligned text table. Cells are strings; columns are padded to the widest cell. */
-export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n') + '\n';
-}
+/** Output helpers for the commands (they live in src/render/, which features may use too). */
+export { printJson, warn } from '../render/print.js';
+export { renderTable } from '../render/table.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import picomatch from 'picomatch';
-import type { GlobalOptions } from '../cli/action.js';
+import type { GlobalOptions } from '../model/global-options.js';
 import { OffloadError } from '../model/errors.js';
 import { parseDuration } from '../model/duration.js';
 import { exitCodeFor } from './report.js';
@@ -64,11 +64,12 @@ export async function doctorCommand(opts: DoctorCommandOptions, g: GlobalOptions
   const globs = opts.interface ?? [];
   const selectInterface = globs.length > 0 ? picomatch(globs) : undefined;
 
-  const [{ observe }, logSources, stats, out, render] = await Promise.all([
-    import('../cli/context.js'),
+  const [{ observe }, logSources, stats, out, table, render] = await Promise.all([
+    import('../host/observe-once.js'),
     import('./log-sources.js'),
     import('../kernel/stats.js'),
-    import('../cli/output.js'),
+    import('../render/print.js'),
+    import('../render/table.js'),
     import('./render.js'),
   ]);
   const deps: DoctorDeps = {
@@ -85,7 +86,7 @@ export async function doctorCommand(opts: DoctorCommandOptions, g: GlobalOptions
   };
   const report = await runDoctor({ checks, kernelLog: opts.kernelLog, sinceSeconds, intervalSeconds: interval, extraSignatures, selectInterface }, deps);
   if (opts.json || g.json) out.printJson(report);
-  else process.stdout.write(render.renderReport(report, out.renderTable, { verbose: opts.verbose }));
+  else process.stdout.write(render.renderReport(report, table.renderTable, { verbose: opts.verbose }));
   return exitCodeFor(report, opts.failOn);
 }
 

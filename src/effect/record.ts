@@ -65,7 +65,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   let monitor: { close(): void } | null = null;
   if (o.watchChanges) {
     try {
-      const { openMonitor } = await import('../kernel/monitor.js');
+      const { openMonitor } = await import('../kernel/monitor/netlink-monitor.js');
       const mon = await openMonitor();
       let pending: { at: number; names: Set<string> } | null = null;
       mon.onEvent((e) => {

@@ -178,14 +178,10 @@ export function featureCell(fm: FeatureMap, members: readonly string[]): string 
   let counted = 0;
   let fixed = 0;
   let requested = 0;
-  let changeable = 0;
   for (const m of members) {
     const st = fm[m]!;
     if (st.fixed) fixed++;
-    else {
-      changeable++;
-      if (st.requested) requested++;
-    }
+    else if (st.requested) requested++;
     if (st.active) active++;
     if (st.active || (!st.fixed && !OPT_IN.has(m))) counted++;
   }

@@ -1,7 +1,7 @@
 import type { KernelBackend } from './types.js';
 import { KernelError } from './types.js';
 
-export type { KernelBackend, SetFeaturesResult, KernelErrorCode } from './types.js';
+export type { FeatureChannel, KernelBackend, KernelErrorCode, LinkRef, SetFeaturesResult, SetReply } from './types.js';
 export { KernelError } from './types.js';
 
 export type BackendChoice = 'auto' | 'netlink' | 'ethtool';

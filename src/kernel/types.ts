@@ -1,4 +1,35 @@
 import type { DriverInfo, FeatureMap, LinkInfo } from '../model/types.js';
+import type { KernelMonitor } from './monitor/types.js';
+
+/**
+ * A network interface as the kernel addresses it, like mdlayher/ethtool's Interface{Index, Name}:
+ * requests go by index (a name can be reused by another device meanwhile); the name is for messages.
+ */
+export interface LinkRef {
+  readonly index: number;
+  readonly name: string;
+}
+
+/** What the kernel's FEATURES_SET_REPLY says about one set (may be shared between equal replies: read only). */
+export interface SetReply {
+  /** Asked-for features whose state did not end as asked. */
+  readonly notApplied: readonly string[];
+  /** Features whose active state the set changed (dependencies included). */
+  readonly changed: readonly string[];
+}
+
+/**
+ * FEATURES_SET with its reply and FEATURES_GET, both by ifindex, for an enforcer that verifies each
+ * change from the kernel's own answer (the agent). No pre-read: the caller leaves fixed bits out
+ * (the kernel rejects a NETIF_F_NEVER_CHANGE bit with EINVAL, net/ethtool/features.c
+ * ethnl_set_features). Requests are pipelined; each distinct change set is encoded once.
+ */
+export interface FeatureChannel {
+  set(link: LinkRef, changes: Record<string, boolean>): Promise<SetReply>;
+  get(link: LinkRef): Promise<FeatureMap>;
+  close(): void;
+}
+
 
 /**
  * The one interface to the kernel (in the spirit of mdlayher/ethtool's Client): one method per
@@ -41,6 +72,12 @@ export interface KernelBackend {
   setFeaturesMany?(items: readonly { ifname: string; changes: Record<string, boolean> }[]): Promise<(KernelError | null)[]>;
   /** Feature names of this kernel (string set ETH_SS_FEATURES), in bit order. */
   featureNames(): Promise<string[]>;
+  /**
+   * Optional: a FeatureChannel (set-with-reply and get, by ifindex). With `monitor`, its requests go
+   * out from the monitor's process when it has one (a set waiting for RTNL does not block the
+   * caller). Backends without it (the ethtool CLI) leave callers to setFeatures / setFeaturesMany.
+   */
+  openFeatureChannel?(monitor?: KernelMonitor): Promise<FeatureChannel>;
   close(): void;
 }
 

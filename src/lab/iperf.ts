@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { run } from '../kernel/exec.js';
-import type { Metrics, TestName } from '../bench/types.js';
+import type { Metrics, TestName } from './traffic-metrics.js';
 import { stopChild } from './child.js';
 
 /**

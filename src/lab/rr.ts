@@ -1,5 +1,5 @@
 import { run } from '../kernel/exec.js';
-import type { Metrics } from '../bench/types.js';
+import type { Metrics } from './traffic-metrics.js';
 import { startListening, type ServerHandle } from './iperf.js';
 
 /**

@@ -6,6 +6,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { OffloadError } from '../model/errors.js';
+import { fsyncDir, writeFileDurable } from '../apply/durable.js';
 import { underRoot } from './root.js';
 import type { Coverage, Move, PersistTarget, RenderResult, RenderedFile } from './types.js';
 import { MARK } from './types.js';
@@ -84,31 +85,10 @@ export function readManifests(root: string): Manifest[] {
     .filter((m): m is Manifest => m !== null);
 }
 
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** Write durably and atomically: a reader sees the old file or the new one, never a part. */
 export function atomicWrite(path: string, content: string | Buffer, mode: number): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.offloadctl-tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', mode);
-  try {
-    writeSync(fd, typeof content === 'string' ? Buffer.from(content) : content);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    tryUnlink(tmp); // never leave a temporary file behind (a full disk)
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-  fsyncDir(dirname(path));
+  writeFileDurable(path, content, mode);
 }
 
 function readOrNull(path: string): Buffer | null {
@@ -294,7 +274,7 @@ export function installTarget(
     const cur = movedAway.has(f.path) ? null : readOrNull(abs);
     const want = Buffer.from(f.content);
     const mine = prevFiles.get(f.path);
-    if (cur !== null && cur.equals(want)) {
+    if (cur?.equals(want)) {
       files.push({ path: f.path, action: 'unchanged' });
       manifestFiles.push({ path: f.path, sha256: sha256(want), mode: f.mode, backup: mine?.backup ?? null });
       if (!dry && (statSync(abs).mode & 0o7777) !== f.mode) tx.write(abs, want, f.mode);

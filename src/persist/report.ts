@@ -1,4 +1,4 @@
-import { renderTable } from '../cli/output.js';
+import { renderTable } from '../render/table.js';
 import type { CheckReport } from './check.js';
 import type { InstallReport } from './install.js';
 import type { PersistOutcome } from './persist.js';

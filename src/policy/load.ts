@@ -3,7 +3,7 @@ import { OffloadError } from '../model/errors.js';
 import type { Policy } from '../model/types.js';
 import { parsePolicyText } from './parse.js';
 import { DEFAULT_PROFILE } from './profiles.js';
-import { checkPolicyOptions, loadProfile, type LoadPolicyOptions } from './lazy.js';
+import { checkPolicyOptions, loadProfile, type LoadPolicyOptions } from './profile-options.js';
 
 export type { LoadPolicyOptions };
 

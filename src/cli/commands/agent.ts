@@ -1,35 +1,7 @@
 import { Option, type Command } from 'commander';
 import { action, globalOpts } from '../action.js';
-
-export interface AgentCliOptions {
-  profile?: string;
-  policy?: string;
-  mode: 'enforce' | 'report';
-  listen: string;
-  allowRemote?: boolean;
-  tokenFile?: string;
-  stateDir: string;
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
-  windowMs: string;
-  resyncInterval: string;
-  installUnit?: boolean;
-  root: string;
-  execPath?: string;
-  scheduling: 'realtime' | 'normal';
-  monitorChild?: boolean;
-  recordInterval: string;
-  recordRetention: string;
-  recordTop: string;
-  parsePolicy?: string;
-  libvirtDir: string;
-  proxmoxDir: string;
-  benchDir?: string;
-  metricsFeatures: 'none' | 'policy' | 'all';
-  metricsInclude: string[];
-  metricsExclude: string[];
-  metricsRole: string[];
-  metricsExcludeRole: string[];
-}
+import { libvirtDirOption, policyOption, profileOption, proxmoxDirOption } from '../shared-options.js';
+import type { AgentCliOptions } from '../../agent/options.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -41,8 +13,10 @@ export function register(program: Command): void {
         'for drift (feature changes by anyone), and export Prometheus metrics and a small HTTP API. ' +
         'On Open vSwitch hosts it watches OVSDB ($OVS_RUNDIR/db.sock) so ports added to an OVS bridge get their bridge, role and VM.',
     )
-    .option('--profile <name>', 'built-in profile (tso-gso-off, tso-gso-sg-off, offloads-on); default tso-gso-off')
-    .option('--policy <file>', 'policy file (YAML, a regular file of at most 1 MiB); reloaded on SIGHUP, parsed in a child process while enforcement goes on')
+    .addOption(profileOption())
+    .addOption(policyOption('a regular file of at most 1 MiB; reloaded on SIGHUP, parsed in a child process while enforcement goes on'))
+    .addOption(libvirtDirOption())
+    .addOption(proxmoxDirOption())
     .addOption(new Option('--mode <mode>', 'enforce: change what deviates; report: only report').choices(['enforce', 'report']).default('enforce'))
     .option('--listen <addr:port>', 'HTTP address for /metrics and /api (loopback unless --allow-remote)', '127.0.0.1:9469')
     .option('--allow-remote', 'allow a non-loopback --listen address (requires --token-file)')
@@ -52,13 +26,6 @@ export function register(program: Command): void {
     .option('--window-ms <ms>', 'coalesce events arriving within this many ms into one batch (0: those of one socket read)', '0')
     .option('--resync-interval <seconds>', 'full dump and reconcile this often as a safety net (0: never)', '600')
     .option('--bench-dir <dir>', 'the page shows the latest `offloadctl bench --out` results found here (results.json and its SVG charts; DIR or its newest subdirectory)')
-    .option(
-      '--libvirt-dir <dir>',
-      'libvirt domain status XML directory, for VM ownership when the policy selects by vmPlatform (root-only on ' +
-        'libvirt hosts: the unit\'s DynamicUser cannot read it unless granted, see docs/unattended.md)',
-      '/run/libvirt/qemu',
-    )
-    .option('--proxmox-dir <dir>', 'Proxmox VM configs, for VM names (readable by root and www-data only; see docs/unattended.md)', '/etc/pve/qemu-server')
     .option('--record-interval <dur>', 'sample every interface\'s counters and the host CPU this often for `offloadctl effect --agent` (0: do not record)', '5s')
     .option('--record-retention <dur>', 'how much of the recording to keep in memory (ring)', '1h')
     .option('--record-top <n>', 'per-interface packet-size gauges for this many of the busiest interfaces', '20')

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { action, globalOpts } from '../action.js';
+import { collect, libvirtDirOption, policyOption, profileOption, proxmoxDirOption } from '../shared-options.js';
 
 interface AuditCliOptions {
   profile?: string;
@@ -14,8 +15,6 @@ interface AuditCliOptions {
   prometheusTextfile?: string;
 }
 
-const collect = (v: string, prev: string[]) => [...prev, v];
-
 export function register(program: Command): void {
   program
     .command('audit')
@@ -24,8 +23,8 @@ export function register(program: Command): void {
         'feature whose active state differs, plus bridge ports whose MTU differs from their bridge. ' +
         'Reads only; changes nothing.',
     )
-    .option('--profile <name>', 'built-in profile (see `offloadctl profiles`); default tso-gso-off')
-    .option('--policy <file>', 'YAML policy file (offloadctl-policy(5)), or - for standard input; not with --profile')
+    .addOption(profileOption())
+    .addOption(policyOption())
     .option('--interface <glob>', 'audit only these interfaces (repeatable; globs like vnet*)', collect, [])
     .option('--allow-empty', 'exit 0 when the --interface globs match no interface (default: exit 2, a typo must not pass)')
     .option('--strict', 'also count deviating fixed (unchangeable) features, and features held off by the guest (a tap) or the ports (a bridge), as non-compliance')
@@ -34,8 +33,8 @@ export function register(program: Command): void {
       new Option('--format <format>', 'table, json (same as --json) or prometheus (text exposition, the agent\'s metric names: offloadctl_interface_compliant, offloadctl_feature_active/compliant, offloadctl_audit_*)').choices(['table', 'json', 'prometheus']),
     )
     .option('--prometheus-textfile <path>', 'also write the prometheus format to PATH for node_exporter\'s textfile collector (name it *.prom; written atomically: temporary file in the same directory, then rename)')
-    .option('--libvirt-dir <dir>', 'libvirt domain status XML directory, for VM ownership', '/run/libvirt/qemu')
-    .option('--proxmox-dir <dir>', 'Proxmox VM configs, for VM names', '/etc/pve/qemu-server')
+    .addOption(libvirtDirOption())
+    .addOption(proxmoxDirOption())
     .addHelpText(
       'after',
       `

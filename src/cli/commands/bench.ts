@@ -1,9 +1,10 @@
 import { Option, type Command } from 'commander';
 import { action, globalOpts } from '../action.js';
+import { collect } from '../shared-options.js';
+import type { BenchCliOptions } from '../../bench/options.js';
 
 /** `offloadctl bench`: measure what offload profiles cost or gain, side by side, then restore. */
 
-const collect = (v: string, prev: string[] = []) => [...prev, v];
 const int = (name: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n)) throw new Error(`${name} must be a whole number`);
@@ -57,25 +58,4 @@ Exit codes: 0 measured (and restored), 2 bad usage (unknown profile or test), 3 
         return benchCommand(opts, globalOpts(cmd));
       }),
     );
-}
-
-export interface BenchCliOptions {
-  lab?: 'netns' | 'vm';
-  labName?: string;
-  server?: string;
-  port?: number;
-  rrPort?: number;
-  profiles: string;
-  tests: string;
-  duration: number;
-  repeat: number;
-  udpRate: string;
-  streams: number;
-  accel: 'auto' | 'kvm' | 'tcg';
-  interface?: string[];
-  stateDir?: string;
-  seed: number;
-  out?: string;
-  progress: boolean;
-  json?: boolean;
 }

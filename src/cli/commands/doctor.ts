@@ -1,9 +1,7 @@
 import { Option, type Command } from 'commander';
 import { action, globalOpts } from '../action.js';
+import { collect } from '../shared-options.js';
 import type { DoctorCommandOptions } from '../../doctor/command.js';
-
-
-const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 export function register(program: Command): void {
   program

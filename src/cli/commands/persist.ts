@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { action, globalOpts, type GlobalOptions } from '../action.js';
+import { libvirtDirOption, policyOption, profileOption, proxmoxDirOption } from '../shared-options.js';
 
 interface PersistCliOptions {
   target?: string;
@@ -34,8 +35,8 @@ export function register(program: Command): void {
         'each interface at boot and at VM start, and names the gaps.',
     )
     .addOption(new Option('--target <target>', 'mechanism to write (auto: detect and cover everything)').choices(TARGET_CHOICES))
-    .option('--profile <name>', 'built-in profile (see `offloadctl profiles`); default tso-gso-off')
-    .option('--policy <file>', 'YAML policy file; not with --profile')
+    .addOption(profileOption())
+    .addOption(policyOption())
     .option('--root <dir>', 'install under this root folder (tests, image builds)', '/')
     .option('--dry-run', 'show what would be written (with the content), write nothing')
     .option('--uninstall', 'remove exactly what offloadctl wrote for the target (auto: every target)')
@@ -52,8 +53,8 @@ export function register(program: Command): void {
     .option('--offloadctl-path <path>', 'offloadctl as the boot path calls it (default: this executable)')
     .option('--ethtool-path <path>', 'ethtool as the boot path calls it', '/sbin/ethtool')
     .option('--policy-path <path>', 'where the policy is installed for the udev rule and libvirt hook', '/etc/offloadctl/policy.yaml')
-    .option('--libvirt-dir <dir>', 'libvirt domain status XML directory, for VM ownership', '/run/libvirt/qemu')
-    .option('--proxmox-dir <dir>', 'Proxmox VM configs, for VM names', '/etc/pve/qemu-server')
+    .addOption(libvirtDirOption())
+    .addOption(proxmoxDirOption())
     .option('--apply', 'xapi: run the xe commands (xe vif-param-set / pif-param-set other-config:ethtool-*); without it they are only printed')
     .option('--xe-path <path>', 'xapi: the xe CLI to run for --apply and --check', 'xe')
     .addHelpText(

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { action, globalOpts } from '../action.js';
+import { collect, libvirtDirOption, policyOption, profileOption, proxmoxDirOption } from '../shared-options.js';
 
 export interface PlanCliOptions {
   profile?: string;
@@ -11,17 +12,15 @@ export interface PlanCliOptions {
   allowEmpty?: boolean;
 }
 
-const collect = (v: string, prev: string[]) => [...prev, v];
-
 /** The policy/scope options plan and apply share. */
 export function addPlanOptions(cmd: Command): Command {
   return cmd
-    .option('--profile <name>', 'built-in profile (see `offloadctl profiles`); default tso-gso-off')
-    .option('--policy <file>', 'YAML policy file (offloadctl-policy(5)), or - for standard input; not with --profile')
+    .addOption(profileOption())
+    .addOption(policyOption())
     .option('--interface <glob>', 'only these interfaces (repeatable; globs like vnet*)', collect, [])
     .option('--allow-empty', 'succeed with nothing to do when the --interface globs match no interface (default: exit 2)')
-    .option('--libvirt-dir <dir>', 'libvirt domain status XML directory, for VM ownership', '/run/libvirt/qemu')
-    .option('--proxmox-dir <dir>', 'Proxmox VM configs, for VM names', '/etc/pve/qemu-server');
+    .addOption(libvirtDirOption())
+    .addOption(proxmoxDirOption());
 }
 
 export function register(program: Command): void {

@@ -6,6 +6,7 @@ import { DEFAULT_LOCK_TIMEOUT, LOCK_TIMEOUT_HELP, lockWaitNotice, parseLockTimeo
 
 interface RestoreCliOptions {
   last?: boolean;
+  agent?: boolean;
   yes?: boolean;
   stateDir: string;
   lockTimeout: string;
@@ -17,10 +18,12 @@ export function register(program: Command): void {
     .command('restore')
     .description(
       'Return every interface in a snapshot (taken by apply) to its recorded requested state and ' +
-        'verify requested and active bits. Works after apply was killed at any moment.',
+        'verify requested and active bits. Works after apply was killed at any moment. With --agent: ' +
+        'every interface the agent changed, to its state before the agent.',
     )
     .argument('[snapshot-id]', 'the snapshot to restore (see `offloadctl snapshots`)')
-    .option('--last', 'the newest snapshot taken in this network namespace')
+    .option('--last', 'the newest snapshot apply took in this network namespace')
+    .option('--agent', 'every interface the agent changed in this network namespace (still present, not restored since), to what it was before the agent first changed it; stop the agent first, or it enforces again')
     .option('-y, --yes', 'do not ask; required when stdin is not a terminal')
     .option('--state-dir <dir>', 'where snapshots and journals are kept (must be owned by the running user and not writable by group or others)', '/var/lib/offloadctl')
     .option('--lock-timeout <seconds>', LOCK_TIMEOUT_HELP, DEFAULT_LOCK_TIMEOUT)
@@ -38,6 +41,7 @@ the reason (\`--last\` skips it and says so).
 
 Examples:
   offloadctl restore --last --yes
+  systemctl stop offloadctl-agent && offloadctl restore --agent --yes
   offloadctl restore 20261125-125549-123-ab12
   offloadctl --netns olab-demo-hv restore --last --yes --state-dir /root/olc-state --json
 
@@ -53,8 +57,8 @@ interactive without --yes, 3 system error (state directory refused, lock still h
           import('../../model/errors.js'),
           import('../../apply/store.js'),
         ]);
-        if ((id === undefined) === !opts.last) {
-          throw new OffloadError('usage', 'give either a snapshot id or --last (see `offloadctl snapshots`)');
+        if ([id !== undefined, !!opts.last, !!opts.agent].filter(Boolean).length !== 1) {
+          throw new OffloadError('usage', 'give one of a snapshot id, --last or --agent (see `offloadctl snapshots`)');
         }
         const interactive = isatty(0);
         if (!opts.yes && !interactive) {
@@ -71,14 +75,26 @@ interactive without --yes, 3 system error (state directory refused, lock still h
           ? await store.lock({ timeoutSeconds: lockTimeout, onWait: lockWaitNotice(opts.stateDir, lockTimeout) })
           : () => {};
         try {
-          const snapId = id ?? store.last(here, (bad, why) => process.stderr.write(`offloadctl: skipping corrupt snapshot ${bad}: ${why}\n`));
-          if (snapId === null) {
-            throw new OffloadError(
-              'not-found',
-              `no snapshot in ${store.dir}${netns ? ` taken in network namespace ${netns}` : ''}`,
-            );
+          let sources: string[] | null = null;
+          let snapId: string | null;
+          let snap: import('../../apply/types.js').Snapshot;
+          if (opts.agent) {
+            const { agentSnapshot } = await import('../../apply/agent-snapshots.js');
+            const merged = agentSnapshot(store, here);
+            if (!merged) throw new OffloadError('not-found', `no change of the agent to restore in ${store.dir}${netns ? ` (network namespace ${netns})` : ''}`);
+            ({ snapshot: snap, sources } = merged);
+            snapId = snap.id;
+          } else {
+            snapId = id ?? store.last(here, (bad, why) => process.stderr.write(`offloadctl: skipping corrupt snapshot ${bad}: ${why}\n`));
+            if (snapId === null) {
+              throw new OffloadError(
+                'not-found',
+                `no snapshot in ${store.dir}${netns ? ` taken in network namespace ${netns}` : ''}`,
+              );
+            }
+            snap = store.read(snapId);
           }
-          const snap = store.read(snapId);
+          const snapshotId = snapId;
           // Names and ifindexes repeat across namespaces (lo is 1 everywhere): never restore elsewhere.
           if (!sameNetns(snap, here)) {
             const where =
@@ -86,15 +102,15 @@ interactive without --yes, 3 system error (state directory refused, lock still h
               (snap.netnsId ? ` (${snap.netnsId}; this is ${here.id ?? 'unknown'})` : '');
             throw new OffloadError(
               'usage',
-              `snapshot ${snapId} was taken in ${where}; run restore there` +
-                (snap.netns ? ` (offloadctl --netns ${snap.netns} restore ${snapId})` : ''),
+              `snapshot ${snapshotId} was taken in ${where}; run restore there` +
+                (snap.netns ? ` (offloadctl --netns ${snap.netns} restore ${snapshotId})` : ''),
             );
           }
-          const summary = store.summary(snapId);
+          const summary = sources ? { status: 'applied' as const } : store.summary(snapshotId);
           if (!opts.yes) {
             const { confirm } = await import('./apply.js');
             const q =
-              `Restore ${snap.interfaces.length} interface${snap.interfaces.length === 1 ? '' : 's'} to snapshot ${snapId} ` +
+              `Restore ${snap.interfaces.length} interface${snap.interfaces.length === 1 ? '' : 's'} to snapshot ${snapshotId} ` +
               `(${snap.createdAt}, policy ${snap.policy}, ${summary.status})? [y/N] `;
             if (!(await confirm(q))) {
               process.stderr.write('offloadctl: nothing changed\n');
@@ -103,22 +119,27 @@ interactive without --yes, 3 system error (state directory refused, lock still h
           }
           const { withKernel } = await import('../context.js');
           const { restoreSnapshot } = await import('../../apply/restore.js');
-          const report = await withKernel(g, (k) => restoreSnapshot(k, snap, store.entries(snapId)));
+          const report = await withKernel(g, (k) => restoreSnapshot(k, snap, sources ? [] : store.entries(snapshotId)));
           // Recording it is secondary: the kernel is back either way. On a full disk say so, exit 3.
           let notRecorded = '';
           if (report.counts.failed === 0) {
             try {
-              const j = store.journal(snapId);
-              try {
-                j.append({ op: 'restored', at: new Date().toISOString() });
-              } finally {
-                j.close();
+              if (sources) {
+                const { markAgentRestored } = await import('../../apply/agent-snapshots.js');
+                markAgentRestored(sources);
+              } else {
+                const j = store.journal(snapshotId);
+                try {
+                  j.append({ op: 'restored', at: new Date().toISOString() });
+                } finally {
+                  j.close();
+                }
               }
             } catch (e) {
               const { stateFsError } = await import('../../apply/state-dir.js');
               notRecorded =
                 `restored${report.ok ? ' and verified' : ''}, but could not record it: ${stateFsError(e, store.dir).message}; ` +
-                `\`offloadctl snapshots\` still lists ${snapId} as ${summary.status} (restoring it again is harmless)`;
+                `\`offloadctl snapshots\` still lists ${snapshotId} as ${summary.status} (restoring it again is harmless)`;
             }
           }
           const out = await import('../output.js');

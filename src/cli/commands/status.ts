@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { action, globalOpts } from '../action.js';
+import { libvirtDirOption, proxmoxDirOption } from '../shared-options.js';
 
 interface StatusOptions {
   json?: boolean;
@@ -20,8 +21,8 @@ export function register(program: Command): void {
     .argument('[iface...]', 'interface names or globs (vnet*, tap*i*); a bridge brings its ports')
     .option('--json', 'every interface and every kernel feature (active, requested, fixed) as JSON')
     .option('--all', 'table: also loopback, and the RXVLAN/TXVLAN/NTUPLE/RXHASH columns')
-    .option('--libvirt-dir <dir>', 'libvirt domain status XML directory, for VM names', '/run/libvirt/qemu')
-    .option('--proxmox-dir <dir>', 'Proxmox VM configs, for VM names', '/etc/pve/qemu-server')
+    .addOption(libvirtDirOption())
+    .addOption(proxmoxDirOption())
     .addHelpText(
       'after',
       `

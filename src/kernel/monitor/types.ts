@@ -1,5 +1,5 @@
 import type { FeatureMap, LinkInfo } from '../../model/types.js';
-import type { RawSocketLike } from '../netlink/socket.js';
+import type { RawSocketLike } from '../netlink/raw-socket.js';
 
 /**
  * What the kernel tells a subscriber, already decoded:

@@ -5,17 +5,18 @@
  */
 import type { DriverInfo, FeatureMap, LinkInfo } from '../../model/types.js';
 import { driverInfoFor } from '../driver-info.js';
-import { KernelError, type KernelBackend, type SetFeaturesResult } from '../types.js';
+import { KernelError, type FeatureChannel, type KernelBackend, type SetFeaturesResult } from '../types.js';
+import type { KernelMonitor } from '../monitor/types.js';
+import { ethtoolFamily, fetchFeatureNames, resolveFamily, type EthtoolFamily } from './ethtool-family.js';
+import { FeatureSetter } from './feature-setter.js';
 import {
   decodeFeaturesCompact,
   decodeFeaturesReply,
   decodeSetReplyNotApplied,
-  decodeStrset,
   encodeFeaturesGet,
   encodeFeaturesSet,
   encodeFeaturesSetWanted,
   encodeFeaturesWanted,
-  encodeStrsetFeatures,
   ETHTOOL_GENL_NAME,
   ETHTOOL_MCGRP_MONITOR_NAME,
   ETHTOOL_MSG_FEATURES_GET_REPLY,
@@ -23,7 +24,7 @@ import {
   featureLayout,
   featuresToMap,
 } from './ethtool-msg.js';
-import { decodeFamily, encodeGetFamily, GENL_ID_CTRL, type GenlFamily } from './genl.js';
+import type { GenlFamily } from './genl.js';
 import { NETLINK_GENERIC, NETLINK_ROUTE } from './nlmsg.js';
 import { decodeLink, encodeGetLinkByName, encodeGetLinkDump, RTM_GETLINK, RTM_NEWLINK } from './rtnl.js';
 import { NlSocket } from './socket.js';
@@ -32,30 +33,18 @@ import { NlSocket } from './socket.js';
 const DUMP_RETRIES = 5;
 
 /**
- * The kernel's feature names, once known (the same for every backend of this process). The request
+ * The ethtool family with its feature names, once resolved (the same for every backend of this
+ * process: generic netlink family ids and the feature list are global to the kernel). The request
  * in flight is kept per backend: a backend closed before its answer came must not fail another's.
  */
-let namesCache: string[] | null = null;
+let familyCache: EthtoolFamily | null = null;
 
-/** Resolve a generic netlink family by name. ENOENT → KernelError('not-supported'). */
-export async function resolveFamily(sock: NlSocket, name: string): Promise<GenlFamily> {
-  try {
-    const r = await sock.request(GENL_ID_CTRL, encodeGetFamily(name), { what: `CTRL_CMD_GETFAMILY ${name}` });
-    const msg = r.messages[0];
-    if (!msg) throw new KernelError('not-supported', `generic netlink family "${name}" not found`);
-    return decodeFamily(msg.payload);
-  } catch (e) {
-    if (e instanceof KernelError && e.code === 'not-found') {
-      throw new KernelError('not-supported', `the kernel has no "${name}" generic netlink family (ethtool netlink needs Linux 5.6+ with CONFIG_ETHTOOL_NETLINK)`, { errno: e.errno ?? undefined });
-    }
-    throw e;
-  }
-}
+export { resolveFamily } from './ethtool-family.js';
 
 export class NetlinkBackend implements KernelBackend {
   readonly name = 'netlink' as const;
   private rtnl: NlSocket | null = null;
-  private namesPending: Promise<string[]> | null = null;
+  private familyPending: Promise<EthtoolFamily> | null = null;
 
   private constructor(
     private readonly genl: NlSocket,
@@ -90,34 +79,37 @@ export class NetlinkBackend implements KernelBackend {
   }
 
   featureNames(): Promise<string[]> {
-    return this.fetchNames().then((n) => [...n]);
+    return this.names().then((n) => [...n]);
   }
 
   private prefetchNames(): void {
-    void this.fetchNames().catch(() => undefined);
+    void this.ethtool().catch(() => undefined);
   }
 
-  private fetchNames(): Promise<string[]> {
-    if (namesCache) return Promise.resolve(namesCache);
-    if (!this.namesPending) {
-      const p = (async () => {
-        const r = await this.genl.request(this.family.id, encodeStrsetFeatures(), { what: 'STRSET_GET features' });
-        for (const m of r.messages) {
-          const names = decodeStrset(m.payload);
-          if (names) return (namesCache = names);
-        }
-        throw new KernelError('not-supported', 'the kernel sent no ETH_SS_FEATURES string set');
-      })();
-      this.namesPending = p;
+  /** The resolved ethtool family: id, monitor group, feature names and their bit indexes. */
+  ethtool(): Promise<EthtoolFamily> {
+    if (familyCache && familyCache.id === this.family.id) return Promise.resolve(familyCache);
+    if (!this.familyPending) {
+      const p = fetchFeatureNames(this.genl, this.family.id).then((names) => (familyCache = ethtoolFamily(this.family, names)));
+      this.familyPending = p;
       p.catch(() => {
-        if (this.namesPending === p) this.namesPending = null;
+        if (this.familyPending === p) this.familyPending = null;
       });
     }
-    return this.namesPending;
+    return this.familyPending;
   }
 
-  private names(): Promise<string[]> {
-    return this.fetchNames();
+  private async names(): Promise<readonly string[]> {
+    return (await this.ethtool()).names;
+  }
+
+  /**
+   * FEATURES_SET / GET by ifindex with replies, on a socket of their own: in the monitor's process
+   * when it has one (a SET waits there for RTNL, not in the caller's event loop), else here.
+   */
+  async openFeatureChannel(monitor?: KernelMonitor): Promise<FeatureChannel> {
+    const family = await this.ethtool();
+    return new FeatureSetter(new NlSocket(NETLINK_GENERIC, monitor?.requestSocket?.()), family);
   }
 
   async dumpFeatures(): Promise<Map<number, FeatureMap>> {
@@ -159,9 +151,7 @@ export class NetlinkBackend implements KernelBackend {
 
   async setFeatures(ifname: string, changes: Record<string, boolean>): Promise<SetFeaturesResult> {
     checkName(ifname);
-    const names = await this.names();
-    const index = new Map<string, number>();
-    names.forEach((n, i) => n && index.set(n, i));
+    const { names, bitOf: index } = await this.ethtool();
     const unknown = Object.keys(changes).filter((n) => !index.has(n));
     if (unknown.length) {
       throw new KernelError('not-supported', `${ifname}: unknown feature ${unknown.join(', ')} (not in this kernel's feature list)`, { ifname });
@@ -197,9 +187,7 @@ export class NetlinkBackend implements KernelBackend {
    * The caller leaves fixed bits out and verifies with a dump (see KernelBackend.setFeaturesMany).
    */
   async setFeaturesMany(items: readonly { ifname: string; changes: Record<string, boolean> }[]): Promise<(KernelError | null)[]> {
-    const names = await this.names();
-    const index = new Map<string, number>();
-    names.forEach((n, i) => n && index.set(n, i));
+    const { names, bitOf: index } = await this.ethtool();
     // Most devices of one call get the same changes: encode each distinct WANTED bitset once.
     const wantedBy = new Map<string, Buffer>();
     return Promise.all(

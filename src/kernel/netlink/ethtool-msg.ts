@@ -363,7 +363,6 @@ export function decodeFeaturesCompact(
   }
   const { indices } = layout;
   const codes = new Uint8Array(indices.length);
-  {
     for (let k = 0; k < indices.length; k++) {
       const i = indices[k]!;
       const byte = i >> 3;
@@ -378,7 +377,6 @@ export function decodeFeaturesCompact(
       if (layout.codeCache.size > 1024) layout.codeCache.clear();
       layout.codeCache.set(bodyKey, codes);
     }
-  }
   const features = layout.build(codes, SHARED_STATES);
   return { ifindex, ifname, features: bodyKey !== null ? intern(layout, bodyKey, features, opts.interned) : features };
 }

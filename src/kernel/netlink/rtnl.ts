@@ -4,7 +4,7 @@
  * notifications on RTNLGRP_LINK have the same layout).
  */
 import type { LinkInfo, TunInfo } from '../../model/types.js';
-import { attrMap, readStr, readU16, readU32, readU8, strAttr, u32Attr } from './attrs.js';
+import { attrMap, readU16, readU32, readU8, strAttr, u32Attr } from './attrs.js';
 
 export const RTM_NEWLINK = 16;
 export const RTM_DELLINK = 17;
@@ -176,7 +176,6 @@ export function decodeLink(payload: Buffer): LinkInfo {
     }
     o += (l + 3) & ~3;
   }
-  {
     if (data && kind === 'tun') {
       const dm = attrMap(data);
       const t = readU8(dm.get(IFLA_TUN_TYPE));
@@ -192,7 +191,6 @@ export function decodeLink(payload: Buffer): LinkInfo {
     } else if (data && kind === 'vlan') {
       vlanId = readU16(attrMap(data).get(IFLA_VLAN_ID));
     }
-  }
   // IFLA_LINK names an ifindex of another namespace when IFLA_LINK_NETNSID is present (veth peer
   // moved into a guest namespace): it is not a parent here. A link to itself (ifindex) is no parent.
   const parentIndex = link !== null && link !== 0 && link !== ifindex && !netnsid ? link : null;

@@ -4,6 +4,7 @@
  * higher layer drops NLMSG_DONE's errno, cannot ask for extended ACKs and aborts the process
  * from native code with ~125+ requests in flight (kernel-facts.md, pitfalls 2-4).
  */
+import type { RawSocketLike } from './raw-socket.js';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { KernelError } from '../types.js';
@@ -107,17 +108,7 @@ interface Queued {
   pending: Pending;
 }
 
-/** The part of the package's RawNetlinkSocket this layer uses (a stand-in can be injected in unit tests). */
-export interface RawSocketLike {
-  send(msg: Uint8Array, options: Record<string, never>, callback: (error?: { errno: number; syscall: string }) => void): void;
-  address(): { port: number };
-  ref(): void;
-  unref(): void;
-  close(): void;
-  addMembership(group: number): void;
-  on(event: 'message' | 'truncatedMessage', listener: (msg: Buffer) => void): unknown;
-  on(event: 'error', listener: (err: { errno: number; syscall: string }) => void): unknown;
-}
+export type { RawSocketLike } from './raw-socket.js';
 
 export class NlSocket {
   private readonly raw: RawSocketLike;

@@ -12,7 +12,7 @@ export function header(target: PersistTarget, opts: RenderOptions, comment = '#'
 
 /** Interface names never contain whitespace, quotes or '/' (dev_valid_name); refuse anything else in generated code. */
 export function assertSafeWord(s: string, what: string): string {
-  if (!/^[A-Za-z0-9_.:@%*?\[\]|+-]+$/.test(s) && !/^\/[A-Za-z0-9_./+-]+$/.test(s)) {
+  if (!/^[A-Za-z0-9_.:@%*?[\]|+-]+$/.test(s) && !/^\/[A-Za-z0-9_./+-]+$/.test(s)) {
     throw new OffloadError('input', `${what} ${JSON.stringify(s)} cannot be written into a boot-time rule safely`);
   }
   return s;

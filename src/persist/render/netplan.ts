@@ -47,7 +47,7 @@ export function renderNetplan(input: RenderInput): RenderResult {
       continue;
     }
     const mapped = mapKeys(iface.desired, iface.known, NETPLAN_KEYS);
-    let id = [...known.entries()].find(
+    const id = [...known.entries()].find(
       ([k, v]) => k === iface.name || v['set-name'] === iface.name || v.match?.name === iface.name ||
         (iface.mac && v.match?.macaddress?.toLowerCase() === iface.mac),
     )?.[0];

@@ -5,8 +5,8 @@ import type { AgentView } from './ui-data.js';
 /** The page's read-only view of a running agent's context. */
 export function agentView(ctx: AgentContext): AgentView {
   return {
-    links: ctx.links,
-    features: ctx.features,
+    links: ctx.cache.links,
+    features: ctx.cache.features,
     tracked: (ifindex) => {
       const t = ctx.tracked.get(ifindex);
       return t ? { state: t.history.state, finding: t.finding } : undefined;
@@ -14,7 +14,7 @@ export function agentView(ctx: AgentContext): AgentView {
     policy: () => ctx.policy,
     mode: () => ctx.mode,
     ready: () => ctx.ready,
-    backend: ctx.o.kernel.name,
+    backend: ctx.options.kernel.name,
   };
 }
 

@@ -10,7 +10,6 @@ import {
   NLM_F_MULTI,
   NLMSG_DONE,
   NLMSG_ERROR,
-  parseMessages,
   type NlMessage,
 } from '../../../src/kernel/netlink/nlmsg.js';
 import { KernelError } from '../../../src/kernel/types.js';

@@ -173,7 +173,7 @@ test('libvirt-xml: host and guest driver options on virtio interfaces only', () 
   assert.equal(r.skipped.length, 1);
   assert.match(r.xml, /<driver>\n\s+<host gso='off' tso4='off' tso6='off' ecn='off'\/>\n\s+<guest tso4='off' tso6='off' ecn='off'\/>\n\s+<\/driver>\n\s+<\/interface>/);
   assert.match(r.xml, /<driver name='vhost' queues='4'>\n\s+<host gso='off'/);
-  assert.match(r.xml, /<model type='e1000'\/>\n    <\/interface>/);
+  assert.match(r.xml, /<model type='e1000'\/>\n {4}<\/interface>/);
   assert.equal(editDomainXml(r.xml, schemes()[0]!).xml, r.xml, 'editing twice changes nothing');
 });
 

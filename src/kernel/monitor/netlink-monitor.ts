@@ -11,33 +11,29 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { RawNetlinkSocket } from 'netlink';
-import { KernelError } from './types.js';
-import { NlSocket } from './netlink/socket.js';
-import { decodeFamily, encodeGetFamily, GENL_ID_CTRL, parseGenl } from './netlink/genl.js';
+import { KernelError } from '../types.js';
+import { NlSocket } from '../netlink/socket.js';
+import { parseGenl } from '../netlink/genl.js';
+import { resolveEthtoolFamily, type EthtoolFamily } from '../netlink/ethtool-family.js';
 import {
   decodeFeaturesCompact,
   decodeFeaturesReply,
   decodeReplyHeader,
-  decodeStrset,
   ETHTOOL_A_FEATURES_HEADER,
-  featureLayout,
   type FeatureLayout,
-  encodeStrsetFeatures,
-  ETHTOOL_GENL_NAME,
-  ETHTOOL_MCGRP_MONITOR_NAME,
   ETHTOOL_MSG_FEATURES_NTF,
   featuresToMap,
-} from './netlink/ethtool-msg.js';
-import { NETLINK_GENERIC, NETLINK_ROUTE, parseMessages, type NlMessage } from './netlink/nlmsg.js';
-import { decodeIfinfomsg, decodeLink, IFINFOMSG_LEN, IFLA_EVENT_FEATURES, IFLA_IFNAME, linkEvent, RTM_DELLINK, RTM_NEWLINK, RTNLGRP_LINK } from './netlink/rtnl.js';
-import type { LinkInfo } from '../model/types.js';
-import { attrMap, readStr } from './netlink/attrs.js';
-import type { KernelMonitor, MonitorEvent, MonitorOptions } from './monitor/types.js';
-import type { ChildMessage } from './monitor/child.js';
-import { ChildRequestSocket } from './monitor/request-socket.js';
-import type { RawSocketLike } from './netlink/socket.js';
+} from '../netlink/ethtool-msg.js';
+import { NETLINK_GENERIC, NETLINK_ROUTE, parseMessages, type NlMessage } from '../netlink/nlmsg.js';
+import { decodeIfinfomsg, decodeLink, IFINFOMSG_LEN, IFLA_EVENT_FEATURES, IFLA_IFNAME, linkEvent, RTM_DELLINK, RTM_NEWLINK, RTNLGRP_LINK } from '../netlink/rtnl.js';
+import type { LinkInfo } from '../../model/types.js';
+import { attrMap, readStr } from '../netlink/attrs.js';
+import type { KernelMonitor, MonitorEvent, MonitorOptions } from './types.js';
+import type { ChildMessage } from './child.js';
+import { ChildRequestSocket } from './request-socket.js';
+import type { RawSocketLike } from '../netlink/socket.js';
 
-export type { KernelMonitor, MonitorEvent, MonitorOptions } from './monitor/types.js';
+export type { KernelMonitor, MonitorEvent, MonitorOptions } from './types.js';
 
 /** 4 MiB: a burst of ~10k link events (≈1.2 KiB each without stats) fits; capped by net.core.rmem_max. */
 export const DEFAULT_MONITOR_RCVBUF = 4 << 20;
@@ -50,16 +46,12 @@ function rcvbufFromEnv(): number | undefined {
 }
 
 /** Resolve the ethtool family, its monitor group and the feature names (short-lived request socket). */
-export async function resolveEthtool(): Promise<EthtoolInfo> {
+export async function resolveEthtool(): Promise<EthtoolFamily> {
   const s = new NlSocket(NETLINK_GENERIC);
   try {
-    const fam = await s.request(GENL_ID_CTRL, encodeGetFamily(ETHTOOL_GENL_NAME), { what: 'CTRL_CMD_GETFAMILY ethtool' });
-    const f = decodeFamily(fam.messages[0]!.payload);
-    const group = f.groups.get(ETHTOOL_MCGRP_MONITOR_NAME);
-    if (group === undefined) throw new KernelError('not-supported', 'ethtool netlink has no "monitor" multicast group');
-    const ss = await s.request(f.id, encodeStrsetFeatures(), { what: 'STRSET_GET features' });
-    const names = decodeStrset(ss.messages[0]!.payload) ?? [];
-    return { family: f.id, group, names };
+    const family = await resolveEthtoolFamily(s);
+    if (family.monitorGroup === null) throw new KernelError('not-supported', 'ethtool netlink has no "monitor" multicast group');
+    return family;
   } finally {
     s.close();
   }
@@ -74,7 +66,7 @@ abstract class DecodingMonitor implements KernelMonitor {
   /** The link as last decoded, by ifindex (see onRoute). */
   private readonly lastLink = new Map<number, LinkInfo>();
 
-  constructor(protected readonly ethtool: EthtoolInfo | null) {}
+  constructor(protected readonly ethtool: EthtoolFamily | null) {}
 
   /**
    * Handlers run inside the netlink addon's native callback, where a thrown exception aborts the
@@ -134,13 +126,13 @@ abstract class DecodingMonitor implements KernelMonitor {
   }
 
   private onGenl(m: NlMessage, at: number): void {
-    if (!this.ethtool || m.type !== this.ethtool.family) return;
+    if (!this.ethtool || m.type !== this.ethtool.id) return;
     let e: MonitorEvent | null = null;
     try {
       const g = parseGenl(m.payload);
       if (g.cmd !== ETHTOOL_MSG_FEATURES_NTF) return;
       // compact bitsets (always, for notifications): the dump's decoder, with its per-kind cache
-      this.layout ??= featureLayout(this.ethtool.names);
+      this.layout ??= this.ethtool.layout();
       // interned: the same state (our own change on every tap of a burst) is one frozen object
       const fast = decodeFeaturesCompact(m.payload, this.layout, { name: true, interned: true });
       if (fast) {
@@ -150,7 +142,7 @@ abstract class DecodingMonitor implements KernelMonitor {
       } else {
         const r = decodeFeaturesReply(m.payload);
         if (r.header.ifindex === null) return;
-        e = { type: 'features', ifindex: r.header.ifindex, name: r.header.ifname ?? '', features: featuresToMap(r, this.ethtool.names), at };
+        e = { type: 'features', ifindex: r.header.ifindex, name: r.header.ifname ?? '', features: featuresToMap(r, this.ethtool.names as string[]), at };
       }
     } catch {
       /* skip */
@@ -167,12 +159,6 @@ abstract class DecodingMonitor implements KernelMonitor {
   abstract close(): void;
 }
 
-export interface EthtoolInfo {
-  family: number;
-  group: number;
-  names: string[];
-}
-
 /**
  * Sockets in this process. With the prebuilt `netlink` addon an overrun aborts the process
  * (monitor/child.ts); the patched build (netlink/addon.ts) reports it as ENOBUFS and goes on.
@@ -181,7 +167,7 @@ class InProcessMonitor extends DecodingMonitor {
   readonly placement = 'inline';
   private readonly sockets: RawNetlinkSocket[] = [];
 
-  constructor(rcvbuf: number, ethtool: EthtoolInfo | null) {
+  constructor(rcvbuf: number, ethtool: EthtoolFamily | null) {
     super(ethtool);
     const open = (protocol: number, source: 'rtnetlink' | 'ethtool', group: number) => {
       // peeking: buffers sized to each datagram (see monitor/child.ts)
@@ -197,7 +183,7 @@ class InProcessMonitor extends DecodingMonitor {
       this.sockets.push(raw);
     };
     open(NETLINK_ROUTE, 'rtnetlink', RTNLGRP_LINK);
-    if (ethtool) open(NETLINK_GENERIC, 'ethtool', ethtool.group);
+    if (ethtool) open(NETLINK_GENERIC, 'ethtool', ethtool.monitorGroup!);
   }
 
   close(): void {
@@ -225,7 +211,7 @@ class ChildMonitor extends DecodingMonitor {
   constructor(
     private readonly argv: string[],
     private readonly rcvbuf: number,
-    ethtool: EthtoolInfo | null,
+    ethtool: EthtoolFamily | null,
     private readonly maxRestarts = 10,
   ) {
     super(ethtool);
@@ -247,7 +233,7 @@ class ChildMonitor extends DecodingMonitor {
       env: {
         ...process.env,
         OFFLOADCTL_MONITOR_CHILD_RCVBUF: String(this.rcvbuf),
-        OFFLOADCTL_MONITOR_CHILD_GENL_GROUP: String(this.ethtool?.group ?? 0),
+        OFFLOADCTL_MONITOR_CHILD_GENL_GROUP: String(this.ethtool?.monitorGroup ?? 0),
       },
     });
     this.child = child;
@@ -325,7 +311,7 @@ class ChildMonitor extends DecodingMonitor {
  * that argv (which must call runMonitorChild()), so an overrun cannot abort the caller.
  */
 export async function openMonitor(opts: MonitorOptions & { childArgv?: string[] } = {}): Promise<KernelMonitor & { featureMonitoring: boolean }> {
-  let ethtool: EthtoolInfo | null = null;
+  let ethtool: EthtoolFamily | null = null;
   try {
     ethtool = await resolveEthtool();
   } catch (e) {

@@ -1,0 +1,87 @@
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FeatureMap, Interface } from '../model/types.js';
+import { SnapshotRecorder, SNAPSHOT_FORMAT } from './snapshot-codec.js';
+import { currentNetns, SnapshotStore } from './store.js';
+import type { Snapshot } from './types.js';
+
+/** One interface about to be changed for the first time, with the features it has now. */
+export interface FirstChange {
+  iface: Pick<Interface, 'name' | 'ifindex' | 'role' | 'master'>;
+  features: FeatureMap;
+  /** Restore order: ports (0) before the bridges and bonds they belong to (1). */
+  stage: number;
+}
+
+/** File name suffix of an agent run's record in STATE_DIR/snapshots/ (apply's snapshots end in .json). */
+export const AGENT_RECORD_SUFFIX = '.agent.jsonl';
+
+/**
+ * What a long-running enforcer (the agent) found before it first changed each interface, in apply's
+ * snapshot store (STATE_DIR/snapshots/) and snapshot format, so `restore --agent` returns every
+ * interface it touched to its state before it. One file per agent run, RUNID.agent.jsonl: each
+ * `record` appends one line, a format-2 snapshot (`by: "agent"`) of the interfaces changed for the
+ * first time in that batch, before the caller changes them; `restore --agent` appends
+ * {"op":"restored"} lines (apply/agent-snapshots.ts).
+ *
+ * Appended, not fsynced: the record must outlive the agent (a crash, SIGKILL, OOM), and a write is
+ * in the page cache when it returns, which survives the process. What fsync adds is surviving a
+ * power loss, after which no interface keeps a feature setting to restore (netdev features are not
+ * persistent), while an fsync — or a new file — per batch would sit in the delay of every new VM
+ * port. A line torn by a crash is ignored when read; its interfaces had not been changed yet.
+ */
+export class FirstChangeRecord {
+  private readonly recorded = new Set<number>();
+  private readonly dir: string;
+  private readonly runId = SnapshotStore.newId();
+  private readonly netns = currentNetns();
+  private fd: number | null = null;
+  private seq = 0;
+
+  constructor(stateDir: string) {
+    this.dir = new SnapshotStore(stateDir).dir;
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+  }
+
+  /** The record file of this run. */
+  get path(): string {
+    return join(this.dir, `${this.runId}${AGENT_RECORD_SUFFIX}`);
+  }
+
+  /** Record the interfaces of `changes` seen for the first time; returns the snapshot id, or null when none was new. */
+  record(changes: readonly FirstChange[], policy: string): string | null {
+    let fresh: FirstChange[] | null = null;
+    for (const c of changes) if (!this.recorded.has(c.iface.ifindex)) (fresh ??= []).push(c);
+    if (!fresh) return null;
+    const recorder = new SnapshotRecorder();
+    const interfaces = fresh.map((c) => recorder.record(c.iface, c.features, c.stage));
+    recorder.finish(interfaces);
+    const snapshot: Snapshot = {
+      version: SNAPSHOT_FORMAT,
+      id: `${this.runId}.${++this.seq}`,
+      createdAt: new Date().toISOString(),
+      policy,
+      by: 'agent',
+      netns: this.netns.name,
+      netnsId: this.netns.id,
+      netnsHost: this.netns.host,
+      features: recorder.features,
+      interfaces,
+    };
+    this.fd ??= openSync(this.path, 'a', 0o600);
+    const buf = Buffer.from(`${JSON.stringify(snapshot)}\n`);
+    for (let off = 0; off < buf.length; ) off += writeSync(this.fd, buf, off);
+    for (const c of fresh) this.recorded.add(c.iface.ifindex);
+    return snapshot.id;
+  }
+
+  /** The interface is gone: forget it (a new device never reuses a live ifindex). */
+  forget(ifindex: number): void {
+    this.recorded.delete(ifindex);
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
