@@ -297,7 +297,7 @@ function zsh() {
     const names = [o.short, o.long].filter(Boolean);
     const head = names.length > 1 ? `(${names.join(' ')})'{${names.join(',')}}'` : names[0];
     const desc = zq(o.description.split(/[.(]/)[0].trim());
-    const arg = takesValue(o) ? `:${zq((/[<[]([^>\]]+)/.exec(o.flags) ?? [, 'value'])[1])}:${action(o)}` : '';
+    const arg = takesValue(o) ? `:${zq((/[<[]([^>\]]+)/.exec(o.flags)?.[1] ?? 'value'))}:${action(o)}` : '';
     return `'${head}[${desc}]${arg}'`;
   };
   const L = [];

@@ -2,7 +2,14 @@ import { defaultOvsdbSocket, readOvsdbTables, watchOvsdb, type OvsdbWatch } from
 import { topologyFromTables } from '../ovs/wire.js';
 import { ovsPortIndex, type OvsPortFacts } from '../ovs/ports.js';
 import type { OvsTopology } from '../ovs/types.js';
-import type { AgentContext } from './agent-context.js';
+import type { LinkInfo } from '../model/types.js';
+
+/** What the OVS view needs of the agent: its log, the links it knows, and the work queue to mark. */
+export interface OvsViewHost {
+  log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void;
+  readonly cache: { readonly links: ReadonlyMap<number, LinkInfo> };
+  readonly queue: { mark(ifindex: number): void };
+}
 
 /**
  * The agent's cached view of Open vSwitch: read at start, re-read whenever OVSDB reports a change
@@ -18,7 +25,7 @@ export interface OvsView {
   close(): void;
 }
 
-export async function startOvsView(ctx: AgentContext, socket: string | null | undefined): Promise<OvsView | null> {
+export async function startOvsView(ctx: OvsViewHost, socket: string | null | undefined): Promise<OvsView | null> {
   if (socket === null) return null;
   const path = socket ?? defaultOvsdbSocket();
   const view: OvsView = { topology: null, index: new Map(), close: () => watch?.close() };

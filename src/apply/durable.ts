@@ -2,6 +2,9 @@ import { closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, unlin
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { APPEND_EXISTING, APPEND_NEW, openStateFile } from './state-dir.js';
+import { fsyncDir, mkdirDurable } from './fsync-dir.js';
+
+export { fsyncDir, mkdirDurable };
 
 /**
  * Durable file writes: after these return, the data survives a crash or power loss (on file
@@ -41,25 +44,6 @@ export function writeFileDurable(path: string, data: string | Uint8Array, mode =
     throw e;
   }
   fsyncDir(dirname(path));
-}
-
-/** fsync a directory: makes creations, renames and removals of its entries durable. */
-export function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** mkdir -p, fsyncing each parent whose entry was created, so the new directory survives a crash. */
-export function mkdirDurable(dir: string, mode = 0o700): void {
-  if (existsSync(dir)) return;
-  const parent = dirname(dir);
-  if (parent !== dir) mkdirDurable(parent, mode);
-  mkdirSync(dir, { mode });
-  fsyncDir(parent);
 }
 
 /**

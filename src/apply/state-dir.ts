@@ -1,6 +1,6 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSync } from 'node:fs';
 import { OffloadError } from '../model/errors.js';
-import { mkdirDurable } from './durable.js';
+import { mkdirDurable } from './fsync-dir.js';
 
 /**
  * The state directory's safety rules (like sshd's StrictModes): the directory root's commands
@@ -38,7 +38,8 @@ export function checkStateDir(dir: string, opts: { create?: boolean } = {}): voi
       } catch (e2) {
         throw stateFsError(e2, dir);
       }
-      return checkStateDir(dir);
+      checkStateDir(dir);
+      return;
     }
     if (code === 'ENOENT') return;
     throw stateFsError(e, dir);

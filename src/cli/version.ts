@@ -1,4 +1,4 @@
-import { netlinkAddonBuild } from '../kernel/netlink/addon.js';
+import { netlinkAddonBuild } from '../kernel/addon-info.js';
 
 /** What scripts/build.mjs stamps into the bundle (esbuild `define`); absent when run from source (tsx). */
 export interface BuildInfo {

@@ -1,6 +1,6 @@
 import type { Interface, Observation, OvsBridgeSummary } from '../model/types.js';
 import { remedyFor } from './remedy.js';
-import type { TopologyResult } from './topology.js';
+import type { TopologyResult } from './types.js';
 
 /**
  * Tunnel checks (Open vSwitch hosts and plain VXLAN/Geneve devices):

@@ -1,6 +1,6 @@
 import type { Interface, Observation } from '../model/types.js';
 import { expandFeatures, remedyFor } from './remedy.js';
-import type { CheckNote, Finding } from './types.js';
+import type { CheckNote, Finding, TopologyResult } from './types.js';
 import { tunnelChecks } from './ovs-tunnels.js';
 
 export interface TopologyContext {
@@ -8,10 +8,7 @@ export interface TopologyContext {
   forwarding: { ipv4: boolean; ipv6: boolean };
 }
 
-export interface TopologyResult {
-  findings: Finding[];
-  checks: CheckNote[];
-}
+export type { TopologyResult } from './types.js';
 
 const isBridge = (i: Interface) => i.kind === 'bridge' || i.role === 'bridge';
 const isVmPort = (i: Interface) => i.role === 'vm-port';

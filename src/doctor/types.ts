@@ -154,3 +154,9 @@ export interface DoctorReport {
   counters: { intervalSeconds: number; interfaces: number; rates: CounterRate[] } | null;
   notes: string[];
 }
+
+/** What the topology checks found, and the checks that passed. */
+export interface TopologyResult {
+  findings: Finding[];
+  checks: CheckNote[];
+}

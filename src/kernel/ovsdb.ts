@@ -1,6 +1,6 @@
 import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { OVSDB_COLUMNS, type OvsdbRow, type OvsdbTables } from '../ovs/types.js';
+import { OVSDB_COLUMNS, type OvsdbRow, type OvsdbTables } from './ovsdb-wire.js';
 
 /**
  * The boundary to Open vSwitch's database server: OVSDB JSON-RPC (RFC 7047) over its unix socket.
@@ -90,7 +90,7 @@ export function jsonStream(onMessage: (msg: unknown) => void): (chunk: string) =
   let buf = '';
   let depth = 0;
   let inString = false;
-  let escape = false;
+  let escaped = false;
   let start = 0;
   let scanned = 0;
   return (chunk) => {
@@ -98,8 +98,8 @@ export function jsonStream(onMessage: (msg: unknown) => void): (chunk: string) =
     for (let i = scanned; i < buf.length; i++) {
       const c = buf[i];
       if (inString) {
-        if (escape) escape = false;
-        else if (c === '\\') escape = true;
+        if (escaped) escaped = false;
+        else if (c === '\\') escaped = true;
         else if (c === '"') inString = false;
         continue;
       }
