@@ -100,6 +100,8 @@ export interface AgentContext {
   readonly startedAt: string;
   ready: boolean;
   failed: string | null;
+  /** Why the last record before a first change failed (ENOSPC ...), null once one succeeds: /healthz degraded. */
+  recordProblem: string | null;
   /** Open vSwitch bridges/ports from OVSDB, kept current by a monitor (ovs-view.ts); null: no OVS watch. */
   ovs: OvsView | null;
   log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void;
@@ -130,6 +132,7 @@ export function newAgentContext(
     startedAt: new Date().toISOString(),
     ready: false,
     failed: null,
+    recordProblem: null,
     ovs: null,
     log: (level, msg, fields = {}) => options.logger.log(level, msg, fields),
   };
@@ -156,7 +159,11 @@ export const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
 /**
  * Record what the interfaces of `changes` look like before the agent first changes them (the
- * snapshot store, for `restore --agent`). False when that failed: the caller must not change them.
+ * snapshot store, for `restore --agent`). When that fails (a full disk, EIO) enforcement goes on —
+ * the policy is what the operator asked for, and a new VM port left unenforced is the failure this
+ * agent exists to prevent — and the failure is reported: the `snapshot` failure counter, an error
+ * line naming the interfaces `restore --agent` will not know, and /healthz "degraded". Returns
+ * true: the caller may change them.
  */
 export function recordFirstChanges(ctx: AgentContext, changes: readonly FirstChange[]): boolean {
   const store = ctx.options.firstChanges;
@@ -164,10 +171,15 @@ export function recordFirstChanges(ctx: AgentContext, changes: readonly FirstCha
   try {
     const id = store.record(changes, `agent: ${ctx.policy.name}`);
     if (id) ctx.log('debug', 'recorded before the first change', { snapshot: id, interfaces: changes.length });
-    return true;
+    ctx.recordProblem = null;
   } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    ctx.recordProblem = err.code ?? err.message;
     ctx.metrics.failure('snapshot');
-    ctx.log('error', 'cannot record the state before the change; not changing', { error: (e as Error).message, interfaces: changes.map((c) => c.iface.name) });
-    return false;
+    ctx.log('error', 'cannot record the state before the change; enforcing anyway, restore --agent will not know these interfaces', {
+      error: err.code ?? err.message,
+      interfaces: changes.map((c) => c.iface.name),
+    });
   }
+  return true;
 }

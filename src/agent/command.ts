@@ -253,7 +253,7 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
 }
 
 /**
- * A policy that selects by VM platform needs the VM records; as systemd's DynamicUser the agent
+ * A policy that selects by VM platform needs the VM records; under a unit that restricts it (or another user) the agent
  * cannot read root-only ones (the unit's comments, docs/unattended.md). Say so once at start-up
  * instead of silently matching by name only.
  */

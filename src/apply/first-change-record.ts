@@ -1,8 +1,9 @@
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FeatureMap, Interface } from '../model/types.js';
 import { SnapshotRecorder, SNAPSHOT_FORMAT } from './snapshot-codec.js';
 import { currentNetns, SnapshotStore } from './store.js';
+import { APPEND_NEW, checkStateDir, openStateFile } from './state-dir.js';
 import type { Snapshot } from './types.js';
 
 /** One interface about to be changed for the first time, with the features it has now. */
@@ -40,7 +41,9 @@ export class FirstChangeRecord {
 
   constructor(stateDir: string) {
     this.dir = new SnapshotStore(stateDir).dir;
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    // The state directory's rules (owner, mode; docs/state-and-locking.md) for it and snapshots/.
+    checkStateDir(stateDir, { create: true });
+    checkStateDir(this.dir, { create: true });
   }
 
   /** The record file of this run. */
@@ -68,9 +71,21 @@ export class FirstChangeRecord {
       features: recorder.features,
       interfaces,
     };
-    this.fd ??= openSync(this.path, 'a', 0o600);
+    // A new file per run: O_CREAT|O_EXCL|O_NOFOLLOW, never through a planted name.
+    this.fd ??= openStateFile(this.path, APPEND_NEW);
     const buf = Buffer.from(`${JSON.stringify(snapshot)}\n`);
-    for (let off = 0; off < buf.length; ) off += writeSync(this.fd, buf, off);
+    const before = fstatSync(this.fd).size;
+    try {
+      for (let off = 0; off < buf.length; ) off += writeSync(this.fd, buf, off);
+    } catch (e) {
+      // A full disk mid-line: cut the part written, so the file keeps whole lines only.
+      try {
+        ftruncateSync(this.fd, before);
+      } catch {
+        /* nothing more to do: a torn last line is ignored when read */
+      }
+      throw e;
+    }
     for (const c of fresh) this.recorded.add(c.iface.ifindex);
     return snapshot.id;
   }
