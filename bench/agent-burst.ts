@@ -28,7 +28,15 @@ import { cpus, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createNetns, deleteNetns, ipBatch, uniquePrefix } from '../src/lab/netns.js';
-import { metricValue, metricsText, nonCompliant, oracle, sleep, startAgent, waitFor } from '../test/netns/agent-harness.js';
+import {
+  metricValue,
+  metricsText,
+  nonCompliant,
+  oracle,
+  sleep,
+  startAgent,
+  waitFor,
+} from '../test/netns/agent-harness.js';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -82,7 +90,10 @@ const MEMORY_RT = process.argv.includes('--memory-rt');
 const PAGE = process.argv.includes('--page');
 
 type Method = 'agent' | 'baseline' | 'agent-rt' | 'baseline-rt' | 'agent-page';
-const METHODS: Method[] = [...(RT > 0 ? ['agent', 'baseline', 'agent-rt', 'baseline-rt'] as const : ['agent', 'baseline'] as const), ...(PAGE ? ['agent-page'] as const : [])];
+const METHODS: Method[] = [
+  ...(RT > 0 ? (['agent', 'baseline', 'agent-rt', 'baseline-rt'] as const) : (['agent', 'baseline'] as const)),
+  ...(PAGE ? (['agent-page'] as const) : []),
+];
 const kindOf = (m: Method) => (m.startsWith('agent') ? 'agent' : 'baseline');
 const chrtOf = (m: Method) => (m.endsWith('-rt') ? ['chrt', '-f', String(RT)] : []);
 const LABEL: Record<Method, string> = {
@@ -104,7 +115,12 @@ const CPU_PROF = (() => {
 })();
 
 /** How many of names the method has reported done so far (agent: "enforce" log lines). */
-function reported(method: 'agent' | 'baseline', logs: string[] | undefined, done: Map<string, number> | undefined, names: string[]): number {
+function reported(
+  method: 'agent' | 'baseline',
+  logs: string[] | undefined,
+  done: Map<string, number> | undefined,
+  names: string[],
+): number {
   if (method === 'baseline') return names.filter((n) => done?.has(n)).length;
   const seen = new Set<string>();
   for (const l of logs ?? []) {
@@ -137,7 +153,10 @@ const median = (xs: number[]) => quantile(xs, 0.5);
 function observer(ns: string) {
   const cmd = ['ip', '-n', ns, '-ts', '-o', 'monitor', 'link'];
   const argv = OBSERVER_RT > 0 ? ['chrt', '-f', String(OBSERVER_RT), ...cmd] : cmd;
-  const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(argv[0]!, argv.slice(1), {
+    env: { ...process.env, TZ: 'UTC' },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const first = new Map<string, number>();
   createInterface({ input: child.stdout }).on('line', (line) => {
     const m = /^\[([^\]]+)\] (Deleted )?\d+: ([^:@\s]+)/.exec(line);
@@ -152,7 +171,9 @@ function observer(ns: string) {
  */
 async function featureObserver(ns: string) {
   const script = fileURLToPath(new URL('./feature-observer.ts', import.meta.url));
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', script], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const compliantAt = new Map<string, number>();
   let ready: () => void = () => {};
   const listening = new Promise<void>((r) => (ready = r));
@@ -185,7 +206,10 @@ ip -o monitor link | while read -r line; do
 done`;
 
 function startBaseline(ns: string, rt: string[]) {
-  const child = spawn('ip', ['netns', 'exec', ns, ...rt, 'bash', '-c', BASELINE], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+  const child = spawn('ip', ['netns', 'exec', ns, ...rt, 'bash', '-c', BASELINE], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+    detached: true,
+  });
   const done = new Map<string, number>();
   createInterface({ input: child.stdout }).on('line', (line) => {
     const [dev, t] = line.split(' ');
@@ -243,7 +267,11 @@ async function openPage(ns: string, port: number): Promise<{ close(): Promise<vo
   const { launchInNetns } = await import('../test/netns/ui/browser.js');
   const bns = await createNetns(`${ns.slice(0, -1)}b`);
   try {
-    await ipBatch(ns, [`link add uiv0 type veth peer name uiv1 netns ${bns}`, 'addr add 10.231.0.1/30 dev uiv0', 'link set uiv0 up']);
+    await ipBatch(ns, [
+      `link add uiv0 type veth peer name uiv1 netns ${bns}`,
+      'addr add 10.231.0.1/30 dev uiv0',
+      'link set uiv0 up',
+    ]);
     await ipBatch(bns, ['addr add 10.231.0.2/30 dev uiv1', 'link set uiv1 up']);
     process.env.OLC_UI_NICE = '19';
     const b = await launchInNetns(bns);
@@ -263,14 +291,25 @@ async function openPage(ns: string, port: number): Promise<{ close(): Promise<vo
   }
 }
 
-async function burst(method: Method): Promise<Run & { internalP50?: number; internalP99?: number; readP50?: number; readP99?: number }> {
+async function burst(
+  method: Method,
+): Promise<Run & { internalP50?: number; internalP99?: number; readP50?: number; readP99?: number }> {
   const ns = await createNetns(`${uniquePrefix('abench')}a`);
   const names = [...Array(TAPS).keys()].map((i) => `tap${i}`);
   let page: Awaited<ReturnType<typeof openPage>> | null = null;
   try {
     const kind = kindOf(method);
     const pageArgs = method === 'agent-page' ? ['--listen', '0.0.0.0:9469', '--allow-remote'] : [];
-    const agent = kind === 'agent' ? await startAgent(ns, ['--log-level', 'info', ...pageArgs], { wrap: chrtOf(method), nodeArgs: [...AGENT_NODE_ARGS, ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', CPU_PROF] : [])] }) : null;
+    const agent =
+      kind === 'agent'
+        ? await startAgent(ns, ['--log-level', 'info', ...pageArgs], {
+            wrap: chrtOf(method),
+            nodeArgs: [
+              ...AGENT_NODE_ARGS,
+              ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', CPU_PROF] : []),
+            ],
+          })
+        : null;
     const base = kind === 'baseline' ? startBaseline(ns, chrtOf(method)) : null;
     page = method === 'agent-page' ? await openPage(ns, agent!.port) : null;
     const obs = observer(ns);
@@ -278,9 +317,15 @@ async function burst(method: Method): Promise<Run & { internalP50?: number; inte
     await sleep(400); // monitors subscribed
     if (WARM > 0) {
       const warm = [...Array(WARM).keys()].map((i) => `warm${i}`);
-      await ipBatch(ns, warm.map((n) => `tuntap add dev ${n} mode tap`));
+      await ipBatch(
+        ns,
+        warm.map((n) => `tuntap add dev ${n} mode tap`),
+      );
       await sleep(500);
-      await ipBatch(ns, warm.map((n) => `link del ${n}`));
+      await ipBatch(
+        ns,
+        warm.map((n) => `link del ${n}`),
+      );
       await sleep(300);
     }
     const agentPids = agent ? [agent.child.pid!, ...childrenOf(agent.child.pid!)] : [];
@@ -299,13 +344,28 @@ async function burst(method: Method): Promise<Run & { internalP50?: number; inte
     // the oracle during the burst (`ethtool --json -k '*'`: ~4 MB of JSON for 500 taps, ~30 ms of
     // CPU for ethtool and as much again to parse it here, every 100 ms) took a CPU from whichever
     // method was being measured, on a 2-CPU machine. --poll-oracle restores that old way.
-    if (POLL_ORACLE) await waitFor(async () => nonCompliant(await oracle(ns), names).length === 0, 120_000, `${method}: all compliant`, 100);
-    else await waitFor(async () => reported(kind, agent?.logs, base?.done, names) >= names.length, 120_000, `${method}: all reported done`, 20).catch(() => {});
+    if (POLL_ORACLE)
+      await waitFor(
+        async () => nonCompliant(await oracle(ns), names).length === 0,
+        120_000,
+        `${method}: all compliant`,
+        100,
+      );
+    else
+      await waitFor(
+        async () => reported(kind, agent?.logs, base?.done, names) >= names.length,
+        120_000,
+        `${method}: all reported done`,
+        20,
+      ).catch(() => {});
     const allMs = Date.now() - t0;
     const m1 = machineTicks();
     const machineBusy = (m1.busy - m0.busy) / Math.max(1, m1.total - m0.total);
     const bad = nonCompliant(await oracle(ns), names);
-    if (bad.length > 0) throw new Error(`${method}: ${bad.length} taps not compliant by the oracle after the method reported them done: ${bad.slice(0, 5).join(' ')}`);
+    if (bad.length > 0)
+      throw new Error(
+        `${method}: ${bad.length} taps not compliant by the oracle after the method reported them done: ${bad.slice(0, 5).join(' ')}`,
+      );
     await sleep(200);
     obs.stop();
     await fobs?.stop();
@@ -333,7 +393,9 @@ async function burst(method: Method): Promise<Run & { internalP50?: number; inte
       }
       if (page) {
         // the page saw the burst: every tap is in its matrix (live rows, no reload)
-        await waitFor(async () => (await page!.taps()) >= TAPS, 30_000, 'the page shows every tap').catch((e: Error) => console.error(`note: ${e.message}`));
+        await waitFor(async () => (await page!.taps()) >= TAPS, 30_000, 'the page shows every tap').catch((e: Error) =>
+          console.error(`note: ${e.message}`),
+        );
       }
       const m = await metricsText(ns, agent.port);
       const count = metricValue(m, 'offloadctl_enforcement_delay_seconds_count');
@@ -358,8 +420,15 @@ async function burst(method: Method): Promise<Run & { internalP50?: number; inte
       if (c !== undefined && d !== undefined) delays.push(Math.max(0, d - c));
       if (c !== undefined && k !== undefined) kdelays.push(Math.max(0, k - c));
     }
-    if (PER_TAP) writeFileSync(`${PER_TAP}.${method}.${++perTapRun}.csv`, 'device,created_ms,read_ms,done_ms\n' + names.map((n) => [n, obs.first.get(n), readAt.get(n), done.get(n)].join(',')).join('\n') + '\n');
-    if (fobs && kdelays.length !== names.length) console.error(`note: feature observer saw ${kdelays.length} of ${names.length} devices become compliant`);
+    if (PER_TAP)
+      writeFileSync(
+        `${PER_TAP}.${method}.${++perTapRun}.csv`,
+        'device,created_ms,read_ms,done_ms\n' +
+          names.map((n) => [n, obs.first.get(n), readAt.get(n), done.get(n)].join(',')).join('\n') +
+          '\n',
+      );
+    if (fobs && kdelays.length !== names.length)
+      console.error(`note: feature observer saw ${kdelays.length} of ${names.length} devices become compliant`);
     return {
       p50: quantile(delays, 0.5),
       p99: quantile(delays, 0.99),
@@ -382,7 +451,10 @@ async function burst(method: Method): Promise<Run & { internalP50?: number; inte
     // later under RTNL (net/core/net_namespace.c): 500 taps torn down in the background would
     // overlap the next repeat's burst and slow whichever method runs then. Delete them here,
     // synchronously, and let the machine settle before the next burst.
-    await ipBatch(ns, names.map((n) => `link del ${n}`)).catch(() => {});
+    await ipBatch(
+      ns,
+      names.map((n) => `link del ${n}`),
+    ).catch(() => {});
     await deleteNetns(ns);
     await sleep(300);
   }
@@ -421,17 +493,24 @@ async function memory(): Promise<void> {
     const kid = () => childrenOf(pid)[0] ?? 0;
     await sleep(500);
     const idle = { agent: rssKiB(pid), monitor: rssKiB(kid()) };
-    const heap = async () => (metricValue(await metricsText(ns, agent.port), 'nodejs_heap_size_used_bytes') ?? 0) / 1048576;
+    const heap = async () =>
+      (metricValue(await metricsText(ns, agent.port), 'nodejs_heap_size_used_bytes') ?? 0) / 1048576;
     const heapIdle = await heap();
     const names = [...Array(MANY).keys()].map((i) => `m${i}`);
     const t0 = Date.now();
-    await ipBatch(ns, names.map((n) => `tuntap add dev ${n} mode tap`));
+    await ipBatch(
+      ns,
+      names.map((n) => `tuntap add dev ${n} mode tap`),
+    );
     await waitFor(async () => nonCompliant(await oracle(ns), names).length === 0, 300_000, `${MANY} compliant`, 250);
     const tMany = Date.now() - t0;
     await sleep(500);
     const many = { agent: rssKiB(pid), monitor: rssKiB(kid()) };
     const heapMany = await heap();
-    await ipBatch(ns, names.map((n) => `link del ${n}`));
+    await ipBatch(
+      ns,
+      names.map((n) => `link del ${n}`),
+    );
     await sleep(1000);
 
     // create/delete cycles: rounds of ROUND taps created, enforced, deleted
@@ -442,9 +521,15 @@ async function memory(): Promise<void> {
     const tc = Date.now();
     for (let r = 0; r < rounds; r++) {
       const batch = [...Array(ROUND).keys()].map((i) => `c${r}_${i}`);
-      await ipBatch(ns, batch.map((n) => `tuntap add dev ${n} mode tap`));
+      await ipBatch(
+        ns,
+        batch.map((n) => `tuntap add dev ${n} mode tap`),
+      );
       await waitFor(async () => nonCompliant(await oracle(ns), batch).length === 0, 120_000, `round ${r}`, 100);
-      await ipBatch(ns, batch.map((n) => `link del ${n}`));
+      await ipBatch(
+        ns,
+        batch.map((n) => `link del ${n}`),
+      );
       samples.push(rssKiB(pid));
       heapSamples.push(await heap());
     }
@@ -454,14 +539,24 @@ async function memory(): Promise<void> {
     const after = { agent: rssKiB(pid), monitor: rssKiB(kid()) };
     const heapAfter = await heap();
     await agent.stop();
-    console.log(`\nMemory (VmRSS, MiB; the agent process + its netlink socket process, 0.0 when the agent reads its sockets itself)`);
+    console.log(
+      `\nMemory (VmRSS, MiB; the agent process + its netlink socket process, 0.0 when the agent reads its sockets itself)`,
+    );
     console.log(`  idle (lo only)                 agent ${mib(idle.agent)}  monitor ${mib(idle.monitor)}`);
-    console.log(`  ${MANY} taps, all compliant    agent ${mib(many.agent)}  monitor ${mib(many.monitor)}   (burst compliant in ${tMany} ms)`);
-    console.log(`  after ${rounds * ROUND} create/delete cycles  agent ${mib(after.agent)}  monitor ${mib(after.monitor)}   (${((Date.now() - tc) / 1000).toFixed(0)} s)`);
+    console.log(
+      `  ${MANY} taps, all compliant    agent ${mib(many.agent)}  monitor ${mib(many.monitor)}   (burst compliant in ${tMany} ms)`,
+    );
+    console.log(
+      `  after ${rounds * ROUND} create/delete cycles  agent ${mib(after.agent)}  monitor ${mib(after.monitor)}   (${((Date.now() - tc) / 1000).toFixed(0)} s)`,
+    );
     const q = (i: number) => mib(samples[Math.min(samples.length - 1, i)]!);
-    console.log(`  agent RSS after round 1 / ${Math.ceil(rounds / 2)} / ${rounds}: ${q(0)} / ${q(Math.ceil(rounds / 2) - 1)} / ${q(rounds - 1)} MiB`);
+    console.log(
+      `  agent RSS after round 1 / ${Math.ceil(rounds / 2)} / ${rounds}: ${q(0)} / ${q(Math.ceil(rounds / 2) - 1)} / ${q(rounds - 1)} MiB`,
+    );
     const h = (i: number) => heapSamples[Math.min(heapSamples.length - 1, i)]!.toFixed(1);
-    console.log(`  agent V8 heap used: idle ${heapIdle.toFixed(1)}, ${MANY} taps ${heapMany.toFixed(1)}, after round 1 / ${Math.ceil(rounds / 2)} / ${rounds}: ${h(0)} / ${h(Math.ceil(rounds / 2) - 1)} / ${h(rounds - 1)}, at the end ${heapAfter.toFixed(1)} MiB`);
+    console.log(
+      `  agent V8 heap used: idle ${heapIdle.toFixed(1)}, ${MANY} taps ${heapMany.toFixed(1)}, after round 1 / ${Math.ceil(rounds / 2)} / ${rounds}: ${h(0)} / ${h(Math.ceil(rounds / 2) - 1)} / ${h(rounds - 1)}, at the end ${heapAfter.toFixed(1)} MiB`,
+    );
     console.log(`  per-interface series left after deleting everything: ${series}`);
   } finally {
     await deleteNetns(ns);
@@ -473,14 +568,19 @@ async function main(): Promise<void> {
     console.error('agent-burst: needs root (network namespaces)');
     process.exit(2);
   }
-  const runs = Object.fromEntries(METHODS.map((m) => [m, []])) as unknown as Record<Method, Awaited<ReturnType<typeof burst>>[]>;
+  const runs = Object.fromEntries(METHODS.map((m) => [m, []])) as unknown as Record<
+    Method,
+    Awaited<ReturnType<typeof burst>>[]
+  >;
   for (let r = 0; r < REPEATS; r++) {
     // rotate the order so no method always runs on a warmer machine
     const order = METHODS.map((_, i) => METHODS[(i + r) % METHODS.length]!);
     for (const m of order) {
       const x = await burst(m);
       runs[m].push(x);
-      console.error(`repeat ${r + 1} ${m}: p50 ${x.p50.toFixed(1)} ms  p99 ${x.p99.toFixed(1)} ms  max ${x.max.toFixed(1)} ms${KERNEL_OBSERVER ? ` | kernel ntf p50 ${x.kp50.toFixed(1)} p99 ${x.kp99.toFixed(1)} ms |` : ''}  all compliant ${x.allMs} ms  CPU ${x.cpuMs} ms${x.mainCpuMs !== undefined ? ` (main ${x.mainCpuMs}, of it system ${x.mainSysMs})` : ''}  ${x.readP99 !== undefined ? ` read lag p50/p99 ${x.readP50!.toFixed(1)}/${x.readP99.toFixed(1)}` : ''} (n=${x.n}, load ${loadavg()[0]!.toFixed(1)}; ip created them in ${x.createMs} ms using ${x.ipCpuMs} ms CPU; machine ${Math.round(x.machineBusy * 100)}% busy)`);
+      console.error(
+        `repeat ${r + 1} ${m}: p50 ${x.p50.toFixed(1)} ms  p99 ${x.p99.toFixed(1)} ms  max ${x.max.toFixed(1)} ms${KERNEL_OBSERVER ? ` | kernel ntf p50 ${x.kp50.toFixed(1)} p99 ${x.kp99.toFixed(1)} ms |` : ''}  all compliant ${x.allMs} ms  CPU ${x.cpuMs} ms${x.mainCpuMs !== undefined ? ` (main ${x.mainCpuMs}, of it system ${x.mainSysMs})` : ''}  ${x.readP99 !== undefined ? ` read lag p50/p99 ${x.readP50!.toFixed(1)}/${x.readP99.toFixed(1)}` : ''} (n=${x.n}, load ${loadavg()[0]!.toFixed(1)}; ip created them in ${x.createMs} ms using ${x.ipCpuMs} ms CPU; machine ${Math.round(x.machineBusy * 100)}% busy)`,
+      );
     }
   }
   if (REPEATS > 0) report(runs);
@@ -491,11 +591,21 @@ function report(runs: Record<Method, Run[]>): void {
   const agg = (xs: Run[], k: keyof Run) => median(xs.map((x) => x[k] ?? NaN));
   const how = PACE > 0 ? `one every ${PACE} ms` : 'all at once, one ip -batch';
   const obs = OBSERVER_RT > 0 ? `observer SCHED_FIFO ${OBSERVER_RT}` : 'observer in the normal class';
-  console.log(`\n${TAPS} new taps (${how}); delay from link creation (${obs}) to done; medians over ${REPEATS} repeats`);
-  console.log(`(machine load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs)`);
-  console.log(`${'method'.padEnd(36)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'max ms'.padStart(9)} ${'all done ms'.padStart(12)} ${'CPU ms'.padStart(8)} ${'ip took ms'.padStart(11)}`);
+  console.log(
+    `\n${TAPS} new taps (${how}); delay from link creation (${obs}) to done; medians over ${REPEATS} repeats`,
+  );
+  console.log(
+    `(machine load average at the end: ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} on ${cpus().length} CPUs)`,
+  );
+  console.log(
+    `${'method'.padEnd(36)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'max ms'.padStart(9)} ${'all done ms'.padStart(12)} ${'CPU ms'.padStart(8)} ${'ip took ms'.padStart(11)}`,
+  );
   for (const m of METHODS) {
-    console.log(`${LABEL[m].padEnd(36)} ${agg(runs[m], 'p50').toFixed(1).padStart(9)} ${agg(runs[m], 'p99').toFixed(1).padStart(9)} ${agg(runs[m], 'max').toFixed(1).padStart(9)} ${String(agg(runs[m], 'allMs')).padStart(12)} ${String(agg(runs[m], 'cpuMs')).padStart(8)} ${String(agg(runs[m], 'createMs')).padStart(11)}`);
+    console.log(
+      `${LABEL[m].padEnd(36)} ${agg(runs[m], 'p50').toFixed(1).padStart(9)} ${agg(runs[m], 'p99').toFixed(1).padStart(9)} ${agg(runs[m], 'max').toFixed(1).padStart(9)} ${String(agg(runs[m], 'allMs')).padStart(12)} ${String(agg(runs[m], 'cpuMs')).padStart(8)} ${String(agg(runs[m], 'createMs')).padStart(11)}`,
+    );
   }
   // the methods' done times and the observer's are ms clocks: a median under 1 ms is counted as 1 ms (≥)
   const ratio = (a: Method, b: Method, k: keyof Run) => {
@@ -503,25 +613,40 @@ function report(runs: Record<Method, Run[]>): void {
     return `${d < 1 ? '≥' : ''}${(agg(runs[a], k) / Math.max(1, d)).toFixed(1)}x`;
   };
   const ratioRow = (a: Method, b: Method, label: string) =>
-    console.log(`${label.padEnd(36)} ${ratio(a, b, 'p50').padStart(9)} ${ratio(a, b, 'p99').padStart(9)} ${ratio(a, b, 'max').padStart(9)} ${ratio(a, b, 'allMs').padStart(12)} ${ratio(a, b, 'cpuMs').padStart(8)}`);
+    console.log(
+      `${label.padEnd(36)} ${ratio(a, b, 'p50').padStart(9)} ${ratio(a, b, 'p99').padStart(9)} ${ratio(a, b, 'max').padStart(9)} ${ratio(a, b, 'allMs').padStart(12)} ${ratio(a, b, 'cpuMs').padStart(8)}`,
+    );
   ratioRow('baseline', 'agent', 'baseline / agent');
   if (RT > 0) ratioRow('baseline-rt', 'agent-rt', `baseline / agent, both SCHED_FIFO ${RT}`);
   if (PAGE) ratioRow('agent-page', 'agent', 'agent with page / without');
   const spread = (m: Method) => runs[m].map((x) => x.p99.toFixed(0)).join(' ');
   for (const m of METHODS) {
-    const under = kindOf(m) === 'agent' ? `; under 20 ms in ${runs[m].filter((x) => x.p99 < 20).length} of ${runs[m].length}` : '';
+    const under =
+      kindOf(m) === 'agent' ? `; under 20 ms in ${runs[m].filter((x) => x.p99 < 20).length} of ${runs[m].length}` : '';
     console.log(`p99 per repeat, ${LABEL[m]} (ms): ${spread(m)}${under}`);
   }
-  console.log(`ip -batch: ${TAPS} creations took (median) ${METHODS.map((m) => `${agg(runs[m], 'createMs')} ms with ${m}`).join(', ')}`);
+  console.log(
+    `ip -batch: ${TAPS} creations took (median) ${METHODS.map((m) => `${agg(runs[m], 'createMs')} ms with ${m}`).join(', ')}`,
+  );
   for (const m of METHODS.filter((x) => kindOf(x) === 'agent')) {
-    const med = (k: 'internalP50' | 'internalP99' | 'readP50' | 'readP99') => median(runs[m].map((x) => (x as unknown as Record<string, number | undefined>)[k] ?? NaN)).toFixed(1);
-    console.log(`${LABEL[m]}: CPU ${agg(runs[m], 'cpuMs')} ms (main process ${agg(runs[m], 'mainCpuMs')}, of it system ${agg(runs[m], 'mainSysMs')}; the rest its monitor process, if any; /proc ticks of 10 ms); own view (event receipt → verified) p50 ${med('internalP50')} p99 ${med('internalP99')} ms; creation → it read the RTM_NEWLINK p50 ${med('readP50')} p99 ${med('readP99')} ms`);
+    const med = (k: 'internalP50' | 'internalP99' | 'readP50' | 'readP99') =>
+      median(runs[m].map((x) => (x as unknown as Record<string, number | undefined>)[k] ?? NaN)).toFixed(1);
+    console.log(
+      `${LABEL[m]}: CPU ${agg(runs[m], 'cpuMs')} ms (main process ${agg(runs[m], 'mainCpuMs')}, of it system ${agg(runs[m], 'mainSysMs')}; the rest its monitor process, if any; /proc ticks of 10 ms); own view (event receipt → verified) p50 ${med('internalP50')} p99 ${med('internalP99')} ms; creation → it read the RTM_NEWLINK p50 ${med('readP50')} p99 ${med('readP99')} ms`,
+    );
   }
   if (!KERNEL_OBSERVER) return;
-  console.log(`\ndelay from link creation to the kernel's first FEATURES_NTF showing the device compliant (feature-observer.ts), medians over ${REPEATS} repeats`);
+  console.log(
+    `\ndelay from link creation to the kernel's first FEATURES_NTF showing the device compliant (feature-observer.ts), medians over ${REPEATS} repeats`,
+  );
   console.log(`${'method'.padEnd(36)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)}`);
-  for (const m of METHODS) console.log(`${LABEL[m].padEnd(36)} ${agg(runs[m], 'kp50').toFixed(1).padStart(9)} ${agg(runs[m], 'kp99').toFixed(1).padStart(9)}`);
-  console.log(`${'baseline / agent'.padEnd(36)} ${ratio('baseline', 'agent', 'kp50').padStart(9)} ${ratio('baseline', 'agent', 'kp99').padStart(9)}`);
+  for (const m of METHODS)
+    console.log(
+      `${LABEL[m].padEnd(36)} ${agg(runs[m], 'kp50').toFixed(1).padStart(9)} ${agg(runs[m], 'kp99').toFixed(1).padStart(9)}`,
+    );
+  console.log(
+    `${'baseline / agent'.padEnd(36)} ${ratio('baseline', 'agent', 'kp50').padStart(9)} ${ratio('baseline', 'agent', 'kp99').padStart(9)}`,
+  );
 }
 
 await main();

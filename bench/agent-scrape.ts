@@ -37,9 +37,28 @@ function quantile(xs: number[], q: number): number {
 }
 const median = (xs: number[]) => quantile(xs, 0.5);
 
-async function startAgent(bin: string, ns: string, port: number): Promise<{ child: ChildProcess; logs: string[]; dir: string }> {
+async function startAgent(
+  bin: string,
+  ns: string,
+  port: number,
+): Promise<{ child: ChildProcess; logs: string[]; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'olc-scrape-'));
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, bin, 'agent', '--listen', `127.0.0.1:${port}`, '--state-dir', join(dir, 'state')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      ns,
+      process.execPath,
+      bin,
+      'agent',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--state-dir',
+      join(dir, 'state'),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   const logs: string[] = [];
   let buf = '';
   child.stderr!.on('data', (b: Buffer) => {
@@ -50,14 +69,25 @@ async function startAgent(bin: string, ns: string, port: number): Promise<{ chil
       buf = buf.slice(i + 1);
     }
   });
-  await waitFor(async () => (await nsRun(ns, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${port}/healthz`])).stdout === '200', 20_000, 'agent healthy', 100);
+  await waitFor(
+    async () =>
+      (await nsRun(ns, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${port}/healthz`]))
+        .stdout === '200',
+    20_000,
+    'agent healthy',
+    100,
+  );
   return { child, logs, dir };
 }
 
 /** SCRAPERS loops of curl in their own process group each (stopped by that group's id: ours). */
 function startScrapers(ns: string, port: number, n: number): ChildProcess[] {
   return Array.from({ length: n }, () =>
-    spawn('ip', ['netns', 'exec', ns, 'sh', '-c', `while :; do curl -s -o /dev/null http://127.0.0.1:${port}/metrics; done`], { detached: true, stdio: 'ignore' }),
+    spawn(
+      'ip',
+      ['netns', 'exec', ns, 'sh', '-c', `while :; do curl -s -o /dev/null http://127.0.0.1:${port}/metrics; done`],
+      { detached: true, stdio: 'ignore' },
+    ),
   );
 }
 
@@ -86,22 +116,38 @@ async function once(bin: string, scrapers: number): Promise<Run> {
     const port = 9469;
     agent = await startAgent(bin, ns, port);
     // the metrics text grows with managed interfaces: start with TAPS taps the agent already knows
-    await ipBatch(ns, [...Array(TAPS).keys()].map((i) => `tuntap add dev old${i} mode tap`));
-    await waitFor(async () => agent!.logs.filter((l) => l.includes('"msg":"enforce"')).length >= TAPS, 60_000, 'warm-up taps enforced', 200);
+    await ipBatch(
+      ns,
+      [...Array(TAPS).keys()].map((i) => `tuntap add dev old${i} mode tap`),
+    );
+    await waitFor(
+      async () => agent!.logs.filter((l) => l.includes('"msg":"enforce"')).length >= TAPS,
+      60_000,
+      'warm-up taps enforced',
+      200,
+    );
     loops.push(...startScrapers(ns, port, scrapers));
     await sleep(1000);
     const before = agent.logs.length;
     const t0 = Date.now();
-    await ipBatch(ns, [...Array(TAPS).keys()].map((i) => `tuntap add dev new${i} mode tap`));
+    await ipBatch(
+      ns,
+      [...Array(TAPS).keys()].map((i) => `tuntap add dev new${i} mode tap`),
+    );
     const names = [...Array(TAPS).keys()].map((i) => `new${i}`);
     const done = new Map<string, number>();
-    await waitFor(async () => {
-      for (const l of agent!.logs.slice(before)) {
-        const m = /"time":"([^"]+)","level":"info","msg":"enforce".*"interface":"(new\d+)"/.exec(l);
-        if (m && !done.has(m[2]!)) done.set(m[2]!, Date.parse(m[1]!));
-      }
-      return done.size >= TAPS;
-    }, 120_000, 'burst enforced', 100);
+    await waitFor(
+      async () => {
+        for (const l of agent!.logs.slice(before)) {
+          const m = /"time":"([^"]+)","level":"info","msg":"enforce".*"interface":"(new\d+)"/.exec(l);
+          if (m && !done.has(m[2]!)) done.set(m[2]!, Date.parse(m[1]!));
+        }
+        return done.size >= TAPS;
+      },
+      120_000,
+      'burst enforced',
+      100,
+    );
     for (const l of loops) await stopGroup(l);
     const bad = nonCompliant(await oracle(ns), names);
     if (bad.length) throw new Error(`oracle: not compliant: ${bad.slice(0, 5).join(' ')}`);
@@ -124,13 +170,27 @@ for (const bin of BINS) {
   for (const scrapers of [0, SCRAPERS]) {
     const runs: Run[] = [];
     for (let r = 0; r < REPEATS; r++) runs.push(await once(bin, scrapers));
-    rows.push({ bin, scrapers, p50: median(runs.map((x) => x.p50)), p99: median(runs.map((x) => x.p99)), max: median(runs.map((x) => x.max)) });
+    rows.push({
+      bin,
+      scrapers,
+      p50: median(runs.map((x) => x.p50)),
+      p99: median(runs.map((x) => x.p99)),
+      max: median(runs.map((x) => x.max)),
+    });
     process.stderr.write(`done: ${bin} scrapers=${scrapers}: ${runs.map((x) => `p99 ${x.p99} ms`).join(', ')}\n`);
   }
 }
-process.stdout.write(`agent-scrape: ${TAPS} new taps (with ${TAPS} known ones), ${REPEATS} repeats, medians; ${new Date().toISOString()}, ${cpus().length} CPUs, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
-process.stdout.write(`${'build'.padEnd(44)} ${'scrapers'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)} ${'p99 vs none'.padStart(12)}\n`);
+process.stdout.write(
+  `agent-scrape: ${TAPS} new taps (with ${TAPS} known ones), ${REPEATS} repeats, medians; ${new Date().toISOString()}, ${cpus().length} CPUs, load ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}\n`,
+);
+process.stdout.write(
+  `${'build'.padEnd(44)} ${'scrapers'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)} ${'p99 vs none'.padStart(12)}\n`,
+);
 for (const r of rows) {
   const base = rows.find((x) => x.bin === r.bin && x.scrapers === 0)!;
-  process.stdout.write(`${r.bin.slice(-44).padEnd(44)} ${String(r.scrapers).padStart(8)} ${String(r.p50).padStart(8)} ${String(r.p99).padStart(8)} ${String(r.max).padStart(8)} ${(r.p99 / base.p99).toFixed(2).padStart(11)}x\n`);
+  process.stdout.write(
+    `${r.bin.slice(-44).padEnd(44)} ${String(r.scrapers).padStart(8)} ${String(r.p50).padStart(8)} ${String(r.p99).padStart(8)} ${String(r.max).padStart(8)} ${(r.p99 / base.p99).toFixed(2).padStart(11)}x\n`,
+  );
 }

@@ -39,7 +39,9 @@ async function privateBuild(): Promise<void> {
   const r = spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--outdir', PRIVATE], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error('private build failed');
   // bin/offloadctl itself (its start-up flags included), pointed at this bundle
-  const bin = readFileSync(join(ROOT, 'bin/offloadctl'), 'utf8').replace(/^#!.*\n/, '').replaceAll('../dist/', './');
+  const bin = readFileSync(join(ROOT, 'bin/offloadctl'), 'utf8')
+    .replace(/^#!.*\n/, '')
+    .replaceAll('../dist/', './');
   writeFileSync(CLI, bin);
 }
 
@@ -51,7 +53,11 @@ const N = arg('interfaces', 1000);
 const ROUNDS = Math.max(3, arg('rounds', 3));
 
 /** Run argv, return wall seconds and (when wrapped in /usr/bin/time) the peak RSS in KiB. */
-function timed(argv: string[], env: NodeJS.ProcessEnv = process.env, withRss = false): { s: number; rssKiB: number | null; stdout: string } {
+function timed(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  withRss = false,
+): { s: number; rssKiB: number | null; stdout: string } {
   const full = withRss && existsSync('/usr/bin/time') ? ['/usr/bin/time', '-f', 'RSS_KIB=%M', ...argv] : argv;
   const t0 = process.hrtime.bigint();
   const r = spawnSync(full[0]!, full.slice(1), { env, encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -65,8 +71,16 @@ const LOOP = (v: 'on' | 'off') =>
   `for p in /sys/class/net/*; do i=\${p##*/}; [ "$i" = lo ] && continue; ethtool -K "$i" tso ${v} gso ${v}; done`;
 
 async function countOff(ns: string): Promise<number> {
-  const all = JSON.parse(await nsRunOk(ns, ['ethtool', '--json', '-k', '*'], { timeoutMs: 60_000 })) as Record<string, { active: boolean }>[];
-  return all.filter((d) => d.ifname as unknown as string !== 'lo' && !d['tcp-segmentation-offload']?.active && !d['generic-segmentation-offload']?.active).length;
+  const all = JSON.parse(await nsRunOk(ns, ['ethtool', '--json', '-k', '*'], { timeoutMs: 60_000 })) as Record<
+    string,
+    { active: boolean }
+  >[];
+  return all.filter(
+    (d) =>
+      (d.ifname as unknown as string) !== 'lo' &&
+      !d['tcp-segmentation-offload']?.active &&
+      !d['generic-segmentation-offload']?.active,
+  ).length;
 }
 
 async function main(): Promise<void> {
@@ -81,7 +95,13 @@ async function main(): Promise<void> {
     const env = { ...process.env, OFFLOADCTL_NETNS: ns };
     const inNs = (argv: string[]) => ['ip', 'netns', 'exec', ns, ...argv];
 
-    const res = { apply: [] as number[], loopOff: [] as number[], restore: [] as number[], loopOn: [] as number[], node0: [] as number[] };
+    const res = {
+      apply: [] as number[],
+      loopOff: [] as number[],
+      restore: [] as number[],
+      loopOn: [] as number[],
+      node0: [] as number[],
+    };
     const phases: Record<string, number[]> = {};
     let rssApply = 0;
     let rssRestore = 0;
@@ -102,10 +122,17 @@ async function main(): Promise<void> {
       res.node0.push(timed(inNs([process.execPath, '-e', '0'])).s);
     }
     // The same pipeline in one already-running process (no process start, no module loading).
-    const innerOut = timed(inNs([process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url), '--inner', state, String(ROUNDS)]), {
-      ...env,
-    }).stdout;
-    const inproc = JSON.parse(innerOut.trim().split('\n').at(-1)!) as { apply: number[]; restore: number[]; kernel: KernelFloor };
+    const innerOut = timed(
+      inNs([process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url), '--inner', state, String(ROUNDS)]),
+      {
+        ...env,
+      },
+    ).stdout;
+    const inproc = JSON.parse(innerOut.trim().split('\n').at(-1)!) as {
+      apply: number[];
+      restore: number[];
+      kernel: KernelFloor;
+    };
     const snaps = join(state, 'snapshots');
     const snapFile = readdirSync(snaps).find((f) => f.endsWith('.json'))!;
     const snapBytes = statSync(join(snaps, snapFile)).size;
@@ -128,9 +155,9 @@ async function main(): Promise<void> {
           `verified ${median(phases.verify ?? [])}, total ${median(phases.total ?? [])}`,
         `in one running process (library/agent use; ${ROUNDS} rounds, first = cold): ` +
           `apply ${inproc.apply.map((x) => x.toFixed(0)).join(' ')} ms (median ${median(inproc.apply).toFixed(0)}, ` +
-          `${(median(res.loopOff) * 1000 / median(inproc.apply)).toFixed(1)}x the loop), ` +
+          `${((median(res.loopOff) * 1000) / median(inproc.apply)).toFixed(1)}x the loop), ` +
           `restore ${inproc.restore.map((x) => x.toFixed(0)).join(' ')} ms (median ${median(inproc.restore).toFixed(0)}, ` +
-          `${(median(res.loopOn) * 1000 / median(inproc.restore)).toFixed(1)}x)`,
+          `${((median(res.loopOn) * 1000) / median(inproc.restore)).toFixed(1)}x)`,
         ...floorLines(median(res.node0) * 1000, inproc.kernel, median(res.loopOff) * 1000, median(res.loopOn) * 1000),
         `peak RSS: apply ${(rssApply / 1024).toFixed(0)} MiB, restore ${(rssRestore / 1024).toFixed(0)} MiB; snapshot ${(snapBytes / 1024).toFixed(0)} KiB for ${N} interfaces (fsynced)`,
         '',
@@ -149,14 +176,15 @@ async function main(): Promise<void> {
  * times, as an agent or a caller of the library would run it. Prints one JSON line.
  */
 async function inner(stateDir: string, rounds: number): Promise<void> {
-  const [{ openKernel }, { loadPolicy }, { observeAndPlan }, { applyPlan }, { restoreSnapshot }, { SnapshotStore }] = await Promise.all([
-    import('../src/kernel/index.js'),
-    import('../src/policy/index.js'),
-    import('../src/apply/pipeline.js'),
-    import('../src/apply/apply.js'),
-    import('../src/apply/restore.js'),
-    import('../src/apply/store.js'),
-  ]);
+  const [{ openKernel }, { loadPolicy }, { observeAndPlan }, { applyPlan }, { restoreSnapshot }, { SnapshotStore }] =
+    await Promise.all([
+      import('../src/kernel/index.js'),
+      import('../src/policy/index.js'),
+      import('../src/apply/pipeline.js'),
+      import('../src/apply/apply.js'),
+      import('../src/apply/restore.js'),
+      import('../src/apply/store.js'),
+    ]);
   const kernel = await openKernel({ backend: 'netlink' });
   const store = new SnapshotStore(stateDir);
   const policy = loadPolicy({ profile: 'tso-gso-off' });
@@ -208,7 +236,10 @@ async function kernelFloor(
 ): Promise<KernelFloor> {
   const p = await observeAndPlan(kernel, { policy, interfaces: [] });
   const off = p.plan.changes.map((c) => ({ ifname: c.ifname, changes: c.set }));
-  const on = off.map((c) => ({ ifname: c.ifname, changes: Object.fromEntries(Object.keys(c.changes).map((f) => [f, true])) }));
+  const on = off.map((c) => ({
+    ifname: c.ifname,
+    changes: Object.fromEntries(Object.keys(c.changes).map((f) => [f, true])),
+  }));
   // Linux charges CPU time by ticks (every 4 ms at HZ=250) unless it accounts precisely: a single
   // 10 ms call can be charged 0 or 12 ms. The mean over many repetitions is still exact on average.
   const reps = Math.max(10, rounds);

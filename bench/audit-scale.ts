@@ -39,7 +39,8 @@ function timeRun(argv: string[]): number {
   const t0 = performance.now();
   const r = spawnSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
   const dt = performance.now() - t0;
-  if (r.status !== 0 && r.status !== 1) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr?.toString().slice(0, 300)}`);
+  if (r.status !== 0 && r.status !== 1)
+    throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr?.toString().slice(0, 300)}`);
   return dt;
 }
 
@@ -51,10 +52,35 @@ function peakRss(argv: string[]): number | null {
 }
 
 function pureFigures(n: number, repeats: number): Record<string, number> {
-  const fm = () => Object.fromEntries(COMMON_KERNEL_FEATURES.map((f) => [f, { active: true, requested: true, fixed: false }]));
-  const ifs: Interface[] = [{ ifindex: 1, name: 'br0', kind: 'bridge', role: 'bridge', master: null, driver: 'bridge', mtu: 1500, operstate: 'UP', vm: null, features: fm() }];
+  const fm = () =>
+    Object.fromEntries(COMMON_KERNEL_FEATURES.map((f) => [f, { active: true, requested: true, fixed: false }]));
+  const ifs: Interface[] = [
+    {
+      ifindex: 1,
+      name: 'br0',
+      kind: 'bridge',
+      role: 'bridge',
+      master: null,
+      driver: 'bridge',
+      mtu: 1500,
+      operstate: 'UP',
+      vm: null,
+      features: fm(),
+    },
+  ];
   for (let i = 0; i < n; i++) {
-    ifs.push({ ifindex: i + 2, name: `bv${i}`, kind: 'veth', role: 'veth', master: i % 2 ? 'br0' : null, driver: 'veth', mtu: 1500, operstate: 'UP', vm: null, features: fm() });
+    ifs.push({
+      ifindex: i + 2,
+      name: `bv${i}`,
+      kind: 'veth',
+      role: 'veth',
+      master: i % 2 ? 'br0' : null,
+      driver: 'veth',
+      mtu: 1500,
+      operstate: 'UP',
+      vm: null,
+      features: fm(),
+    });
   }
   const obs: Observation = { takenAt: '', backend: 'netlink', interfaces: ifs };
   const policy = loadPolicy({});
@@ -93,7 +119,8 @@ async function main(): Promise<void> {
   const ns = await createNetns(`${uniquePrefix('bau')}a`);
   try {
     const lines = ['link add br0 type bridge'];
-    for (let i = 0; i < pairs; i++) lines.push(`link add bv${i}a type veth peer name bv${i}b`, `link set bv${i}a master br0`);
+    for (let i = 0; i < pairs; i++)
+      lines.push(`link add bv${i}a type veth peer name bv${i}b`, `link set bv${i}a master br0`);
     await ipBatch(ns, lines);
     const ex = (argv: string[]) => ['ip', 'netns', 'exec', ns, ...argv];
     const rows = [
@@ -103,7 +130,11 @@ async function main(): Promise<void> {
       {
         name: 'sh loop: ethtool -k IF | grep',
         // A fixed script: interface names never enter a command string built here.
-        argv: ex(['sh', '-c', 'for i in $(ls /sys/class/net); do ethtool -k "$i" | grep -E "^(tcp-segmentation|generic-segmentation)-offload: on"; done; true']),
+        argv: ex([
+          'sh',
+          '-c',
+          'for i in $(ls /sys/class/net); do ethtool -k "$i" | grep -E "^(tcp-segmentation|generic-segmentation)-offload: on"; done; true',
+        ]),
       },
       { name: "ethtool --json -k '*'", argv: ex(['ethtool', '--json', '-k', '*']) },
       { name: 'node -e 0', argv: ex([process.execPath, '-e', '0']) },
@@ -112,9 +143,16 @@ async function main(): Promise<void> {
     for (const r of rows) timeRun(r.argv); // warm-up
     for (let i = 0; i < repeats; i++) for (const r of rows) times.get(r.name)!.push(timeRun(r.argv));
     const med = new Map([...times].map(([k, v]) => [k, median(v)]));
-    console.log(`namespace: bridge + ${pairs} veth pairs (${2 * pairs + 2} interfaces); median of ${repeats} interleaved runs:`);
+    console.log(
+      `namespace: bridge + ${pairs} veth pairs (${2 * pairs + 2} interfaces); median of ${repeats} interleaved runs:`,
+    );
     for (const r of rows) {
-      console.log(`  ${r.name.padEnd(32)} ${med.get(r.name)!.toFixed(1).padStart(8)} ms   (runs: ${times.get(r.name)!.map((x) => x.toFixed(0)).join(' ')})`);
+      console.log(
+        `  ${r.name.padEnd(32)} ${med.get(r.name)!.toFixed(1).padStart(8)} ms   (runs: ${times
+          .get(r.name)!
+          .map((x) => x.toFixed(0))
+          .join(' ')})`,
+      );
     }
     const a = med.get('offloadctl audit --json')!;
     const s = med.get('offloadctl status --json')!;
@@ -123,10 +161,14 @@ async function main(): Promise<void> {
     console.log(`  audit --json / status --json      = ${(a / s).toFixed(2)}  (what policy + audit add to observing)`);
     console.log(`  ethtool loop / audit --json       = ${(loop / a).toFixed(1)}x`);
     const pure = pureFigures(2 * pairs + 1, repeats);
-    console.log(`\npure part on ${2 * pairs + 1} interfaces, in process (medians): resolve ${pure.resolve!.toFixed(1)} ms, audit ${pure.audit!.toFixed(1)} ms, group ${pure.group!.toFixed(1)} ms, JSON ${pure.json!.toFixed(1)} ms`);
+    console.log(
+      `\npure part on ${2 * pairs + 1} interfaces, in process (medians): resolve ${pure.resolve!.toFixed(1)} ms, audit ${pure.audit!.toFixed(1)} ms, group ${pure.group!.toFixed(1)} ms, JSON ${pure.json!.toFixed(1)} ms`,
+    );
     const rss = peakRss(ex([process.execPath, cli, 'audit', '--json']));
     const rssStatus = peakRss(ex([process.execPath, cli, 'status', '--json']));
-    console.log(`peak memory (max RSS): audit --json ${rss?.toFixed(1) ?? 'n/a'} MiB, status --json ${rssStatus?.toFixed(1) ?? 'n/a'} MiB`);
+    console.log(
+      `peak memory (max RSS): audit --json ${rss?.toFixed(1) ?? 'n/a'} MiB, status --json ${rssStatus?.toFixed(1) ?? 'n/a'} MiB`,
+    );
   } finally {
     await deleteNetns(ns);
   }

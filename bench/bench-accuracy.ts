@@ -24,7 +24,8 @@ const duration = arg('--duration', 3);
 const repeat = arg('--repeat', 5);
 process.env.OFFLOADCTL_LAB_DIR ??= mkdtempSync(join(tmpdir(), 'olc-accuracy-lab-'));
 
-const fmt = (xs: number[], d = 2) => `${median(xs).toFixed(d)} [${quantile(xs, 0.25).toFixed(d)}–${quantile(xs, 0.75).toFixed(d)}]`;
+const fmt = (xs: number[], d = 2) =>
+  `${median(xs).toFixed(d)} [${quantile(xs, 0.25).toFixed(d)}–${quantile(xs, 0.75).toFixed(d)}]`;
 
 // 2. lab overhead first (nothing else running from this script).
 const ups: number[] = [];
@@ -52,11 +53,29 @@ let onOff: Awaited<ReturnType<typeof runBenchmark>> | null = null;
 try {
   // Same starting state for both: offloads-on applied once (the bench's own apply is then a no-op).
   const cli = selfCli();
-  const applied = await run([...cli, '--netns', status.hypervisor, 'apply', '--profile', 'offloads-on', '--yes', '--json', '--state-dir', stateDir]);
+  const applied = await run([
+    ...cli,
+    '--netns',
+    status.hypervisor,
+    'apply',
+    '--profile',
+    'offloads-on',
+    '--yes',
+    '--json',
+    '--state-dir',
+    stateDir,
+  ]);
   if (applied.code !== 0) throw new Error(`apply offloads-on: ${applied.stderr}`);
   for (let i = 0; i < repeat; i++) {
     const t0 = performance.now();
-    const r = await runBenchmark({ labName: name, lab: 'netns', profiles: ['offloads-on'], tests: ['tcp'], duration, repeat: 1 });
+    const r = await runBenchmark({
+      labName: name,
+      lab: 'netns',
+      profiles: ['offloads-on'],
+      tests: ['tcp'],
+      duration,
+      repeat: 1,
+    });
     benchOverhead.push((performance.now() - t0) / 1000 - duration);
     benchG.push(r.summary['offloads-on']!.tcp!.gbps!.median);
     const srv = await startIperfServer(b!.ns, 5301, b!.ip);
@@ -66,10 +85,19 @@ try {
     } finally {
       await srv.stop();
     }
-    process.stderr.write(`round ${i + 1}/${repeat}: bench ${benchG.at(-1)!.toFixed(2)}  direct ${directG.at(-1)!.toFixed(2)} Gbit/s\n`);
+    process.stderr.write(
+      `round ${i + 1}/${repeat}: bench ${benchG.at(-1)!.toFixed(2)}  direct ${directG.at(-1)!.toFixed(2)} Gbit/s\n`,
+    );
   }
   // 3. the on/off figure as the bench reports it.
-  onOff = await runBenchmark({ labName: name, lab: 'netns', profiles: ['offloads-on', 'tso-gso-off'], tests: ['tcp', 'tcp-multi'], duration, repeat: 3 });
+  onOff = await runBenchmark({
+    labName: name,
+    lab: 'netns',
+    profiles: ['offloads-on', 'tso-gso-off'],
+    tests: ['tcp', 'tcp-multi'],
+    duration,
+    repeat: 3,
+  });
 } finally {
   await labDown(name);
   rmSync(stateDir, { recursive: true, force: true });
@@ -77,7 +105,9 @@ try {
 
 const iv = ratioInterval(directG, benchG, { seed: 1 });
 const diff = median(benchG) / median(directG) - 1;
-console.log(`\nbench accuracy (${repeat} interleaved pairs × ${duration} s, netns lab veth → br0 → veth; medians [IQR])`);
+console.log(
+  `\nbench accuracy (${repeat} interleaved pairs × ${duration} s, netns lab veth → br0 → veth; medians [IQR])`,
+);
 console.log(`  bench offloads-on TCP     ${fmt(benchG)} Gbit/s`);
 console.log(`  direct iperf3 same path   ${fmt(directG)} Gbit/s`);
 console.log(

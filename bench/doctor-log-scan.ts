@@ -31,7 +31,14 @@ async function one(variant: string, file: string): Promise<void> {
   }
   const r = await scanLog(lines, { signatures: sigs, source: file });
   const ms = performance.now() - t0;
-  process.stdout.write(JSON.stringify({ ms, maxRssMiB: process.resourceUsage().maxRSS / 1024, matched: r.linesMatched, read: r.linesRead }));
+  process.stdout.write(
+    JSON.stringify({
+      ms,
+      maxRssMiB: process.resourceUsage().maxRSS / 1024,
+      matched: r.linesMatched,
+      read: r.linesRead,
+    }),
+  );
 }
 
 function median(xs: number[]): number {
@@ -49,12 +56,17 @@ async function main(): Promise<void> {
     const parts: string[] = [];
     for (let i = 0; i < LINES; i++) {
       const ts = `[${(i / 100).toFixed(6).padStart(12)}] `;
-      parts.push(ts + (i % 1000 === 0 ? 'e1000e 0000:00:1f.6 eno1: Detected Hardware Unit Hang:' : NOISE[i % NOISE.length]));
+      parts.push(
+        ts + (i % 1000 === 0 ? 'e1000e 0000:00:1f.6 eno1: Detected Hardware Unit Hang:' : NOISE[i % NOISE.length]),
+      );
     }
     writeFileSync(file, parts.join('\n') + '\n');
     const mb = statSync(file).size / 1e6;
     const self = fileURLToPath(import.meta.url);
-    const res: Record<string, { ms: number[]; rss: number[] }> = { stream: { ms: [], rss: [] }, whole: { ms: [], rss: [] } };
+    const res: Record<string, { ms: number[]; rss: number[] }> = {
+      stream: { ms: [], rss: [] },
+      whole: { ms: [], rss: [] },
+    };
     for (let r = 0; r < REPEATS; r++) {
       for (const v of ['stream', 'whole']) {
         const p = spawnSync(process.execPath, ['--import', 'tsx', self, '--one', v, file], { encoding: 'utf8' });
@@ -66,13 +78,22 @@ async function main(): Promise<void> {
     }
     const s = res.stream!;
     const w = res.whole!;
-    console.log(`kernel log scan: ${LINES} lines, ${mb.toFixed(1)} MB, ${REPEATS} repeats (medians; each run in a fresh node process)`);
+    console.log(
+      `kernel log scan: ${LINES} lines, ${mb.toFixed(1)} MB, ${REPEATS} repeats (medians; each run in a fresh node process)`,
+    );
     console.log('variant            time ms   lines/s    peak RSS MiB');
-    for (const [name, v] of [['stream (doctor)', s], ['read whole+split', w]] as const) {
+    for (const [name, v] of [
+      ['stream (doctor)', s],
+      ['read whole+split', w],
+    ] as const) {
       const ms = median(v.ms);
-      console.log(`${name.padEnd(18)} ${ms.toFixed(0).padStart(7)}   ${((LINES / ms) * 1000).toFixed(0).padStart(8)}   ${median(v.rss).toFixed(0).padStart(12)}`);
+      console.log(
+        `${name.padEnd(18)} ${ms.toFixed(0).padStart(7)}   ${((LINES / ms) * 1000).toFixed(0).padStart(8)}   ${median(v.rss).toFixed(0).padStart(12)}`,
+      );
     }
-    console.log(`ratio whole/stream: time ${(median(w.ms) / median(s.ms)).toFixed(2)}x, peak RSS ${(median(w.rss) / median(s.rss)).toFixed(2)}x`);
+    console.log(
+      `ratio whole/stream: time ${(median(w.ms) / median(s.ms)).toFixed(2)}x, peak RSS ${(median(w.rss) / median(s.rss)).toFixed(2)}x`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -48,7 +48,16 @@ async function child(): Promise<void> {
   const samples = arg('samples', 200);
   const repeats = arg('repeats', 5);
   const hours = arg('hours', 1);
-  const res: ChildResult = { interfaces: 0, recorderCpuMs: [], recorderWallMs: [], catWallMs: [], ipWallMs: [], worstBytesPerHour: 0, worstHeapPerHour: 0, idleBytesPerHour: 0 };
+  const res: ChildResult = {
+    interfaces: 0,
+    recorderCpuMs: [],
+    recorderWallMs: [],
+    catWallMs: [],
+    ipWallMs: [],
+    worstBytesPerHour: 0,
+    worstHeapPerHour: 0,
+    idleBytesPerHour: 0,
+  };
   const first = await readHostCounters();
   res.interfaces = first.links.size;
   for (let r = 0; r < repeats; r++) {
@@ -59,7 +68,10 @@ async function child(): Promise<void> {
     const c = process.cpuUsage(c0);
     res.recorderWallMs.push((performance.now() - t0) / samples);
     res.recorderCpuMs.push((c.user + c.system) / 1000 / samples);
-    for (const [argv, out] of [[['cat', '/proc/net/dev'], res.catWallMs], [['ip', '-s', '-j', 'link', 'show'], res.ipWallMs]] as const) {
+    for (const [argv, out] of [
+      [['cat', '/proc/net/dev'], res.catWallMs],
+      [['ip', '-s', '-j', 'link', 'show'], res.ipWallMs],
+    ] as const) {
       const t = performance.now();
       for (let i = 0; i < 20; i++) spawnSync(argv[0], argv.slice(1), { stdio: 'ignore' });
       out.push((performance.now() - t) / 20);
@@ -76,12 +88,27 @@ async function child(): Promise<void> {
       c[2]! += 900;
       c[3]! += 5000;
     }
-    return { at: t, links: new Map(names.map((nm, i) => [nm, Float64Array.from(cum[i]!)])), cpu: new Float64Array(8), netRx: 0, netTx: 0 };
+    return {
+      at: t,
+      links: new Map(names.map((nm, i) => [nm, Float64Array.from(cum[i]!)])),
+      cpu: new Float64Array(8),
+      netRx: 0,
+      netTx: 0,
+    };
   };
   gc();
-  const mem = () => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; };
+  const mem = () => {
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
   const h0 = mem();
-  const worst = new Recorder({ intervalMs: 1000, capacity: 3600 * hours, read: async () => reading(0), hostname: 'b', netns: null });
+  const worst = new Recorder({
+    intervalMs: 1000,
+    capacity: 3600 * hours,
+    read: async () => reading(0),
+    hostname: 'b',
+    netns: null,
+  });
   for (let s = 0; s <= 3600 * hours; s++) worst.add(reading(s * 1000));
   gc();
   res.worstHeapPerHour = (mem() - h0) / hours;
@@ -101,20 +128,34 @@ async function main(): Promise<void> {
     for (let i = 0; i < n / 2; i++) lines.push(`link add e${i}a type veth peer name e${i}b`);
     await ipBatch(ns, lines);
     const args = process.argv.slice(2).filter((a) => a !== '--child');
-    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, '--expose-gc', '--import', 'tsx', here, '--child', ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    const r = spawnSync(
+      'ip',
+      ['netns', 'exec', ns, process.execPath, '--expose-gc', '--import', 'tsx', here, '--child', ...args],
+      { encoding: 'utf8', maxBuffer: 1 << 24 },
+    );
     if (r.status !== 0) throw new Error(r.stderr);
     const c = JSON.parse(r.stdout) as ChildResult;
     const mb = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
     const ms = (x: number[]) => `${median(x).toFixed(2)} ms`;
     const load = spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.trim();
-    console.log(`effect recorder, ${c.interfaces} interfaces in one namespace (${new Date().toISOString()}, load ${load})`);
+    console.log(
+      `effect recorder, ${c.interfaces} interfaces in one namespace (${new Date().toISOString()}, load ${load})`,
+    );
     console.log(`per sample (median of ${c.recorderCpuMs.length} repeats):`);
-    console.log(`  recorder (read /proc/net/dev + /proc/stat + /proc/softirqs, deltas): wall ${ms(c.recorderWallMs)}, CPU ${ms(c.recorderCpuMs)}`);
+    console.log(
+      `  recorder (read /proc/net/dev + /proc/stat + /proc/softirqs, deltas): wall ${ms(c.recorderWallMs)}, CPU ${ms(c.recorderCpuMs)}`,
+    );
     console.log(`    → at one sample a second: ${(median(c.recorderCpuMs) / 10).toFixed(2)}% of one CPU`);
-    console.log(`  cat /proc/net/dev (a process):     wall ${ms(c.catWallMs)}  (${(median(c.catWallMs) / median(c.recorderWallMs)).toFixed(1)}x the recorder)`);
-    console.log(`  ip -s -j link show (a process):    wall ${ms(c.ipWallMs)}  (${(median(c.ipWallMs) / median(c.recorderWallMs)).toFixed(1)}x the recorder)`);
+    console.log(
+      `  cat /proc/net/dev (a process):     wall ${ms(c.catWallMs)}  (${(median(c.catWallMs) / median(c.recorderWallMs)).toFixed(1)}x the recorder)`,
+    );
+    console.log(
+      `  ip -s -j link show (a process):    wall ${ms(c.ipWallMs)}  (${(median(c.ipWallMs) / median(c.recorderWallMs)).toFixed(1)}x the recorder)`,
+    );
     console.log(`memory per hour at 1 s:`);
-    console.log(`  every interface moving every second: ${mb(c.worstBytesPerHour)} in the samples' arrays, ${mb(c.worstHeapPerHour)} of heap + array buffers in all (process.memoryUsage)`);
+    console.log(
+      `  every interface moving every second: ${mb(c.worstBytesPerHour)} in the samples' arrays, ${mb(c.worstHeapPerHour)} of heap + array buffers in all (process.memoryUsage)`,
+    );
     console.log(`  this namespace's real (idle) counters: ${mb(c.idleBytesPerHour)}`);
   } finally {
     await deleteNetns(ns);

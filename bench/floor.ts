@@ -81,7 +81,9 @@ function privateBuild(): { cli: string; cleanup: () => void } {
   const dir = join(ROOT, 'node_modules', '.cache', `offloadctl-floor-${process.pid}`);
   const r = spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--outdir', dir], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error('private build failed');
-  const bin = readFileSync(join(ROOT, 'bin/offloadctl'), 'utf8').replace(/^#!.*\n/, '').replaceAll('../dist/', './');
+  const bin = readFileSync(join(ROOT, 'bin/offloadctl'), 'utf8')
+    .replace(/^#!.*\n/, '')
+    .replaceAll('../dist/', './');
   writeFileSync(join(dir, 'bin.mjs'), bin);
   return { cli: join(dir, 'bin.mjs'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
@@ -91,7 +93,10 @@ const LOOP = (v: 'on' | 'off') =>
 
 /** The oracle: how many non-loopback devices have TSO and GSO both off. */
 function countOff(ns: string): number {
-  const r = spawnSync('ip', ['netns', 'exec', ns, 'ethtool', '--json', '-k', '*'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const r = spawnSync('ip', ['netns', 'exec', ns, 'ethtool', '--json', '-k', '*'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  });
   const all = JSON.parse(r.stdout) as Array<Record<string, { active: boolean } | string>>;
   return all.filter((d) => {
     const tso = d['tcp-segmentation-offload'] as { active: boolean };
@@ -146,8 +151,12 @@ async function size(n: number, cli: string): Promise<void> {
     t = performance.now();
     for (let i = 0; i < REPEATS; i++) for (const r of rows) samples.get(r.name)!.push(run(r.argv, r.ok));
     const med = (name: string, k: 'wallMs' | 'cpuMs' | 'rssKiB') => median(samples.get(name)!.map((s) => s[k]));
-    console.log(`read-only commands: medians of ${REPEATS} interleaved runs, each incl. \`ip netns exec\` (${f1((performance.now() - t) / 1000)} s)`);
-    console.log(`  ${''.padEnd(30)} ${'wall ms'.padStart(8)} ${'CPU ms'.padStart(8)} ${'RSS MiB'.padStart(8)}   ${'(wall−node)/ethtool'.padStart(19)} ${'(CPU−node)/ethtool'.padStart(18)}`);
+    console.log(
+      `read-only commands: medians of ${REPEATS} interleaved runs, each incl. \`ip netns exec\` (${f1((performance.now() - t) / 1000)} s)`,
+    );
+    console.log(
+      `  ${''.padEnd(30)} ${'wall ms'.padStart(8)} ${'CPU ms'.padStart(8)} ${'RSS MiB'.padStart(8)}   ${'(wall−node)/ethtool'.padStart(19)} ${'(CPU−node)/ethtool'.padStart(18)}`,
+    );
     const ew = med("ethtool --json -k '*'", 'wallMs');
     const ec = med("ethtool --json -k '*'", 'cpuMs');
     const nw = med('node -e 0', 'wallMs');
@@ -155,9 +164,13 @@ async function size(n: number, cli: string): Promise<void> {
     for (const r of rows) {
       const w = med(r.name, 'wallMs');
       const c = med(r.name, 'cpuMs');
-      const ratio = r.name.startsWith('offloadctl') ? `${f2((w - nw) / ew).padStart(19)} ${f2((c - nc) / ec).padStart(18)}` : '';
+      const ratio = r.name.startsWith('offloadctl')
+        ? `${f2((w - nw) / ew).padStart(19)} ${f2((c - nc) / ec).padStart(18)}`
+        : '';
       // (ethtool's own figures include `ip netns exec`'s few ms, as every row does)
-      console.log(`  ${r.name.padEnd(30)} ${f1(w).padStart(8)} ${f0(c).padStart(8)} ${f1(med(r.name, 'rssKiB') / 1024).padStart(8)}   ${ratio}`);
+      console.log(
+        `  ${r.name.padEnd(30)} ${f1(w).padStart(8)} ${f0(c).padStart(8)} ${f1(med(r.name, 'rssKiB') / 1024).padStart(8)}   ${ratio}`,
+      );
     }
     console.log(`  target: (cmd − node) / ethtool ≤ 1.5`);
 
@@ -182,14 +195,22 @@ async function size(n: number, cli: string): Promise<void> {
       node0.push(run(ex([node, '-e', '0'])));
     }
     // The kernel's floor, measured by apply-scale's inner mode inside the namespace (same state dir).
-    const inner = spawnSync('ip', ['netns', 'exec', ns, node, '--import', 'tsx', join(ROOT, 'bench/apply-scale.ts'), '--inner', state, '3'], {
-      encoding: 'utf8',
-      cwd: ROOT,
-      env,
-      maxBuffer: 1 << 26,
-    });
+    const inner = spawnSync(
+      'ip',
+      ['netns', 'exec', ns, node, '--import', 'tsx', join(ROOT, 'bench/apply-scale.ts'), '--inner', state, '3'],
+      {
+        encoding: 'utf8',
+        cwd: ROOT,
+        env,
+        maxBuffer: 1 << 26,
+      },
+    );
     if (inner.status !== 0) throw new Error(`apply-scale --inner failed: ${inner.stderr.slice(0, 400)}`);
-    const inproc = JSON.parse(inner.stdout.trim().split('\n').at(-1)!) as { apply: number[]; restore: number[]; kernel: KernelFloor };
+    const inproc = JSON.parse(inner.stdout.trim().split('\n').at(-1)!) as {
+      apply: number[];
+      restore: number[];
+      kernel: KernelFloor;
+    };
     const k = inproc.kernel;
     const dumps = 2 * k.featuresDump + k.linkDump;
     let loopOff = NaN;
@@ -201,8 +222,12 @@ async function size(n: number, cli: string): Promise<void> {
     }
     const nW = median(node0.map((s) => s.wallMs));
     const nC = median(node0.map((s) => s.cpuMs));
-    console.log(`apply / restore: medians of ${APPLY_ROUNDS} rounds (each checked with ethtool); floor = node -e 0 + kernel system CPU`);
-    console.log(`  kernel (apply-scale floor, means of ≥10): features dump ${f1(k.featuresDump)} ms, link dump ${f1(k.linkDump)} ms, ${n} SETs off ${f1(k.setsOff)} ms, on ${f1(k.setsOn)} ms`);
+    console.log(
+      `apply / restore: medians of ${APPLY_ROUNDS} rounds (each checked with ethtool); floor = node -e 0 + kernel system CPU`,
+    );
+    console.log(
+      `  kernel (apply-scale floor, means of ≥10): features dump ${f1(k.featuresDump)} ms, link dump ${f1(k.linkDump)} ms, ${n} SETs off ${f1(k.setsOff)} ms, on ${f1(k.setsOn)} ms`,
+    );
     for (const [name, xs, sets, loop] of [
       ['apply', apply, k.setsOff, loopOff],
       ['restore', restore, k.setsOn, loopOn],
@@ -222,7 +247,9 @@ async function size(n: number, cli: string): Promise<void> {
           (SKIP_LOOP ? 'loop skipped' : `ethtool -K loop ${f0(loop)} ms = ${f1(loop / w)}x`),
       );
     }
-    console.log(`  in one running process (apply-scale --inner): apply ${inproc.apply.map(f0).join(' ')} ms, restore ${inproc.restore.map(f0).join(' ')} ms`);
+    console.log(
+      `  in one running process (apply-scale --inner): apply ${inproc.apply.map(f0).join(' ')} ms, restore ${inproc.restore.map(f0).join(' ')} ms`,
+    );
     console.log(`  targets: (cmd − node) / kernel ≤ 1.5; at 5000: loop / cmd ≥ 10`);
   } finally {
     rmSync(state, { recursive: true, force: true });
@@ -235,7 +262,9 @@ async function main(): Promise<void> {
   if (!existsSync('/usr/bin/time')) throw new Error('floor: needs GNU time (/usr/bin/time, Debian package "time")');
   const { cli, cleanup } = privateBuild();
   try {
-    console.log(`floor: ${new Date().toISOString()}, node ${process.version}, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    console.log(
+      `floor: ${new Date().toISOString()}, node ${process.version}, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+    );
     for (const n of SIZES) await size(n, cli);
   } finally {
     cleanup();

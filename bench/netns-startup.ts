@@ -56,20 +56,30 @@ try {
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   if (hf.status !== 0) throw new Error(`hyperfine exited ${hf.status}`);
-  const res = JSON.parse(readFileSync(out, 'utf8')) as { results: { command: string; times: number[]; user: number; system: number }[] };
+  const res = JSON.parse(readFileSync(out, 'utf8')) as {
+    results: { command: string; times: number[]; user: number; system: number }[];
+  };
   const rows: Row[] = res.results.map((r) => ({
     name: r.command,
     wall: median(r.times) * 1000,
     // hyperfine exports mean user/system only
     cpu: (r.user + r.system) * 1000,
   }));
-  console.log(`# ${new Date().toISOString()}, ${cpus().length} CPUs (${cpus()[0]?.model}), load ${loadavg().map((l) => l.toFixed(1)).join(' ')}, ${RUNS} runs each`);
-  console.log('command                                   median wall   mean CPU (user+sys)   wall / plain ip netns exec');
+  console.log(
+    `# ${new Date().toISOString()}, ${cpus().length} CPUs (${cpus()[0]?.model}), load ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}, ${RUNS} runs each`,
+  );
+  console.log(
+    'command                                   median wall   mean CPU (user+sys)   wall / plain ip netns exec',
+  );
   for (let i = 0; i < rows.length; i += 2) {
     const wrap = rows[i]!;
     const plain = rows[i + 1]!;
     for (const r of [wrap, plain]) {
-      console.log(`${r.name.padEnd(42)}${r.wall.toFixed(0).padStart(8)} ms${r.cpu.toFixed(0).padStart(14)} ms${(r.wall / plain.wall).toFixed(2).padStart(20)}x`);
+      console.log(
+        `${r.name.padEnd(42)}${r.wall.toFixed(0).padStart(8)} ms${r.cpu.toFixed(0).padStart(14)} ms${(r.wall / plain.wall).toFixed(2).padStart(20)}x`,
+      );
     }
   }
 } finally {

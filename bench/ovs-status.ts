@@ -38,14 +38,20 @@ const median = (xs: number[]): number => {
 
 async function bundle(srcRoot: string, out: string): Promise<string> {
   await runOk([process.execPath, join(srcRoot, 'scripts/build.mjs'), '--outdir', out]);
-  const bin = readFileSync(join(srcRoot, 'bin/offloadctl'), 'utf8').replace(/^#!.*\n/, '').replaceAll('../dist/', './');
+  const bin = readFileSync(join(srcRoot, 'bin/offloadctl'), 'utf8')
+    .replace(/^#!.*\n/, '')
+    .replaceAll('../dist/', './');
   writeFileSync(join(out, 'cli.mjs'), bin);
   return join(out, 'cli.mjs');
 }
 
 function timeStatus(ns: string, cli: string, env: Record<string, string>): number {
   const t0 = performance.now();
-  const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, cli, 'status', '--json'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
+  const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, cli, 'status', '--json'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 1 << 30,
+  });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`status exited ${r.status}: ${r.stderr.toString().slice(0, 300)}`);
   return ms;
@@ -74,8 +80,31 @@ try {
   const noOvs = { OVS_RUNDIR: join(tmp, 'no-ovs') };
 
   // What the no-OVS run does about OVS: its connect() calls on the socket.
-  const st = spawnSync('strace', ['-f', '-e', 'trace=connect', '-o', join(tmp, 'strace'), 'ip', 'netns', 'exec', ns, process.execPath, cliNew, 'status', '--json'], { env: { ...process.env, ...noOvs }, stdio: 'ignore' });
-  const connects = st.status === 0 ? readFileSync(join(tmp, 'strace'), 'utf8').split('\n').filter((l) => l.includes('db.sock')) : [];
+  const st = spawnSync(
+    'strace',
+    [
+      '-f',
+      '-e',
+      'trace=connect',
+      '-o',
+      join(tmp, 'strace'),
+      'ip',
+      'netns',
+      'exec',
+      ns,
+      process.execPath,
+      cliNew,
+      'status',
+      '--json',
+    ],
+    { env: { ...process.env, ...noOvs }, stdio: 'ignore' },
+  );
+  const connects =
+    st.status === 0
+      ? readFileSync(join(tmp, 'strace'), 'utf8')
+          .split('\n')
+          .filter((l) => l.includes('db.sock'))
+      : [];
 
   // OVS runs for the whole measurement (its own CPU use burdens every variant alike); "no OVS"
   // variants point OVS_RUNDIR at an empty folder, so for them there is no socket.
@@ -96,14 +125,23 @@ try {
   }
 
   const b = median(samples.base!);
-  console.log(`offloadctl status --json, ${pairs * 2 + 1} interfaces, ${repeats} repeats (medians; ${new Date().toISOString()})`);
+  console.log(
+    `offloadctl status --json, ${pairs * 2 + 1} interfaces, ${repeats} repeats (medians; ${new Date().toISOString()})`,
+  );
   console.log('variant'.padEnd(34) + 'median ms'.padStart(10) + 'vs base'.padStart(9));
-  for (const [k, label] of [['base', `base (${base.slice(0, 7)}, no OVS support)`], ['no OVS', 'this tree, no ovsdb-server'], ['base+OVS', `base, same host (ignores OVS)`], ['OVS', `this tree, OVS: br0 + ${pairs >> 1} ports`]] as const) {
+  for (const [k, label] of [
+    ['base', `base (${base.slice(0, 7)}, no OVS support)`],
+    ['no OVS', 'this tree, no ovsdb-server'],
+    ['base+OVS', `base, same host (ignores OVS)`],
+    ['OVS', `this tree, OVS: br0 + ${pairs >> 1} ports`],
+  ] as const) {
     const m = median(samples[k]!);
     console.log(label.padEnd(34) + m.toFixed(1).padStart(10) + `${(m / b).toFixed(2)}x`.padStart(9));
   }
   console.log(`in-process OVSDB transact (Bridge/Port/Interface): median ${median(samples.read!).toFixed(1)} ms`);
-  console.log(`no-OVS run, connect() on db.sock: ${connects.length} (${connects.map((l) => l.replace(/^\d+\s+/, '').trim()).join('; ') || 'strace unavailable'})`);
+  console.log(
+    `no-OVS run, connect() on db.sock: ${connects.length} (${connects.map((l) => l.replace(/^\d+\s+/, '').trim()).join('; ') || 'strace unavailable'})`,
+  );
 } finally {
   if (ovs) await ovs.stop();
   if (ns) await deleteNetns(ns);

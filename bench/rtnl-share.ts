@@ -54,15 +54,27 @@ async function setter(k: number): Promise<void> {
   fs.close();
 }
 
-async function measure(ns: string, k: number, taps: number): Promise<{ aloneRate: number; burstRate: number; createRate: number; createAloneRate: number }> {
+async function measure(
+  ns: string,
+  k: number,
+  taps: number,
+): Promise<{ aloneRate: number; burstRate: number; createRate: number; createAloneRate: number }> {
   const names = [...Array(taps).keys()].map((i) => `tap${i}`);
   const script = fileURLToPath(import.meta.url);
   // creation alone first (no setter running)
   let t0 = Date.now();
-  await ipBatch(ns, names.map((n) => `tuntap add dev ${n} mode tap`));
+  await ipBatch(
+    ns,
+    names.map((n) => `tuntap add dev ${n} mode tap`),
+  );
   const createAloneMs = Date.now() - t0;
-  await ipBatch(ns, names.map((n) => `link del ${n}`));
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', script, '--setter', String(k)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await ipBatch(
+    ns,
+    names.map((n) => `link del ${n}`),
+  );
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', script, '--setter', String(k)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const next = async () => String((await lines.next()).value);
   const exited = new Promise((r) => child.once('exit', r));
@@ -73,7 +85,10 @@ async function measure(ns: string, k: number, taps: number): Promise<{ aloneRate
     await new Promise((r) => setTimeout(r, 200));
     const a1 = Date.now();
     t0 = Date.now();
-    await ipBatch(ns, names.map((n) => `tuntap add dev ${n} mode tap`));
+    await ipBatch(
+      ns,
+      names.map((n) => `tuntap add dev ${n} mode tap`),
+    );
     const t1 = Date.now();
     child.stdin.write(`count ${a0} ${a1}\n`);
     const alone = Number(await next());
@@ -82,10 +97,18 @@ async function measure(ns: string, k: number, taps: number): Promise<{ aloneRate
     child.stdin.write('stop\n');
     child.stdin.end();
     await exited;
-    return { aloneRate: alone / (a1 - a0), burstRate: during / (t1 - t0), createRate: taps / (t1 - t0), createAloneRate: taps / createAloneMs };
+    return {
+      aloneRate: alone / (a1 - a0),
+      burstRate: during / (t1 - t0),
+      createRate: taps / (t1 - t0),
+      createAloneRate: taps / createAloneMs,
+    };
   } finally {
     if (child.exitCode === null) child.kill('SIGTERM');
-    await ipBatch(ns, names.map((n) => `link del ${n}`)).catch(() => {});
+    await ipBatch(
+      ns,
+      names.map((n) => `link del ${n}`),
+    ).catch(() => {});
   }
 }
 
@@ -102,7 +125,9 @@ async function main(): Promise<void> {
     await ipIn(ns, ['link', 'set', 'v0', 'up']);
     const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
     console.log(`${taps} taps by one ip -batch against a FEATURES_SET loop on a veth, medians of ${repeats}`);
-    console.log(`${'SETs in flight'.padEnd(16)} ${'SETs/ms alone'.padStart(14)} ${'SETs/ms in burst'.padStart(17)} ${'taps/ms alone'.padStart(14)} ${'taps/ms w/ SETs'.padStart(16)} ${'SETs per tap'.padStart(13)}`);
+    console.log(
+      `${'SETs in flight'.padEnd(16)} ${'SETs/ms alone'.padStart(14)} ${'SETs/ms in burst'.padStart(17)} ${'taps/ms alone'.padStart(14)} ${'taps/ms w/ SETs'.padStart(16)} ${'SETs per tap'.padStart(13)}`,
+    );
     for (const k of [1, 32]) {
       const rs = [];
       for (let r = 0; r < repeats; r++) rs.push(await measure(ns, k, taps));
@@ -111,7 +136,9 @@ async function main(): Promise<void> {
       const c = med(rs.map((x) => x.createRate));
       const c0 = med(rs.map((x) => x.createAloneRate));
       const share = med(rs.map((x) => x.burstRate / x.createRate));
-      console.log(`${String(k).padEnd(16)} ${a.toFixed(1).padStart(14)} ${b.toFixed(1).padStart(17)} ${c0.toFixed(1).padStart(14)} ${c.toFixed(1).padStart(16)} ${share.toFixed(2).padStart(13)}`);
+      console.log(
+        `${String(k).padEnd(16)} ${a.toFixed(1).padStart(14)} ${b.toFixed(1).padStart(17)} ${c0.toFixed(1).padStart(14)} ${c.toFixed(1).padStart(16)} ${share.toFixed(2).padStart(13)}`,
+      );
     }
   } finally {
     await deleteNetns(ns);

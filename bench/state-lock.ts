@@ -52,19 +52,40 @@ try {
     const cli = ci > 0 ? process.argv[ci + 1]! : fileURLToPath(new URL('../bin/offloadctl', import.meta.url));
     const ns = await createNetns(`${uniquePrefix('blk')}a`);
     try {
-      await ipBatch(ns, Array.from({ length: burst }, (_, i) => `link add vnet${i} type veth peer name p${i}`));
+      await ipBatch(
+        ns,
+        Array.from({ length: burst }, (_, i) => `link add vnet${i} type veth peer name p${i}`),
+      );
       const t0 = performance.now();
       const rs = await Promise.all(
         Array.from({ length: burst }, (_, i) =>
-          run(['ip', 'netns', 'exec', ns, process.execPath, cli, 'apply', '--interface', `vnet${i}`, '--yes', '--state-dir', join(dir, 'burst')], {
-            env: { ...process.env, OFFLOADCTL_NETNS: ns },
-            timeoutMs: 300_000,
-          }),
+          run(
+            [
+              'ip',
+              'netns',
+              'exec',
+              ns,
+              process.execPath,
+              cli,
+              'apply',
+              '--interface',
+              `vnet${i}`,
+              '--yes',
+              '--state-dir',
+              join(dir, 'burst'),
+            ],
+            {
+              env: { ...process.env, OFFLOADCTL_NETNS: ns },
+              timeoutMs: 300_000,
+            },
+          ),
         ),
       );
       const wall = performance.now() - t0;
       const ok = rs.filter((r) => r.code === 0).length;
-      console.log(`burst of ${burst} concurrent apply --interface X --yes: ${ok}/${burst} exit 0, wall ${(wall / 1000).toFixed(2)} s (${(wall / burst).toFixed(0)} ms per apply)`);
+      console.log(
+        `burst of ${burst} concurrent apply --interface X --yes: ${ok}/${burst} exit 0, wall ${(wall / 1000).toFixed(2)} s (${(wall / burst).toFixed(0)} ms per apply)`,
+      );
     } finally {
       await deleteNetns(ns);
     }

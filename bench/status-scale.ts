@@ -88,7 +88,14 @@ async function inner(repeats: number): Promise<void> {
   k.close();
   const mem = process.memoryUsage();
   process.stdout.write(
-    JSON.stringify({ openMs, listLinksMs: median(links), dumpFeaturesMs: median(dumps), dumpDriverInfoMs: median(drivers), devices: n, rssMiB: mem.rss / 2 ** 20 }) + '\n',
+    JSON.stringify({
+      openMs,
+      listLinksMs: median(links),
+      dumpFeaturesMs: median(dumps),
+      dumpDriverInfoMs: median(drivers),
+      devices: n,
+      rssMiB: mem.rss / 2 ** 20,
+    }) + '\n',
   );
 }
 
@@ -107,19 +114,29 @@ async function outer(): Promise<void> {
   try {
     let t = performance.now();
     const lines = ['link add br0 type bridge'];
-    for (let i = 0; i < pairs; i++) lines.push(`link add bv${i}a type veth peer name bv${i}b`, `link set bv${i}a master br0`);
+    for (let i = 0; i < pairs; i++)
+      lines.push(`link add bv${i}a type veth peer name bv${i}b`, `link set bv${i}a master br0`);
     await ipBatch(ns, lines);
     const setupMs = performance.now() - t;
     const ex = (argv: string[]) => ['ip', 'netns', 'exec', ns, ...argv];
-    const count = Number(spawnSync('ip', ['-n', ns, '-o', 'link', 'show'], { encoding: 'utf8', maxBuffer: 1 << 26 }).stdout.trim().split('\n').length);
-    console.log(`namespace ${ns}: bridge + ${pairs} veth pairs = ${count} interfaces (lo included), built in ${(setupMs / 1000).toFixed(1)} s`);
+    const count = Number(
+      spawnSync('ip', ['-n', ns, '-o', 'link', 'show'], { encoding: 'utf8', maxBuffer: 1 << 26 })
+        .stdout.trim()
+        .split('\n').length,
+    );
+    console.log(
+      `namespace ${ns}: bridge + ${pairs} veth pairs = ${count} interfaces (lo included), built in ${(setupMs / 1000).toFixed(1)} s`,
+    );
 
     const rows: Array<{ name: string; argv: string[] }> = [];
     if (hasCli) rows.push({ name: 'offloadctl status --json', argv: ex([process.execPath, cli, 'status', '--json']) });
     else console.log('(dist/ missing: run `npm run build` to include offloadctl status)');
     if (!skipLoop) {
       // The operator's loop, as a fixed script: interface names never enter a command string we build.
-      rows.push({ name: "sh loop: ethtool --json -k IF", argv: ex(['sh', '-c', 'for i in $(ls /sys/class/net); do ethtool --json -k "$i"; done']) });
+      rows.push({
+        name: 'sh loop: ethtool --json -k IF',
+        argv: ex(['sh', '-c', 'for i in $(ls /sys/class/net); do ethtool --json -k "$i"; done']),
+      });
     }
     rows.push({ name: "ethtool --json -k '*'", argv: ex(['ethtool', '--json', '-k', '*']) });
     rows.push({ name: 'ip -json -d link show', argv: ex(['ip', '-json', '-d', 'link', 'show']) });
@@ -140,8 +157,13 @@ async function outer(): Promise<void> {
     const med = new Map([...times].map(([k, v]) => [k, median(v)]));
     const medCpu = new Map([...cpu].map(([k, v]) => [k, median(v)]));
 
-    const innerR = spawnSync('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', here, '--inner', String(repeats)], { encoding: 'utf8', cwd: root });
-    const inproc = innerR.status === 0 ? (JSON.parse(innerR.stdout.trim().split('\n').at(-1)!) as Record<string, number>) : null;
+    const innerR = spawnSync(
+      'ip',
+      ['netns', 'exec', ns, process.execPath, '--import', 'tsx', here, '--inner', String(repeats)],
+      { encoding: 'utf8', cwd: root },
+    );
+    const inproc =
+      innerR.status === 0 ? (JSON.parse(innerR.stdout.trim().split('\n').at(-1)!) as Record<string, number>) : null;
     const rssStatus = hasCli ? peakRss(ex([process.execPath, cli, 'status', '--json'])) : null;
     const rssEthtool = peakRss(ex(['ethtool', '--json', '-k', '*']));
     const rssNode = peakRss(ex([process.execPath, '-e', '0']));
@@ -149,8 +171,13 @@ async function outer(): Promise<void> {
     console.log(`\nmedian of ${repeats} runs each (interleaved), incl. \`ip netns exec\` (wall | CPU user+sys):`);
     const base = med.get('ip netns exec true')!;
     for (const r of rows) {
-      const all = times.get(r.name)!.map((x) => x.toFixed(0)).join(' ');
-      console.log(`  ${r.name.padEnd(32)} ${med.get(r.name)!.toFixed(1).padStart(9)} ms | ${medCpu.get(r.name)!.toFixed(0).padStart(5)} ms CPU   (wall runs: ${all})`);
+      const all = times
+        .get(r.name)!
+        .map((x) => x.toFixed(0))
+        .join(' ');
+      console.log(
+        `  ${r.name.padEnd(32)} ${med.get(r.name)!.toFixed(1).padStart(9)} ms | ${medCpu.get(r.name)!.toFixed(0).padStart(5)} ms CPU   (wall runs: ${all})`,
+      );
     }
     if (inproc) {
       console.log(`\nin-process netlink backend (inside the namespace, ${inproc.devices} devices):`);
@@ -168,20 +195,28 @@ async function outer(): Promise<void> {
     console.log('\nagainst the targets:');
     if (status !== undefined && loop !== undefined) {
       const x = loop / status;
-      console.log(`  CPU: ethtool loop / status       = ${(medCpu.get('sh loop: ethtool --json -k IF')! / medCpu.get('offloadctl status --json')!).toFixed(1)}x`);
-      console.log(`  ethtool loop / status            = ${x.toFixed(1)}x   (target >= 10x: ${x >= 10 ? 'met' : 'NOT met'})`);
+      console.log(
+        `  CPU: ethtool loop / status       = ${(medCpu.get('sh loop: ethtool --json -k IF')! / medCpu.get('offloadctl status --json')!).toFixed(1)}x`,
+      );
+      console.log(
+        `  ethtool loop / status            = ${x.toFixed(1)}x   (target >= 10x: ${x >= 10 ? 'met' : 'NOT met'})`,
+      );
     }
     if (status !== undefined) {
       const above = status - node0;
       const starNet = star - base;
       const ratio = above / starNet;
-      console.log(`  (status - node -e 0) / (ethtool '*' - netns exec) = ${above.toFixed(1)} / ${starNet.toFixed(1)} = ${ratio.toFixed(2)}   (target <= 1.5: ${ratio <= 1.5 ? 'met' : 'NOT met'})`);
+      console.log(
+        `  (status - node -e 0) / (ethtool '*' - netns exec) = ${above.toFixed(1)} / ${starNet.toFixed(1)} = ${ratio.toFixed(2)}   (target <= 1.5: ${ratio <= 1.5 ? 'met' : 'NOT met'})`,
+      );
       const ratioRaw = above / star;
       console.log(`  (status - node -e 0) / ethtool '*' (both incl. netns exec) = ${ratioRaw.toFixed(2)}`);
       const cs = medCpu.get('offloadctl status --json')!;
       const cn = medCpu.get('node -e 0')!;
       const ce = medCpu.get("ethtool --json -k '*'")!;
-      console.log(`  CPU: (status - node -e 0) / ethtool '*' = ${(cs - cn).toFixed(0)} / ${ce.toFixed(0)} = ${((cs - cn) / ce).toFixed(2)}   (less sensitive to other load on the machine)`);
+      console.log(
+        `  CPU: (status - node -e 0) / ethtool '*' = ${(cs - cn).toFixed(0)} / ${ce.toFixed(0)} = ${((cs - cn) / ce).toFixed(2)}   (less sensitive to other load on the machine)`,
+      );
     }
     console.log('\npeak memory (max RSS, /usr/bin/time -v):');
     console.log(`  offloadctl status --json  ${rssStatus !== null ? (rssStatus / 1024).toFixed(1) + ' MiB' : 'n/a'}`);
@@ -200,7 +235,9 @@ async function bundleCli(): Promise<{ cli: string; cleanup: () => void }> {
   // the same bundle as dist/ (scripts/build.mjs), in a private folder
   await runOk([process.execPath, `${root}scripts/build.mjs`, '--outdir', dir]);
   // bin/offloadctl itself (start-up flags included), pointed at this bundle
-  const bin = readFileSync(`${root}bin/offloadctl`, 'utf8').replace(/^#!.*\n/, '').replaceAll('../dist/', './');
+  const bin = readFileSync(`${root}bin/offloadctl`, 'utf8')
+    .replace(/^#!.*\n/, '')
+    .replaceAll('../dist/', './');
   writeFileSync(`${dir}cli.mjs`, bin);
   return { cli: `${dir}cli.mjs`, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -46,7 +46,16 @@ async function inner(): Promise<void> {
     const wallMs = performance.now() - t0;
     const c = process.cpuUsage(c0);
     const notApplied = replies.filter((r) => r.notApplied.length).length;
-    process.stdout.write(JSON.stringify({ sets: changes.length, features: Object.keys(changes[0]?.set ?? {}).length, userMs: c.user / 1000, sysMs: c.system / 1000, wallMs, notApplied }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        sets: changes.length,
+        features: Object.keys(changes[0]?.set ?? {}).length,
+        userMs: c.user / 1000,
+        sysMs: c.system / 1000,
+        wallMs,
+        notApplied,
+      }) + '\n',
+    );
   } finally {
     setter.close();
     kernel.close();
@@ -59,15 +68,32 @@ async function outer(): Promise<void> {
   const repeats = opt('repeats', 5);
   const listeners = opt('listeners', 0);
   const ns = await createNetns(`${uniquePrefix('btsf')}a`);
-  const runs: Array<{ sets: number; features: number; userMs: number; sysMs: number; wallMs: number; notApplied: number }> = [];
+  const runs: Array<{
+    sets: number;
+    features: number;
+    userMs: number;
+    sysMs: number;
+    wallMs: number;
+    notApplied: number;
+  }> = [];
   try {
     for (let r = 0; r < repeats; r++) {
       const names = [...Array(taps).keys()].map((i) => `t${i}`);
-      await ipBatch(ns, names.map((n) => `tuntap add dev ${n} mode tap`));
-      const mon = listeners > 0 ? spawn('ip', ['netns', 'exec', ns, 'ip', 'monitor', 'link'], { stdio: ['ignore', 'ignore', 'ignore'] }) : null;
+      await ipBatch(
+        ns,
+        names.map((n) => `tuntap add dev ${n} mode tap`),
+      );
+      const mon =
+        listeners > 0
+          ? spawn('ip', ['netns', 'exec', ns, 'ip', 'monitor', 'link'], { stdio: ['ignore', 'ignore', 'ignore'] })
+          : null;
       try {
         if (mon) await new Promise((res) => setTimeout(res, 300));
-        const x = spawnSync('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url), '--inner'], { cwd: ROOT, encoding: 'utf8' });
+        const x = spawnSync(
+          'ip',
+          ['netns', 'exec', ns, process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url), '--inner'],
+          { cwd: ROOT, encoding: 'utf8' },
+        );
         if (x.status !== 0) throw new Error(`inner failed: ${x.stderr.slice(0, 500)}`);
         runs.push(JSON.parse(x.stdout.trim().split('\n').at(-1)!));
       } finally {
@@ -76,16 +102,25 @@ async function outer(): Promise<void> {
           await new Promise((res) => mon.once('exit', res));
         }
       }
-      await ipBatch(ns, names.map((n) => `link del ${n}`));
+      await ipBatch(
+        ns,
+        names.map((n) => `link del ${n}`),
+      );
     }
   } finally {
     await deleteNetns(ns);
   }
   const m = (k: 'userMs' | 'sysMs' | 'wallMs') => median(runs.map((x) => x[k]));
   const per = (v: number) => (v / taps).toFixed(3);
-  console.log(`tap-set-floor: ${taps} fresh taps, ${runs[0]?.features} features per FEATURES_SET, ${repeats} repeats, ${listeners} extra link listener(s); ${new Date().toISOString()}`);
-  console.log(`  per repeat: ${runs.map((x) => `sys ${x.sysMs.toFixed(0)} user ${x.userMs.toFixed(0)} ms`).join(' | ')}`);
-  console.log(`  median: system ${m('sysMs').toFixed(1)} ms (${per(m('sysMs'))} ms/port), user ${m('userMs').toFixed(1)} ms (${per(m('userMs'))} ms/port), wall ${m('wallMs').toFixed(1)} ms`);
+  console.log(
+    `tap-set-floor: ${taps} fresh taps, ${runs[0]?.features} features per FEATURES_SET, ${repeats} repeats, ${listeners} extra link listener(s); ${new Date().toISOString()}`,
+  );
+  console.log(
+    `  per repeat: ${runs.map((x) => `sys ${x.sysMs.toFixed(0)} user ${x.userMs.toFixed(0)} ms`).join(' | ')}`,
+  );
+  console.log(
+    `  median: system ${m('sysMs').toFixed(1)} ms (${per(m('sysMs'))} ms/port), user ${m('userMs').toFixed(1)} ms (${per(m('userMs'))} ms/port), wall ${m('wallMs').toFixed(1)} ms`,
+  );
   console.log(`  (CPU time is charged in scheduler ticks unless the kernel accounts precisely: medians over repeats)`);
 }
 

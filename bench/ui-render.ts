@@ -59,7 +59,12 @@ async function measure(n: number): Promise<Row> {
         first: performance.getEntriesByName('olc-first-render')[0]!.startTime,
         req: performance.getEntriesByName('olc-state-requested')[0]!.startTime,
         got: performance.getEntriesByName('olc-state-received')[0]!.startTime,
-        bytes: (performance.getEntriesByType('resource').find((e) => e.name.endsWith('/api/ui/state')) as PerformanceResourceTiming | undefined)?.encodedBodySize ?? 0,
+        bytes:
+          (
+            performance.getEntriesByType('resource').find((e) => e.name.endsWith('/api/ui/state')) as
+              | PerformanceResourceTiming
+              | undefined
+          )?.encodedBodySize ?? 0,
       }));
       if (r === REPEATS && SHOT) await page.screenshot({ path: SHOT });
       await page.close();
@@ -80,7 +85,9 @@ async function measure(n: number): Promise<Row> {
 const rows: Row[] = [];
 for (const n of SIZES) rows.push(await measure(n));
 const f = (x: number) => x.toFixed(0).padStart(7);
-console.log(`agent page, first meaningful render in Chromium (Performance API), median of ${REPEATS} loads (+1 warm-up); ${new Date().toISOString()}, ${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(2)}`);
+console.log(
+  `agent page, first meaningful render in Chromium (Performance API), median of ${REPEATS} loads (+1 warm-up); ${new Date().toISOString()}, ${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(2)}`,
+);
 console.log('interfaces   first ms   (min–max)    state fetch ms   render ms   state KiB   first vs smallest');
 for (const r of rows) {
   console.log(

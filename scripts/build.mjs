@@ -33,7 +33,11 @@ const builtinImportsAsRequire = {
 // SOURCE_DATE_EPOCH fixes the date (reproducible builds).
 function gitCommit() {
   try {
-    return execFileSync('git', ['describe', '--always', '--dirty', '--abbrev=12'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('git', ['describe', '--always', '--dirty', '--abbrev=12'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     return 'unknown'; // a source tarball without .git
   }
@@ -97,7 +101,10 @@ const page = await build({
   logLevel: 'warning',
 });
 mkdirSync(ui, { recursive: true });
-const pageFiles = page.outputFiles.map((f) => ({ path: f.path.replace(/app-style\.css$/, 'app.css'), contents: f.contents }));
+const pageFiles = page.outputFiles.map((f) => ({
+  path: f.path.replace(/app-style\.css$/, 'app.css'),
+  contents: f.contents,
+}));
 pageFiles.push({ path: join(ui, 'index.html'), contents: readFileSync(join(root, 'src/ui/page/index.html')) });
 for (const f of pageFiles) {
   const tmp = `${f.path}.tmp-${process.pid}`;

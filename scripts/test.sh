@@ -7,7 +7,7 @@ bash scripts/install-deps.sh --test --yes # tests install their own packages (sc
 npm run --silent build
 npx tsc -p .
 npx depcruise src --config .dependency-cruiser.cjs
-npx biome lint src test bench scripts
+npx biome ci src test bench scripts # lint and format check (biome.json: 2 spaces, 120 columns)
 if [ "${1:-all}" = unit ]; then
   files=$(find test/unit -name '*.test.ts' | sort)
 else

@@ -1,7 +1,15 @@
 import { performance } from 'node:perf_hooks';
 import type { Interface, Policy } from '../model/types.js';
 import type { KernelMonitor } from '../kernel/monitor/types.js';
-import { DEFAULT_BACKOFF, type Action, type BackoffOptions, type Deviation, type Finding, type History, type Mode } from './reconcile.js';
+import {
+  DEFAULT_BACKOFF,
+  type Action,
+  type BackoffOptions,
+  type Deviation,
+  type Finding,
+  type History,
+  type Mode,
+} from './reconcile.js';
 import { WorkQueue, type Batch } from './queue.js';
 import { AgentMetrics } from './metrics.js';
 import { LinkCache } from './link-cache.js';
@@ -117,7 +125,11 @@ export function newAgentContext(
     options,
     metrics: options.metrics ?? new AgentMetrics(),
     events: new EventRing(options.eventsCapacity ?? 1000),
-    queue: new WorkQueue<number>((b) => runBatch(ctx, b), { windowMs: options.windowMs ?? 0 }, (e) => onBatchError(ctx, e)),
+    queue: new WorkQueue<number>(
+      (b) => runBatch(ctx, b),
+      { windowMs: options.windowMs ?? 0 },
+      (e) => onBatchError(ctx, e),
+    ),
     clock: options.clock ?? (() => performance.now()),
     backoff: options.backoff ?? DEFAULT_BACKOFF,
     policy: options.policy,
@@ -176,10 +188,14 @@ export function recordFirstChanges(ctx: AgentContext, changes: readonly FirstCha
     const err = e as NodeJS.ErrnoException;
     ctx.recordProblem = err.code ?? err.message;
     ctx.metrics.failure('snapshot');
-    ctx.log('error', 'cannot record the state before the change; enforcing anyway, restore --agent will not know these interfaces', {
-      error: err.code ?? err.message,
-      interfaces: changes.map((c) => c.iface.name),
-    });
+    ctx.log(
+      'error',
+      'cannot record the state before the change; enforcing anyway, restore --agent will not know these interfaces',
+      {
+        error: err.code ?? err.message,
+        interfaces: changes.map((c) => c.iface.name),
+      },
+    );
   }
   return true;
 }

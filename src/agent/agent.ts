@@ -65,7 +65,13 @@ export class Agent {
       this.periodic = setInterval(() => this.resync('periodic'), every);
       this.periodic.unref();
     }
-    ctx.log('info', 'agent ready', { mode: ctx.mode, policy: ctx.policy.name, interfaces: ctx.cache.links.size, eventSockets: ctx.options.monitor.placement ?? 'inline', ...(this.options.scheduling ? { scheduling: this.options.scheduling } : {}) });
+    ctx.log('info', 'agent ready', {
+      mode: ctx.mode,
+      policy: ctx.policy.name,
+      interfaces: ctx.cache.links.size,
+      eventSockets: ctx.options.monitor.placement ?? 'inline',
+      ...(this.options.scheduling ? { scheduling: this.options.scheduling } : {}),
+    });
   }
 
   async stop(): Promise<void> {
@@ -100,7 +106,10 @@ export class Agent {
       this.resync('reload');
       return true;
     } catch (e) {
-      ctx.log('error', 'policy reload failed; keeping the old policy', { policy: ctx.policy.name, error: (e as Error).message });
+      ctx.log('error', 'policy reload failed; keeping the old policy', {
+        policy: ctx.policy.name,
+        error: (e as Error).message,
+      });
       this.events.push({ action: 'reload-failed', error: (e as Error).message });
       this.metrics.failure('reload');
       return false;
@@ -155,7 +164,10 @@ export class Agent {
 }
 
 /** The HTTP layer's view of an agent. */
-export function apiOf(agent: Agent, recorder: { recordingText(from?: number, to?: number): string } | null = null): AgentApi {
+export function apiOf(
+  agent: Agent,
+  recorder: { recordingText(from?: number, to?: number): string } | null = null,
+): AgentApi {
   return {
     effectRecording: recorder ? (from, to) => recorder.recordingText(from, to) : undefined,
     metrics: async () => {

@@ -37,7 +37,10 @@ export function healthReport(ctx: AgentContext): { ok: boolean; reason: string; 
   if (ctx.failed) return { ok: false, reason: `monitor failed: ${ctx.failed}`, degraded: null };
   if (!ctx.ready) return { ok: false, reason: 'first reconcile not finished', degraded: null };
   const journal = ctx.options.journal?.problem?.() ?? null;
-  const problems = [journal ? `journal write failed: ${journal}` : null, ctx.recordProblem ? `state before first changes not recorded: ${ctx.recordProblem}` : null];
+  const problems = [
+    journal ? `journal write failed: ${journal}` : null,
+    ctx.recordProblem ? `state before first changes not recorded: ${ctx.recordProblem}` : null,
+  ];
   const degraded = problems.filter(Boolean).join('; ');
   return { ok: true, reason: 'ok', degraded: degraded || null };
 }

@@ -71,13 +71,17 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
   const recordIntervalMs = parseDuration(o.recordInterval) * 1000;
   const recordRetentionMs = parseDuration(o.recordRetention) * 1000;
   const recordTop = intOpt('--record-top', o.recordTop, 0);
-  if (recordIntervalMs > 0 && recordIntervalMs < 100) throw new OffloadError('usage', '--record-interval: at least 100ms (or 0: off)');
+  if (recordIntervalMs > 0 && recordIntervalMs < 100)
+    throw new OffloadError('usage', '--record-interval: at least 100ms (or 0: off)');
   const resyncS = intOpt('--resync-interval', o.resyncInterval, 0);
   if (o.policy && o.profile) throw new OffloadError('usage', 'give --policy or --profile, not both');
   // --install-unit only names the token file (systemd's LoadCredential reads it at start-up)
   let token: string | null = o.tokenFile && !o.installUnit ? readTokenFile(o.tokenFile) : null;
   checkListenAllowed(addr, !!o.allowRemote, token !== null || (!!o.installUnit && !!o.tokenFile));
-  for (const [opt, globs] of [['--metrics-include', o.metricsInclude], ['--metrics-exclude', o.metricsExclude]] as const) {
+  for (const [opt, globs] of [
+    ['--metrics-include', o.metricsInclude],
+    ['--metrics-exclude', o.metricsExclude],
+  ] as const) {
     for (const glob of globs ?? []) {
       const problem = globProblem(glob);
       if (problem) throw new OffloadError('usage', `invalid ${opt} "${glob}": ${problem}`);
@@ -92,20 +96,39 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
     // (or `ip netns exec NS offloadctl agent --install-unit`); in an unnamed namespace: refuse
     const own = ownNetns();
     if (!own.host && own.name === null)
-      throw new OffloadError('usage', '--install-unit: this process is in a network namespace with no name under /run/netns: the unit could not join it (use `ip netns add`, then --netns NAME)');
+      throw new OffloadError(
+        'usage',
+        '--install-unit: this process is in a network namespace with no name under /run/netns: the unit could not join it (use `ip netns add`, then --netns NAME)',
+      );
     const netns = own.host ? null : own.name;
     const bad = netns ? checkNetnsName(netns) : null;
     if (bad) throw new OffloadError('usage', `--install-unit: ${bad}`);
-    const text = renderUnit({ execPath, args: unitArgs(o, netns), tokenSource: o.tokenFile ? realpathOr(o.tokenFile) : undefined, realtime: o.scheduling !== 'normal', netns: netns ?? undefined });
+    const text = renderUnit({
+      execPath,
+      args: unitArgs(o, netns),
+      tokenSource: o.tokenFile ? realpathOr(o.tokenFile) : undefined,
+      realtime: o.scheduling !== 'normal',
+      netns: netns ?? undefined,
+    });
     const name = unitName(netns ?? undefined);
     const path = installUnit(o.root, text, name);
-    process.stdout.write(`wrote ${path}\nthen: systemctl daemon-reload && systemctl enable --now ${name.replace(/\.service$/, '')}\n`);
+    process.stdout.write(
+      `wrote ${path}\nthen: systemctl daemon-reload && systemctl enable --now ${name.replace(/\.service$/, '')}\n`,
+    );
     return 0;
   }
 
   const logger = jsonLogger(bufferedStderr(), o.logLevel);
   warnUnreadableVmRecords(policy, o, logger);
-  const [{ openKernel }, { openMonitor }, { Agent, apiOf }, { startHttp }, { fileJournal }, { AgentMetrics }, { FirstChangeRecord }] = await Promise.all([
+  const [
+    { openKernel },
+    { openMonitor },
+    { Agent, apiOf },
+    { startHttp },
+    { fileJournal },
+    { AgentMetrics },
+    { FirstChangeRecord },
+  ] = await Promise.all([
     import('../kernel/index.js'),
     import('../kernel/monitor/netlink-monitor.js'),
     import('./agent.js'),
@@ -138,7 +161,8 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
   const metricsRef: { current: AgentMetrics | null } = { current: null };
   const journalErrors = rateLimitedLog(
     (f) => logger.log('error', 'journal write failed; enforcing without the record', f),
-    (count, ms) => logger.log('error', 'journal write failures not logged', { suppressed: count, intervalSeconds: ms / 1000 }),
+    (count, ms) =>
+      logger.log('error', 'journal write failures not logged', { suppressed: count, intervalSeconds: ms / 1000 }),
   );
   let journal;
   let firstChanges;
@@ -153,7 +177,10 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
   } catch (e) {
     kernel.close();
     monitor.close();
-    throw new OffloadError('system', `--state-dir ${o.stateDir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new OffloadError(
+      'system',
+      `--state-dir ${o.stateDir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   const scheduling = ownScheduling();
   const agent = new Agent({
@@ -180,7 +207,12 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
   let recorder: import('./effect-recorder.js').AgentRecorder | null = null;
   if (recordIntervalMs > 0) {
     const { AgentRecorder } = await import('./effect-recorder.js');
-    recorder = new AgentRecorder({ intervalMs: recordIntervalMs, retentionMs: recordRetentionMs, netns: g.netns ?? process.env.OFFLOADCTL_NETNS ?? null, topInterfaces: recordTop });
+    recorder = new AgentRecorder({
+      intervalMs: recordIntervalMs,
+      retentionMs: recordRetentionMs,
+      netns: g.netns ?? process.env.OFFLOADCTL_NETNS ?? null,
+      topInterfaces: recordTop,
+    });
     recorder.registerMetrics(agent.metrics.registry);
     recorder.start(agent.events);
   }
@@ -189,11 +221,19 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
   // anyone who can connect can cause these: at most 10 lines a minute, then one "suppressed" line
   const denied = rateLimitedLog(
     (f) => logger.log('warn', 'unauthorized API call', f),
-    (count, ms) => logger.log('warn', 'unauthorized API calls not logged', { suppressed: count, intervalSeconds: ms / 1000 }),
+    (count, ms) =>
+      logger.log('warn', 'unauthorized API calls not logged', { suppressed: count, intervalSeconds: ms / 1000 }),
   );
   const onDenied = (method: string, path: string, remote: string | undefined) => denied.log({ method, path, remote });
   // the page (src/ui/server): GET / and its API, beside the agent's own routes
-  const ui = await (await import('../ui/server/agent-ui.js')).agentUi(agent, { token: () => token, onDenied, backend: g.backend ?? 'auto', stateDir: o.stateDir, benchDir: o.benchDir, loopback: addr.loopback });
+  const ui = await (await import('../ui/server/agent-ui.js')).agentUi(agent, {
+    token: () => token,
+    onDenied,
+    backend: g.backend ?? 'auto',
+    stateDir: o.stateDir,
+    benchDir: o.benchDir,
+    loopback: addr.loopback,
+  });
   let server: Server;
   try {
     server = await startHttp(apiOf(agent, recorder), {
@@ -207,11 +247,16 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
   } catch (e) {
     kernel.close();
     monitor.close();
-    throw new OffloadError('system', `--listen ${o.listen}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new OffloadError(
+      'system',
+      `--listen ${o.listen}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   server.on('error', (e) => logger.log('error', 'HTTP server error', { error: e.message }));
   const bound = server.address();
-  logger.log('info', 'listening', { address: typeof bound === 'object' && bound ? `${bound.address}:${bound.port}` : o.listen });
+  logger.log('info', 'listening', {
+    address: typeof bound === 'object' && bound ? `${bound.address}:${bound.port}` : o.listen,
+  });
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -257,15 +302,27 @@ export async function runAgentCommand(g: GlobalOptions, o: AgentCliOptions): Pro
  * cannot read root-only ones (the unit's comments, docs/unattended.md). Say so once at start-up
  * instead of silently matching by name only.
  */
-function warnUnreadableVmRecords(policy: import('../model/types.js').Policy, o: AgentCliOptions, logger: { log(level: 'warn', msg: string, f?: Record<string, unknown>): void }): void {
+function warnUnreadableVmRecords(
+  policy: import('../model/types.js').Policy,
+  o: AgentCliOptions,
+  logger: { log(level: 'warn', msg: string, f?: Record<string, unknown>): void },
+): void {
   if (!policy.rules.some((r) => r.select.vmPlatform || r.exclude?.vmPlatform)) return;
-  for (const [opt, dir] of [['--libvirt-dir', o.libvirtDir], ['--proxmox-dir', o.proxmoxDir]] as const) {
+  for (const [opt, dir] of [
+    ['--libvirt-dir', o.libvirtDir],
+    ['--proxmox-dir', o.proxmoxDir],
+  ] as const) {
     try {
       accessSync(dir, constants.R_OK | constants.X_OK);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') continue; // not this platform
-      logger.log('warn', 'cannot read VM records: VM ports are matched by name only', { option: opt, dir, error: code ?? String(e), uid: process.getuid?.() });
+      logger.log('warn', 'cannot read VM records: VM ports are matched by name only', {
+        option: opt,
+        dir,
+        error: code ?? String(e),
+        uid: process.getuid?.(),
+      });
     }
   }
 }

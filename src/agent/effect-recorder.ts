@@ -62,7 +62,8 @@ export class AgentRecorder {
   private flush(): void {
     this.flushTimer = null;
     const at = Date.now() - GATHER_MS;
-    for (const [source, names] of this.pending) this.recorder.mark({ at, source, interfaces: [...names].sort() } satisfies ChangeMark);
+    for (const [source, names] of this.pending)
+      this.recorder.mark({ at, source, interfaces: [...names].sort() } satisfies ChangeMark);
     this.pending.clear();
   }
 
@@ -97,7 +98,10 @@ export class AgentRecorder {
             sums.set(s.rows[i]!, v);
           }
         }
-        const busiest = [...sums].filter(([idx]) => r.names[idx] !== 'lo').sort((a, b) => b[1][0]! + b[1][1]! - (a[1][0]! + a[1][1]!)).slice(0, top);
+        const busiest = [...sums]
+          .filter(([idx]) => r.names[idx] !== 'lo')
+          .sort((a, b) => b[1][0]! + b[1][1]! - (a[1][0]! + a[1][1]!))
+          .slice(0, top);
         for (const [idx, [rxB, txB, rxP, txP]] of busiest) {
           if (rxP! > 0) this.set({ interface: r.names[idx]!, direction: 'rx' }, rxB! / rxP!);
           if (txP! > 0) this.set({ interface: r.names[idx]!, direction: 'tx' }, txB! / txP!);
@@ -117,14 +121,15 @@ export class AgentRecorder {
         let bytes = 0;
         for (const s of r.samples) {
           cpu += ((s.cpu[sys] ?? 0) + (s.cpu[soft] ?? 0)) / USER_HZ;
-          for (let i = 0; i < s.rows.length; i += ROW_WIDTH) if (r.names[s.rows[i]!] !== 'lo') bytes += (s.rows[i + 1]! + s.rows[i + 2]!) / 2;
+          for (let i = 0; i < s.rows.length; i += ROW_WIDTH)
+            if (r.names[s.rows[i]!] !== 'lo') bytes += (s.rows[i + 1]! + s.rows[i + 2]!) / 2;
         }
         if (bytes > 1e6) this.set(cpu / (bytes / 1e9));
       },
     });
     new Gauge({
       name: 'offloadctl_recorder_samples',
-      help: 'Samples held by the agent\'s passive recorder (offloadctl effect --agent).',
+      help: "Samples held by the agent's passive recorder (offloadctl effect --agent).",
       registers: [registry],
       collect() {
         this.set(rec.sampleCount);

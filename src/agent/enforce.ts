@@ -15,12 +15,19 @@ import { sameFeatures } from './same-features.js';
  * from the replies, or one read back (a dump when the batch is a large part of the namespace, else
  * GETs) — judged by the one definition of verified (plan/verify.ts).
  */
-export async function applySets(ctx: AgentContext, sets: SetAction[], want: Map<number, DesiredInterface>): Promise<void> {
+export async function applySets(
+  ctx: AgentContext,
+  sets: SetAction[],
+  want: Map<number, DesiredInterface>,
+): Promise<void> {
   const kernel = ctx.options.kernel;
   const t0 = ctx.clock();
   let outcomes: SetOutcome[];
   try {
-    outcomes = await setMany(kernel, sets.map((s) => ({ ifname: s.name, set: s.changes })));
+    outcomes = await setMany(
+      kernel,
+      sets.map((s) => ({ ifname: s.name, set: s.changes })),
+    );
   } catch (e) {
     // setMany's only throw: no permission (CAP_NET_ADMIN) — every set of the batch failed
     for (const s of sets) setFailed(ctx, s, 'permission-denied', (e as Error).message);
@@ -34,8 +41,7 @@ export async function applySets(ctx: AgentContext, sets: SetAction[], want: Map<
     if (o.ok) {
       done.push(s);
       notAppliedBy.set(s, o.notApplied);
-    }
-    else if (o.vanished) forget(ctx, s.ifindex);
+    } else if (o.vanished) forget(ctx, s.ifindex);
     else setFailed(ctx, s, o.code, o.error);
   });
   if (done.length === 0) return;
@@ -83,15 +89,35 @@ export async function applySets(ctx: AgentContext, sets: SetAction[], want: Map<
     if (ctx.cache.links.has(s.ifindex)) ctx.cache.features.set(s.ifindex, f);
     finishSet(ctx, s, unverified(s.changes, f), want);
   }
-  ctx.log('debug', 'sets', { n: sets.length, setMs: round(t1 - t0), verifyMs: round(t2 - t1), finishMs: round(ctx.clock() - t2), viaDump });
+  ctx.log('debug', 'sets', {
+    n: sets.length,
+    setMs: round(t1 - t0),
+    verifyMs: round(t2 - t1),
+    finishMs: round(ctx.clock() - t2),
+    viaDump,
+  });
 }
 
 function setFailed(ctx: AgentContext, s: SetAction, code: string, msg: string): void {
   const tracked = ctx.tracked.get(s.ifindex);
   if (!tracked) return;
   ctx.metrics.failure(code);
-  ctx.log('error', 'enforce failed', { interface: s.name, ifindex: s.ifindex, changes: s.changes, reason: s.reason, attempt: s.attempt, error: msg });
-  ctx.events.push({ action: 'enforce-failed', interface: s.name, ifindex: s.ifindex, changes: s.changes, error: msg, attempt: s.attempt });
+  ctx.log('error', 'enforce failed', {
+    interface: s.name,
+    ifindex: s.ifindex,
+    changes: s.changes,
+    reason: s.reason,
+    attempt: s.attempt,
+    error: msg,
+  });
+  ctx.events.push({
+    action: 'enforce-failed',
+    interface: s.name,
+    ifindex: s.ifindex,
+    changes: s.changes,
+    error: msg,
+    attempt: s.attempt,
+  });
   scheduleRetry(ctx, s.ifindex, tracked.history.retryAt);
 }
 
@@ -105,7 +131,14 @@ function finishSet(ctx: AgentContext, s: SetAction, notApplied: string[], want: 
   if (!tracked) return;
   if (notApplied.length > 0) {
     ctx.metrics.failure('not-applied');
-    ctx.log('warn', 'enforce not applied', { interface: s.name, ifindex: s.ifindex, changes: s.changes, notApplied, reason: s.reason, attempt: s.attempt });
+    ctx.log('warn', 'enforce not applied', {
+      interface: s.name,
+      ifindex: s.ifindex,
+      changes: s.changes,
+      notApplied,
+      reason: s.reason,
+      attempt: s.attempt,
+    });
     ctx.events.push({ action: 'not-applied', interface: s.name, ifindex: s.ifindex, notApplied, attempt: s.attempt });
     // re-read: the next decide tells held (a dependency / the tap's owner) from not sticking
     ctx.cache.unknownFeatures.add(s.ifindex);
@@ -113,7 +146,9 @@ function finishSet(ctx: AgentContext, s: SetAction, notApplied: string[], want: 
     ctx.queue.mark(s.ifindex);
     return;
   }
-  const iface = tracked.iface ? { ...tracked.iface, features: ctx.cache.features.get(s.ifindex) ?? tracked.iface.features } : null;
+  const iface = tracked.iface
+    ? { ...tracked.iface, features: ctx.cache.features.get(s.ifindex) ?? tracked.iface.features }
+    : null;
   let delayMs: number | null = null;
   if (iface) {
     const d = want.get(s.ifindex) ?? null;
@@ -139,7 +174,15 @@ export function logEnforced(ctx: AgentContext, s: SetAction, delayMs: number | n
     attempt: s.attempt,
     ...(delayMs !== null ? { delayMs: Math.round(delayMs * 1000) / 1000 } : {}),
   });
-  ctx.events.push({ action: 'enforce', interface: s.name, ifindex: s.ifindex, changes: s.changes, reason: s.reason, attempt: s.attempt, delayMs });
+  ctx.events.push({
+    action: 'enforce',
+    interface: s.name,
+    ifindex: s.ifindex,
+    changes: s.changes,
+    reason: s.reason,
+    attempt: s.attempt,
+    delayMs,
+  });
 }
 
 /**

@@ -63,7 +63,8 @@ export class EventRing {
    * late: the ring keeps `capacity`).
    */
   page(since = 0, limit = this.capacity): EventPage {
-    const ordered = this.buf.length < this.capacity ? this.buf : [...this.buf.slice(this.head), ...this.buf.slice(0, this.head)];
+    const ordered =
+      this.buf.length < this.capacity ? this.buf : [...this.buf.slice(this.head), ...this.buf.slice(0, this.head)];
     const first = ordered.findIndex((e) => e.seq > since);
     const after = first < 0 ? [] : ordered.slice(first);
     const events = after.slice(0, Math.max(0, limit));

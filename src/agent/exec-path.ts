@@ -26,7 +26,11 @@ function realpathOr(p: string): string {
  * to). Refused (exit 2) when it, or what it resolves to, lies where the unit cannot see it: a
  * checkout under /root, /home or /tmp would give a unit that fails at every start.
  */
-export function unitExecPath(explicit: string | undefined, invoked: string | undefined, resolve: (p: string) => string = realpathOr): string {
+export function unitExecPath(
+  explicit: string | undefined,
+  invoked: string | undefined,
+  resolve: (p: string) => string = realpathOr,
+): string {
   const path = explicit ?? (invoked ? absolute(invoked) : '/usr/bin/offloadctl');
   if (!isAbsolute(path)) throw new OffloadError('usage', `--exec-path must be an absolute path, not ${path}`);
   const real = resolve(path);

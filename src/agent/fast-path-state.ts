@@ -38,7 +38,9 @@ export class FastPathState {
   channel(): Promise<FeatureChannel> {
     if (!this.channelOpening) {
       const open = this.kernel.openFeatureChannel;
-      this.channelOpening = open ? open.call(this.kernel, this.monitor) : Promise.reject(new Error('the kernel backend has no feature channel'));
+      this.channelOpening = open
+        ? open.call(this.kernel, this.monitor)
+        : Promise.reject(new Error('the kernel backend has no feature channel'));
     }
     return this.channelOpening;
   }

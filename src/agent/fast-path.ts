@@ -101,7 +101,18 @@ export async function runFast(ctx: AgentContext): Promise<void> {
     }
     try {
       const link = planFor(ctx, l, tpl, tk, ctx.options.kernel.name);
-      const r = link.d ? decide(link.iface, link.d, tracked.history, 'enforce', ctx.clock(), ctx.backoff, link.plan.hasPorts, link.plan.classified ?? undefined) : null;
+      const r = link.d
+        ? decide(
+            link.iface,
+            link.d,
+            tracked.history,
+            'enforce',
+            ctx.clock(),
+            ctx.backoff,
+            link.plan.hasPorts,
+            link.plan.classified ?? undefined,
+          )
+        : null;
       const set = r?.actions.find((a): a is SetAction => a.kind === 'set');
       if (!r || !set || r.actions.length !== 1 || !link.d) {
         toBatch(ctx, ifindex); // nothing to set by the template, or something to report: the batch decides on real features
@@ -109,7 +120,16 @@ export async function runFast(ctx: AgentContext): Promise<void> {
       }
       const before: Record<string, boolean> = {};
       for (const f of Object.keys(set.changes)) before[f] = tpl[f]?.requested ?? false;
-      planned.push({ set, link: l, plan: link.plan, iface: link.iface, d: link.d, tracked, prev: tracked.history, before });
+      planned.push({
+        set,
+        link: l,
+        plan: link.plan,
+        iface: link.iface,
+        d: link.d,
+        tracked,
+        prev: tracked.history,
+        before,
+      });
       tracked.history = r.history;
     } catch {
       toBatch(ctx, ifindex);
@@ -117,14 +137,27 @@ export async function runFast(ctx: AgentContext): Promise<void> {
   }
   if (planned.length === 0) return;
   // written down before anything changes, as the batch path does (the batch path retries on failure)
-  if (!recordFirstChanges(ctx, planned.map((p) => ({ iface: p.iface, features: p.iface.features, stage: p.plan.hasPorts ? 1 : 0 })))) {
+  if (
+    !recordFirstChanges(
+      ctx,
+      planned.map((p) => ({ iface: p.iface, features: p.iface.features, stage: p.plan.hasPorts ? 1 : 0 })),
+    )
+  ) {
     for (const p of planned) {
       p.tracked.history = p.prev;
       toBatch(ctx, p.set.ifindex);
     }
     return;
   }
-  ctx.options.journal?.record(planned.map((p) => ({ ifindex: p.set.ifindex, ifname: p.set.name, reason: p.set.reason, before: p.before, after: p.set.changes })));
+  ctx.options.journal?.record(
+    planned.map((p) => ({
+      ifindex: p.set.ifindex,
+      ifname: p.set.name,
+      reason: p.set.reason,
+      before: p.before,
+      after: p.set.changes,
+    })),
+  );
   for (const p of planned) {
     ctx.metrics.enforcement(p.set.reason);
     ctx.inflight.begin(p.set.ifindex);
@@ -166,11 +199,22 @@ export async function runFast(ctx: AgentContext): Promise<void> {
     }),
   );
   // state counts: recomputed at each scrape and after each batch
-  ctx.log('debug', 'fast', { n: planned.length, waitedMs: round(t0 - oldest), planMs: round(t1 - t0), setMs: round(t2 - t1), totalMs: round(ctx.clock() - t0) });
+  ctx.log('debug', 'fast', {
+    n: planned.length,
+    waitedMs: round(t0 - oldest),
+    planMs: round(t1 - t0),
+    setMs: round(t2 - t1),
+    totalMs: round(ctx.clock() - t0),
+  });
 }
 
 /** Read a new link's features (its own, and the template of its kind when it is still fresh). */
-async function readTemplate(ctx: AgentContext, ifindex: number, l: LinkInfo, read: Map<number, FeatureMap>): Promise<void> {
+async function readTemplate(
+  ctx: AgentContext,
+  ifindex: number,
+  l: LinkInfo,
+  read: Map<number, FeatureMap>,
+): Promise<void> {
   const seq = ctx.cache.readStamp;
   try {
     // on the fast path's socket: in the monitor process, the wait for RTNL is not ours
@@ -214,7 +258,8 @@ function finishFast(ctx: AgentContext, p: Planned, res: SetReply | KernelError):
   ctx.cache.unknownFeatures.delete(ifindex);
   const iface: Interface = { ...p.iface, name: cur.name, features: next };
   const r = decide(iface, p.d, tracked.history, 'enforce', ctx.clock(), ctx.backoff, hasPorts, classified);
-  const ok = (a: (typeof r)['actions'][number]) => a.kind === 'compliant' || (a.kind === 'report' && a.finding === 'fixed');
+  const ok = (a: (typeof r)['actions'][number]) =>
+    a.kind === 'compliant' || (a.kind === 'report' && a.finding === 'fixed');
   if (!r.actions.some((a) => a.kind === 'compliant') || !r.actions.every(ok)) {
     // not compliant (a dependency or the template did not fit): start over on the real features
     ctx.log('debug', 'fast path: not compliant after the set, to the batch path', { interface: p.set.name, ifindex });

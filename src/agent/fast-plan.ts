@@ -1,4 +1,12 @@
-import type { DesiredInterface, DriverInfo, FeatureMap, Interface, LinkInfo, Observation, Policy } from '../model/types.js';
+import type {
+  DesiredInterface,
+  DriverInfo,
+  FeatureMap,
+  Interface,
+  LinkInfo,
+  Observation,
+  Policy,
+} from '../model/types.js';
 import { interfaceOf } from '../host/observe.js';
 import type { VmIndex } from '../host/vm.js';
 import { sameDevice, type OvsPortFacts } from '../ovs/ports.js';
@@ -52,11 +60,24 @@ export interface PlanInputs {
 }
 
 /** The link observed with `tpl` as its features, what the policy wants of it, and the shared plan. */
-export function planFor(ctx: PlanInputs, l: LinkInfo, tpl: FeatureMap, tplKey: string, backend: Observation['backend']): PlannedLink {
+export function planFor(
+  ctx: PlanInputs,
+  l: LinkInfo,
+  tpl: FeatureMap,
+  tplKey: string,
+  backend: Observation['backend'],
+): PlannedLink {
   const master = l.masterIndex !== null ? (ctx.cache.links.get(l.masterIndex) ?? null) : null;
   const vms = policyUsesVm(ctx.policy) ? ctx.vmIndex.get([l.name]) : undefined;
   const ovs = ctx.ovs?.index.get(l.name);
-  const iface = interfaceOf(l, master, tpl, ctx.cache.drivers.get(l.ifindex) ?? null, vms, ovs && sameDevice(ovs, l) ? ovs : undefined);
+  const iface = interfaceOf(
+    l,
+    master,
+    tpl,
+    ctx.cache.drivers.get(l.ifindex) ?? null,
+    vms,
+    ovs && sameDevice(ovs, l) ? ovs : undefined,
+  );
   const hasPorts = ctx.cache.masters.has(l.ifindex);
   let sel = hasPorts ? 'p' : '-';
   for (const r of ctx.policy.rules) sel += ruleSelects(r, iface) ? '1' : '0';

@@ -3,7 +3,12 @@ import type { Action, Finding, IfaceState } from './reconcile.js';
 import type { AgentContext, Tracked } from './agent-context.js';
 
 /** Book a non-set outcome of `decide`: compliance, a finding or drift, a back-off retry. */
-export function recordAction(ctx: AgentContext, a: Exclude<Action, { kind: 'set' }>, tracked: Tracked, quiet = false): void {
+export function recordAction(
+  ctx: AgentContext,
+  a: Exclude<Action, { kind: 'set' }>,
+  tracked: Tracked,
+  quiet = false,
+): void {
   switch (a.kind) {
     case 'compliant':
       tracked.deviations = [];
@@ -25,9 +30,17 @@ export function recordAction(ctx: AgentContext, a: Exclude<Action, { kind: 'set'
         finding: a.finding,
         mode: ctx.mode,
         deviations: a.deviations,
-        ...(a.finding === 'guest-negotiated' ? { who: 'the tap owner (QEMU, from the guest\'s virtio negotiation)' } : {}),
+        ...(a.finding === 'guest-negotiated'
+          ? { who: "the tap owner (QEMU, from the guest's virtio negotiation)" }
+          : {}),
       });
-      ctx.events.push({ action: a.drift ? 'drift' : 'finding', interface: a.name, ifindex: a.ifindex, finding: a.finding, deviations: a.deviations });
+      ctx.events.push({
+        action: a.drift ? 'drift' : 'finding',
+        interface: a.name,
+        ifindex: a.ifindex,
+        finding: a.finding,
+        deviations: a.deviations,
+      });
       break;
     case 'retry-at':
       scheduleRetry(ctx, a.ifindex, a.at);
@@ -47,7 +60,10 @@ export function scheduleRetry(ctx: AgentContext, ifindex: number, at: number | n
 export function writeSeries(ctx: AgentContext, tracked: Tracked, d: DesiredInterface | null): void {
   const iface = tracked.iface;
   if (!iface) return;
-  const extra = { vm: iface.vm ? (iface.vm.name ?? iface.vm.id) : null, all: ctx.metrics.allFeatures ? iface.features : undefined };
+  const extra = {
+    vm: iface.vm ? (iface.vm.name ?? iface.vm.id) : null,
+    all: ctx.metrics.allFeatures ? iface.features : undefined,
+  };
   if (!d) {
     if (ctx.metrics.allFeatures) ctx.metrics.setInterface(iface.ifindex, iface.name, iface.role, [], null, extra);
     else ctx.metrics.remove(iface.ifindex);
@@ -69,4 +85,11 @@ export function updateStateCounts(ctx: AgentContext): void {
   ctx.metrics.setStateCounts(counts);
 }
 
-const FINDING_RANK: Record<Finding, number> = { fixed: 0, held: 1, 'guest-negotiated': 1, 'non-compliant': 2, drift: 3, 'gave-up': 4 };
+const FINDING_RANK: Record<Finding, number> = {
+  fixed: 0,
+  held: 1,
+  'guest-negotiated': 1,
+  'non-compliant': 2,
+  drift: 3,
+  'gave-up': 4,
+};

@@ -56,7 +56,13 @@ export const HTTP_LIMITS = {
   connectionsCheckingIntervalMs: 1_000,
 } as const;
 
-function send(res: ServerResponse, status: number, body: unknown, contentType = 'application/json', extra: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  contentType = 'application/json',
+  extra: Record<string, string> = {},
+): void {
   if (res.headersSent || res.destroyed) return;
   const text = typeof body === 'string' ? body : JSON.stringify(body) + '\n';
   res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store', ...extra });
@@ -85,7 +91,9 @@ function readBody(req: IncomingMessage, max: number): Promise<Body> {
         resolve({ ok: false, tooLarge: true }); // later data is dropped (no listener keeps it)
       } else chunks.push(c);
     });
-    req.on('end', () => resolve(size > max ? { ok: false, tooLarge: true } : { ok: true, text: Buffer.concat(chunks).toString('utf8') }));
+    req.on('end', () =>
+      resolve(size > max ? { ok: false, tooLarge: true } : { ok: true, text: Buffer.concat(chunks).toString('utf8') }),
+    );
     req.on('error', () => resolve({ ok: true, text: '' })); // the client went away: nothing to answer
   });
 }
@@ -98,7 +106,11 @@ function readBody(req: IncomingMessage, max: number): Promise<Body> {
  * there are: rendering runs on the agent's event loop, and every render delays enforcement by its
  * length (a burst of new taps waited behind continuous scrapes: p99 0.1–0.25 s became 0.5–2.5 s).
  */
-export function throttledMetrics(render: AgentApi['metrics'], minIntervalMs: number, now: () => number = Date.now): AgentApi['metrics'] {
+export function throttledMetrics(
+  render: AgentApi['metrics'],
+  minIntervalMs: number,
+  now: () => number = Date.now,
+): AgentApi['metrics'] {
   let lastStart = -Infinity;
   let inflight: Promise<unknown> | null = null;
   let next: Promise<{ contentType: string; body: string }> | null = null;
@@ -179,28 +191,42 @@ export function handler(api: AgentApi, opts: Pick<HttpOptions, 'token' | 'onDeni
           return send(res, h.ok ? 200 : 503, text, 'text/plain; charset=utf-8');
         }
       }
-      if (path === '/api/reconcile' || path === '/api/mode') return send(res, 405, { error: 'use POST' }, undefined, { allow: 'POST' });
+      if (path === '/api/reconcile' || path === '/api/mode')
+        return send(res, 405, { error: 'use POST' }, undefined, { allow: 'POST' });
       return send(res, 404, { error: 'not found' });
     }
     if (req.method === 'POST' && (path === '/api/reconcile' || path === '/api/mode')) {
       // Authenticate before reading or acting on anything.
       if (!checkBearer(req.headers.authorization, opts.token())) {
         opts.onDenied?.(req.method, path, req.socket.remoteAddress);
-        return send(res, 401, { error: 'unauthorized: Authorization: Bearer <token from --token-file> required' }, undefined, {
-          'www-authenticate': 'Bearer realm="offloadctl"',
-        });
+        return send(
+          res,
+          401,
+          { error: 'unauthorized: Authorization: Bearer <token from --token-file> required' },
+          undefined,
+          {
+            'www-authenticate': 'Bearer realm="offloadctl"',
+          },
+        );
       }
       if (path === '/api/reconcile') return send(res, 200, await api.reconcile());
       const body = await readBody(req, HTTP_LIMITS.maxBody);
-      if (!body.ok) return send(res, 413, { error: `body larger than ${HTTP_LIMITS.maxBody} bytes` }, undefined, { connection: 'close' });
+      if (!body.ok)
+        return send(res, 413, { error: `body larger than ${HTTP_LIMITS.maxBody} bytes` }, undefined, {
+          connection: 'close',
+        });
       let parsed: unknown;
       try {
         parsed = JSON.parse(body.text || '{}');
       } catch {
         return send(res, 400, { error: 'body must be JSON: {"mode":"enforce"|"report"}' });
       }
-      const mode = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as { mode?: unknown }).mode : undefined;
-      if (mode !== 'enforce' && mode !== 'report') return send(res, 400, { error: 'body must be {"mode":"enforce"} or {"mode":"report"}' });
+      const mode =
+        parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+          ? (parsed as { mode?: unknown }).mode
+          : undefined;
+      if (mode !== 'enforce' && mode !== 'report')
+        return send(res, 400, { error: 'body must be {"mode":"enforce"} or {"mode":"report"}' });
       return send(res, 200, api.setMode(mode));
     }
     return send(res, 405, { error: 'method not allowed' });
@@ -247,9 +273,15 @@ function limitConnections(server: Server, limit: number): () => number {
 }
 
 export function startHttp(api: AgentApi, opts: HttpOptions): Promise<Server> {
-  const throttled = { ...api, metrics: throttledMetrics(() => api.metrics(), opts.metricsIntervalMs ?? HTTP_LIMITS.metricsIntervalMs) };
+  const throttled = {
+    ...api,
+    metrics: throttledMetrics(() => api.metrics(), opts.metricsIntervalMs ?? HTTP_LIMITS.metricsIntervalMs),
+  };
   const server = createServer(
-    { connectionsCheckingInterval: HTTP_LIMITS.connectionsCheckingIntervalMs, requestTimeout: HTTP_LIMITS.requestTimeoutMs },
+    {
+      connectionsCheckingInterval: HTTP_LIMITS.connectionsCheckingIntervalMs,
+      requestTimeout: HTTP_LIMITS.requestTimeoutMs,
+    },
     handler(throttled, opts),
   );
   server.keepAliveTimeout = HTTP_LIMITS.keepAliveTimeoutMs;

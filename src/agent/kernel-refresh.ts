@@ -18,12 +18,26 @@ export async function fullRefresh(ctx: AgentContext, triggers: ResyncTrigger[]):
       ctx.cache.unknownFeatures.delete(l.ifindex);
     }
     if (!ctx.tracked.has(l.ifindex))
-      ctx.tracked.set(l.ifindex, { iface: null, history: newHistory(null), deviations: [], finding: null, managed: false });
+      ctx.tracked.set(l.ifindex, {
+        iface: null,
+        history: newHistory(null),
+        deviations: [],
+        finding: null,
+        managed: false,
+      });
   }
   for (const k of [...ctx.cache.links.keys()]) if (!seen.has(k)) forget(ctx, k);
   // an explicit request (reload, API, mode change) starts every back-off afresh
   if (triggers.some((t) => t === 'reload' || t === 'api' || t === 'mode')) {
-    for (const tracked of ctx.tracked.values()) tracked.history = { ...tracked.history, attempts: 0, retryAt: null, gaveUp: false, reportedSig: null, reportedFixedSig: null };
+    for (const tracked of ctx.tracked.values())
+      tracked.history = {
+        ...tracked.history,
+        attempts: 0,
+        retryAt: null,
+        gaveUp: false,
+        reportedSig: null,
+        reportedFixedSig: null,
+      };
   }
   ctx.events.push({ action: 'resync', triggers, interfaces: links.length });
   ctx.log('info', 'resync', { triggers, interfaces: links.length });
@@ -49,7 +63,10 @@ export async function refreshUnknown(ctx: AgentContext, keys: number[]): Promise
     if (!l) return;
     try {
       const f = await ctx.options.kernel.getFeatures(l.name);
-      if ((ctx.cache.links.get(k) === l || ctx.cache.links.get(k)?.name === l.name) && !ctx.cache.newerNotification(k, seq)) {
+      if (
+        (ctx.cache.links.get(k) === l || ctx.cache.links.get(k)?.name === l.name) &&
+        !ctx.cache.newerNotification(k, seq)
+      ) {
         noteTemplate(ctx, k, f);
         ctx.cache.features.set(k, f);
         ctx.cache.unknownFeatures.delete(k);

@@ -23,7 +23,8 @@ export function parseListen(spec: string): ListenAddress {
   }
   const port = Number(portStr);
   if (!/^\d+$/.test(portStr) || port < 0 || port > 65535) throw new OffloadError('usage', `--listen ${spec}: bad port`);
-  if (host !== 'localhost' && isIP(host) === 0) throw new OffloadError('usage', `--listen ${spec}: ${host} is not an IP address`);
+  if (host !== 'localhost' && isIP(host) === 0)
+    throw new OffloadError('usage', `--listen ${spec}: ${host} is not an IP address`);
   return { host, port, loopback: isLoopback(host) };
 }
 
@@ -38,6 +39,10 @@ export function isLoopback(host: string): boolean {
 export function checkListenAllowed(addr: ListenAddress, allowRemote: boolean, hasToken: boolean): void {
   if (addr.loopback) return;
   if (!allowRemote)
-    throw new OffloadError('usage', `refusing to listen on non-loopback ${addr.host}: pass --allow-remote (with --token-file)`);
-  if (!hasToken) throw new OffloadError('usage', `--allow-remote needs --token-file: the API would be open to the network`);
+    throw new OffloadError(
+      'usage',
+      `refusing to listen on non-loopback ${addr.host}: pass --allow-remote (with --token-file)`,
+    );
+  if (!hasToken)
+    throw new OffloadError('usage', `--allow-remote needs --token-file: the API would be open to the network`);
 }

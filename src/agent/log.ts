@@ -29,7 +29,10 @@ export function bufferedStderr(): (line: string) => void {
   };
 }
 
-export function jsonLogger(write: (line: string) => void = (l) => process.stderr.write(l), minLevel: Level = 'info'): Logger {
+export function jsonLogger(
+  write: (line: string) => void = (l) => process.stderr.write(l),
+  minLevel: Level = 'info',
+): Logger {
   const order: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
   return {
     log(level, msg, fields = {}) {

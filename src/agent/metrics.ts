@@ -71,7 +71,10 @@ export class AgentMetrics {
         for (const s of series.values()) {
           if (s.compliant === null) continue;
           // no vm label at all when unknown (prom-client would print vm="")
-          this.set(s.vm ? { interface: s.name, role: s.role, vm: s.vm } : { interface: s.name, role: s.role }, s.compliant ? 1 : 0);
+          this.set(
+            s.vm ? { interface: s.name, role: s.role, vm: s.vm } : { interface: s.name, role: s.role },
+            s.compliant ? 1 : 0,
+          );
         }
       },
     });
@@ -82,7 +85,8 @@ export class AgentMetrics {
       registers,
       collect() {
         this.reset();
-        for (const s of series.values()) for (const f of s.features) this.set({ interface: s.name, feature: f.feature }, f.active ? 1 : 0);
+        for (const s of series.values())
+          for (const f of s.features) this.set({ interface: s.name, feature: f.feature }, f.active ? 1 : 0);
       },
     });
     this.featureCompliant = new Gauge({
@@ -92,7 +96,9 @@ export class AgentMetrics {
       registers,
       collect() {
         this.reset();
-        for (const s of series.values()) for (const f of s.features) if (f.want !== null) this.set({ interface: s.name, feature: f.feature }, f.active === f.want ? 1 : 0);
+        for (const s of series.values())
+          for (const f of s.features)
+            if (f.want !== null) this.set({ interface: s.name, feature: f.feature }, f.active === f.want ? 1 : 0);
       },
     });
     this.interfaces = new Gauge({
@@ -221,7 +227,11 @@ export class AgentMetrics {
     let feats: IfaceSeries['features'] = this.selection.features === 'none' ? [] : features;
     if (this.selection.features === 'all' && extra.all) {
       const want = new Map(features.map((f) => [f.feature, f.want]));
-      feats = Object.entries(extra.all).map(([feature, { active }]) => ({ feature, active, want: want.get(feature) ?? null }));
+      feats = Object.entries(extra.all).map(([feature, { active }]) => ({
+        feature,
+        active,
+        want: want.get(feature) ?? null,
+      }));
     }
     this.series.set(ifindex, { name, role, vm: extra.vm ?? '', compliant, features: feats });
   }
@@ -320,7 +330,11 @@ function processMetrics(registry: Registry): void {
       this.set(process.memoryUsage().heapUsed);
     },
   });
-  new Gauge({ name: 'process_start_time_seconds', help: 'Start time of the process since the Unix epoch, seconds.', registers }).set(start);
+  new Gauge({
+    name: 'process_start_time_seconds',
+    help: 'Start time of the process since the Unix epoch, seconds.',
+    registers,
+  }).set(start);
   let lastCpu = 0;
   new Counter({
     name: 'process_cpu_seconds_total',

@@ -48,10 +48,12 @@ export function onMonitorEvent(ctx: AgentContext, e: MonitorEvent): void {
     }
     case 'overrun':
       ctx.metrics.overrun(e.source);
-      ctx.log('warn', 'netlink overrun: events lost, full resync', { source: e.source, ...(e.detail ? { detail: e.detail } : {}) });
+      ctx.log('warn', 'netlink overrun: events lost, full resync', {
+        source: e.source,
+        ...(e.detail ? { detail: e.detail } : {}),
+      });
       ctx.events.push({ action: 'overrun', source: e.source });
       resync(ctx, 'overrun');
       break;
   }
 }
-

@@ -67,6 +67,8 @@ export async function startOvsView(ctx: OvsViewHost, socket: string | null | und
     });
   };
   await refresh();
-  const watch: OvsdbWatch = watchOvsdb(path, onChange, { onError: (e) => ctx.log('warn', 'ovsdb monitor', { error: e.message }) });
+  const watch: OvsdbWatch = watchOvsdb(path, onChange, {
+    onError: (e) => ctx.log('warn', 'ovsdb monitor', { error: e.message }),
+  });
   return view;
 }

@@ -23,10 +23,14 @@ export interface ChildParseOptions {
  */
 export function parsePolicyInChild(file: string, o: ChildParseOptions): Promise<Policy> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [`--max-old-space-size=${o.maxHeapMb ?? 512}`, o.self, 'agent', '--parse-policy', file], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, OFFLOADCTL_CODE_CACHE: '0' },
-    });
+    const child = spawn(
+      process.execPath,
+      [`--max-old-space-size=${o.maxHeapMb ?? 512}`, o.self, 'agent', '--parse-policy', file],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, OFFLOADCTL_CODE_CACHE: '0' },
+      },
+    );
     const out: Buffer[] = [];
     let err = '';
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -50,8 +54,12 @@ export function parsePolicyInChild(file: string, o: ChildParseOptions): Promise<
       }
       if (answer?.ok === true) return resolve(answer.policy);
       if (answer?.ok === false) return reject(new OffloadError('input', answer.message));
-      const why = signal ? `killed by ${signal}${signal === 'SIGKILL' ? ' (timed out or out of memory)' : ''}` : `exit ${code}`;
-      reject(new OffloadError('input', `policy parser for ${file}: ${why}${err ? `: ${err.trim().split('\n')[0]}` : ''}`));
+      const why = signal
+        ? `killed by ${signal}${signal === 'SIGKILL' ? ' (timed out or out of memory)' : ''}`
+        : `exit ${code}`;
+      reject(
+        new OffloadError('input', `policy parser for ${file}: ${why}${err ? `: ${err.trim().split('\n')[0]}` : ''}`),
+      );
     });
   });
 }

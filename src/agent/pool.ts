@@ -1,5 +1,9 @@
 /** Run fn over items with at most `limit` promises in flight (netlink sockets break above ~125). */
-export async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   let failure: unknown = null;
   const worker = async () => {

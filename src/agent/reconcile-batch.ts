@@ -36,7 +36,12 @@ export async function runBatch(ctx: AgentContext, b: Batch<number>): Promise<voi
   if (policyUsesDriver(ctx.policy)) await refreshDrivers(ctx, keys);
   await reconcileKeys(ctx, keys);
   updateStateCounts(ctx);
-  ctx.log('debug', 'batch', { keys: keys.length, full: b.full, refreshMs: round(tRefreshed - t0), totalMs: round(ctx.clock() - t0) });
+  ctx.log('debug', 'batch', {
+    keys: keys.length,
+    full: b.full,
+    refreshMs: round(tRefreshed - t0),
+    totalMs: round(ctx.clock() - t0),
+  });
 }
 
 /** observe (slice) → desire → decide → apply → verify, for `keys`. */
@@ -95,7 +100,11 @@ async function reconcileKeys(ctx: AgentContext, keys: number[]): Promise<void> {
   const byIndex = new Map(obs.interfaces.map((i) => [i.ifindex, i]));
   const firsts = sets.map((s) => {
     const iface = byIndex.get(s.ifindex)!;
-    return { iface, features: ctx.cache.features.get(s.ifindex) ?? iface.features, stage: masters.has(s.ifindex) ? 1 : 0 };
+    return {
+      iface,
+      features: ctx.cache.features.get(s.ifindex) ?? iface.features,
+      stage: masters.has(s.ifindex) ? 1 : 0,
+    };
   });
   if (!recordFirstChanges(ctx, firsts)) {
     for (const s of sets) scheduleRetry(ctx, s.ifindex, ctx.tracked.get(s.ifindex)?.history.retryAt ?? null);

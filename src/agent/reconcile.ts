@@ -33,7 +33,12 @@ export type IfaceState = 'compliant' | 'pending' | 'non-compliant' | 'held' | 'b
 
 export type Action =
   | { kind: 'set'; ifindex: number; name: string; changes: Record<string, boolean>; reason: Cause; attempt: number }
-  | { kind: 'compliant'; ifindex: number; name: string; /** ms since the link appeared, first time only */ delayMs: number | null }
+  | {
+      kind: 'compliant';
+      ifindex: number;
+      name: string /** ms since the link appeared, first time only */;
+      delayMs: number | null;
+    }
   | { kind: 'report'; ifindex: number; name: string; finding: Finding; deviations: Deviation[]; drift: boolean }
   | { kind: 'retry-at'; ifindex: number; name: string; at: number };
 
@@ -116,7 +121,14 @@ export function backoffDelay(attempt: number, o: BackoffOptions): number {
 }
 
 function sig(finding: Finding, devs: Deviation[]): string {
-  return finding + ':' + devs.map((d) => `${d.feature}=${d.requested ? 1 : 0}${d.active ? 1 : 0}`).sort().join(',');
+  return (
+    finding +
+    ':' +
+    devs
+      .map((d) => `${d.feature}=${d.requested ? 1 : 0}${d.active ? 1 : 0}`)
+      .sort()
+      .join(',')
+  );
 }
 
 /** Every held bit is the guest's to enable (plan/held-by-guest.ts: the verdict audit and apply give too). */

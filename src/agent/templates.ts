@@ -9,7 +9,12 @@ import type { AgentContext } from './agent-context.js';
 /** The kind of a link, as far as its initial features go: kind, tun type and flags, enslaved or not. */
 export function templateKey(l: LinkInfo): string {
   const t = l.tun;
-  return [l.kind ?? '-', l.physical ? 'p' : 'v', l.masterIndex !== null ? `m:${l.slaveKind ?? ''}` : '', t ? `${t.type}${t.vnetHdr ? 'v' : ''}${t.multiQueue ? 'q' : ''}` : ''].join('|');
+  return [
+    l.kind ?? '-',
+    l.physical ? 'p' : 'v',
+    l.masterIndex !== null ? `m:${l.slaveKind ?? ''}` : '',
+    t ? `${t.type}${t.vnetHdr ? 'v' : ''}${t.multiQueue ? 'q' : ''}` : '',
+  ].join('|');
 }
 
 /** Remember what a fresh link (never set by the agent) looked like, as template for its kind. */

@@ -22,7 +22,8 @@ export function readTokenFile(path: string): string {
     );
   }
   const token = readFileSync(path, 'utf8').trim();
-  if (token.length < 16) throw new OffloadError('input', `token file ${path}: the token must be at least 16 characters`);
+  if (token.length < 16)
+    throw new OffloadError('input', `token file ${path}: the token must be at least 16 characters`);
   return token;
 }
 

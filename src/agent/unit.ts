@@ -64,7 +64,9 @@ function q(arg: string): string {
  */
 export function renderUnit(o: UnitOptions): string {
   // %d: the unit's credentials directory (LoadCredential=), a systemd specifier: not quoted.
-  const exec = [o.execPath, 'agent', ...o.args.map(q), ...(o.tokenSource ? ['--token-file', '%d/token'] : [])].join(' ');
+  const exec = [o.execPath, 'agent', ...o.args.map(q), ...(o.tokenSource ? ['--token-file', '%d/token'] : [])].join(
+    ' ',
+  );
   if (o.netns !== undefined) {
     const bad = checkNetnsName(o.netns);
     if (bad) throw new Error(bad);
@@ -88,9 +90,9 @@ export function renderUnit(o: UnitOptions): string {
     '[Service]',
     '# What this agent sees: it runs as root with no capability but CAP_NET_ADMIN (changing offloads',
     '# needs it; reading needs none): every interface of its network namespace, and the VM records',
-    '# root owns (libvirt\'s /run/libvirt/qemu, root 0700; Proxmox\'s /etc/pve/qemu-server, root:www-data',
+    "# root owns (libvirt's /run/libvirt/qemu, root 0700; Proxmox's /etc/pve/qemu-server, root:www-data",
     '# 0640), read as their owner, without CAP_DAC_OVERRIDE. Not a DynamicUser: its state directory',
-    '# (snapshots of what it changed, for `offloadctl restore --agent`) must be root\'s, as apply\'s is',
+    "# (snapshots of what it changed, for `offloadctl restore --agent`) must be root's, as apply's is",
     '# (a state directory owned by another user is refused). ProtectSystem=strict keeps every other',
     '# file read-only to it. See docs/unattended.md.',
     'Type=simple',

@@ -16,7 +16,10 @@ type RecordLine = Snapshot | { op: 'restored'; at: string };
  * (a restarted agent records the state its predecessor left: that record is newer and not used).
  * `sources`: the record files it came from (restore --agent marks them restored).
  */
-export function agentSnapshot(store: SnapshotStore, here: NetnsIdentity): { snapshot: Snapshot; sources: string[] } | null {
+export function agentSnapshot(
+  store: SnapshotStore,
+  here: NetnsIdentity,
+): { snapshot: Snapshot; sources: string[] } | null {
   const sources: string[] = [];
   const seen = new Set<string>();
   const recorder = new SnapshotRecorder();
@@ -47,7 +50,8 @@ export function agentSnapshot(store: SnapshotStore, here: NetnsIdentity): { snap
         if (seen.has(key)) continue;
         seen.add(key);
         const features: FeatureMap = {};
-        for (const r of recordedFeatures(snap, s)) features[r.name] = { requested: r.requested, active: r.active, fixed: false };
+        for (const r of recordedFeatures(snap, s))
+          features[r.name] = { requested: r.requested, active: r.active, fixed: false };
         interfaces.push(recorder.record(s, features, s.stage));
       }
     }

@@ -12,8 +12,15 @@ import { SNAPSHOT_FORMAT, SnapshotRecorder } from './snapshot-codec.js';
 import { SnapshotStore, currentNetns, type Journal, type NetnsIdentity } from './store.js';
 import { stateFsError } from './state-dir.js';
 import { undoCommand } from './undo-hint.js';
-import type { ApplyReport, ApplyResult, ApplyStatus, JournalEntry, RestoreReport, Snapshot, SnapshotInterface } from './types.js';
-
+import type {
+  ApplyReport,
+  ApplyResult,
+  ApplyStatus,
+  JournalEntry,
+  RestoreReport,
+  Snapshot,
+  SnapshotInterface,
+} from './types.js';
 
 export interface ApplyOptions {
   /** The caller holds its lock (store.lock()), taken BEFORE the host was observed. */
@@ -52,7 +59,16 @@ export async function applyPlan(
   const results = new Map<string, ApplyResult>();
   for (const name of plan.compliant) results.set(name, { ifname: name, status: 'compliant' });
   if (plan.changes.length === 0) {
-    return finish({ policy: plan.policy, snapshot: null, status: 'nothing-to-do', results: [...results.values()], skipped: plan.skipped, rollback: null, counts: counts(), heldByGuest: heldByGuest(observation, desired, null) });
+    return finish({
+      policy: plan.policy,
+      snapshot: null,
+      status: 'nothing-to-do',
+      results: [...results.values()],
+      skipped: plan.skipped,
+      rollback: null,
+      counts: counts(),
+      heldByGuest: heldByGuest(observation, desired, null),
+    });
   }
 
   const byName = new Map(observation.interfaces.map((i) => [i.name, i]));
@@ -65,7 +81,8 @@ export async function applyPlan(
   try {
     journal = opts.store.create(snapshot);
   } catch (e) {
-    if (e instanceof OffloadError) throw new OffloadError(e.category, `${e.message}; no snapshot, nothing was changed`, e.detail);
+    if (e instanceof OffloadError)
+      throw new OffloadError(e.category, `${e.message}; no snapshot, nothing was changed`, e.detail);
     throw e;
   }
   timings.snapshot = ms();
@@ -182,7 +199,13 @@ class StateWriteError extends Error {
  * snapshot in memory (the same diff-based restore as after a crash; it needs no disk), try to
  * record that, and return the one-line error the CLI prints (exit 3).
  */
-async function stateWriteFailed(kernel: KernelBackend, snapshot: Snapshot, journal: Journal, e: StateWriteError, opts: ApplyOptions): Promise<OffloadError> {
+async function stateWriteFailed(
+  kernel: KernelBackend,
+  snapshot: Snapshot,
+  journal: Journal,
+  e: StateWriteError,
+  opts: ApplyOptions,
+): Promise<OffloadError> {
   const why = stateFsError(e.cause, opts.store.dir).message;
   let rollback: RestoreReport | null = null;
   let rollbackError = '';
@@ -207,7 +230,9 @@ async function stateWriteFailed(kernel: KernelBackend, snapshot: Snapshot, journ
       { code: (e.cause as NodeJS.ErrnoException)?.code, snapshot: snapshot.id, rollback },
     );
   }
-  const failed = rollback ? `${rollback.counts.failed} interface(s) failed to roll back` : `rollback failed: ${rollbackError}`;
+  const failed = rollback
+    ? `${rollback.counts.failed} interface(s) failed to roll back`
+    : `rollback failed: ${rollbackError}`;
   return new OffloadError('system', `${why}; apply stopped, ${failed}: undo with \`${undo}\``, {
     code: (e.cause as NodeJS.ErrnoException)?.code,
     snapshot: snapshot.id,
@@ -216,7 +241,11 @@ async function stateWriteFailed(kernel: KernelBackend, snapshot: Snapshot, journ
 }
 
 /** Per interface, the wanted-on features its guest holds off, in `live` (null: as observed). */
-function heldByGuest(observation: Observation, desired: Desired, live: Map<number, FeatureMap> | null): { ifname: string; features: string[] }[] {
+function heldByGuest(
+  observation: Observation,
+  desired: Desired,
+  live: Map<number, FeatureMap> | null,
+): { ifname: string; features: string[] }[] {
   const byIndex = new Map(observation.interfaces.map((i) => [i.ifindex, i]));
   const out: { ifname: string; features: string[] }[] = [];
   for (const d of desired.interfaces) {
@@ -314,11 +343,16 @@ function replanStage(
   return out;
 }
 
-function recordOutcomes(batch: readonly PlannedChange[], outcomes: readonly SetOutcome[], results: Map<string, ApplyResult>): void {
+function recordOutcomes(
+  batch: readonly PlannedChange[],
+  outcomes: readonly SetOutcome[],
+  results: Map<string, ApplyResult>,
+): void {
   batch.forEach((c, i) => {
     const o = outcomes[i]!;
     const warnings = c.warnings.length ? [...c.warnings] : undefined;
-    if (o.ok) results.set(c.ifname, { ifname: c.ifname, status: 'changed', set: c.set, ...(warnings ? { warnings } : {}) });
+    if (o.ok)
+      results.set(c.ifname, { ifname: c.ifname, status: 'changed', set: c.set, ...(warnings ? { warnings } : {}) });
     else if (o.vanished) results.set(c.ifname, { ifname: c.ifname, status: 'vanished', set: c.set });
     else results.set(c.ifname, { ifname: c.ifname, status: 'failed', set: c.set, error: o.error });
   });

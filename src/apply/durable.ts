@@ -1,4 +1,14 @@
-import { closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync, existsSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+  existsSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { APPEND_EXISTING, APPEND_NEW, openStateFile } from './state-dir.js';
@@ -56,7 +66,10 @@ export class AppendLog {
    * `syncDir: false`: the caller makes the new file's directory entry durable itself (e.g. with the
    * directory fsync that follows a writeFileDurable in the same directory).
    */
-  constructor(readonly path: string, opts: { syncDir?: boolean; create?: 'new' | 'either' } = {}) {
+  constructor(
+    readonly path: string,
+    opts: { syncDir?: boolean; create?: 'new' | 'either' } = {},
+  ) {
     // Never through a symlink (O_NOFOLLOW); a new file with O_EXCL (state-dir.ts).
     let existed = false;
     if (opts.create === 'new') this.fd = openStateFile(path, APPEND_NEW);
@@ -128,5 +141,9 @@ function testFaultPoint(dir: string): void {
   } finally {
     closeSync(fd);
   }
-  throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+  throw Object.assign(new Error('ENOSPC: no space left on device, write'), {
+    code: 'ENOSPC',
+    errno: -28,
+    syscall: 'write',
+  });
 }

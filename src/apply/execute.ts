@@ -35,7 +35,8 @@ export async function setMany(
       return e ? failure(it.ifname, e) : { ifname: it.ifname, ok: true, notApplied: [] };
     });
     const denied = errors.find((e) => e?.code === 'permission-denied');
-    if (denied) throw new OffloadError('permission', `changing features needs CAP_NET_ADMIN (run as root): ${denied.message}`);
+    if (denied)
+      throw new OffloadError('permission', `changing features needs CAP_NET_ADMIN (run as root): ${denied.message}`);
     for (const o of out) opts.onDone?.(o);
     return out;
   }
@@ -61,7 +62,10 @@ export async function setMany(
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   if (denied) {
-    throw new OffloadError('permission', `changing features needs CAP_NET_ADMIN (run as root): ${(denied as KernelError).message}`);
+    throw new OffloadError(
+      'permission',
+      `changing features needs CAP_NET_ADMIN (run as root): ${(denied as KernelError).message}`,
+    );
   }
   return out;
 }

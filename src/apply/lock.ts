@@ -46,7 +46,9 @@ export async function lockStateDir(stateDir: string, opts: LockOptions): Promise
       throw new OffloadError(
         'system',
         `another offloadctl apply or restore${holder ? ` (pid ${holder})` : ''} is using ${stateDir}` +
-          (opts.timeoutSeconds > 0 ? `; gave up after waiting ${opts.timeoutSeconds} s (--lock-timeout)` : '; try again when it has finished'),
+          (opts.timeoutSeconds > 0
+            ? `; gave up after waiting ${opts.timeoutSeconds} s (--lock-timeout)`
+            : '; try again when it has finished'),
       );
     }
     if (rc !== 0) throw new OffloadError('system', `cannot lock ${path}: flock exited ${rc}`);
@@ -83,7 +85,9 @@ function runFlock(fd: number, args: string[]): Promise<number> {
       reject(
         new OffloadError(
           'system',
-          e.code === 'ENOENT' ? 'the state-directory lock needs flock(1) from util-linux, which is not installed' : `flock: ${e.message}`,
+          e.code === 'ENOENT'
+            ? 'the state-directory lock needs flock(1) from util-linux, which is not installed'
+            : `flock: ${e.message}`,
         ),
       ),
     );

@@ -28,7 +28,12 @@ export async function observeAndPlan(kernel: KernelBackend, input: PlanInput): P
   const [{ observeHost }, policyMod] = await Promise.all([import('../host/observe.js'), import('../policy/lazy.js')]);
   const observation = await observeHost(kernel, input.observe ?? {});
   const scoped = policyMod.filterInterfaces(observation, [...input.interfaces]);
-  policyMod.requireSelection(input.interfaces, scoped.interfaces.length, observation.interfaces.length, input.allowEmpty);
+  policyMod.requireSelection(
+    input.interfaces,
+    scoped.interfaces.length,
+    observation.interfaces.length,
+    input.allowEmpty,
+  );
   const desired = policyMod.resolvePolicy(input.policy, scoped);
   return { observation, desired, plan: plan(observation, desired) };
 }

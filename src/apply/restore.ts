@@ -5,7 +5,6 @@ import { recordedFeatures } from './snapshot-codec.js';
 import { journaledInterfaces } from './store.js';
 import type { JournalEntry, RestoreReport, RestoreResult, RestoreStatus, Snapshot } from './types.js';
 
-
 export interface RestoreOptions {
   concurrency?: number;
 }
@@ -50,7 +49,12 @@ export async function restoreSnapshot(
     const base = { ifname: s.name, journaled: journaled.has(s.name) };
     if (!cur) {
       const other = live.get(s.name);
-      if (other) results.push({ ...base, status: 'replaced', error: `now ifindex ${other.ifindex}, was ${s.ifindex}: a different device` });
+      if (other)
+        results.push({
+          ...base,
+          status: 'replaced',
+          error: `now ifindex ${other.ifindex}, was ${s.ifindex}: a different device`,
+        });
       else results.push({ ...base, status: 'vanished' });
       continue;
     }

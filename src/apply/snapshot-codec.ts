@@ -29,7 +29,11 @@ export class SnapshotRecorder {
   private act = new Uint8Array(16);
 
   /** Record the changeable features of an interface (e.g. its features before apply). */
-  record(i: Pick<Interface, 'name' | 'ifindex' | 'role' | 'master'>, features: FeatureMap, stage: number): SnapshotInterface {
+  record(
+    i: Pick<Interface, 'name' | 'ifindex' | 'role' | 'master'>,
+    features: FeatureMap,
+    stage: number,
+  ): SnapshotInterface {
     this.rec.fill(0);
     this.req.fill(0);
     this.act.fill(0);
@@ -100,7 +104,8 @@ export function recordedFeatures(snapshot: Pick<Snapshot, 'features'>, s: Snapsh
     const act = nibble(s.active, k);
     for (let j = 0; j < 4; j++) {
       const bit = 1 << j;
-      if (rec & bit) out.push({ name: snapshot.features[(k << 2) + j]!, requested: (req & bit) !== 0, active: (act & bit) !== 0 });
+      if (rec & bit)
+        out.push({ name: snapshot.features[(k << 2) + j]!, requested: (req & bit) !== 0, active: (act & bit) !== 0 });
     }
   }
   return out;
@@ -146,7 +151,9 @@ export function decodeSnapshot(text: string): Snapshot {
     for (const m of ['recorded', 'requested', 'active'] as const) {
       const v = i[m];
       if (typeof v !== 'string' || v.length !== digits || !/^[0-9a-f]*$/.test(v)) {
-        throw new Error(`interfaces[${k}] ${i.name}: bad feature bitmap ${JSON.stringify(v)} (${m}: expected ${digits} hex digits)`);
+        throw new Error(
+          `interfaces[${k}] ${i.name}: bad feature bitmap ${JSON.stringify(v)} (${m}: expected ${digits} hex digits)`,
+        );
       }
     }
   });
@@ -158,18 +165,29 @@ export function decodeSnapshot(text: string): Snapshot {
 type Obj = Record<string, unknown>;
 const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const ROLE_NAMES: Record<Role, true> = {
-  loopback: true, bridge: true, 'vm-port': true, uplink: true, bond: true, vlan: true, veth: true,
-  physical: true, tunnel: true, firewall: true, other: true,
+  loopback: true,
+  bridge: true,
+  'vm-port': true,
+  uplink: true,
+  bond: true,
+  vlan: true,
+  veth: true,
+  physical: true,
+  tunnel: true,
+  firewall: true,
+  other: true,
 };
 const ROLES: ReadonlySet<string> = new Set(Object.keys(ROLE_NAMES));
 
 function checkHead(raw: Obj): void {
   for (const k of ['id', 'createdAt', 'policy'] as const) {
-    if (typeof raw[k] !== 'string' || raw[k] === '') throw new Error(`${k}: expected a non-empty string, got ${JSON.stringify(raw[k])}`);
+    if (typeof raw[k] !== 'string' || raw[k] === '')
+      throw new Error(`${k}: expected a non-empty string, got ${JSON.stringify(raw[k])}`);
   }
   const name = (v: unknown) => typeof v === 'string' && v !== '';
   if (raw.netns !== null && !name(raw.netns)) throw new Error('netns: expected a name or null');
-  if (raw.netnsId !== undefined && raw.netnsId !== null && !name(raw.netnsId)) throw new Error('netnsId: expected a string or null');
+  if (raw.netnsId !== undefined && raw.netnsId !== null && !name(raw.netnsId))
+    throw new Error('netnsId: expected a string or null');
   if (raw.netnsHost !== undefined && raw.netnsHost !== null && typeof raw.netnsHost !== 'boolean') {
     throw new Error('netnsHost: expected true, false or null');
   }
@@ -179,11 +197,16 @@ function checkInterface(i: unknown, k: number): asserts i is Obj {
   if (!isObject(i)) throw new Error(`interfaces[${k}]: expected an object`);
   const where = `interfaces[${k}]`;
   // IFNAMSIZ: 15 characters, no '/' or whitespace (dev_valid_name).
-  if (typeof i.name !== 'string' || !/^[^\s/:]{1,15}$/.test(i.name)) throw new Error(`${where}: bad interface name ${JSON.stringify(i.name)}`);
-  if (!Number.isInteger(i.ifindex) || (i.ifindex as number) < 1) throw new Error(`${where} (${i.name}): bad ifindex ${JSON.stringify(i.ifindex)}`);
-  if (!Number.isInteger(i.stage) || (i.stage as number) < 0 || (i.stage as number) > 64) throw new Error(`${where} (${i.name}): bad stage ${JSON.stringify(i.stage)}`);
-  if (typeof i.role !== 'string' || !ROLES.has(i.role)) throw new Error(`${where} (${i.name}): bad role ${JSON.stringify(i.role)}`);
-  if (i.master !== null && (typeof i.master !== 'string' || i.master === '')) throw new Error(`${where} (${i.name}): master: expected a name or null`);
+  if (typeof i.name !== 'string' || !/^[^\s/:]{1,15}$/.test(i.name))
+    throw new Error(`${where}: bad interface name ${JSON.stringify(i.name)}`);
+  if (!Number.isInteger(i.ifindex) || (i.ifindex as number) < 1)
+    throw new Error(`${where} (${i.name}): bad ifindex ${JSON.stringify(i.ifindex)}`);
+  if (!Number.isInteger(i.stage) || (i.stage as number) < 0 || (i.stage as number) > 64)
+    throw new Error(`${where} (${i.name}): bad stage ${JSON.stringify(i.stage)}`);
+  if (typeof i.role !== 'string' || !ROLES.has(i.role))
+    throw new Error(`${where} (${i.name}): bad role ${JSON.stringify(i.role)}`);
+  if (i.master !== null && (typeof i.master !== 'string' || i.master === ''))
+    throw new Error(`${where} (${i.name}): master: expected a name or null`);
 }
 
 function checkFormat1(raw: Obj): Format1 {
@@ -203,7 +226,10 @@ function checkFormat1(raw: Obj): Format1 {
 /** Format 1: a name → bool map of requested and of active bits per interface. */
 interface Format1 extends Omit<Snapshot, 'version' | 'features' | 'interfaces'> {
   version: 1;
-  interfaces: (Omit<SnapshotInterface, 'recorded' | 'requested' | 'active'> & { requested: Record<string, boolean>; active: Record<string, boolean> })[];
+  interfaces: (Omit<SnapshotInterface, 'recorded' | 'requested' | 'active'> & {
+    requested: Record<string, boolean>;
+    active: Record<string, boolean>;
+  })[];
 }
 
 function fromFormat1(raw: Format1): Snapshot {
@@ -211,7 +237,8 @@ function fromFormat1(raw: Format1): Snapshot {
   const r = new SnapshotRecorder();
   const interfaces = raw.interfaces.map((i) => {
     const features: FeatureMap = {};
-    for (const [f, v] of Object.entries(i.requested ?? {})) features[f] = { requested: v, active: i.active?.[f] ?? false, fixed: false };
+    for (const [f, v] of Object.entries(i.requested ?? {}))
+      features[f] = { requested: v, active: i.active?.[f] ?? false, fixed: false };
     return r.record(i, features, i.stage);
   });
   r.finish(interfaces);

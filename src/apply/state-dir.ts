@@ -80,7 +80,10 @@ export function openStateFile(path: string, flags: number, mode = 0o600): number
   const st = fstatSync(fd);
   if (!st.isFile() || st.uid !== euid()) {
     closeSync(fd);
-    throw new OffloadError('permission', `refusing ${path}: ${st.isFile() ? `owned by uid ${st.uid}` : 'not a regular file'}`);
+    throw new OffloadError(
+      'permission',
+      `refusing ${path}: ${st.isFile() ? `owned by uid ${st.uid}` : 'not a regular file'}`,
+    );
   }
   return fd;
 }
@@ -120,10 +123,17 @@ export function stateFsError(e: unknown, where: string): Error {
   if (e instanceof OffloadError) return e;
   const err = e as NodeJS.ErrnoException;
   if (err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EROFS') {
-    return new OffloadError('permission', `cannot write the state directory ${where}: ${err.code} (run as root, or pass --state-dir)`);
+    return new OffloadError(
+      'permission',
+      `cannot write the state directory ${where}: ${err.code} (run as root, or pass --state-dir)`,
+    );
   }
   if (err.code === 'ENOSPC' || err.code === 'EDQUOT') {
-    return new OffloadError('system', `state directory ${where}: no space left on the device (${err.code}); free some space`, { code: err.code });
+    return new OffloadError(
+      'system',
+      `state directory ${where}: no space left on the device (${err.code}); free some space`,
+      { code: err.code },
+    );
   }
   if (err.code) return new OffloadError('system', `state directory ${where}: ${err.message}`, { code: err.code });
   return err as Error;

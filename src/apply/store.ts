@@ -100,7 +100,11 @@ export class SnapshotStore {
       throw new OffloadError('input', `snapshot ${path} is unreadable: ${(e as Error).message}`, { corrupt: true });
     }
     if (snap.id !== id) {
-      throw new OffloadError('input', `snapshot ${path} is not an offloadctl snapshot (its id is ${JSON.stringify(snap.id)})`, { corrupt: true });
+      throw new OffloadError(
+        'input',
+        `snapshot ${path} is not an offloadctl snapshot (its id is ${JSON.stringify(snap.id)})`,
+        { corrupt: true },
+      );
     }
     return snap;
   }
@@ -291,4 +295,3 @@ function isJournalEntry(e: unknown): e is JournalEntry {
       return false;
   }
 }
-

@@ -122,7 +122,9 @@ export function audit(observation: Observation, desired: Desired, opts: AuditOpt
   const strict = opts.strict ?? false;
   const wanted = new Map(desired.interfaces.map((d) => [d.ifindex, d]));
   const byName = new Map((opts.context ?? observation).interfaces.map((i) => [i.name, i]));
-  const masters = new Set((opts.context ?? observation).interfaces.map((i) => i.master).filter((m): m is string => m !== null));
+  const masters = new Set(
+    (opts.context ?? observation).interfaces.map((i) => i.master).filter((m): m is string => m !== null),
+  );
 
   const mtuMismatches: MtuFinding[] = [];
   for (const iface of observation.interfaces) {

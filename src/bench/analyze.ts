@@ -27,7 +27,11 @@ export function valuesOf(samples: readonly Sample[], profile: string, test: Test
     .filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
 }
 
-export function summarizeSamples(samples: readonly Sample[], profiles: readonly string[], tests: readonly TestName[]): BenchResult['summary'] {
+export function summarizeSamples(
+  samples: readonly Sample[],
+  profiles: readonly string[],
+  tests: readonly TestName[],
+): BenchResult['summary'] {
   const out: BenchResult['summary'] = {};
   for (const p of profiles) {
     const byTest: BenchResult['summary'][string] = {};
@@ -64,7 +68,9 @@ export function compare(
   for (const t of tests) {
     for (const metric of opts.metrics?.(t) ?? HEADLINE[t]) {
       for (const c of candidates) {
-        const iv = ratioInterval(valuesOf(samples, baseline, t, metric), valuesOf(samples, c, t, metric), { seed: opts.seed ?? 1 });
+        const iv = ratioInterval(valuesOf(samples, baseline, t, metric), valuesOf(samples, c, t, metric), {
+          seed: opts.seed ?? 1,
+        });
         const v = verdict({
           metric: metricLabel(t, metric),
           better: METRICS[metric].better,

@@ -38,7 +38,10 @@ export interface BenchOptions {
 
 export function parseTests(list: string): TestName[] {
   const out: TestName[] = [];
-  for (const t of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const t of list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (t === 'all') return [...ALL_TESTS];
     if (!(ALL_TESTS as readonly string[]).includes(t)) {
       throw new OffloadError('usage', `unknown test "${t}" (tests: ${ALL_TESTS.join(', ')}, all)`);
@@ -50,7 +53,14 @@ export function parseTests(list: string): TestName[] {
 }
 
 export function parseProfiles(list: string): string[] {
-  const out = [...new Set(list.split(',').map((s) => s.trim()).filter(Boolean))];
+  const out = [
+    ...new Set(
+      list
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
   if (!out.length) throw new OffloadError('usage', '--profiles needs at least one profile');
   return out;
 }
@@ -69,7 +79,8 @@ export function validate(o: BenchOptions): void {
   if (o.labName && o.server) throw new OffloadError('usage', '--lab-name needs --lab, not --server');
   if (!Number.isFinite(o.duration) || o.duration < 1 || !Number.isInteger(o.duration))
     throw new OffloadError('usage', '--duration must be a whole number of seconds, at least 1');
-  if (!Number.isInteger(o.repeat) || o.repeat < 1) throw new OffloadError('usage', '--repeat must be a whole number, at least 1');
+  if (!Number.isInteger(o.repeat) || o.repeat < 1)
+    throw new OffloadError('usage', '--repeat must be a whole number, at least 1');
 }
 
 /**
@@ -84,7 +95,9 @@ function takeOverSignals(onStop: () => void): { release: () => void; reclaim: ()
   const handler = (sig: NodeJS.Signals) => {
     count++;
     if (count === 1) {
-      process.stderr.write(`\noffloadctl bench: ${sig}: stopping after this run, restoring the interfaces, taking down what the bench started…\n`);
+      process.stderr.write(
+        `\noffloadctl bench: ${sig}: stopping after this run, restoring the interfaces, taking down what the bench started…\n`,
+      );
       onStop();
     } else {
       // A second signal: give up waiting, let the last-resort cleanup run.
@@ -156,7 +169,9 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResult> {
       restored = r.ok;
       if (!r.ok) {
         restoreError = r.errors.join('; ');
-        log(`bench: RESTORE FAILED: ${restoreError} (snapshots kept in ${stateDir}: offloadctl restore --state-dir ${stateDir})`);
+        log(
+          `bench: RESTORE FAILED: ${restoreError} (snapshots kept in ${stateDir}: offloadctl restore --state-dir ${stateDir})`,
+        );
       }
     }
     if (target) await target.teardown().catch((e) => log(`bench: teardown: ${(e as Error).message}`));
@@ -164,10 +179,16 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResult> {
     signals.release();
   }
   if (aborted) {
-    throw new OffloadError('system', `interrupted; ${restored ? 'interfaces restored' : 'RESTORE FAILED'}; servers, guests and temporary labs removed`);
+    throw new OffloadError(
+      'system',
+      `interrupted; ${restored ? 'interfaces restored' : 'RESTORE FAILED'}; servers, guests and temporary labs removed`,
+    );
   }
   const env = target!.environment;
-  const where = env.lab === 'server' ? 'on this host' : `on the ${env.lab} lab${env.accelerator ? ` (${env.accelerator.toUpperCase()})` : ''}`;
+  const where =
+    env.lab === 'server'
+      ? 'on this host'
+      : `on the ${env.lab} lab${env.accelerator ? ` (${env.accelerator.toUpperCase()})` : ''}`;
   const tests = o.tests.filter((t) => !target!.unsupported[t]);
   return {
     startedAt,

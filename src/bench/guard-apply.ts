@@ -32,7 +32,10 @@ export async function guardedApply(
   const test = parseGuardTest(opts.guardMetric);
   const threshold = parseThreshold(opts.guardThreshold);
   if (!opts.guardServer === !opts.guardLab) {
-    throw new OffloadError('usage', '--guard needs where to measure: --guard-server HOST or --guard-lab NAME (one of them)');
+    throw new OffloadError(
+      'usage',
+      '--guard needs where to measure: --guard-server HOST or --guard-lab NAME (one of them)',
+    );
   }
   const target: BenchTarget = opts.guardServer
     ? (() => {
@@ -55,7 +58,9 @@ export async function guardedApply(
           const out: number[] = [];
           for (let i = 0; i < opts.guardRepeat; i++) {
             try {
-              const v = (await runOne(target, test, { profiles: [], tests: [test], duration: opts.guardDuration, repeat: 1 }))[metric];
+              const v = (
+                await runOne(target, test, { profiles: [], tests: [test], duration: opts.guardDuration, repeat: 1 })
+              )[metric];
               if (typeof v === 'number' && Number.isFinite(v)) out.push(v);
             } catch (e) {
               log(`guard: ${phase} run ${i + 1} failed: ${(e as Error).message.split('\n')[0]}`);
@@ -78,7 +83,16 @@ export async function guardedApply(
               j.close();
             }
           }
-          return r.ok ? { ok: true } : { ok: false, error: r.results.filter((x) => x.error).map((x) => `${x.ifname}: ${x.error}`).join('; ') || 'verification differs' };
+          return r.ok
+            ? { ok: true }
+            : {
+                ok: false,
+                error:
+                  r.results
+                    .filter((x) => x.error)
+                    .map((x) => `${x.ifname}: ${x.error}`)
+                    .join('; ') || 'verification differs',
+              };
         },
       },
     );

@@ -24,7 +24,11 @@ export function addGuardOptions(cmd: Command): Command {
   return cmd
     .option('--guard', 'benchmark before and after; restore the snapshot automatically if the metric regressed')
     .option('--guard-threshold <pct>', 'allowed worsening of the guard metric, e.g. 10% (or 0.1)', '10%')
-    .option('--guard-metric <test>', 'test that decides: tcp, tcp-reverse, tcp-multi, udp (throughput) or rr (p50 latency)', 'tcp')
+    .option(
+      '--guard-metric <test>',
+      'test that decides: tcp, tcp-reverse, tcp-multi, udp (throughput) or rr (p50 latency)',
+      'tcp',
+    )
     .option('--guard-server <host[:port]>', 'measure against this iperf3 server (from the namespace apply runs in)')
     .option('--guard-lab <name>', 'measure between the guest namespaces of this lab (offloadctl lab up --name NAME)')
     .option('--guard-duration <s>', 'seconds per guard run', int('--guard-duration'), 3)

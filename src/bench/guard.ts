@@ -72,7 +72,14 @@ export function decide(settings: GuardSettings, before: number[], after: number[
   const worse = better === 'higher' ? -change : change;
   const regressed = Number.isFinite(worse) && worse > settings.threshold;
   const iv = ratioInterval(before, after, { seed: 1 });
-  const v = verdict({ metric: metricLabel(settings.test, metric), better, baseline: 'before', candidate: 'the change', interval: iv, where: 'on this host' });
+  const v = verdict({
+    metric: metricLabel(settings.test, metric),
+    better,
+    baseline: 'before',
+    candidate: 'the change',
+    interval: iv,
+    where: 'on this host',
+  });
   return {
     test: settings.test,
     metric,
@@ -98,7 +105,8 @@ export interface GuardDeps {
 
 export async function runGuard(settings: GuardSettings, deps: GuardDeps): Promise<GuardReport> {
   const before = await deps.measure('before');
-  if (!before.length) throw new OffloadError('system', 'guard: no measurement succeeded before apply; nothing was changed');
+  if (!before.length)
+    throw new OffloadError('system', 'guard: no measurement succeeded before apply; nothing was changed');
   const applied = await deps.apply();
   // Nothing changed, or apply failed and rolled itself back: nothing for the guard to judge.
   const judged = applied.snapshot !== null && applied.ok;

@@ -73,7 +73,10 @@ export function policyArgs(profile: string): string[] {
 async function runCli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   for (let attempt = 0; ; attempt++) {
     const r = await runDetached(argv, 120_000);
-    const loadFailure = r.code !== 0 && !r.stdout.trim() && /cannot load dist|importModuleDynamically|ERR_MODULE_NOT_FOUND|Cannot find module/.test(r.stderr);
+    const loadFailure =
+      r.code !== 0 &&
+      !r.stdout.trim() &&
+      /cannot load dist|importModuleDynamically|ERR_MODULE_NOT_FOUND|Cannot find module/.test(r.stderr);
     if (!loadFailure || attempt >= 3) return r;
     await new Promise((res) => setTimeout(res, 1500));
   }
@@ -85,7 +88,11 @@ async function runCli(argv: string[]): Promise<{ code: number; stdout: string; s
  */
 function runDetached(argv: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true, timeout: timeoutMs });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      timeout: timeoutMs,
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -114,7 +121,16 @@ export function cliApplier(o: CliApplierOptions): ProfileApplier {
   return {
     snapshots,
     async apply(profile) {
-      const r = await runCli([...pre, 'apply', ...policyArgs(profile), '--yes', '--json', '--state-dir', o.stateDir, ...ifaceArgs]);
+      const r = await runCli([
+        ...pre,
+        'apply',
+        ...policyArgs(profile),
+        '--yes',
+        '--json',
+        '--state-dir',
+        o.stateDir,
+        ...ifaceArgs,
+      ]);
       let rep: { snapshot?: string | null; status?: string; counts?: { changed?: number } };
       try {
         rep = JSON.parse(r.stdout);
@@ -126,9 +142,17 @@ export function cliApplier(o: CliApplierOptions): ProfileApplier {
       }
       if (rep.snapshot) snapshots.push(rep.snapshot);
       if (rep.status === 'rolled-back' || (r.code !== 0 && r.code !== 1)) {
-        throw new OffloadError('system', `applying ${profile} failed (${rep.status ?? `exit ${r.code}`}): ${lastLine(r.stderr)}`);
+        throw new OffloadError(
+          'system',
+          `applying ${profile} failed (${rep.status ?? `exit ${r.code}`}): ${lastLine(r.stderr)}`,
+        );
       }
-      return { profile, snapshot: rep.snapshot ?? null, status: rep.status ?? 'unknown', changed: rep.counts?.changed ?? 0 };
+      return {
+        profile,
+        snapshot: rep.snapshot ?? null,
+        status: rep.status ?? 'unknown',
+        changed: rep.counts?.changed ?? 0,
+      };
     },
     async restoreAll() {
       const out: RestoreOutcome = { ok: true, restored: [], errors: [] };

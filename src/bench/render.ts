@@ -20,7 +20,12 @@ export function fmt(x: number): string {
 /** Rows: test, metric (unit), one "median [q1–q3]" cell per profile, one ratio cell per candidate. */
 export function tableRows(r: BenchResult): { headers: string[]; rows: string[][] } {
   const [base, ...cands] = r.profiles;
-  const headers = ['test', 'metric', ...r.profiles.map((p) => `${p} median [IQR]`), ...cands.map((c) => `${c}/${base} (95% CI)`)];
+  const headers = [
+    'test',
+    'metric',
+    ...r.profiles.map((p) => `${p} median [IQR]`),
+    ...cands.map((c) => `${c}/${base} (95% CI)`),
+  ];
   const rows: string[][] = [];
   for (const t of r.tests) {
     for (const m of TABLE_METRICS[t]) {
@@ -34,7 +39,9 @@ export function tableRows(r: BenchResult): { headers: string[]; rows: string[][]
         const s = r.summary[c]?.[t]?.[m];
         const cmp = r.comparisons.find((x) => x.test === t && x.metric === m && x.candidate === c);
         if (cmp && Number.isFinite(cmp.ratio))
-          return cmp.verdict === 'unknown' ? `${cmp.ratio.toFixed(2)} (1 run)` : `${cmp.ratio.toFixed(2)} (${cmp.low.toFixed(2)}–${cmp.high.toFixed(2)})`;
+          return cmp.verdict === 'unknown'
+            ? `${cmp.ratio.toFixed(2)} (1 run)`
+            : `${cmp.ratio.toFixed(2)} (${cmp.low.toFixed(2)}–${cmp.high.toFixed(2)})`;
         return b && s && b.median ? (s.median / b.median).toFixed(2) : '-';
       });
       const unit = METRICS[m].unit;

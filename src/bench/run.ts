@@ -81,6 +81,14 @@ export async function measureLoop(target: BenchTarget, applier: ProfileApplier, 
       }
     }
   }
-  o.onProgress?.({ done, total, round: o.repeat, rounds: o.repeat, profile: o.profiles.at(-1) ?? '', test: null, etaSec: 0 });
+  o.onProgress?.({
+    done,
+    total,
+    round: o.repeat,
+    rounds: o.repeat,
+    profile: o.profiles.at(-1) ?? '',
+    test: null,
+    etaSec: 0,
+  });
   return samples;
 }

@@ -67,7 +67,9 @@ export function barChart(r: BenchResult, spec: ChartSpec): string {
   const bw = Math.min(60, (gw * 0.8) / Math.max(1, r.profiles.length));
   tests.forEach((t, gi) => {
     const gx = m.l + gi * gw + (gw - bw * r.profiles.length) / 2;
-    out.push(`<text x="${(m.l + gi * gw + gw / 2).toFixed(1)}" y="${m.t + ph + 18}" text-anchor="middle">${escapeXml(metricLabel(t, spec.metric).replace(` ${info.label}`, '') || t)}</text>`);
+    out.push(
+      `<text x="${(m.l + gi * gw + gw / 2).toFixed(1)}" y="${m.t + ph + 18}" text-anchor="middle">${escapeXml(metricLabel(t, spec.metric).replace(` ${info.label}`, '') || t)}</text>`,
+    );
     r.profiles.forEach((p, pi) => {
       const s = r.summary[p]?.[t]?.[spec.metric];
       if (!s) return;
@@ -80,10 +82,14 @@ export function barChart(r: BenchResult, spec: ChartSpec): string {
         `<line x1="${cx.toFixed(1)}" x2="${cx.toFixed(1)}" y1="${y(s.q1).toFixed(1)}" y2="${y(s.q3).toFixed(1)}" stroke="#222" stroke-width="4"/>`,
       );
       valuesOf(r.samples, p, t, spec.metric).forEach((v, i, arr) => {
-        const dx = arr.length > 1 ? ((i / (arr.length - 1)) - 0.5) * (bw * 0.5) : 0;
-        out.push(`<circle cx="${(cx + dx).toFixed(1)}" cy="${y(v).toFixed(1)}" r="2.5" fill="#000" fill-opacity="0.6"/>`);
+        const dx = arr.length > 1 ? (i / (arr.length - 1) - 0.5) * (bw * 0.5) : 0;
+        out.push(
+          `<circle cx="${(cx + dx).toFixed(1)}" cy="${y(v).toFixed(1)}" r="2.5" fill="#000" fill-opacity="0.6"/>`,
+        );
       });
-      out.push(`<text x="${cx.toFixed(1)}" y="${(y(s.max) - 6).toFixed(1)}" text-anchor="middle" font-size="11">${escapeXml(s.median.toPrecision(3))}</text>`);
+      out.push(
+        `<text x="${cx.toFixed(1)}" y="${(y(s.max) - 6).toFixed(1)}" text-anchor="middle" font-size="11">${escapeXml(s.median.toPrecision(3))}</text>`,
+      );
     });
   });
   r.profiles.forEach((p, pi) => {
@@ -105,9 +111,19 @@ export function charts(r: BenchResult): Record<string, string> {
   if (streams.length) {
     out['throughput.svg'] = barChart(r, { title: 'Throughput per profile', metric: 'gbps', tests: streams });
     const tcp = streams.filter((t) => t !== 'udp');
-    if (tcp.length) out['cpu-per-gbit.svg'] = barChart(r, { title: 'Sender CPU per Gbit/s (iperf3)', metric: 'senderCpuPerGbps', tests: tcp });
+    if (tcp.length)
+      out['cpu-per-gbit.svg'] = barChart(r, {
+        title: 'Sender CPU per Gbit/s (iperf3)',
+        metric: 'senderCpuPerGbps',
+        tests: tcp,
+      });
   }
-  out['host-cpu.svg'] = barChart(r, { title: 'Host CPU busy during each test (/proc/stat, whole machine)', metric: 'hostCpu', tests: r.tests });
-  if (r.tests.includes('rr')) out['latency.svg'] = barChart(r, { title: 'Request/response latency p50', metric: 'rttP50Us', tests: ['rr'] });
+  out['host-cpu.svg'] = barChart(r, {
+    title: 'Host CPU busy during each test (/proc/stat, whole machine)',
+    metric: 'hostCpu',
+    tests: r.tests,
+  });
+  if (r.tests.includes('rr'))
+    out['latency.svg'] = barChart(r, { title: 'Request/response latency p50', metric: 'rttP50Us', tests: ['rr'] });
   return out;
 }

@@ -45,7 +45,8 @@ interface LabHandle {
 async function openLab(name: string | undefined, log: (m: string) => void): Promise<LabHandle> {
   if (name) {
     const status = await labStatus(name);
-    if (status.state !== 'up') throw new OffloadError('input', `lab ${name} is ${status.state}; run: offloadctl lab up --name ${name}`);
+    if (status.state !== 'up')
+      throw new OffloadError('input', `lab ${name} is ${status.state}; run: offloadctl lab up --name ${name}`);
     return { status, owned: false, down: async () => {} };
   }
   const temp = tempLabName();
@@ -65,7 +66,11 @@ export async function netnsLabTarget(o: { labName?: string; log?: (m: string) =>
   const servers: ServerHandle[] = [];
   try {
     const [a, b] = lab.status.guests;
-    if (!a || !b) throw new OffloadError('input', `lab ${lab.status.name} has fewer than 2 guest namespaces (lab up --ports 3 or more)`);
+    if (!a || !b)
+      throw new OffloadError(
+        'input',
+        `lab ${lab.status.name} has fewer than 2 guest namespaces (lab up --ports 3 or more)`,
+      );
     servers.push(await startIperfServer(b.ns, IPERF_PORT, b.ip));
     servers.push(await startRrServer(b.ns, RR_PORT, b.ip));
     const env = baseEnv(
@@ -111,7 +116,11 @@ export async function vmLabTarget(o: {
   try {
     const tap = lab.status.ports.find((p) => p.kind === 'tap');
     const client = lab.status.guests[0];
-    if (!tap || !client) throw new OffloadError('input', `lab ${lab.status.name} needs a tap port and a guest namespace (lab up --ports 2 or more)`);
+    if (!tap || !client)
+      throw new OffloadError(
+        'input',
+        `lab ${lab.status.name} needs a tap port and a guest namespace (lab up --ports 2 or more)`,
+      );
     // An address outside the lab's guest range 10.77.1.x, inside its /16.
     const vmIp = '10.77.2.1';
     log(`bench: booting a guest on ${tap.name} (probing KVM, falling back to TCG)`);
@@ -130,8 +139,13 @@ export async function vmLabTarget(o: {
       lab.status.hypervisor,
     );
     env.accelerator = vm.accel;
-    env.notes.push(`guest ${image.kernelPackage}, booted in ${(vm.bootMs / 1000).toFixed(1)} s with ${vm.accel.toUpperCase()}`);
-    if (vm.accel === 'tcg') env.notes.push('TCG emulates the guest CPU: these figures compare only with other TCG runs, not with KVM or bare metal');
+    env.notes.push(
+      `guest ${image.kernelPackage}, booted in ${(vm.bootMs / 1000).toFixed(1)} s with ${vm.accel.toUpperCase()}`,
+    );
+    if (vm.accel === 'tcg')
+      env.notes.push(
+        'TCG emulates the guest CPU: these figures compare only with other TCG runs, not with KVM or bare metal',
+      );
     env.notes.push(`lab ${lab.status.name}${lab.owned ? ' (temporary, removed afterwards)' : ''}`);
     return {
       environment: env,

@@ -8,7 +8,10 @@ import { spawnSync } from 'node:child_process';
  */
 export function logFailure(message: string): void {
   try {
-    spawnSync('logger', ['-t', 'offloadctl', '-p', 'daemon.err', '--', message.slice(0, 4000)], { stdio: 'ignore', timeout: 5000 });
+    spawnSync('logger', ['-t', 'offloadctl', '-p', 'daemon.err', '--', message.slice(0, 4000)], {
+      stdio: 'ignore',
+      timeout: 5000,
+    });
   } catch {
     /* best effort */
   }

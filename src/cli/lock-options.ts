@@ -4,12 +4,15 @@
 export const DEFAULT_LOCK_TIMEOUT = '60';
 
 export const LOCK_TIMEOUT_HELP =
-  'seconds to wait for the state directory\'s lock while another apply or restore holds it, ' +
+  "seconds to wait for the state directory's lock while another apply or restore holds it, " +
   'then fail with exit 3 (0: do not wait). The default 60 lets a burst of VM-port applies from udev or a ' +
-  'hook queue up, yet stays well within udev\'s 180 s limit for RUN programs';
+  "hook queue up, yet stays well within udev's 180 s limit for RUN programs";
 
 /** --lock-timeout → seconds (a non-negative integer). */
-export function parseLockTimeout(v: string, OffloadErrorCtor: typeof import('../model/errors.js').OffloadError): number {
+export function parseLockTimeout(
+  v: string,
+  OffloadErrorCtor: typeof import('../model/errors.js').OffloadError,
+): number {
   if (!/^\d+$/.test(v) || Number(v) > 86400) {
     throw new OffloadErrorCtor('usage', `invalid --lock-timeout "${v}": seconds, a whole number from 0 to 86400`);
   }

@@ -16,12 +16,17 @@ export function profileOption(): Option {
 
 /** `--policy <file>`: a YAML policy file; `note` adds what the command does with it. */
 export function policyOption(note = ''): Option {
-  return new Option('--policy <file>', `YAML policy file (offloadctl-policy(5)), or - for standard input; not with --profile${note ? `; ${note}` : ''}`);
+  return new Option(
+    '--policy <file>',
+    `YAML policy file (offloadctl-policy(5)), or - for standard input; not with --profile${note ? `; ${note}` : ''}`,
+  );
 }
 
 /** `--libvirt-dir <dir>`: where libvirt keeps its running domains' status XML (VM ownership of taps). */
 export function libvirtDirOption(): Option {
-  return new Option('--libvirt-dir <dir>', 'libvirt domain status XML directory, for VM ownership and names').default(DEFAULT_LIBVIRT_DIR);
+  return new Option('--libvirt-dir <dir>', 'libvirt domain status XML directory, for VM ownership and names').default(
+    DEFAULT_LIBVIRT_DIR,
+  );
 }
 
 /** `--proxmox-dir <dir>`: Proxmox VE's VM configs (VM names of tap<vmid>i<n> ports). */

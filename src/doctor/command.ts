@@ -29,7 +29,10 @@ function parseChecks(text: string | undefined, kernelLog: string | undefined): S
   // A saved log is usually another host's (or another boot's): do not mix in this host's state.
   if (text === undefined) return new Set(kernelLog !== undefined ? ['logs'] : ALL_CHECKS);
   const out = new Set<DoctorCheck>();
-  for (const c of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const c of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (!(ALL_CHECKS as readonly string[]).includes(c)) {
       throw new OffloadError('usage', `unknown check "${c}": use ${ALL_CHECKS.join(', ')}`);
     }
@@ -46,7 +49,10 @@ function loadSignatureFiles(files: readonly string[] | undefined): Signature[] {
     try {
       text = readFileSync(f, 'utf8');
     } catch (e) {
-      throw new OffloadError('input', `cannot read signatures file ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new OffloadError(
+        'input',
+        `cannot read signatures file ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
     out.push(...parseSignatureFile(text, f));
   }
@@ -57,7 +63,10 @@ export async function doctorCommand(opts: DoctorCommandOptions, g: GlobalOptions
   const checks = parseChecks(opts.checks, opts.kernelLog);
   const interval = Number(opts.interval);
   if (!Number.isFinite(interval) || interval < 0 || interval > 3600) {
-    throw new OffloadError('usage', `--interval must be a number of seconds between 0 and 3600, not "${opts.interval}"`);
+    throw new OffloadError(
+      'usage',
+      `--interval must be a number of seconds between 0 and 3600, not "${opts.interval}"`,
+    );
   }
   const sinceSeconds = opts.since !== undefined ? parseDuration(opts.since) : null;
   const extraSignatures = loadSignatureFiles(opts.signatures);
@@ -82,21 +91,32 @@ export async function doctorCommand(opts: DoctorCommandOptions, g: GlobalOptions
     monotonicMs: () => performance.now(),
     // A saved kernel log alone is usually another host's: cite this host's measurements only when
     // the doctor is looking at this host.
-    readEffects: checks.has('counters') || checks.has('topology') ? () => readMeasuredEffects(opts.stateDir, opts.agent) : undefined,
+    readEffects:
+      checks.has('counters') || checks.has('topology')
+        ? () => readMeasuredEffects(opts.stateDir, opts.agent)
+        : undefined,
   };
-  const report = await runDoctor({ checks, kernelLog: opts.kernelLog, sinceSeconds, intervalSeconds: interval, extraSignatures, selectInterface }, deps);
+  const report = await runDoctor(
+    { checks, kernelLog: opts.kernelLog, sinceSeconds, intervalSeconds: interval, extraSignatures, selectInterface },
+    deps,
+  );
   if (opts.json || g.json) out.printJson(report);
   else process.stdout.write(render.renderReport(report, table.renderTable, { verbose: opts.verbose }));
   return exitCodeFor(report, opts.failOn);
 }
 
 /** The most recent recordings of this host (at most 5 files, or the agent's ring) → measured changes. */
-async function readMeasuredEffects(stateDir: string, agent: string | undefined): Promise<import('../effect/analyze.js').EffectReport[]> {
+async function readMeasuredEffects(
+  stateDir: string,
+  agent: string | undefined,
+): Promise<import('../effect/analyze.js').EffectReport[]> {
   const [{ listRecordingFiles, readRecordingFile }, { fetchAgentRecording }, { measuredEffects }] = await Promise.all([
     import('../effect/recording-file.js'),
     import('../effect/source.js'),
     import('../effect/measured.js'),
   ]);
-  const recs = agent ? [await fetchAgentRecording(agent)] : listRecordingFiles(stateDir).slice(-5).map(readRecordingFile);
+  const recs = agent
+    ? [await fetchAgentRecording(agent)]
+    : listRecordingFiles(stateDir).slice(-5).map(readRecordingFile);
   return measuredEffects(recs, { windowMs: 30_000, settleMs: 2000, limit: 20 });
 }

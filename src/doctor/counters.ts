@@ -7,9 +7,19 @@ import type { CounterRate, CounterSnapshot, Finding, Severity } from './types.js
  */
 export const SYSFS_COUNTERS: readonly string[] = [
   'tx_timeout',
-  'rx_crc_errors', 'rx_frame_errors', 'rx_length_errors', 'rx_fifo_errors', 'rx_over_errors', 'rx_missed_errors',
-  'rx_errors', 'tx_errors', 'tx_fifo_errors', 'tx_aborted_errors', 'tx_carrier_errors',
-  'rx_dropped', 'tx_dropped',
+  'rx_crc_errors',
+  'rx_frame_errors',
+  'rx_length_errors',
+  'rx_fifo_errors',
+  'rx_over_errors',
+  'rx_missed_errors',
+  'rx_errors',
+  'tx_errors',
+  'tx_fifo_errors',
+  'tx_aborted_errors',
+  'tx_carrier_errors',
+  'rx_dropped',
+  'tx_dropped',
 ];
 
 const DRIVER_INTERESTING = /(err|drop|discard|timeout|hang|restart|reset|bad|crc|fifo|miss|overrun|no_buf|fail)/i;
@@ -34,7 +44,14 @@ export function computeRates(a: CounterSnapshot, b: CounterSnapshot): CounterRat
         if (!DRIVER_INTERESTING.test(counter) || DRIVER_BORING.test(counter)) continue;
         const x = prev.driver[counter];
         if (x === undefined || y <= x) continue;
-        out.push({ ifname: cur.ifname, counter, source: 'driver', delta: y - x, perSecond: (y - x) / seconds, total: y });
+        out.push({
+          ifname: cur.ifname,
+          counter,
+          source: 'driver',
+          delta: y - x,
+          perSecond: (y - x) / seconds,
+          total: y,
+        });
       }
     }
   }
@@ -54,7 +71,8 @@ const KINDS: readonly CounterKind[] = [
     test: /timeout|hang|restart|reset/i,
     severity: 'critical',
     features: ['tso', 'gso', 'sg'],
-    cause: 'transmit time-outs: the NIC stopped completing transmits and was reset; offload-related when specific TSO/scatter-gather packets trigger it',
+    cause:
+      'transmit time-outs: the NIC stopped completing transmits and was reset; offload-related when specific TSO/scatter-gather packets trigger it',
   },
   {
     test: /csum|checksum/i,
@@ -66,7 +84,8 @@ const KINDS: readonly CounterKind[] = [
     test: /crc|frame|length|align|symbol|carrier|aborted/i,
     severity: 'warning',
     features: [],
-    cause: 'link-level errors (CRC, framing, length, carrier): cabling, optics, duplex or MTU mismatch rather than offloads; worth fixing first',
+    cause:
+      'link-level errors (CRC, framing, length, carrier): cabling, optics, duplex or MTU mismatch rather than offloads; worth fixing first',
   },
   {
     test: /err|bad|fail/i,
@@ -78,7 +97,8 @@ const KINDS: readonly CounterKind[] = [
     test: /fifo|over|miss|no_buf|discard|drop/i,
     severity: 'info',
     features: [],
-    cause: 'drops/overruns: the receiver could not keep up or had nowhere to deliver (also no listener, filtered, unknown protocol); offloads that batch work (GRO/LRO/TSO) usually reduce these',
+    cause:
+      'drops/overruns: the receiver could not keep up or had nowhere to deliver (also no listener, filtered, unknown protocol); offloads that batch work (GRO/LRO/TSO) usually reduce these',
   },
 ];
 
@@ -107,7 +127,12 @@ export function counterFindings(rates: readonly CounterRate[], knownFeatures?: r
     const causes = [...new Set(kinds.map((k) => k.cause))];
     const kernelFeatures = expandFeatures(features, knownFeatures);
     out.push({
-      id: worst.severity === 'critical' ? 'counters-tx-timeout' : worst.severity === 'info' ? 'counters-drops' : 'counters-errors',
+      id:
+        worst.severity === 'critical'
+          ? 'counters-tx-timeout'
+          : worst.severity === 'info'
+            ? 'counters-drops'
+            : 'counters-errors',
       source: 'counters',
       severity: worst.severity,
       title: `${ifname}: ${list.length} error/drop counter(s) moving`,
@@ -117,9 +142,13 @@ export function counterFindings(rates: readonly CounterRate[], knownFeatures?: r
       cause: causes.join('; '),
       references: ['kernel source: net/core/net-sysfs.c (statistics/*, queues/tx-N/tx_timeout)'],
       // Time-outs implicate sg too, but the first step worth measuring is tso/gso.
-      fix: remedyFor([ifname], worst.severity === 'critical' ? expandFeatures(['tso', 'gso'], knownFeatures) : kernelFeatures, {
-        measure: kernelFeatures.length > 0,
-      }),
+      fix: remedyFor(
+        [ifname],
+        worst.severity === 'critical' ? expandFeatures(['tso', 'gso'], knownFeatures) : kernelFeatures,
+        {
+          measure: kernelFeatures.length > 0,
+        },
+      ),
     });
   }
   return out;

@@ -46,7 +46,14 @@ export interface Explanation {
 
 function patternMatch(pattern: string, name: string): boolean {
   if (!pattern.includes('*')) return pattern === name;
-  const re = new RegExp('^' + pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+  const re = new RegExp(
+    '^' +
+      pattern
+        .split('*')
+        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*') +
+      '$',
+  );
   return re.test(name);
 }
 
@@ -117,7 +124,12 @@ export function explainFeature(query: string): Explanation {
   }
   const words = short ? short.short : kernelNames.join(' ');
   const setWords = (v: 'on' | 'off') => (short ? `${short.short} ${v}` : kernelNames.map((k) => `${k} ${v}`).join(' '));
-  const profile = short && (short.short === 'tso' || short.short === 'gso') ? 'tso-gso-off' : short?.short === 'sg' ? 'tso-gso-sg-off' : null;
+  const profile =
+    short && (short.short === 'tso' || short.short === 'gso')
+      ? 'tso-gso-off'
+      : short?.short === 'sg'
+        ? 'tso-gso-sg-off'
+        : null;
   return {
     query,
     title: doc.title,
@@ -137,7 +149,10 @@ export function explainFeature(query: string): Explanation {
       offloadctl: profile
         ? `offloadctl apply --profile ${profile} --interface IFACE --yes`
         : `offloadctl apply --policy FILE --yes   # FILE: {name: my-policy, rules: [{select: {name: [IFACE]}, features: {${words.split(' ')[0]}: off}}]}`,
-      measure: doc.findings.length > 0 || profile ? `offloadctl bench --profiles offloads-on,${profile ?? 'tso-gso-off'}` : null,
+      measure:
+        doc.findings.length > 0 || profile
+          ? `offloadctl bench --profiles offloads-on,${profile ?? 'tso-gso-off'}`
+          : null,
     },
   };
 }
@@ -145,7 +160,12 @@ export function explainFeature(query: string): Explanation {
 /** Plain-text rendering (wrapped at ~100 columns). */
 export function renderExplanation(e: Explanation): string {
   const lines: string[] = [];
-  const names = [e.shortName ? `ethtool: ${e.shortName} (${e.ethtoolLabel})` : null, `kernel: ${e.kernelNames.join(', ')}`].filter(Boolean).join('; ');
+  const names = [
+    e.shortName ? `ethtool: ${e.shortName} (${e.ethtoolLabel})` : null,
+    `kernel: ${e.kernelNames.join(', ')}`,
+  ]
+    .filter(Boolean)
+    .join('; ');
   lines.push(`${e.title}`, `  ${names}`, '');
   const section = (label: string, text: string) => {
     lines.push(`${label}:`);
@@ -153,7 +173,10 @@ export function renderExplanation(e: Explanation): string {
     lines.push('');
   };
   section('What it does', e.what);
-  section('Where', `${e.direction === 'n/a' ? '' : `${e.direction === 'both' ? 'transmit and receive' : e.direction === 'tx' ? 'transmit' : 'receive'}; `}${e.layer}`);
+  section(
+    'Where',
+    `${e.direction === 'n/a' ? '' : `${e.direction === 'both' ? 'transmit and receive' : e.direction === 'tx' ? 'transmit' : 'receive'}; `}${e.layer}`,
+  );
   section('Turning it off costs', e.offCost);
   if (e.captures.length) section('Why captures look wrong with it on', e.captures.join('\n\n'));
   if (e.findings.length) {

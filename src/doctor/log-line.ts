@@ -34,7 +34,7 @@ export function parseLogLine(raw: string, nowMs: number = Date.now()): ParsedLin
       monotonic: Number(m[3]) / 1e6,
       wallMs: null,
       // facility 0 is the kernel; userspace writing to /dev/kmsg (systemd...) has another.
-      ident: (prio >> 3) === 0 ? 'kernel' : 'user',
+      ident: prio >> 3 === 0 ? 'kernel' : 'user',
       level: prio & 7,
     };
   }
@@ -56,7 +56,14 @@ export function parseLogLine(raw: string, nowMs: number = Date.now()): ParsedLin
     const at = (y: number) => new Date(y, month, Number(m![2]), Number(m![3]), Number(m![4]), Number(m![5])).getTime();
     let wall = at(year);
     if (wall > nowMs + 86_400_000) wall = at(year - 1);
-    return withInnerStamp({ format: 'syslog', message: m[8]!, monotonic: null, wallMs: wall, ident: m[7]!, level: null });
+    return withInnerStamp({
+      format: 'syslog',
+      message: m[8]!,
+      monotonic: null,
+      wallMs: wall,
+      ident: m[7]!,
+      level: null,
+    });
   }
   m = ISO.exec(line);
   if (m) {
@@ -82,5 +89,8 @@ function withInnerStamp(p: ParsedLine): ParsedLine {
 
 /** journalctl's `+0000` offsets and `,` fractions → what Date.parse accepts. */
 function normaliseIso(s: string): string {
-  return s.replace(' ', 'T').replace(',', '.').replace(/([+-]\d\d)(\d\d)$/, '$1:$2');
+  return s
+    .replace(' ', 'T')
+    .replace(',', '.')
+    .replace(/([+-]\d\d)(\d\d)$/, '$1:$2');
 }

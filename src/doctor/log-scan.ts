@@ -110,7 +110,17 @@ export async function scanLog(lines: AsyncIterable<string>, opts: ScanOptions): 
     const key = `${m.signature.id}\0${m.ifname ?? ''}\0${m.driver ?? ''}`;
     let h = hits.get(key);
     if (!h) {
-      h = { signature: m.signature.id, ifname: m.ifname, driver: m.driver, count: 0, evidence: [], lineNumbers: [], context: [], firstMs: at, lastMs: at };
+      h = {
+        signature: m.signature.id,
+        ifname: m.ifname,
+        driver: m.driver,
+        count: 0,
+        evidence: [],
+        lineNumbers: [],
+        context: [],
+        firstMs: at,
+        lastMs: at,
+      };
       hits.set(key, h);
       lastHit = h;
       contextLeft = CONTEXT_LINES;
@@ -127,7 +137,9 @@ export async function scanLog(lines: AsyncIterable<string>, opts: ScanOptions): 
   }
   const notes: string[] = [];
   if (untimed > 0) {
-    notes.push(`${untimed} line(s) had no usable time (monotonic stamps without a known boot time): not filtered by --since`);
+    notes.push(
+      `${untimed} line(s) had no usable time (monotonic stamps without a known boot time): not filtered by --since`,
+    );
   }
   return { source: opts.source, linesRead, linesMatched, linesTooOld, linesNotKernel, hits: [...hits.values()], notes };
 }

@@ -30,7 +30,8 @@ export async function openLogSource(opts: LogSourceOptions): Promise<LogSource> 
   const live = opts.live ?? 'auto';
   const kmsg = live === 'journal' ? null : tryKmsg();
   if (kmsg) return { source: '/dev/kmsg', lines: kmsg, bootMs };
-  if (live === 'kmsg') throw new OffloadError('permission', 'cannot read /dev/kmsg (needs root when kernel.dmesg_restrict=1)');
+  if (live === 'kmsg')
+    throw new OffloadError('permission', 'cannot read /dev/kmsg (needs root when kernel.dmesg_restrict=1)');
   return { source: 'journalctl -k', lines: journal(opts.sinceMs ?? null), bootMs };
 }
 
@@ -41,7 +42,8 @@ function openFile(path: string): LogSource {
     fd = openSync(path, 'r');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EACCES' || err.code === 'EPERM') throw new OffloadError('permission', `cannot read ${path}: permission denied`);
+    if (err.code === 'EACCES' || err.code === 'EPERM')
+      throw new OffloadError('permission', `cannot read ${path}: permission denied`);
     throw new OffloadError('input', `cannot read kernel log ${path}: ${err.code ?? err.message}`);
   }
   return { source: path, lines: linesOf(createReadStream('', { fd, highWaterMark: 64 * 1024 })), bootMs: null };
@@ -125,9 +127,15 @@ async function* journal(sinceMs: number | null): AsyncGenerator<string> {
   }
   const code = await exited;
   if (code === -1) {
-    throw new OffloadError('unsupported', 'no kernel log: /dev/kmsg is not readable and journalctl is not installed (use --kernel-log FILE)');
+    throw new OffloadError(
+      'unsupported',
+      'no kernel log: /dev/kmsg is not readable and journalctl is not installed (use --kernel-log FILE)',
+    );
   }
   if (code !== 0) {
-    throw new OffloadError('system', `journalctl -k failed: ${Buffer.concat(err).toString('utf8').trim() || `exit ${code}`}`);
+    throw new OffloadError(
+      'system',
+      `journalctl -k failed: ${Buffer.concat(err).toString('utf8').trim() || `exit ${code}`}`,
+    );
   }
 }

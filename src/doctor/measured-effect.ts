@@ -11,7 +11,9 @@ export function citeMeasuredEffects(findings: Finding[], effects: readonly Effec
   if (effects.length === 0) return findings;
   return findings.map((f) => {
     if (f.features.length === 0) return f;
-    const relevant = effects.filter((e) => f.interfaces.length === 0 || (e.change.interfaces ?? []).some((n) => f.interfaces.includes(n)));
+    const relevant = effects.filter(
+      (e) => f.interfaces.length === 0 || (e.change.interfaces ?? []).some((n) => f.interfaces.includes(n)),
+    );
     const latest = relevant[relevant.length - 1];
     if (!latest) return f;
     const what = `${latest.change.source}${latest.change.id ? ` ${latest.change.id}` : ''} at ${latest.change.start}`;

@@ -46,7 +46,12 @@ function tunnelChecksum(ifs: readonly Interface[], out: TopologyResult): void {
     if (!(i.kind !== null && TUNNEL_DEVICE_KINDS.has(i.kind))) continue;
     const csum = i.features['tx-checksum-ip-generic'];
     if (!csum?.active) {
-      out.checks.push({ check: 'tunnel-checksum-offload', ifname: i.name, result: 'ok', reason: 'tx-checksum-ip-generic off' });
+      out.checks.push({
+        check: 'tunnel-checksum-offload',
+        ifname: i.name,
+        result: 'ok',
+        reason: 'tx-checksum-ip-generic off',
+      });
       continue;
     }
     out.findings.push({
@@ -57,7 +62,9 @@ function tunnelChecksum(ifs: readonly Interface[], out: TopologyResult): void {
       title: `${i.name}: checksum offload (tx-checksum-ip-generic) is on on a ${i.kind} tunnel device`,
       interfaces: [i.name],
       features: ['tx-checksum-ip-generic'],
-      evidence: [`${i.name} (${i.kind}${i.master ? `, master ${i.master}` : ''}): tx-checksum-ip-generic on${csum.fixed ? ' [fixed]' : ''}`],
+      evidence: [
+        `${i.name} (${i.kind}${i.master ? `, master ${i.master}` : ''}): tx-checksum-ip-generic on${csum.fixed ? ' [fixed]' : ''}`,
+      ],
       cause:
         'A software VXLAN/Geneve device with checksum offload on has been measured at 50–300 Mbit/s instead of line rate on kernels 6.12+ (turning only this bit off restored 9+ Gbit/s), ' +
         'and older kernels (< 5.7) produced bad checksums for tunnel traffic that was NATed on the way out (63 s delays). ' +
@@ -66,7 +73,12 @@ function tunnelChecksum(ifs: readonly Interface[], out: TopologyResult): void {
         'https://github.com/projectcalico/calico/issues/11435',
         'https://github.com/projectcalico/calico/issues/3145',
       ],
-      fix: csum.fixed ? { offloadctl: [], ethtool: [], other: [], measure: null } : { ...remedyFor([i.name], ['tx-checksum-ip-generic'], { known: Object.keys(i.features) }), measure: 'iperf3 through the tunnel before and after' },
+      fix: csum.fixed
+        ? { offloadctl: [], ethtool: [], other: [], measure: null }
+        : {
+            ...remedyFor([i.name], ['tx-checksum-ip-generic'], { known: Object.keys(i.features) }),
+            measure: 'iperf3 through the tunnel before and after',
+          },
     });
   }
 }
@@ -96,9 +108,14 @@ function tunnelPathMtu(ifs: readonly Interface[], bridges: readonly OvsBridgeSum
   const comp = components(bridges);
   // The underlay is one of the host's NICs (outside or inside OVS); without routes, take the largest
   // MTU of the NICs that are up: a finding then means it fits on none of them.
-  const nics = ifs.filter((i) => i.role === 'physical' || i.role === 'uplink' || (i.role === 'bond' && i.master === null));
+  const nics = ifs.filter(
+    (i) => i.role === 'physical' || i.role === 'uplink' || (i.role === 'bond' && i.master === null),
+  );
   const up = nics.filter((i) => i.operstate === 'UP');
-  const underlay = (up.length ? up : nics).reduce<Interface | null>((a, b) => (a === null || b.mtu > a.mtu ? b : a), null);
+  const underlay = (up.length ? up : nics).reduce<Interface | null>(
+    (a, b) => (a === null || b.mtu > a.mtu ? b : a),
+    null,
+  );
   const seen = new Set<Set<string>>();
   for (const b of bridges) {
     const group = comp.get(b.name)!;
@@ -108,7 +125,12 @@ function tunnelPathMtu(ifs: readonly Interface[], bridges: readonly OvsBridgeSum
     if (tunnels.length === 0) continue;
     const names = [...group].sort().join(', ');
     if (!underlay) {
-      out.checks.push({ check: 'tunnel-path-mtu', ifname: b.name, result: 'skipped', reason: `no physical NIC or bond to carry the tunnels of ${names}` });
+      out.checks.push({
+        check: 'tunnel-path-mtu',
+        ifname: b.name,
+        result: 'skipped',
+        reason: `no physical NIC or bond to carry the tunnels of ${names}`,
+      });
       continue;
     }
     const overhead = Math.max(...tunnels.map((t) => tunnelOverhead(t.type, t.options)));
@@ -116,7 +138,12 @@ function tunnelPathMtu(ifs: readonly Interface[], bridges: readonly OvsBridgeSum
     const vmPorts = ifs.filter((i) => i.role === 'vm-port' && i.ovs && group.has(i.ovs.bridge));
     const tooBig = vmPorts.filter((p) => p.mtu > limit);
     if (tooBig.length === 0) {
-      out.checks.push({ check: 'tunnel-path-mtu', ifname: b.name, result: 'ok', reason: `${vmPorts.length} VM port(s) of ${names} fit ${underlay.name} mtu ${underlay.mtu} − ${overhead}` });
+      out.checks.push({
+        check: 'tunnel-path-mtu',
+        ifname: b.name,
+        result: 'ok',
+        reason: `${vmPorts.length} VM port(s) of ${names} fit ${underlay.name} mtu ${underlay.mtu} − ${overhead}`,
+      });
       continue;
     }
     const t = tunnels[0]!;
@@ -129,15 +156,29 @@ function tunnelPathMtu(ifs: readonly Interface[], bridges: readonly OvsBridgeSum
       features: ['tx-generic-segmentation', 'tx-tcp-segmentation', 'rx-gro'],
       evidence: [
         ...tooBig.map((p) => `${p.name} (VM port on ${p.ovs!.bridge}): mtu ${p.mtu}`),
-        ...tunnels.map((x) => `tunnel ${x.name} (${x.type}${x.options.remote_ip ? ` to ${x.options.remote_ip}` : ''}): ${tunnelOverhead(x.type, x.options)} bytes of encapsulation`),
+        ...tunnels.map(
+          (x) =>
+            `tunnel ${x.name} (${x.type}${x.options.remote_ip ? ` to ${x.options.remote_ip}` : ''}): ${tunnelOverhead(x.type, x.options)} bytes of encapsulation`,
+        ),
         `underlay: ${underlay.name} mtu ${underlay.mtu} (largest MTU of the host's NICs that are up)`,
       ],
       cause:
         'Full-size frames from these VMs do not fit the underlay once encapsulated. OVS sets DF on the outer header (options:df_default=true), so they are dropped, not fragmented. ' +
         'TCP often still works while GSO/TSO/GRO are on (segments are cut to fit later or the path MTU is learned), and breaks when offloads are turned off — it looks like offload trouble. ' +
         'Give the VMs an MTU of the underlay minus the overhead (OpenStack: neutron global_physnet_mtu / path_mtu), or raise the underlay MTU.',
-      references: ['Open vSwitch vswitch.xml: Interface options:df_default', 'kernel source: net/openvswitch/vport.c ovs_vport_send (over-MTU drop)'],
-      fix: { offloadctl: [], ethtool: [], other: [...tooBig.map((p) => `# inside the VM of ${p.name}: ip link set dev IFACE mtu ${limit}`), `ip link set dev ${underlay.name} mtu ${underlay.mtu + (Math.max(...tooBig.map((p) => p.mtu)) - limit)}   # or raise the underlay`], measure: null },
+      references: [
+        'Open vSwitch vswitch.xml: Interface options:df_default',
+        'kernel source: net/openvswitch/vport.c ovs_vport_send (over-MTU drop)',
+      ],
+      fix: {
+        offloadctl: [],
+        ethtool: [],
+        other: [
+          ...tooBig.map((p) => `# inside the VM of ${p.name}: ip link set dev IFACE mtu ${limit}`),
+          `ip link set dev ${underlay.name} mtu ${underlay.mtu + (Math.max(...tooBig.map((p) => p.mtu)) - limit)}   # or raise the underlay`,
+        ],
+        measure: null,
+      },
     });
   }
 }

@@ -49,7 +49,8 @@ export function remedyFor(
   opts: { value?: 'on' | 'off'; measure?: boolean; known?: readonly string[] } = {},
 ): RemedyCommands {
   const value = opts.value ?? 'off';
-  if (features.length === 0 || interfaces.length === 0) return { offloadctl: [], ethtool: [], other: [], measure: null };
+  if (features.length === 0 || interfaces.length === 0)
+    return { offloadctl: [], ethtool: [], other: [], measure: null };
   const words = ethtoolWords(features, opts.known);
   const ethtool = interfaces.map((i) => `ethtool -K ${q(i)} ${words.map((w) => `${w} ${value}`).join(' ')}`);
   const ifArgs = interfaces.map((i) => `--interface ${q(i)}`).join(' ');

@@ -30,7 +30,10 @@ export function renderReport(r: DoctorReport, table: TableFn, opts: { verbose?: 
   const parts: string[] = [];
   const src: string[] = [];
   if (r.log) {
-    src.push(`kernel log ${r.log.source}: ${r.log.linesRead} lines read, ${r.log.linesMatched} matched` + (r.log.linesTooOld ? `, ${r.log.linesTooOld} older than --since` : ''));
+    src.push(
+      `kernel log ${r.log.source}: ${r.log.linesRead} lines read, ${r.log.linesMatched} matched` +
+        (r.log.linesTooOld ? `, ${r.log.linesTooOld} older than --since` : ''),
+    );
   }
   if (r.counters) {
     src.push(
@@ -47,13 +50,25 @@ export function renderReport(r: DoctorReport, table: TableFn, opts: { verbose?: 
     parts.push(
       table(
         ['#', 'SEVERITY', 'SOURCE', 'FINDING', 'INTERFACES', 'FEATURES'],
-        r.findings.map((f, i) => [String(i + 1), f.severity, f.source, f.title, shortList(f.interfaces), shortList(f.features)]),
+        r.findings.map((f, i) => [
+          String(i + 1),
+          f.severity,
+          f.source,
+          f.title,
+          shortList(f.interfaces),
+          shortList(f.features),
+        ]),
       ).trimEnd(),
     );
     parts.push(r.findings.map((f, i) => detail(i + 1, f)).join('\n\n'));
   }
   if (opts.verbose && r.checks.length) {
-    parts.push(table(['CHECK', 'INTERFACE', 'RESULT', 'WHY'], r.checks.map((c) => [c.check, c.ifname ?? '-', c.result, c.reason])).trimEnd());
+    parts.push(
+      table(
+        ['CHECK', 'INTERFACE', 'RESULT', 'WHY'],
+        r.checks.map((c) => [c.check, c.ifname ?? '-', c.result, c.reason]),
+      ).trimEnd(),
+    );
   }
   const tail = [...src, ...r.notes].map((s) => `note: ${s}`);
   if (tail.length) parts.push(tail.join('\n'));

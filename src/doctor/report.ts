@@ -18,7 +18,11 @@ function interfacesOf(hit: LogHit, obs: Observation | null): Interface[] {
 }
 
 /** Kernel log hits → findings, with the implicated features' current state on the named interfaces. */
-export function logFindings(hits: readonly LogHit[], signatures: readonly Signature[], obs: Observation | null): Finding[] {
+export function logFindings(
+  hits: readonly LogHit[],
+  signatures: readonly Signature[],
+  obs: Observation | null,
+): Finding[] {
   const byId = new Map(signatures.map((s) => [s.id, s]));
   const out: Finding[] = [];
   for (const h of hits) {
@@ -38,7 +42,9 @@ export function logFindings(hits: readonly LogHit[], signatures: readonly Signat
     const changeable = new Set<string>();
     for (const i of ifs) {
       const on = features.filter((f) => i.features[f]?.active);
-      evidence.push(`now on ${i.name}${i.driver ? ` (${i.driver})` : ''}: ${on.length ? on.join(', ') + ' on' : 'none of them on'}`);
+      evidence.push(
+        `now on ${i.name}${i.driver ? ` (${i.driver})` : ''}: ${on.length ? on.join(', ') + ' on' : 'none of them on'}`,
+      );
       const fixable = fixFeatures.filter((f) => i.features[f]?.active && !i.features[f]!.fixed);
       if (fixable.length) activeOn.push(i.name);
       fixable.forEach((f) => changeable.add(f));
@@ -55,16 +61,22 @@ export function logFindings(hits: readonly LogHit[], signatures: readonly Signat
       evidence,
       cause: sig.cause,
       references: sig.references,
-      fix: ifs.length > 0
-        ? remedyFor(activeOn, [...changeable], { measure: sig.measure ?? false, known })
-        : remedyFor(names, fixFeatures, { measure: sig.measure ?? false }),
+      fix:
+        ifs.length > 0
+          ? remedyFor(activeOn, [...changeable], { measure: sig.measure ?? false, known })
+          : remedyFor(names, fixFeatures, { measure: sig.measure ?? false }),
     });
   }
   return out;
 }
 
 /** A known-problem finding confirmed by kernel log lines for the same interface takes their severity. */
-export function confirmKnownProblems(findings: Finding[], hits: readonly LogHit[], problems: readonly KnownProblem[], signatures: readonly Signature[]): void {
+export function confirmKnownProblems(
+  findings: Finding[],
+  hits: readonly LogHit[],
+  problems: readonly KnownProblem[],
+  signatures: readonly Signature[],
+): void {
   const sevOf = new Map(signatures.map((s) => [s.id, s.severity]));
   for (const f of findings) {
     if (f.source !== 'known-problem') continue;

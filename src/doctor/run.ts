@@ -30,7 +30,10 @@ export interface DoctorOptions {
 export interface DoctorDeps {
   observe: () => Promise<Observation>;
   openLog: (opts: LogSourceOptions) => Promise<LogSource>;
-  readCounters: (ifnames: readonly string[], opts: { detailedFor?: ReadonlySet<string> }) => Promise<InterfaceCounters[]>;
+  readCounters: (
+    ifnames: readonly string[],
+    opts: { detailedFor?: ReadonlySet<string> },
+  ) => Promise<InterfaceCounters[]>;
   readForwarding: () => Promise<Forwarding>;
   sleep: (ms: number) => Promise<void>;
   nowMs: () => number;
@@ -70,7 +73,13 @@ export async function runDoctor(opts: DoctorOptions, deps: DoctorDeps): Promise<
   if (opts.checks.has('logs')) {
     const sinceMs = opts.sinceSeconds != null ? deps.nowMs() - opts.sinceSeconds * 1000 : null;
     const src = await deps.openLog({ kernelLog: opts.kernelLog, sinceMs });
-    log = await scanLog(src.lines, { signatures, source: src.source, sinceMs, bootMs: src.bootMs, nowMs: deps.nowMs() });
+    log = await scanLog(src.lines, {
+      signatures,
+      source: src.source,
+      sinceMs,
+      bootMs: src.bootMs,
+      nowMs: deps.nowMs(),
+    });
     hits = log.hits.filter((h) => !h.ifname || !opts.selectInterface || select(h.ifname));
     findings.push(...logFindings(hits, signatures, obs));
   }
@@ -90,7 +99,10 @@ export async function runDoctor(opts: DoctorOptions, deps: DoctorDeps): Promise<
     const problems = builtinKnownProblems();
     findings.push(...knownProblemFindings(obs.interfaces, problems));
     confirmKnownProblems(findings, hits, problems, signatures);
-    if (forwarding.ipv4 || forwarding.ipv6) notes.push(`IP forwarding is on (${forwarding.ipv4 ? 'ipv4' : ''}${forwarding.ipv4 && forwarding.ipv6 ? ', ' : ''}${forwarding.ipv6 ? 'ipv6' : ''})`);
+    if (forwarding.ipv4 || forwarding.ipv6)
+      notes.push(
+        `IP forwarding is on (${forwarding.ipv4 ? 'ipv4' : ''}${forwarding.ipv4 && forwarding.ipv6 ? ', ' : ''}${forwarding.ipv6 ? 'ipv6' : ''})`,
+      );
   }
 
   let logMeta: DoctorReport['log'] = null;
@@ -106,15 +118,24 @@ export async function runDoctor(opts: DoctorOptions, deps: DoctorDeps): Promise<
       return [];
     });
     cited = citeMeasuredEffects(findings, effects);
-    if (effects.length) notes.push(`${effects.length} measured offload change(s) from recordings cited where they concern a finding's interfaces`);
+    if (effects.length)
+      notes.push(
+        `${effects.length} measured offload change(s) from recordings cited where they concern a finding's interfaces`,
+      );
   }
   return { takenAt, findings: rankFindings(cited), checks, log: logMeta, counters, notes };
 }
 
-async function sampleRates(obs: Observation, intervalSeconds: number, deps: DoctorDeps): Promise<{ rates: CounterRate[]; interfaces: number }> {
+async function sampleRates(
+  obs: Observation,
+  intervalSeconds: number,
+  deps: DoctorDeps,
+): Promise<{ rates: CounterRate[]; interfaces: number }> {
   const names = obs.interfaces.filter((i) => i.role !== 'loopback').map((i) => i.name);
   if (intervalSeconds <= 0 || names.length === 0) return { rates: [], interfaces: names.length };
-  const nics = obs.interfaces.filter((i) => i.role === 'uplink' || i.role === 'physical' || i.role === 'bond').map((i) => i.name);
+  const nics = obs.interfaces
+    .filter((i) => i.role === 'uplink' || i.role === 'physical' || i.role === 'bond')
+    .map((i) => i.name);
   const detailedFor = new Set(nics.slice(0, MAX_DRIVER_STATS));
   const t0 = deps.monotonicMs();
   const a = await deps.readCounters(names, { detailedFor });

@@ -19,7 +19,10 @@ export function compileSignatures(specs: readonly RawSpec[], source = 'signature
   const ids = new Set<string>();
   for (const s of specs) {
     if (!s || typeof s.id !== 'string' || !s.regex || !SEVERITY_ORDER.includes(s.severity)) {
-      throw new OffloadError('input', `${source}: signature ${JSON.stringify(s?.id ?? s)} needs id, regex and a severity of ${SEVERITY_ORDER.join('|')}`);
+      throw new OffloadError(
+        'input',
+        `${source}: signature ${JSON.stringify(s?.id ?? s)} needs id, regex and a severity of ${SEVERITY_ORDER.join('|')}`,
+      );
     }
     if (ids.has(s.id)) throw new OffloadError('input', `${source}: duplicate signature id "${s.id}"`);
     ids.add(s.id);

@@ -36,7 +36,12 @@ function bridgePortMtu(ifs: readonly Interface[], out: TopologyResult): void {
     if (br.ovs) {
       // An OVS bridge forwards in its datapath, not through its internal port: a port's MTU against the
       // internal port says nothing (OpenStack's br-int stays 1500 with 1450 taps); the tunnel path check covers OVS.
-      out.checks.push({ check: 'bridge-port-mtu', ifname: br.name, result: 'skipped', reason: 'Open vSwitch bridge: see tunnel-path-mtu' });
+      out.checks.push({
+        check: 'bridge-port-mtu',
+        ifname: br.name,
+        result: 'skipped',
+        reason: 'Open vSwitch bridge: see tunnel-path-mtu',
+      });
       continue;
     }
     const ports = ifs.filter((p) => p.master === br.name);
@@ -47,7 +52,12 @@ function bridgePortMtu(ifs: readonly Interface[], out: TopologyResult): void {
     if (pulledDown(br, ports, out)) continue;
     for (const p of ports) {
       if (p.mtu === br.mtu) {
-        out.checks.push({ check: 'bridge-port-mtu', ifname: p.name, result: 'ok', reason: `mtu ${p.mtu} = ${br.name} mtu ${br.mtu}` });
+        out.checks.push({
+          check: 'bridge-port-mtu',
+          ifname: p.name,
+          result: 'ok',
+          reason: `mtu ${p.mtu} = ${br.name} mtu ${br.mtu}`,
+        });
         continue;
       }
       const smaller = p.mtu < br.mtu;
@@ -62,8 +72,16 @@ function bridgePortMtu(ifs: readonly Interface[], out: TopologyResult): void {
         cause: smaller
           ? `Frames up to ${br.mtu} bytes forwarded to ${p.name} are dropped (is_skb_forwardable) unless they are GSO packets, which pass and are segmented later: large TCP works with GRO/GSO on, breaks with them off, and non-TCP traffic of that size is always dropped. Mismatched MTUs look like offload trouble.`
           : `${p.name} accepts larger frames than ${br.name}: traffic from the bridge itself is limited to ${br.mtu}, and frames between ports pass or not depending on the other port. Usually a leftover of a partial MTU change.`,
-        references: ['kernel source: net/bridge/br_forward.c br_dev_queue_push_xmit (is_skb_forwardable)', 'kernel source: net/bridge/br_if.c br_mtu_auto_adjust'],
-        fix: { offloadctl: [], ethtool: [], other: [`ip link set dev ${p.name} mtu ${br.mtu}   # or set the bridge and every port to one MTU`], measure: null },
+        references: [
+          'kernel source: net/bridge/br_forward.c br_dev_queue_push_xmit (is_skb_forwardable)',
+          'kernel source: net/bridge/br_if.c br_mtu_auto_adjust',
+        ],
+        fix: {
+          offloadctl: [],
+          ethtool: [],
+          other: [`ip link set dev ${p.name} mtu ${br.mtu}   # or set the bridge and every port to one MTU`],
+          measure: null,
+        },
       });
     }
   }
@@ -90,7 +108,12 @@ function pulledDown(br: Interface, ports: readonly Interface[], out: TopologyRes
   const usual = Math.max(...larger.map((p) => p.mtu));
   const names = culprits.map((p) => p.name);
   for (const p of larger) {
-    out.checks.push({ check: 'bridge-port-mtu', ifname: p.name, result: 'ok', reason: `mtu ${p.mtu}: ${br.name} (mtu ${br.mtu}) was pulled down by ${names.join(', ')}` });
+    out.checks.push({
+      check: 'bridge-port-mtu',
+      ifname: p.name,
+      result: 'ok',
+      reason: `mtu ${p.mtu}: ${br.name} (mtu ${br.mtu}) was pulled down by ${names.join(', ')}`,
+    });
   }
   out.findings.push({
     id: 'bridge-port-mtu',
@@ -108,11 +131,17 @@ function pulledDown(br: Interface, ports: readonly Interface[], out: TopologyRes
       `A bridge takes the lowest MTU of its ports (br_mtu_auto_adjust): ${names.join(', ')} at ${min} lowered ${br.name} from ${usual}. ` +
       `Frames up to ${usual} bytes between the other ports still pass, but those forwarded to ${names.join(', ')} are dropped (is_skb_forwardable) unless they are GSO packets, ` +
       'which pass and are segmented later: large TCP works with GRO/GSO on and breaks with them off, other traffic of that size is always dropped — it looks like offload trouble.',
-    references: ['kernel source: net/bridge/br_if.c br_mtu_auto_adjust, br_mtu_min', 'kernel source: net/bridge/br_forward.c br_dev_queue_push_xmit (is_skb_forwardable)'],
+    references: [
+      'kernel source: net/bridge/br_if.c br_mtu_auto_adjust, br_mtu_min',
+      'kernel source: net/bridge/br_forward.c br_dev_queue_push_xmit (is_skb_forwardable)',
+    ],
     fix: {
       offloadctl: [],
       ethtool: [],
-      other: names.map((n) => `ip link set dev ${n} mtu ${usual}   # ${br.name} follows back up (br_mtu_auto_adjust); or find what lowered it (the VM, a script)`),
+      other: names.map(
+        (n) =>
+          `ip link set dev ${n} mtu ${usual}   # ${br.name} follows back up (br_mtu_auto_adjust); or find what lowered it (the VM, a script)`,
+      ),
       measure: null,
     },
   });
@@ -132,7 +161,12 @@ function lroForwarding(ifs: readonly Interface[], ctx: TopologyContext, out: Top
     if (i.role === 'loopback' || i.kind === 'bridge') continue;
     const lro = i.features['rx-lro'];
     if (!lro) {
-      out.checks.push({ check: 'lro-while-forwarding', ifname: i.name, result: 'skipped', reason: 'no rx-lro feature reported' });
+      out.checks.push({
+        check: 'lro-while-forwarding',
+        ifname: i.name,
+        result: 'skipped',
+        reason: 'no rx-lro feature reported',
+      });
       continue;
     }
     const bridged = i.master !== null;
@@ -146,10 +180,17 @@ function lroForwarding(ifs: readonly Interface[], ctx: TopologyContext, out: Top
       continue;
     }
     if (!bridged && !forwarding) {
-      out.checks.push({ check: 'lro-while-forwarding', ifname: i.name, result: 'ok', reason: 'rx-lro on, but not a bridge/bond port and forwarding is off' });
+      out.checks.push({
+        check: 'lro-while-forwarding',
+        ifname: i.name,
+        result: 'ok',
+        reason: 'rx-lro on, but not a bridge/bond port and forwarding is off',
+      });
       continue;
     }
-    const why = bridged ? `port of ${i.master}` : `IP forwarding on (${[ctx.forwarding.ipv4 ? 'ipv4' : '', ctx.forwarding.ipv6 ? 'ipv6' : ''].filter(Boolean).join(', ')})`;
+    const why = bridged
+      ? `port of ${i.master}`
+      : `IP forwarding on (${[ctx.forwarding.ipv4 ? 'ipv4' : '', ctx.forwarding.ipv6 ? 'ipv6' : ''].filter(Boolean).join(', ')})`;
     out.findings.push({
       id: 'lro-while-forwarding',
       source: 'topology',
@@ -157,14 +198,22 @@ function lroForwarding(ifs: readonly Interface[], ctx: TopologyContext, out: Top
       title: `${i.name}: LRO is on while it ${bridged ? 'is a bridge/bond port' : 'forwards'}`,
       interfaces: [i.name],
       features: ['rx-lro'],
-      evidence: [`${i.name}: rx-lro on${lro.fixed ? ' [fixed]' : ''}${lro.requested ? '' : ' [requested off]'}; ${why}`],
+      evidence: [
+        `${i.name}: rx-lro on${lro.fixed ? ' [fixed]' : ''}${lro.requested ? '' : ' [requested off]'}; ${why}`,
+      ],
       cause:
         'LRO-merged packets cannot be forwarded exactly; the kernel drops them ("received packets cannot be forwarded while LRO is enabled"). ' +
         (lro.fixed
           ? 'rx-lro is fixed on this device: the driver ignores the request to turn it off ("failed to disable LRO!"): a driver/firmware update or a module parameter is needed.'
           : 'The kernel normally turns it off itself; something turned it back on.'),
-      references: ['kernel source: net/core/dev.c dev_disable_lro', 'kernel source: net/bridge/br_if.c br_add_if', 'kernel source: include/linux/skbuff.h skb_warn_if_lro'],
-      fix: lro.fixed ? { offloadctl: [], ethtool: [], other: [], measure: null } : remedyFor([i.name], ['rx-lro'], { known: Object.keys(i.features) }),
+      references: [
+        'kernel source: net/core/dev.c dev_disable_lro',
+        'kernel source: net/bridge/br_if.c br_add_if',
+        'kernel source: include/linux/skbuff.h skb_warn_if_lro',
+      ],
+      fix: lro.fixed
+        ? { offloadctl: [], ethtool: [], other: [], measure: null }
+        : remedyFor([i.name], ['rx-lro'], { known: Object.keys(i.features) }),
     });
   }
 }
@@ -182,7 +231,12 @@ function tapNegotiatedAway(ifs: readonly Interface[], out: TopologyResult): void
       .map(([n]) => n)
       .sort();
     if (away.length === 0) {
-      out.checks.push({ check: 'tap-offloads', ifname: i.name, result: 'ok', reason: 'every requested feature is active' });
+      out.checks.push({
+        check: 'tap-offloads',
+        ifname: i.name,
+        result: 'ok',
+        reason: 'every requested feature is active',
+      });
       continue;
     }
     if (unopened(i)) {
@@ -199,11 +253,16 @@ function tapNegotiatedAway(ifs: readonly Interface[], out: TopologyResult): void
       features: away,
       evidence: away.map((f) => `${i.name}: ${f} off [requested on]`),
       cause:
-        'QEMU sets a tap\'s offloads from what the guest\'s virtio-net driver negotiated; the kernel keeps only those, and ethtool can turn them off but not on. ' +
+        "QEMU sets a tap's offloads from what the guest's virtio-net driver negotiated; the kernel keeps only those, and ethtool can turn them off but not on. " +
         'Seen with non-virtio NIC models, guests that turned offloads off themselves, or a tap no VM has opened yet. ' +
         'The host then segments and checksums every packet for this VM in software (GRO-merged packets from the uplink are split again before the tap).',
       references: ['kernel source: drivers/net/tun.c tun_net_fix_features, set_offload (TUNSETOFFLOAD)'],
-      fix: { offloadctl: [], ethtool: [], other: ['inside the guest: ethtool -k IFACE   # and the VM\'s NIC model (virtio-net)'], measure: null },
+      fix: {
+        offloadctl: [],
+        ethtool: [],
+        other: ["inside the guest: ethtool -k IFACE   # and the VM's NIC model (virtio-net)"],
+        measure: null,
+      },
     });
   }
   if (dormant.length === 0) return;
@@ -219,11 +278,15 @@ function tapNegotiatedAway(ifs: readonly Interface[], out: TopologyResult): void
         : `${dormant.length} taps no VM has opened yet (${names.slice(0, 5).join(', ')}${dormant.length > 5 ? ', ...' : ''}): offloads stay off until QEMU sets them`,
     interfaces: names,
     features: [...new Set(dormant.flatMap((d) => d.away))].sort(),
-    evidence: dormant.map((d) => `${d.i.name}: no carrier (no process has it open); ${d.away.join(', ')} off [requested on]`),
+    evidence: dormant.map(
+      (d) => `${d.i.name}: no carrier (no process has it open); ${d.away.join(', ')} off [requested on]`,
+    ),
     cause:
       'A tap nothing has attached to has no carrier, and its TSO/checksum offloads stay off until its owner (QEMU) sets them from what the guest negotiated (TUNSETOFFLOAD). ' +
       'Expected for a tap created ahead of its VM; nothing to fix unless a VM should be running on it.',
-    references: ['kernel source: drivers/net/tun.c tun_net_fix_features, set_offload (TUNSETOFFLOAD), tun_attach (netif_carrier_on)'],
+    references: [
+      'kernel source: drivers/net/tun.c tun_net_fix_features, set_offload (TUNSETOFFLOAD), tun_attach (netif_carrier_on)',
+    ],
     fix: { offloadctl: [], ethtool: [], other: [], measure: null },
     dormant: true,
   });
@@ -267,7 +330,12 @@ function pathDisagreement(ifs: readonly Interface[], out: TopologyResult): void 
         return s && !s.active && !s.requested && !s.fixed;
       });
       if (on.length === 0 || deliberatelyOff.length === 0) {
-        out.checks.push({ check: 'path-offloads', ifname: br.name, result: 'ok', reason: `${label}: no deliberate disagreement along ${hops.length} hop(s)` });
+        out.checks.push({
+          check: 'path-offloads',
+          ifname: br.name,
+          result: 'ok',
+          reason: `${label}: no deliberate disagreement along ${hops.length} hop(s)`,
+        });
         continue;
       }
       out.findings.push({
@@ -286,9 +354,16 @@ function pathDisagreement(ifs: readonly Interface[], out: TopologyResult): void 
           'Forwarded VM traffic never uses the bridge\'s own transmit features: it leaves through the egress port (br_dev_queue_push_xmit → dev_queue_xmit on the port), so "off" on the bridge affects only what the host itself sends through it, ' +
           'and "off" on one port makes the kernel segment in software at that port only. The intended effect is partial either way. ' +
           'Make the path consistent — one policy for every hop — and measure which way is better here.',
-        references: ['kernel source: net/bridge/br_forward.c br_dev_queue_push_xmit', 'kernel source: net/bridge/br_if.c br_features_recompute'],
+        references: [
+          'kernel source: net/bridge/br_forward.c br_dev_queue_push_xmit',
+          'kernel source: net/bridge/br_if.c br_features_recompute',
+        ],
         fix: {
-          ...remedyFor(deliberatelyOff.map((h) => h.name), expandFeatures([label], Object.keys(br.features)), { value: 'on', known: Object.keys(br.features) }),
+          ...remedyFor(
+            deliberatelyOff.map((h) => h.name),
+            expandFeatures([label], Object.keys(br.features)),
+            { value: 'on', known: Object.keys(br.features) },
+          ),
           measure: `offloadctl bench --profiles offloads-on,tso-gso-off   # measure it on a lab path first (--lab netns|vm), or --server HOST`,
         },
       });

@@ -168,7 +168,11 @@ function perInterface(rec: Recording, w: Window, select: (n: string) => boolean)
       if (!select(name)) continue;
       let a = out.get(name);
       if (!a) {
-        a = { sums: [0, 0, 0, 0, 0, 0], rxParts: w.samples.map(() => ({ num: 0, den: 0 })), txParts: w.samples.map(() => ({ num: 0, den: 0 })) };
+        a = {
+          sums: [0, 0, 0, 0, 0, 0],
+          rxParts: w.samples.map(() => ({ num: 0, den: 0 })),
+          txParts: w.samples.map(() => ({ num: 0, den: 0 })),
+        };
         out.set(name, a);
       }
       for (let i = 0; i < 6; i++) a.sums[i]! += s.rows[r + 1 + i]!;
@@ -232,13 +236,25 @@ export function compareAroundChange(rec: Recording, span: ChangeSpan, o: EffectO
   const bSum = summarize(rec, before, select);
   const aSum = summarize(rec, after, select);
   const base: Omit<EffectReport, 'verdict' | 'summary' | 'evidence' | 'cpuPerGb' | 'interfaces'> = {
-    change: { start: new Date(span.start).toISOString(), end: new Date(span.end).toISOString(), source: span.source, id: span.id, interfaces: span.interfaces },
+    change: {
+      start: new Date(span.start).toISOString(),
+      end: new Date(span.end).toISOString(),
+      source: span.source,
+      id: span.id,
+      interfaces: span.interfaces,
+    },
     windowSeconds: o.windowMs / 1000,
     settleSeconds: o.settleMs / 1000,
     before: bSum,
     after: aSum,
   };
-  const report = (verdict: Verdict, summary: string, evidence: string[] = [], cpuPerGb: RatioCi | null = null, interfaces: InterfaceEffect[] = []): EffectReport => ({
+  const report = (
+    verdict: Verdict,
+    summary: string,
+    evidence: string[] = [],
+    cpuPerGb: RatioCi | null = null,
+    interfaces: InterfaceEffect[] = [],
+  ): EffectReport => ({
     ...base,
     verdict,
     summary,
@@ -248,15 +264,24 @@ export function compareAroundChange(rec: Recording, span: ChangeSpan, o: EffectO
   });
 
   if (before.samples.length < MIN_SAMPLES) {
-    return report('insufficient-data', `the recording has ${before.samples.length} samples before and ${after.samples.length} after the change in the windows asked for (at least ${MIN_SAMPLES} each are needed): record longer around the change, or use a shorter --window`);
+    return report(
+      'insufficient-data',
+      `the recording has ${before.samples.length} samples before and ${after.samples.length} after the change in the windows asked for (at least ${MIN_SAMPLES} each are needed): record longer around the change, or use a shorter --window`,
+    );
   }
   const rb = bSum.bytesMovedPerSec;
   const ra = aSum.bytesMovedPerSec;
   if (rb < minRate && ra < minRate) {
-    return report('no-traffic', `no traffic to compare: ${formatBytes(rb)}/s before and ${formatBytes(ra)}/s after the change (below ${formatBytes(minRate)}/s)`);
+    return report(
+      'no-traffic',
+      `no traffic to compare: ${formatBytes(rb)}/s before and ${formatBytes(ra)}/s after the change (below ${formatBytes(minRate)}/s)`,
+    );
   }
   if (Math.min(rb, ra) < minRate || Math.min(rb, ra) / Math.max(rb, ra) < 0.1) {
-    return report('too-different', `traffic too different to compare: ${formatBytes(rb)}/s before and ${formatBytes(ra)}/s after the change`);
+    return report(
+      'too-different',
+      `traffic too different to compare: ${formatBytes(rb)}/s before and ${formatBytes(ra)}/s after the change`,
+    );
   }
 
   const accB = perInterface(rec, before, select);
@@ -271,7 +296,8 @@ export function compareAroundChange(rec: Recording, span: ChangeSpan, o: EffectO
     rxSize: sizeRatio(accB.get(name), accA.get(name), 'rx'),
     txSize: sizeRatio(accB.get(name), accA.get(name), 'tx'),
   }));
-  const traffic = (e: InterfaceEffect) => e.before.rx.bytesPerSec + e.before.tx.bytesPerSec + e.after.rx.bytesPerSec + e.after.tx.bytesPerSec;
+  const traffic = (e: InterfaceEffect) =>
+    e.before.rx.bytesPerSec + e.before.tx.bytesPerSec + e.after.rx.bytesPerSec + e.after.tx.bytesPerSec;
   interfaces.sort((x, y) => traffic(y) - traffic(x) || x.name.localeCompare(y.name));
 
   const evidence: string[] = [];
@@ -284,14 +310,16 @@ export function compareAroundChange(rec: Recording, span: ChangeSpan, o: EffectO
       const a = e.after[dir].avgPacketBytes!;
       sizeFindings.push({
         text: `average ${dir.toUpperCase()} packet size on ${e.name} ${a < b ? 'fell' : 'rose'} from ${formatBytes(b)} to ${formatBytes(a)}`,
-        weight: Math.abs(Math.log(r!.ratio)) * (e.before[dir].bytesPerSec + e.after[dir].bytesPerSec) * (e.changed ? 2 : 1),
+        weight:
+          Math.abs(Math.log(r!.ratio)) * (e.before[dir].bytesPerSec + e.after[dir].bytesPerSec) * (e.changed ? 2 : 1),
       });
     }
   }
   sizeFindings.sort((x, y) => y.weight - x.weight);
   evidence.push(...sizeFindings.slice(0, 3).map((f) => f.text));
 
-  const parts = (w: Window): Part[] => w.samples.map((s) => ({ num: cpuSeconds(s, 'both'), den: bytesMoved(rec, s, select) / 1e9 }));
+  const parts = (w: Window): Part[] =>
+    w.samples.map((s) => ({ num: cpuSeconds(s, 'both'), den: bytesMoved(rec, s, select) / 1e9 }));
   const cpuPerGb = bootstrapRatio(parts(before), parts(after));
   const cpuFinding = significant(cpuPerGb, minRel)
     ? cpuPerGb.ratio > 1
@@ -302,12 +330,20 @@ export function compareAroundChange(rec: Recording, span: ChangeSpan, o: EffectO
   const dropsB = interfaces.reduce((n, e) => n + e.before.drops + e.before.errors, 0);
   const dropsA = interfaces.reduce((n, e) => n + e.after.drops + e.after.errors, 0);
   if (dropsB !== dropsA && (dropsB > 0 || dropsA > 0)) {
-    evidence.push(`drops + errors on the selected interfaces: ${dropsB} before, ${dropsA} after (${bSum.seconds.toFixed(0)} s each)`);
+    evidence.push(
+      `drops + errors on the selected interfaces: ${dropsB} before, ${dropsA} after (${bSum.seconds.toFixed(0)} s each)`,
+    );
   }
   const thr = ra / rb;
   const throughput = `bytes moved ${formatBytes(rb)}/s before, ${formatBytes(ra)}/s after (${fmtRatio(thr)}x)`;
   if (sizeFindings.length === 0 && !cpuFinding) {
-    return report('no-difference', `no measurable difference: packet sizes and CPU per GB moved did not change by ${Math.round(minRel * 100)}% or more (${ci(cpuPerGb)} of the CPU per GB ratio); ${throughput}`, evidence, cpuPerGb, interfaces);
+    return report(
+      'no-difference',
+      `no measurable difference: packet sizes and CPU per GB moved did not change by ${Math.round(minRel * 100)}% or more (${ci(cpuPerGb)} of the CPU per GB ratio); ${throughput}`,
+      evidence,
+      cpuPerGb,
+      interfaces,
+    );
   }
   evidence.push(throughput);
   const summary = [sizeFindings[0]?.text, cpuFinding].filter((x): x is string => !!x).join('; ');

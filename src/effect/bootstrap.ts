@@ -30,7 +30,11 @@ function ratioOfSums(parts: readonly Part[], pick?: (n: number) => number): numb
   return den > 0 ? num / den : NaN;
 }
 
-export function bootstrapRatio(before: readonly Part[], after: readonly Part[], o: { resamples?: number; level?: number; seed?: number } = {}): RatioCi {
+export function bootstrapRatio(
+  before: readonly Part[],
+  after: readonly Part[],
+  o: { resamples?: number; level?: number; seed?: number } = {},
+): RatioCi {
   const resamples = o.resamples ?? 2000;
   const level = o.level ?? 0.95;
   const rnd = seededRandom(o.seed ?? 0x0ff10ad);

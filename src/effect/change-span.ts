@@ -44,7 +44,13 @@ function clusterAround(marks: readonly ChangeMark[], index: number): ChangeSpan 
   while (hi < sorted.length - 1 && sorted[hi + 1]!.at - sorted[hi]!.at <= CLUSTER_MS) hi++;
   const group = sorted.slice(lo, hi + 1);
   const names = new Set(group.flatMap((m) => m.interfaces));
-  return { start: group[0]!.at, end: group[group.length - 1]!.at, source: group[0]!.source, id: group.find((m) => m.id)?.id, interfaces: [...names].sort() };
+  return {
+    start: group[0]!.at,
+    end: group[group.length - 1]!.at,
+    source: group[0]!.source,
+    id: group.find((m) => m.id)?.id,
+    interfaces: [...names].sort(),
+  };
 }
 
 /** The last change the recording marked, or null when it marked none. */
@@ -61,7 +67,11 @@ export function changeAtTime(rec: Recording | null, at: number): ChangeSpan {
   const marks = [...(rec?.marks ?? [])].sort((a, b) => a.at - b.at);
   let best = -1;
   for (let i = 0; i < marks.length; i++) {
-    if (Math.abs(marks[i]!.at - at) <= CLUSTER_MS && (best < 0 || Math.abs(marks[i]!.at - at) < Math.abs(marks[best]!.at - at))) best = i;
+    if (
+      Math.abs(marks[i]!.at - at) <= CLUSTER_MS &&
+      (best < 0 || Math.abs(marks[i]!.at - at) < Math.abs(marks[best]!.at - at))
+    )
+      best = i;
   }
   return best >= 0 ? clusterAround(marks, best) : { start: at, end: at, source: 'time', interfaces: null };
 }
@@ -69,6 +79,10 @@ export function changeAtTime(rec: Recording | null, at: number): ChangeSpan {
 /** `--at`: an ISO 8601 time, or seconds since the epoch. */
 export function parseTime(text: string): number {
   const t = /^\d+(\.\d+)?$/.test(text) ? Number(text) * 1000 : Date.parse(text);
-  if (!Number.isFinite(t)) throw new OffloadError('usage', `bad time "${text}": use ISO 8601 (2026-12-06T15:04:05Z) or seconds since the epoch`);
+  if (!Number.isFinite(t))
+    throw new OffloadError(
+      'usage',
+      `bad time "${text}": use ISO 8601 (2026-12-06T15:04:05Z) or seconds since the epoch`,
+    );
   return t;
 }

@@ -43,8 +43,16 @@ export async function runEffect(o: EffectOptions): Promise<EffectReport> {
   } else {
     rec = await loadRecording(o.source, null);
     const last = lastMarkedChange(rec);
-    if (!last) throw new OffloadError('usage', 'the recording marks no offload change: name one with --change SNAPSHOT_ID or --at TIME');
+    if (!last)
+      throw new OffloadError(
+        'usage',
+        'the recording marks no offload change: name one with --change SNAPSHOT_ID or --at TIME',
+      );
     span = last;
   }
-  return compareAroundChange(rec, span, { windowMs: o.windowMs, settleMs: o.settleMs, select: interfaceFilter(o.interfaces) });
+  return compareAroundChange(rec, span, {
+    windowMs: o.windowMs,
+    settleMs: o.settleMs,
+    select: interfaceFilter(o.interfaces),
+  });
 }

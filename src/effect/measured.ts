@@ -23,7 +23,10 @@ export function markedChanges(rec: Recording): ChangeSpan[] {
  * What the recordings measured around each change they marked (the most recent `limit`), for the
  * doctor: only comparisons that came to a verdict about traffic (changed or no-difference).
  */
-export function measuredEffects(recs: readonly Recording[], o: { windowMs: number; settleMs: number; limit: number }): EffectReport[] {
+export function measuredEffects(
+  recs: readonly Recording[],
+  o: { windowMs: number; settleMs: number; limit: number },
+): EffectReport[] {
   const out: EffectReport[] = [];
   for (const rec of recs) {
     for (const span of markedChanges(rec)) {

@@ -56,7 +56,12 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
       samples++;
     },
   });
-  const writer = new RecordingWriter(path, { hostname: hostname(), netns: o.netns, intervalMs: o.intervalMs, startedAt: recorder.startedAt });
+  const writer = new RecordingWriter(path, {
+    hostname: hostname(),
+    netns: o.netns,
+    intervalMs: o.intervalMs,
+    startedAt: recorder.startedAt,
+  });
   const onMark = (m: ChangeMark) => {
     writer.mark(m);
     marks++;
@@ -80,7 +85,9 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
         }
         pending.names.add(e.name);
       });
-      mon.onError((e) => o.log(`effect record: the kernel monitor failed (${e.message}); recording goes on without change marks`));
+      mon.onError((e) =>
+        o.log(`effect record: the kernel monitor failed (${e.message}); recording goes on without change marks`),
+      );
       monitor = mon;
     } catch (e) {
       o.log(`effect record: no kernel monitor (${(e as Error).message}); recording without change marks`);

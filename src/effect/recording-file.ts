@@ -47,12 +47,20 @@ const isNumArray = (v: unknown): v is number[] => Array.isArray(v) && v.every(is
 
 function badSample(s: unknown): boolean {
   const x = s as Partial<SampleDelta> | null;
-  return !x || !isNum(x.t) || !isNum(x.dt) || !isNumArray(x.cpu) || !isNum(x.netRx) || !isNum(x.netTx) || !isNumArray(x.rows);
+  return (
+    !x || !isNum(x.t) || !isNum(x.dt) || !isNumArray(x.cpu) || !isNum(x.netRx) || !isNum(x.netTx) || !isNumArray(x.rows)
+  );
 }
 
 function badMark(m: unknown): boolean {
   const x = m as Partial<ChangeMark> | null;
-  return !x || !isNum(x.at) || typeof x.source !== 'string' || !Array.isArray(x.interfaces) || !x.interfaces.every((n) => typeof n === 'string');
+  return (
+    !x ||
+    !isNum(x.at) ||
+    typeof x.source !== 'string' ||
+    !Array.isArray(x.interfaces) ||
+    !x.interfaces.every((n) => typeof n === 'string')
+  );
 }
 
 /** Parse a recording file's text; a last line cut short is ignored, any other bad line refused. */
@@ -73,9 +81,19 @@ export function parseRecording(text: string, where: string): Recording {
       if (v.recording !== 1 || !isNum(v.intervalMs) || !isNum(v.startedAt) || typeof v.hostname !== 'string') {
         throw new OffloadError('input', `${where}:${i + 1}: not an offloadctl recording (version 1)`);
       }
-      rec = { version: 1, hostname: v.hostname, netns: typeof v.netns === 'string' ? v.netns : null, intervalMs: v.intervalMs, startedAt: v.startedAt, names: [], samples: [], marks: [] };
+      rec = {
+        version: 1,
+        hostname: v.hostname,
+        netns: typeof v.netns === 'string' ? v.netns : null,
+        intervalMs: v.intervalMs,
+        startedAt: v.startedAt,
+        names: [],
+        samples: [],
+        marks: [],
+      };
     } else if ('names' in v) {
-      if (!Array.isArray(v.names) || !v.names.every((n) => typeof n === 'string')) throw new OffloadError('input', `${where}:${i + 1}: bad names line`);
+      if (!Array.isArray(v.names) || !v.names.every((n) => typeof n === 'string'))
+        throw new OffloadError('input', `${where}:${i + 1}: bad names line`);
       rec.names.push(...(v.names as string[]));
     } else if ('s' in v) {
       if (badSample(v.s)) throw new OffloadError('input', `${where}:${i + 1}: bad sample line`);
@@ -102,7 +120,11 @@ export function readRecordingFile(path: string): Recording {
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new OffloadError('input', `${path}: not a regular file`);
-    if (st.size > MAX_RECORDING_BYTES) throw new OffloadError('input', `${path}: ${st.size} bytes, more than the ${MAX_RECORDING_BYTES} a recording may have`);
+    if (st.size > MAX_RECORDING_BYTES)
+      throw new OffloadError(
+        'input',
+        `${path}: ${st.size} bytes, more than the ${MAX_RECORDING_BYTES} a recording may have`,
+      );
     return parseRecording(readFileSync(fd, 'utf8'), path);
   } finally {
     closeSync(fd);
@@ -124,7 +146,15 @@ export function listRecordingFiles(stateDir: string): string[] {
 
 /** A whole recording as the lines of a recording file (what the agent serves). */
 export function formatRecording(rec: Recording): string {
-  const out = [JSON.stringify({ recording: 1, hostname: rec.hostname, netns: rec.netns, intervalMs: rec.intervalMs, startedAt: rec.startedAt })];
+  const out = [
+    JSON.stringify({
+      recording: 1,
+      hostname: rec.hostname,
+      netns: rec.netns,
+      intervalMs: rec.intervalMs,
+      startedAt: rec.startedAt,
+    }),
+  ];
   if (rec.names.length) out.push(JSON.stringify({ names: rec.names }));
   for (const s of rec.samples) out.push(JSON.stringify({ s }));
   for (const m of rec.marks) out.push(JSON.stringify({ m }));

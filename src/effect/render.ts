@@ -50,7 +50,8 @@ export function renderEffect(r: EffectReport, table: TableRenderer, maxInterface
         ]),
       ).trimEnd(),
     );
-    if (r.interfaces.length > shown.length) lines.push(`(${r.interfaces.length - shown.length} more interfaces with traffic: --json lists them all)`);
+    if (r.interfaces.length > shown.length)
+      lines.push(`(${r.interfaces.length - shown.length} more interfaces with traffic: --json lists them all)`);
   }
   return lines.join('\n') + '\n';
 }

@@ -27,7 +27,11 @@ export async function fetchAgentRecording(base: string, from?: number, to?: numb
   } catch (e) {
     throw new OffloadError('system', `agent at ${base}: ${(e as Error).message}`);
   }
-  if (!res.ok) throw new OffloadError('system', `agent at ${base}: HTTP ${res.status} for /api/effect/recording${res.status === 404 ? ' (the agent records only with --record-interval above 0)' : ''}`);
+  if (!res.ok)
+    throw new OffloadError(
+      'system',
+      `agent at ${base}: HTTP ${res.status} for /api/effect/recording${res.status === 404 ? ' (the agent records only with --record-interval above 0)' : ''}`,
+    );
   // The agent sends the same lines a recording file holds.
   return parseRecording(await res.text(), `${base}/api/effect/recording`);
 }
@@ -41,7 +45,10 @@ export async function loadRecording(src: RecordingSource, at: number | null): Pr
   if (src.agent) return fetchAgentRecording(src.agent);
   const files = listRecordingFiles(src.stateDir);
   if (files.length === 0) {
-    throw new OffloadError('not-found', `no recordings in ${src.stateDir}/effect: run \`offloadctl effect record\` around the change, or point --agent at an agent that records`);
+    throw new OffloadError(
+      'not-found',
+      `no recordings in ${src.stateDir}/effect: run \`offloadctl effect record\` around the change, or point --agent at an agent that records`,
+    );
   }
   if (at === null) return readRecordingFile(files[files.length - 1]!);
   for (const f of [...files].reverse()) {
@@ -49,5 +56,8 @@ export async function loadRecording(src: RecordingSource, at: number | null): Pr
     const c = coverage(rec);
     if (c && c.from <= at && at <= c.to) return rec;
   }
-  throw new OffloadError('not-found', `no recording in ${src.stateDir}/effect covers ${new Date(at).toISOString()} (${files.length} recordings)`);
+  throw new OffloadError(
+    'not-found',
+    `no recording in ${src.stateDir}/effect covers ${new Date(at).toISOString()} (${files.length} recordings)`,
+  );
 }

@@ -41,10 +41,17 @@ export async function observeHost(kernel: KernelBackend, opts: ObserveOptions = 
   // builds one while this process decodes the other. (Two dumps on one socket would get EBUSY from
   // netlink_dump_start; backends keep one socket per family.)
   // OVSDB is read alongside: on a host without OVS that is one failed connect() (ENOENT).
-  const [links, features, ovs] = await Promise.all([kernel.listLinks(), kernel.dumpFeatures(), readOvsTopology(opts.ovsdbSocket)]);
+  const [links, features, ovs] = await Promise.all([
+    kernel.listLinks(),
+    kernel.dumpFeatures(),
+    readOvsTopology(opts.ovsdbSocket),
+  ]);
   const present = links.filter((l) => features.has(l.ifindex));
   const drivers = opts.skipDrivers ? new Map<number, DriverInfo>() : await driversOf(kernel, present);
-  const vmIndex = readVmIndex(opts, present.map((l) => l.name));
+  const vmIndex = readVmIndex(
+    opts,
+    present.map((l) => l.name),
+  );
   return buildObservation({ links, features, drivers, vmIndex, backend: kernel.name, takenAt, ovs });
 }
 
@@ -88,12 +95,21 @@ export function buildObservation(input: ObservationInput): Observation {
   const vmIndex = input.vmIndex ?? emptyVmIndex();
   const interfaces: Interface[] = [];
   const sorted = [...input.links].sort((a, b) => a.ifindex - b.ifindex);
-  const ovsIndex = input.ovs ? ovsPortIndex(input.ovs, new Map(input.links.map((l) => [l.name, { ifindex: l.ifindex, mac: l.mac }]))) : null;
+  const ovsIndex = input.ovs
+    ? ovsPortIndex(input.ovs, new Map(input.links.map((l) => [l.name, { ifindex: l.ifindex, mac: l.mac }])))
+    : null;
   for (const l of sorted) {
     const features = input.features.get(l.ifindex);
     if (!features) continue;
     const master = l.masterIndex !== null ? (byIndex.get(l.masterIndex) ?? null) : null;
-    const iface = interfaceOf(l, master, features, input.drivers?.get(l.ifindex) ?? null, vmIndex, ovsIndex?.get(l.name));
+    const iface = interfaceOf(
+      l,
+      master,
+      features,
+      input.drivers?.get(l.ifindex) ?? null,
+      vmIndex,
+      ovsIndex?.get(l.name),
+    );
     // The datapath's own device (ovs-system; ovs-netdev, a tap, on the userspace datapath) is plumbing, never a VM port.
     if (ovsIndex && isOvsDatapathDevice(l.name)) {
       iface.role = 'other';
@@ -132,7 +148,13 @@ export function interfaceOf(
       operstate: l.operstate,
       vm: ovsVm(ovs, vmIndex.byIfname.get(l.name) ?? null, hint),
       features,
-      ovs: { bridge: ovs.bridge, port: ovs.port, type: ovs.type, datapathType: ovs.datapathType, externalIds: ovs.externalIds },
+      ovs: {
+        bridge: ovs.bridge,
+        port: ovs.port,
+        type: ovs.type,
+        datapathType: ovs.datapathType,
+        externalIds: ovs.externalIds,
+      },
     };
   }
   return {

@@ -6,8 +6,23 @@ const IFF_LOOPBACK = 0x8;
 
 /** rtnetlink kinds of tunnel devices. */
 const TUNNEL_KINDS = new Set([
-  'vxlan', 'geneve', 'gre', 'gretap', 'ip6gre', 'ip6gretap', 'erspan', 'ip6erspan', 'ipip', 'sit',
-  'ip6tnl', 'vti', 'vti6', 'bareudp', 'wireguard', 'gtp', 'fou',
+  'vxlan',
+  'geneve',
+  'gre',
+  'gretap',
+  'ip6gre',
+  'ip6gretap',
+  'erspan',
+  'ip6erspan',
+  'ipip',
+  'sit',
+  'ip6tnl',
+  'vti',
+  'vti6',
+  'bareudp',
+  'wireguard',
+  'gtp',
+  'fou',
 ]);
 
 /**

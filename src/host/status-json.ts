@@ -19,9 +19,7 @@ function pieces(name: string): string[] {
       const a = (bits & 4) !== 0;
       const r = (bits & 2) !== 0;
       const f = (bits & 1) !== 0;
-      p.push(
-        `${I(8)}${key}: {\n${I(10)}"active": ${a},\n${I(10)}"requested": ${r},\n${I(10)}"fixed": ${f}\n${I(8)}}`,
-      );
+      p.push(`${I(8)}${key}: {\n${I(10)}"active": ${a},\n${I(10)}"requested": ${r},\n${I(10)}"fixed": ${f}\n${I(8)}}`);
     }
     pieceCache.set(name, p);
   }

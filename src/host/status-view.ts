@@ -124,7 +124,14 @@ export function treeOrder(interfaces: readonly Interface[]): { iface: Interface;
 }
 
 function patternRegExp(p: string): RegExp {
-  return new RegExp('^' + p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+  return new RegExp(
+    '^' +
+      p
+        .split('*')
+        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*') +
+      '$',
+  );
 }
 
 /** Kernel features among `names` that a short name covers (ethtool off_flag_def patterns). */

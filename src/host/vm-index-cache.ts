@@ -1,7 +1,14 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VmRef } from '../model/types.js';
-import { libvirtIndex, parseLibvirtDomainXml, parseProxmoxConfName, proxmoxVmids, type LibvirtDomain, type VmIndex } from './vm.js';
+import {
+  libvirtIndex,
+  parseLibvirtDomainXml,
+  parseProxmoxConfName,
+  proxmoxVmids,
+  type LibvirtDomain,
+  type VmIndex,
+} from './vm.js';
 import { DEFAULT_LIBVIRT_DIR, DEFAULT_PROXMOX_DIR, type VmSources } from './vm-reader.js';
 
 /**
@@ -46,7 +53,9 @@ export class VmIndexCache {
   private refreshLibvirt(): boolean {
     let files: string[];
     try {
-      files = readdirSync(this.libvirtDir).filter((f) => f.endsWith('.xml')).sort();
+      files = readdirSync(this.libvirtDir)
+        .filter((f) => f.endsWith('.xml'))
+        .sort();
     } catch {
       files = [];
     }

@@ -1,6 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { emptyVmIndex, libvirtIndex, parseLibvirtDomainXml, parseProxmoxConfName, proxmoxVmids, type LibvirtDomain, type VmIndex } from './vm.js';
+import {
+  emptyVmIndex,
+  libvirtIndex,
+  parseLibvirtDomainXml,
+  parseProxmoxConfName,
+  proxmoxVmids,
+  type LibvirtDomain,
+  type VmIndex,
+} from './vm.js';
 
 export const DEFAULT_LIBVIRT_DIR = '/run/libvirt/qemu';
 export const DEFAULT_PROXMOX_DIR = '/etc/pve/qemu-server';

@@ -75,7 +75,11 @@ export function emptyVmIndex(): VmIndex {
 }
 
 /** The owner of an interface: libvirt's own record first, then the naming scheme. */
-export function resolveVm(ifname: string, index: VmIndex, hint: NameHint | null = vmHintFromName(ifname)): VmRef | null {
+export function resolveVm(
+  ifname: string,
+  index: VmIndex,
+  hint: NameHint | null = vmHintFromName(ifname),
+): VmRef | null {
   const known = index.byIfname.get(ifname);
   if (known) return { ...known };
   if (!hint) return null;
@@ -221,7 +225,9 @@ export function formatVm(vm: VmRef | null): string {
       return `proxmox:${vm.id ?? '?'}${vm.name ? `(${vm.name})` : ''}`;
     case 'xen':
       // from the vif name: a domid; from OVSDB (xs-vm-uuid): the VM's UUID, shown by its first block
-      return vm.id !== null && /^[0-9a-f]{8}-/.test(vm.id) ? `xen:${vm.name ?? vm.id.slice(0, 8)}` : `xen:dom${vm.id ?? '?'}`;
+      return vm.id !== null && /^[0-9a-f]{8}-/.test(vm.id)
+        ? `xen:${vm.name ?? vm.id.slice(0, 8)}`
+        : `xen:dom${vm.id ?? '?'}`;
     case 'openstack':
       return `openstack:${vm.name ?? vm.id ?? '?'}`;
   }

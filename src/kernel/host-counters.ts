@@ -55,7 +55,10 @@ export function parseSoftirqs(text: string): { netRx: number; netTx: number } {
   for (const line of text.split('\n')) {
     const m = /^\s*(NET_RX|NET_TX):(.*)$/.exec(line);
     if (!m) continue;
-    const sum = m[2]!.trim().split(/\s+/).reduce((s, v) => s + (Number(v) || 0), 0);
+    const sum = m[2]!
+      .trim()
+      .split(/\s+/)
+      .reduce((s, v) => s + (Number(v) || 0), 0);
     if (m[1] === 'NET_RX') netRx = sum;
     else netTx = sum;
   }

@@ -32,7 +32,10 @@ export function readOvsdbTables(socketPath = defaultOvsdbSocket(), timeoutMs = 5
   const tables = ['Bridge', 'Port', 'Interface'] as const;
   const request = {
     method: 'transact',
-    params: ['Open_vSwitch', ...tables.map((table) => ({ op: 'select', table, where: [], columns: [...OVSDB_COLUMNS[table]] }))],
+    params: [
+      'Open_vSwitch',
+      ...tables.map((table) => ({ op: 'select', table, where: [], columns: [...OVSDB_COLUMNS[table]] })),
+    ],
     id: 1,
   };
   return new Promise((resolve, reject) => {
@@ -46,7 +49,10 @@ export function readOvsdbTables(socketPath = defaultOvsdbSocket(), timeoutMs = 5
       if (err) reject(err);
       else resolve(value);
     };
-    const timer = setTimeout(() => finish(new OvsdbError(`ovsdb-server at ${socketPath} did not answer within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new OvsdbError(`ovsdb-server at ${socketPath} did not answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     const reader = jsonStream((msg) => {
       const m = msg as { id?: unknown; result?: unknown; error?: unknown; method?: string; params?: unknown };
       // The server may probe an idle client with "echo" (RFC 7047 §4.1.11): answer it.
@@ -57,11 +63,13 @@ export function readOvsdbTables(socketPath = defaultOvsdbSocket(), timeoutMs = 5
       if (m.id !== 1) return;
       if (m.error) return finish(new OvsdbError(`ovsdb-server: ${JSON.stringify(m.error)}`));
       const results = m.result as { rows?: OvsdbRow[]; error?: string; details?: string }[];
-      if (!Array.isArray(results) || results.length < tables.length) return finish(new OvsdbError('ovsdb-server: malformed transact reply'));
+      if (!Array.isArray(results) || results.length < tables.length)
+        return finish(new OvsdbError('ovsdb-server: malformed transact reply'));
       const out: OvsdbTables = { Bridge: [], Port: [], Interface: [] };
       for (const [i, t] of tables.entries()) {
         const r = results[i]!;
-        if (r.error) return finish(new OvsdbError(`ovsdb-server: ${t}: ${r.error}${r.details ? `: ${r.details}` : ''}`));
+        if (r.error)
+          return finish(new OvsdbError(`ovsdb-server: ${t}: ${r.error}${r.details ? `: ${r.details}` : ''}`));
         out[t] = r.rows ?? [];
       }
       finish(null, out);
@@ -153,11 +161,15 @@ export function watchOvsdb(
     sock = s;
     const request = {
       method: 'monitor',
-      params: ['Open_vSwitch', 'offloadctl', {
-        Bridge: { columns: [...OVSDB_COLUMNS.Bridge.filter((c) => c !== '_uuid')] },
-        Port: { columns: [...OVSDB_COLUMNS.Port.filter((c) => c !== '_uuid')] },
-        Interface: { columns: [...OVSDB_COLUMNS.Interface.filter((c) => c !== '_uuid')] },
-      }],
+      params: [
+        'Open_vSwitch',
+        'offloadctl',
+        {
+          Bridge: { columns: [...OVSDB_COLUMNS.Bridge.filter((c) => c !== '_uuid')] },
+          Port: { columns: [...OVSDB_COLUMNS.Port.filter((c) => c !== '_uuid')] },
+          Interface: { columns: [...OVSDB_COLUMNS.Interface.filter((c) => c !== '_uuid')] },
+        },
+      ],
       id: 'monitor',
     };
     const reader = jsonStream((msg) => {
@@ -181,7 +193,8 @@ export function watchOvsdb(
       }
     });
     s.on('error', (e: NodeJS.ErrnoException) => {
-      if (!(e.code && ABSENT.has(e.code))) opts.onError?.(new OvsdbError(`ovsdb-server at ${socketPath}: ${e.message}`));
+      if (!(e.code && ABSENT.has(e.code)))
+        opts.onError?.(new OvsdbError(`ovsdb-server at ${socketPath}: ${e.message}`));
     });
     s.on('close', () => {
       if (sock === s) sock = null;

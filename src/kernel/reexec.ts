@@ -23,7 +23,9 @@ export async function reexecInNetns(ns: string, argvWithoutNetns: readonly strin
   // ip netns exec: a name is looked up under /run/netns (NETNS_RUN_DIR), a name with a slash is a path.
   const path = ns.includes('/') ? ns : `/run/netns/${ns}`;
   if (ns === '' || ns === '.' || ns === '..' || !existsSync(path)) {
-    throw new OffloadError('not-found', `network namespace ${JSON.stringify(ns)} does not exist (see ip netns list)`, { netns: ns });
+    throw new OffloadError('not-found', `network namespace ${JSON.stringify(ns)} does not exist (see ip netns list)`, {
+      netns: ns,
+    });
   }
   const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...process.execArgv, ...argvWithoutNetns], {
     stdio: 'inherit',
@@ -43,13 +45,20 @@ export async function reexecInNetns(ns: string, argvWithoutNetns: readonly strin
   const stopForwarding = () => {
     for (const [sig, l] of listeners) process.off(sig, l);
   };
-  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.once('error', (e) => {
-      stopForwarding();
-      reject(new OffloadError('system', `--netns ${ns}: cannot run ip netns exec: ${(e as NodeJS.ErrnoException).code ?? e.message}`));
-    });
-    child.once('exit', (c, s) => resolve({ code: c, signal: s }));
-  });
+  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+    (resolve, reject) => {
+      child.once('error', (e) => {
+        stopForwarding();
+        reject(
+          new OffloadError(
+            'system',
+            `--netns ${ns}: cannot run ip netns exec: ${(e as NodeJS.ErrnoException).code ?? e.message}`,
+          ),
+        );
+      });
+      child.once('exit', (c, s) => resolve({ code: c, signal: s }));
+    },
+  );
   stopForwarding();
   if (signal) {
     // Die of the same signal. With no listener left, Node restores the default action.

@@ -13,11 +13,21 @@ export interface Scheduling {
 }
 
 /** include/uapi/linux/sched.h SCHED_* (4 is unused) */
-const POLICY: Record<number, Scheduling['policy']> = { 0: 'other', 1: 'fifo', 2: 'rr', 3: 'batch', 5: 'idle', 6: 'deadline' };
+const POLICY: Record<number, Scheduling['policy']> = {
+  0: 'other',
+  1: 'fifo',
+  2: 'rr',
+  3: 'batch',
+  5: 'idle',
+  6: 'deadline',
+};
 
 /** Parse a /proc/PID/stat line (the command name in parentheses may hold spaces and parentheses). */
 export function parseProcStatScheduling(stat: string): Scheduling | null {
-  const f = stat.slice(stat.lastIndexOf(')') + 2).trim().split(/\s+/);
+  const f = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .trim()
+    .split(/\s+/);
   // f[0] is field 3 (state): field N is f[N - 3]
   const prio = Number(f[40 - 3]);
   const pol = Number(f[41 - 3]);

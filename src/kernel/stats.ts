@@ -106,9 +106,20 @@ export function parseProcNetDev(text: string): Map<string, Record<string, number
     const v = m[2]!.trim().split(/\s+/).map(Number);
     if (v.length < 16 || v.some((x) => !Number.isFinite(x))) continue;
     out.set(m[1]!, {
-      rx_bytes: v[0]!, rx_packets: v[1]!, rx_errors: v[2]!, rx_dropped: v[3]!, rx_fifo_errors: v[4]!, rx_frame_errors: v[5]!,
-      multicast: v[7]!, tx_bytes: v[8]!, tx_packets: v[9]!, tx_errors: v[10]!, tx_dropped: v[11]!, tx_fifo_errors: v[12]!,
-      collisions: v[13]!, tx_carrier_errors: v[14]!,
+      rx_bytes: v[0]!,
+      rx_packets: v[1]!,
+      rx_errors: v[2]!,
+      rx_dropped: v[3]!,
+      rx_fifo_errors: v[4]!,
+      rx_frame_errors: v[5]!,
+      multicast: v[7]!,
+      tx_bytes: v[8]!,
+      tx_packets: v[9]!,
+      tx_errors: v[10]!,
+      tx_dropped: v[11]!,
+      tx_fifo_errors: v[12]!,
+      collisions: v[13]!,
+      tx_carrier_errors: v[14]!,
     });
   }
   return out;

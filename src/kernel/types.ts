@@ -30,7 +30,6 @@ export interface FeatureChannel {
   close(): void;
 }
 
-
 /**
  * The one interface to the kernel (in the spirit of mdlayher/ethtool's Client): one method per
  * kernel message, a plural form that dumps all interfaces. Two backends implement it
@@ -69,7 +68,9 @@ export interface KernelBackend {
    * Resolves per item with null (done) or that device's KernelError. Callers fall back to
    * setFeatures() when a backend lacks it.
    */
-  setFeaturesMany?(items: readonly { ifname: string; changes: Record<string, boolean> }[]): Promise<(KernelError | null)[]>;
+  setFeaturesMany?(
+    items: readonly { ifname: string; changes: Record<string, boolean> }[],
+  ): Promise<(KernelError | null)[]>;
   /** Feature names of this kernel (string set ETH_SS_FEATURES), in bit order. */
   featureNames(): Promise<string[]>;
   /**

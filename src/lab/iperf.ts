@@ -112,7 +112,10 @@ export function startListening(argv: string[], ready: RegExp, what: string, time
     const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let done = false;
-    const timer = setTimeout(() => finish(new Error(`${what} did not start within ${timeoutMs} ms: ${out.trim()}`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new Error(`${what} did not start within ${timeoutMs} ms: ${out.trim()}`)),
+      timeoutMs,
+    );
     const handle: ServerHandle = {
       pid: child.pid ?? -1,
       stop: () => stopChild(child, 2000),

@@ -93,7 +93,9 @@ export function guestIp(n: number): string {
 /** A stable locally administered unicast MAC (52:54:00 is QEMU's prefix, as libvirt uses). */
 export function labMac(lab: string, port: string): string {
   const h = createHash('sha256').update(`${lab}/${port}`).digest();
-  return ['52', '54', '00', h[0]!, h[1]!, h[2]!].map((b) => (typeof b === 'string' ? b : b.toString(16).padStart(2, '0'))).join(':');
+  return ['52', '54', '00', h[0]!, h[1]!, h[2]!]
+    .map((b) => (typeof b === 'string' ? b : b.toString(16).padStart(2, '0')))
+    .join(':');
 }
 
 export function planLab(name: string, ports: number = DEFAULT_PORTS): LabPlan {

@@ -19,7 +19,14 @@ export function labStatusText(st: LabStatus): string {
     p.ip ?? '-',
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const r of [head, ...rows]) lines.push('  ' + r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd());
+  for (const r of [head, ...rows])
+    lines.push(
+      '  ' +
+        r
+          .map((c, i) => c.padEnd(w[i]!))
+          .join('  ')
+          .trimEnd(),
+    );
   lines.push('');
   lines.push('  taps carry no traffic until a VM (QEMU) opens them; veth ports lead to guest namespaces.');
   lines.push('');

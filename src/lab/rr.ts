@@ -47,7 +47,11 @@ const inNs = (ns: string | null, argv: string[]) => (ns ? ['ip', 'netns', 'exec'
 
 /** Start the Node echo server in ns on port (bound to host when given). */
 export function startRrServer(ns: string | null, port: number, host?: string): Promise<ServerHandle> {
-  return startListening(inNs(ns, [process.execPath, '-e', SERVER, String(port), host ?? '']), /rr listening/, 'rr echo server');
+  return startListening(
+    inNs(ns, [process.execPath, '-e', SERVER, String(port), host ?? '']),
+    /rr listening/,
+    'rr echo server',
+  );
 }
 
 /** Parse the client's one-line JSON report (pure). */

@@ -13,7 +13,8 @@ export function ovsRole(link: LinkInfo, f: OvsPortFacts, hint: NameHint | null):
   if (OVS_TUNNEL_TYPES.has(f.type)) return 'tunnel';
   if (hint?.firewall) return 'firewall';
   if (ownerKeys(f.externalIds) || hint?.port) return 'vm-port';
-  if (f.type === 'tap' || (link.kind === 'tun' && link.tun?.type === 'tap') || link.kind === 'macvtap') return 'vm-port';
+  if (f.type === 'tap' || (link.kind === 'tun' && link.tun?.type === 'tap') || link.kind === 'macvtap')
+    return 'vm-port';
   if (f.bond || link.kind === 'bond' || link.kind === 'team') return 'uplink';
   if (link.kind === null && link.physical) return 'uplink';
   if (link.kind === 'vlan') return 'vlan';
@@ -40,11 +41,21 @@ export function ovsVm(f: OvsPortFacts, known: VmRef | null, hint: NameHint | nul
   const ids = f.externalIds;
   const name = known?.name ?? null;
   if (ids['xs-vm-uuid']) {
-    return { platform: 'xen', id: ids['xs-vm-uuid'], name, nic: hint?.vm.platform === 'xen' ? hint.vm.nic : (known?.nic ?? null) };
+    return {
+      platform: 'xen',
+      id: ids['xs-vm-uuid'],
+      name,
+      nic: hint?.vm.platform === 'xen' ? hint.vm.nic : (known?.nic ?? null),
+    };
   }
   const nic = ids['attached-mac'] ?? known?.nic ?? null;
   if (ids['vm-uuid'] || (ids['iface-id'] && known?.platform === 'openstack')) {
-    return { platform: 'openstack', id: ids['vm-uuid'] ?? known?.id ?? ids['iface-id']!, name, nic: ids['iface-id'] ?? nic };
+    return {
+      platform: 'openstack',
+      id: ids['vm-uuid'] ?? known?.id ?? ids['iface-id']!,
+      name,
+      nic: ids['iface-id'] ?? nic,
+    };
   }
   if (ids['vm-id']) return { platform: 'libvirt', id: ids['vm-id'], name, nic };
   if (ids['iface-id']) return { platform: 'openstack', id: ids['iface-id'], name, nic: ids['iface-id'] };

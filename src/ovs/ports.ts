@@ -35,11 +35,22 @@ export type OvsPortIndex = Map<string, OvsPortFacts>;
 
 /** OVS interface types that are tunnels (vswitch.xml, Interface.type). */
 export const OVS_TUNNEL_TYPES = new Set([
-  'vxlan', 'geneve', 'gre', 'ip6gre', 'erspan', 'ip6erspan', 'stt', 'lisp', 'gtpu', 'bareudp', 'srv6',
+  'vxlan',
+  'geneve',
+  'gre',
+  'ip6gre',
+  'erspan',
+  'ip6erspan',
+  'stt',
+  'lisp',
+  'gtpu',
+  'bareudp',
+  'srv6',
 ]);
 
 /** The kernel datapath's shared tunnel devices (netdev_vport_get_dpif_port): vxlan_sys_4789, genev_sys_6081, gre_sys. */
-export const DATAPATH_TUNNEL_DEVICE = /^(?:vxlan|genev|geneve|gre|ip6gre|erspan|ip6erspan|stt|lisp|gtpu|bareudp)_sys(?:_\d+)?$/;
+export const DATAPATH_TUNNEL_DEVICE =
+  /^(?:vxlan|genev|geneve|gre|ip6gre|erspan|ip6erspan|stt|lisp|gtpu|bareudp)_sys(?:_\d+)?$/;
 
 /** The kernel datapath's own device (net/openvswitch/datapath.c: the datapath's local port, rtnl kind openvswitch). */
 export const OVS_SYSTEM = 'ovs-system';
@@ -118,7 +129,8 @@ export function tunnelsByBridge(topo: OvsTopology): Map<string, OvsInterface[]> 
 /** What the doctor needs of OVS beyond kernel links: tunnels per bridge and patch-port links between bridges. */
 export function bridgeSummaries(topo: OvsTopology): import('../model/types.js').OvsBridgeSummary[] {
   const bridgeOfIface = new Map<string, string>();
-  for (const b of topo.bridges) for (const p of b.ports) for (const i of p.interfaces) bridgeOfIface.set(i.name, b.name);
+  for (const b of topo.bridges)
+    for (const p of b.ports) for (const i of p.interfaces) bridgeOfIface.set(i.name, b.name);
   return topo.bridges.map((b) => {
     const ifaces = b.ports.flatMap((p) => p.interfaces);
     const patchedTo = ifaces
@@ -128,7 +140,9 @@ export function bridgeSummaries(topo: OvsTopology): import('../model/types.js').
     return {
       name: b.name,
       datapathType: b.datapathType,
-      tunnels: ifaces.filter((i) => OVS_TUNNEL_TYPES.has(i.type)).map((i) => ({ name: i.name, type: i.type, options: { ...i.options } })),
+      tunnels: ifaces
+        .filter((i) => OVS_TUNNEL_TYPES.has(i.type))
+        .map((i) => ({ name: i.name, type: i.type, options: { ...i.options } })),
       patchedTo: [...new Set(patchedTo)].sort(),
     };
   });

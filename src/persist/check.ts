@@ -127,21 +127,34 @@ export function checkCoverage(
   const notes: string[] = [];
   const installed: InstalledTarget[] = installedFiles.filter((t) => {
     if ((t.target === 'udev' || t.target === 'systemd-link') && !inHostNetns(place)) {
-      notes.push(`${t.target}: not credited here: udev sees the devices of the host's network namespace only, not ${place.netns ? `namespace ${place.netns}` : 'this one'}`);
+      notes.push(
+        `${t.target}: not credited here: udev sees the devices of the host's network namespace only, not ${place.netns ? `namespace ${place.netns}` : 'this one'}`,
+      );
       return false;
     }
     return true;
   });
   if (agent) {
     const where = agent.netns === null ? inHostNetns(place) : agent.netns === place.netns;
-    if (agent.mode !== 'enforce') notes.push(`agent: ${agent.path} runs in report mode: it changes nothing, not credited`);
-    else if (!agent.samePolicy) notes.push(`agent: ${agent.path} enforces another policy than the one checked: not credited`);
-    else if (!where) notes.push(`agent: ${agent.path} runs in ${agent.netns ? `namespace ${agent.netns}` : "the host's namespace"}, not here: not credited`);
+    if (agent.mode !== 'enforce')
+      notes.push(`agent: ${agent.path} runs in report mode: it changes nothing, not credited`);
+    else if (!agent.samePolicy)
+      notes.push(`agent: ${agent.path} enforces another policy than the one checked: not credited`);
+    else if (!where)
+      notes.push(
+        `agent: ${agent.path} runs in ${agent.netns ? `namespace ${agent.netns}` : "the host's namespace"}, not here: not credited`,
+      );
     else {
       installed.push({
         target: 'agent',
         problems: [],
-        coverage: (['boot', 'vm-start'] as const).map((when) => ({ match: '*', when, covered: [], uncovered: [], all: true })),
+        coverage: (['boot', 'vm-start'] as const).map((when) => ({
+          match: '*',
+          when,
+          covered: [],
+          uncovered: [],
+          all: true,
+        })),
       });
     }
   }
@@ -149,7 +162,8 @@ export function checkCoverage(
     .filter((t) => !t.whole)
     .map((t) => {
       const bad = new Set(t.badFiles ?? (t.problems.length ? ['*'] : []));
-      const ok = (c: Coverage) => bad.size === 0 || (c.files !== undefined && !bad.has('*') && c.files.every((f) => !bad.has(f)));
+      const ok = (c: Coverage) =>
+        bad.size === 0 || (c.files !== undefined && !bad.has('*') && c.files.every((f) => !bad.has(f)));
       return { target: t.target, coverage: t.coverage.filter(ok) };
     });
   // Problems of every installed target, credited here or not: its files are wrong either way.
@@ -174,25 +188,42 @@ export function checkCoverage(
     const gaps: string[] = [];
     const mech = need === 'boot' ? boot : vmStart;
     if (mech.length === 0) {
-      gaps.push(need === 'boot' ? 'nothing re-applies the policy at boot' : 'nothing applies the policy when a VM starts');
+      gaps.push(
+        need === 'boot' ? 'nothing re-applies the policy at boot' : 'nothing applies the policy when a VM starts',
+      );
     } else {
-      const missing = Object.keys(desired).filter((f) => !covered.has(f)).sort();
+      const missing = Object.keys(desired)
+        .filter((f) => !covered.has(f))
+        .sort();
       if (missing.length) gaps.push(`not set by any installed mechanism: ${missing.join(', ')}`);
     }
     const holds = mech.length === 0 ? null : mech.some((m) => HOLDS[m] === 'kept') ? 'kept' : 'set-once';
     rows.push({ interface: row.name, role, boot, vmStart, gaps, caveats: [...caveats], holds });
   };
-  for (const i of ifaces) rowFor({ name: i.name, kind: i.kind, platform: i.vm?.platform ?? null }, i.role, i.desired, perVm(i) ? 'vm-start' : 'boot');
+  for (const i of ifaces)
+    rowFor(
+      { name: i.name, kind: i.kind, platform: i.vm?.platform ?? null },
+      i.role,
+      i.desired,
+      perVm(i) ? 'vm-start' : 'boot',
+    );
   for (const s of schemes) {
     if (Object.keys(s.desired).length === 0) continue;
     const probe = s.glob ?? 'kind:tun';
-    rowFor({ name: probe, kind: s.glob === null ? 'tun' : null, platform: s.platform ?? null }, `future VM ports: ${s.label}`, s.desired, 'vm-start');
+    rowFor(
+      { name: probe, kind: s.glob === null ? 'tun' : null, platform: s.platform ?? null },
+      `future VM ports: ${s.label}`,
+      s.desired,
+      'vm-start',
+    );
   }
   const credited = new Set(usable.map((t) => t.target));
-  const mechanisms = [...new Set([...installedFiles.map((t) => t.target), ...(agent ? ['agent' as const] : [])])].map((target) => ({
-    target,
-    holds: HOLDS[target],
-    credited: credited.has(target),
-  }));
+  const mechanisms = [...new Set([...installedFiles.map((t) => t.target), ...(agent ? ['agent' as const] : [])])].map(
+    (target) => ({
+      target,
+      holds: HOLDS[target],
+      credited: credited.has(target),
+    }),
+  );
   return { rows, problems, notes, mechanisms, gaps: rows.reduce((n, r) => n + r.gaps.length, 0) + problems.length };
 }

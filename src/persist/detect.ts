@@ -34,7 +34,9 @@ function managedBy(root: RootView, d: Detected): { netplan: Set<string>; ifupdow
   if (d.netplan) {
     for (const f of root.list('/etc/netplan')) {
       try {
-        const doc = parseYaml(root.read(`/etc/netplan/${f}`) ?? '') as { network?: { ethernets?: Record<string, { 'set-name'?: string; match?: { name?: string } }> } };
+        const doc = parseYaml(root.read(`/etc/netplan/${f}`) ?? '') as {
+          network?: { ethernets?: Record<string, { 'set-name'?: string; match?: { name?: string } }> };
+        };
         for (const [id, v] of Object.entries(doc?.network?.ethernets ?? {})) {
           netplan.add(v?.['set-name'] ?? v?.match?.name ?? id);
           netplan.add(id);
@@ -98,7 +100,8 @@ export function chooseTargets(root: RootView, bootIfaces: readonly PersistInterf
   };
   for (const i of bootIfaces) {
     if (d.netplan && i.physical && m.netplan.has(i.name)) add('netplan', i, 'netplan configures it');
-    else if (d.ifupdown && m.ifupdown.has(i.name)) add('ifupdown', i, `it has a stanza in /etc/network/interfaces${d.proxmox ? ' (Proxmox)' : ''}`);
+    else if (d.ifupdown && m.ifupdown.has(i.name))
+      add('ifupdown', i, `it has a stanza in /etc/network/interfaces${d.proxmox ? ' (Proxmox)' : ''}`);
     else if (d.networkmanager && m.nm.has(i.name)) add('networkmanager', i, 'a NetworkManager profile is bound to it');
     else if (d.udev) add('systemd-link', i, 'udev applies .link files to every device it adds');
     else if (d.tuned && i.physical) add('tuned', i, 'physical NIC, tuned present');

@@ -68,11 +68,19 @@ export function mapKeys(
     for (const m of members) covered.add(m);
     if (!first) for (const m of s.impliedWhenOff ?? []) if (desired[m] === false) covered.add(m);
   }
-  const uncovered = Object.keys(desired).filter((k) => !covered.has(k)).sort();
+  const uncovered = Object.keys(desired)
+    .filter((k) => !covered.has(k))
+    .sort();
   return { entries, covered: [...covered].sort(), uncovered };
 }
 
-const TX_CSUM = ['tx-checksum-ipv4', 'tx-checksum-ip-generic', 'tx-checksum-ipv6', 'tx-checksum-fcoe-crc', 'tx-checksum-sctp'];
+const TX_CSUM = [
+  'tx-checksum-ipv4',
+  'tx-checksum-ip-generic',
+  'tx-checksum-ipv6',
+  'tx-checksum-fcoe-crc',
+  'tx-checksum-sctp',
+];
 const TSO_IMPLIED = ['tx-tcp-ecn-segmentation', 'tx-tcp-mangleid-segmentation'];
 
 /**
@@ -120,7 +128,10 @@ export const NETPLAN_KEYS: readonly KeySpec[] = [
  * newer than NM (tx-tcp-accecn-segmentation) is not covered; most kernel names are keys themselves.
  */
 export const NM_KEYS: readonly KeySpec[] = [
-  { key: 'feature-tso', members: ['tx-tcp-segmentation', 'tx-tcp-ecn-segmentation', 'tx-tcp-mangleid-segmentation', 'tx-tcp6-segmentation'] },
+  {
+    key: 'feature-tso',
+    members: ['tx-tcp-segmentation', 'tx-tcp-ecn-segmentation', 'tx-tcp-mangleid-segmentation', 'tx-tcp6-segmentation'],
+  },
   { key: 'feature-gso', members: ['tx-generic-segmentation'] },
   { key: 'feature-gro', members: ['rx-gro'] },
   { key: 'feature-lro', members: ['rx-lro'] },
@@ -131,15 +142,48 @@ export const NM_KEYS: readonly KeySpec[] = [
   { key: 'feature-ntuple', members: ['rx-ntuple-filter'] },
   { key: 'feature-rxhash', members: ['rx-hashing'] },
   ...[
-    'tx-checksum-ipv4', 'tx-checksum-ip-generic', 'tx-checksum-ipv6', 'tx-checksum-fcoe-crc', 'tx-checksum-sctp',
-    'tx-scatter-gather-fraglist', 'tx-udp-segmentation', 'tx-gso-list', 'tx-gso-partial', 'tx-gso-robust',
-    'tx-gre-segmentation', 'tx-gre-csum-segmentation', 'tx-ipxip4-segmentation', 'tx-ipxip6-segmentation',
-    'tx-udp_tnl-segmentation', 'tx-udp_tnl-csum-segmentation', 'tx-sctp-segmentation', 'tx-esp-segmentation',
-    'tx-fcoe-segmentation', 'tx-tunnel-remcsum-segmentation', 'rx-gro-hw', 'rx-gro-list', 'rx-udp-gro-forwarding',
-    'rx-vlan-filter', 'rx-vlan-stag-filter', 'rx-vlan-stag-hw-parse', 'tx-vlan-stag-hw-insert', 'rx-all', 'rx-fcs',
-    'highdma', 'hw-tc-offload', 'l2-fwd-offload', 'loopback', 'tx-nocache-copy', 'esp-hw-offload',
-    'esp-tx-csum-hw-offload', 'macsec-hw-offload', 'tls-hw-record', 'tls-hw-rx-offload', 'tls-hw-tx-offload',
-    'rx-udp_tunnel-port-offload', 'fcoe-mtu',
+    'tx-checksum-ipv4',
+    'tx-checksum-ip-generic',
+    'tx-checksum-ipv6',
+    'tx-checksum-fcoe-crc',
+    'tx-checksum-sctp',
+    'tx-scatter-gather-fraglist',
+    'tx-udp-segmentation',
+    'tx-gso-list',
+    'tx-gso-partial',
+    'tx-gso-robust',
+    'tx-gre-segmentation',
+    'tx-gre-csum-segmentation',
+    'tx-ipxip4-segmentation',
+    'tx-ipxip6-segmentation',
+    'tx-udp_tnl-segmentation',
+    'tx-udp_tnl-csum-segmentation',
+    'tx-sctp-segmentation',
+    'tx-esp-segmentation',
+    'tx-fcoe-segmentation',
+    'tx-tunnel-remcsum-segmentation',
+    'rx-gro-hw',
+    'rx-gro-list',
+    'rx-udp-gro-forwarding',
+    'rx-vlan-filter',
+    'rx-vlan-stag-filter',
+    'rx-vlan-stag-hw-parse',
+    'tx-vlan-stag-hw-insert',
+    'rx-all',
+    'rx-fcs',
+    'highdma',
+    'hw-tc-offload',
+    'l2-fwd-offload',
+    'loopback',
+    'tx-nocache-copy',
+    'esp-hw-offload',
+    'esp-tx-csum-hw-offload',
+    'macsec-hw-offload',
+    'tls-hw-record',
+    'tls-hw-rx-offload',
+    'tls-hw-tx-offload',
+    'rx-udp_tunnel-port-offload',
+    'fcoe-mtu',
   ].map((k) => ({ key: `feature-${k}`, members: [k] })),
 ];
 
@@ -150,5 +194,8 @@ export function hasWishes(desired: Record<string, boolean>): boolean {
 
 /** A safe file-name part from an interface name or glob. */
 export function fileSafe(name: string): string {
-  return name.replace(/\*/g, 'X').replace(/\?/g, 'Q').replace(/[^A-Za-z0-9_.-]/g, '_');
+  return name
+    .replace(/\*/g, 'X')
+    .replace(/\?/g, 'Q')
+    .replace(/[^A-Za-z0-9_.-]/g, '_');
 }

@@ -38,7 +38,9 @@ export function parseIni(text: string): IniSection[] {
 }
 
 export function iniValues(sections: IniSection[], section: string, key: string): string[] {
-  return sections.filter((s) => s.name === section).flatMap((s) => s.entries.filter(([k]) => k === key).map(([, v]) => v));
+  return sections
+    .filter((s) => s.name === section)
+    .flatMap((s) => s.entries.filter(([k]) => k === key).map(([, v]) => v));
 }
 
 export function iniSection(sections: IniSection[], name: string): IniSection | undefined {

@@ -10,7 +10,11 @@ import type { PersistInterface, VmPortScheme } from './types.js';
  */
 
 /** Every interface the policy wants something of, VM ports included (--check reports them). */
-export function selectedInterfaces(policy: Policy, observation: Observation, links: readonly LinkInfo[] = []): PersistInterface[] {
+export function selectedInterfaces(
+  policy: Policy,
+  observation: Observation,
+  links: readonly LinkInfo[] = [],
+): PersistInterface[] {
   const desired = resolvePolicy(policy, observation);
   const byIndex = new Map(observation.interfaces.map((i) => [i.ifindex, i]));
   const linkByIndex = new Map(links.map((l) => [l.ifindex, l]));
@@ -63,25 +67,126 @@ interface Template {
   vm: VmRef | null;
 }
 
-const vm = (platform: VmRef['platform'], id: string | null = null, nic: string | null = null): VmRef => ({ platform, id, name: null, nic });
+const vm = (platform: VmRef['platform'], id: string | null = null, nic: string | null = null): VmRef => ({
+  platform,
+  id,
+  name: null,
+  nic,
+});
 
 /**
  * Per-VM naming schemes (src/host/vm.ts classifies the same names): VM ports and the per-VM
  * firewall plumbing Proxmox and OpenStack create with them; the generic tun/tap scheme last.
  */
 export const VM_PORT_TEMPLATES: readonly Template[] = [
-  { label: 'libvirt (vnetN)', glob: 'vnet*', name: 'vnet0', kind: 'tun', driver: 'tun', role: 'vm-port', vm: vm('libvirt') },
-  { label: 'Proxmox (tap<vmid>i<n>)', glob: 'tap*i*', name: 'tap100i0', kind: 'tun', driver: 'tun', role: 'vm-port', vm: vm('proxmox', '100', '0') },
-  { label: 'OpenStack (tapXXXXXXXX-XX)', glob: 'tap????????-??', name: 'tap0123abcd-ef', kind: 'tun', driver: 'tun', role: 'vm-port', vm: vm('openstack', '0123abcd-ef') },
-  { label: 'Xen (vif<domid>.<n>)', glob: 'vif*.*', name: 'vif1.0', kind: null, driver: 'vif', role: 'vm-port', vm: vm('xen', '1', '0') },
-  { label: 'libvirt direct (macvtapN)', glob: 'macvtap*', name: 'macvtap0', kind: 'macvtap', driver: 'macvlan', role: 'vm-port', vm: vm('libvirt') },
-  { label: 'Proxmox container (veth<vmid>i<n>)', glob: 'veth*i*', name: 'veth100i0', kind: 'veth', driver: 'veth', role: 'vm-port', vm: vm('proxmox', '100', '0') },
-  { label: 'Proxmox firewall bridge (fwbr<vmid>i<n>)', glob: 'fwbr*i*', name: 'fwbr100i0', kind: 'bridge', driver: 'bridge', role: 'firewall', vm: vm('proxmox', '100', '0') },
-  { label: 'Proxmox firewall veth (fwpr<vmid>p<n>)', glob: 'fwpr*p*', name: 'fwpr100p0', kind: 'veth', driver: 'veth', role: 'firewall', vm: vm('proxmox', '100', '0') },
-  { label: 'Proxmox firewall veth (fwln<vmid>i<n>)', glob: 'fwln*i*', name: 'fwln100i0', kind: 'veth', driver: 'veth', role: 'firewall', vm: vm('proxmox', '100', '0') },
-  { label: 'OpenStack hybrid bridge (qbrXXXXXXXX-XX)', glob: 'qbr*', name: 'qbr0123abcd-ef', kind: 'bridge', driver: 'bridge', role: 'firewall', vm: vm('openstack', '0123abcd-ef') },
-  { label: 'OpenStack veths (qvbXXXXXXXX-XX, qvoXXXXXXXX-XX)', glob: 'qv[bo]*', name: 'qvb0123abcd-ef', kind: 'veth', driver: 'veth', role: 'firewall', vm: vm('openstack', '0123abcd-ef') },
-  { label: 'any other tun/tap device', glob: null, name: 'tap0', kind: 'tun', driver: 'tun', role: 'vm-port', vm: null },
+  {
+    label: 'libvirt (vnetN)',
+    glob: 'vnet*',
+    name: 'vnet0',
+    kind: 'tun',
+    driver: 'tun',
+    role: 'vm-port',
+    vm: vm('libvirt'),
+  },
+  {
+    label: 'Proxmox (tap<vmid>i<n>)',
+    glob: 'tap*i*',
+    name: 'tap100i0',
+    kind: 'tun',
+    driver: 'tun',
+    role: 'vm-port',
+    vm: vm('proxmox', '100', '0'),
+  },
+  {
+    label: 'OpenStack (tapXXXXXXXX-XX)',
+    glob: 'tap????????-??',
+    name: 'tap0123abcd-ef',
+    kind: 'tun',
+    driver: 'tun',
+    role: 'vm-port',
+    vm: vm('openstack', '0123abcd-ef'),
+  },
+  {
+    label: 'Xen (vif<domid>.<n>)',
+    glob: 'vif*.*',
+    name: 'vif1.0',
+    kind: null,
+    driver: 'vif',
+    role: 'vm-port',
+    vm: vm('xen', '1', '0'),
+  },
+  {
+    label: 'libvirt direct (macvtapN)',
+    glob: 'macvtap*',
+    name: 'macvtap0',
+    kind: 'macvtap',
+    driver: 'macvlan',
+    role: 'vm-port',
+    vm: vm('libvirt'),
+  },
+  {
+    label: 'Proxmox container (veth<vmid>i<n>)',
+    glob: 'veth*i*',
+    name: 'veth100i0',
+    kind: 'veth',
+    driver: 'veth',
+    role: 'vm-port',
+    vm: vm('proxmox', '100', '0'),
+  },
+  {
+    label: 'Proxmox firewall bridge (fwbr<vmid>i<n>)',
+    glob: 'fwbr*i*',
+    name: 'fwbr100i0',
+    kind: 'bridge',
+    driver: 'bridge',
+    role: 'firewall',
+    vm: vm('proxmox', '100', '0'),
+  },
+  {
+    label: 'Proxmox firewall veth (fwpr<vmid>p<n>)',
+    glob: 'fwpr*p*',
+    name: 'fwpr100p0',
+    kind: 'veth',
+    driver: 'veth',
+    role: 'firewall',
+    vm: vm('proxmox', '100', '0'),
+  },
+  {
+    label: 'Proxmox firewall veth (fwln<vmid>i<n>)',
+    glob: 'fwln*i*',
+    name: 'fwln100i0',
+    kind: 'veth',
+    driver: 'veth',
+    role: 'firewall',
+    vm: vm('proxmox', '100', '0'),
+  },
+  {
+    label: 'OpenStack hybrid bridge (qbrXXXXXXXX-XX)',
+    glob: 'qbr*',
+    name: 'qbr0123abcd-ef',
+    kind: 'bridge',
+    driver: 'bridge',
+    role: 'firewall',
+    vm: vm('openstack', '0123abcd-ef'),
+  },
+  {
+    label: 'OpenStack veths (qvbXXXXXXXX-XX, qvoXXXXXXXX-XX)',
+    glob: 'qv[bo]*',
+    name: 'qvb0123abcd-ef',
+    kind: 'veth',
+    driver: 'veth',
+    role: 'firewall',
+    vm: vm('openstack', '0123abcd-ef'),
+  },
+  {
+    label: 'any other tun/tap device',
+    glob: null,
+    name: 'tap0',
+    kind: 'tun',
+    driver: 'tun',
+    role: 'vm-port',
+    vm: null,
+  },
 ];
 
 /**
@@ -89,7 +194,10 @@ export const VM_PORT_TEMPLATES: readonly Template[] = [
  * (role vm-port, no master yet: at creation a port is not in its bridge, so rules that select by
  * master cannot match there). `featureNames` is the running kernel's list when known.
  */
-export function vmPortSchemes(policy: Policy, featureNames: readonly string[] = COMMON_KERNEL_FEATURES): VmPortScheme[] {
+export function vmPortSchemes(
+  policy: Policy,
+  featureNames: readonly string[] = COMMON_KERNEL_FEATURES,
+): VmPortScheme[] {
   const features = Object.fromEntries(featureNames.map((n) => [n, { active: true, requested: true, fixed: false }]));
   const generic = VM_PORT_TEMPLATES[VM_PORT_TEMPLATES.length - 1]!;
   const templates = [...VM_PORT_TEMPLATES.slice(0, -1), ...policyTemplates(policy), generic];
@@ -110,7 +218,14 @@ export function vmPortSchemes(policy: Policy, featureNames: readonly string[] = 
     const d = desired.interfaces.find((x) => x.ifindex === 1000 + i);
     const wanted: Record<string, boolean> = {};
     for (const [k, v] of Object.entries(d?.features ?? {})) wanted[k] = v.value;
-    return { label: t.label, glob: t.glob, tun: t.kind === 'tun', platform: t.vm?.platform ?? null, desired: wanted, known: [...featureNames] };
+    return {
+      label: t.label,
+      glob: t.glob,
+      tun: t.kind === 'tun',
+      platform: t.vm?.platform ?? null,
+      desired: wanted,
+      known: [...featureNames],
+    };
   });
 }
 
@@ -119,7 +234,10 @@ const PER_VM_KINDS = new Set(['tun', 'tap', 'macvtap']);
 /** A name that matches the glob (vnet* → vnet0), or null for globs udev's fnmatch would not read alike. */
 function sampleName(glob: string): string | null {
   if (!/^[A-Za-z0-9_.:@*?[\]-]+$/.test(glob)) return null; // braces, extglobs: picomatch-only syntax
-  const name = glob.replace(/\*/g, '0').replace(/\?/g, '0').replace(/\[([^\]])[^\]]*\]/g, '$1');
+  const name = glob
+    .replace(/\*/g, '0')
+    .replace(/\?/g, '0')
+    .replace(/\[([^\]])[^\]]*\]/g, '$1');
   return name.length > 0 && name.length <= 15 && picomatch.isMatch(name, glob) ? name : null;
 }
 

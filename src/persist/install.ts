@@ -1,7 +1,20 @@
 import { createHash } from 'node:crypto';
 import {
-  closeSync, constants, existsSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync,
-  statSync, unlinkSync, writeSync,
+  closeSync,
+  constants,
+  existsSync,
+  fchmodSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
@@ -125,7 +138,11 @@ function wrap<T>(what: string, fn: () => T): T {
  */
 class InstallTransaction {
   private staged: { tmp: string; abs: string; mode: number }[] = [];
-  private ops: ({ kind: 'write'; abs: string; content: Buffer; mode: number } | { kind: 'move'; from: string; to: string } | { kind: 'backup'; abs: string; backup: string } )[] = [];
+  private ops: (
+    | { kind: 'write'; abs: string; content: Buffer; mode: number }
+    | { kind: 'move'; from: string; to: string }
+    | { kind: 'backup'; abs: string; backup: string }
+  )[] = [];
   private createdDirs: string[] = [];
   constructor(private readonly what: string) {}
 
@@ -147,8 +164,15 @@ class InstallTransaction {
         if (op.kind !== 'write') continue;
         const made = mkdirSync(dirname(op.abs), { recursive: true });
         if (made) this.createdDirs.push(made);
-        const tmp = join(dirname(op.abs), `.${basename(op.abs)}.offloadctl-tmp-${process.pid}-${randomBytes(3).toString('hex')}`);
-        const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, op.mode);
+        const tmp = join(
+          dirname(op.abs),
+          `.${basename(op.abs)}.offloadctl-tmp-${process.pid}-${randomBytes(3).toString('hex')}`,
+        );
+        const fd = openSync(
+          tmp,
+          constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+          op.mode,
+        );
         this.staged.push({ tmp, abs: op.abs, mode: op.mode });
         try {
           for (let off = 0; off < op.content.length; ) off += writeSync(fd, op.content, off);
@@ -258,7 +282,9 @@ export function installTarget(
     const cur = readOrNull(from);
     if (cur === null || cur.toString('utf8').includes(MARK)) continue;
     if (existsSync(to)) {
-      warnings.push(`${mv.from} is not ours and ${mv.to} exists already: both left as they are, ${mv.from} not replaced`);
+      warnings.push(
+        `${mv.from} is not ours and ${mv.to} exists already: both left as they are, ${mv.from} not replaced`,
+      );
       result = { ...result, files: result.files.filter((f) => f.path !== mv.from) };
       continue;
     }
@@ -294,7 +320,11 @@ export function installTarget(
       if (!dry) tx.backup(abs, absBackup);
     }
     if (!dry) tx.write(abs, want, f.mode);
-    files.push({ path: f.path, action: cur === null ? 'created' : 'updated', ...(backup && !mine?.backup ? { backup } : {}) });
+    files.push({
+      path: f.path,
+      action: cur === null ? 'created' : 'updated',
+      ...(backup && !mine?.backup ? { backup } : {}),
+    });
     manifestFiles.push({ path: f.path, sha256: sha256(want), mode: f.mode, backup });
   }
 
@@ -323,9 +353,14 @@ export function installTarget(
       moves,
       coverage: result.coverage,
     };
-    if (manifestFiles.length || moves.length) tx.write(manifestPath(root, result.target), Buffer.from(JSON.stringify(m, null, 2) + '\n'), 0o644);
+    if (manifestFiles.length || moves.length)
+      tx.write(manifestPath(root, result.target), Buffer.from(JSON.stringify(m, null, 2) + '\n'), 0o644);
   } else if (!dry && prev && JSON.stringify(prev.coverage) !== JSON.stringify(result.coverage)) {
-    tx.write(manifestPath(root, result.target), Buffer.from(JSON.stringify({ ...prev, coverage: result.coverage }, null, 2) + '\n'), 0o644);
+    tx.write(
+      manifestPath(root, result.target),
+      Buffer.from(JSON.stringify({ ...prev, coverage: result.coverage }, null, 2) + '\n'),
+      0o644,
+    );
   }
   if (!dry) {
     tx.commit();
@@ -336,10 +371,17 @@ export function installTarget(
 
 /** Other targets' manifests that list the same file with the same content (the shared policy file). */
 function otherOwners(root: string, target: PersistTarget, f: ManifestFile): boolean {
-  return readManifests(root).some((m) => m.target !== target && m.files.some((x) => x.path === f.path && x.sha256 === f.sha256));
+  return readManifests(root).some(
+    (m) => m.target !== target && m.files.some((x) => x.path === f.path && x.sha256 === f.sha256),
+  );
 }
 
-function removeOurFile(root: string, f: ManifestFile, dry: boolean, shared: boolean): { report: FileReport; warning?: string } {
+function removeOurFile(
+  root: string,
+  f: ManifestFile,
+  dry: boolean,
+  shared: boolean,
+): { report: FileReport; warning?: string } {
   const abs = underRoot(root, f.path);
   const cur = readOrNull(abs);
   if (cur === null) return { report: { path: f.path, action: 'removed', detail: 'was already gone' } };
@@ -351,10 +393,18 @@ function removeOurFile(root: string, f: ManifestFile, dry: boolean, shared: bool
   }
   if (shared) return { report: { path: f.path, action: 'kept', detail: 'another target installed it too' } };
   if (f.backup && existsSync(underRoot(root, f.backup))) {
-    if (!dry) wrap(`restoring ${f.path}`, () => { renameSync(underRoot(root, f.backup!), abs); fsyncDir(dirname(abs)); });
+    if (!dry)
+      wrap(`restoring ${f.path}`, () => {
+        renameSync(underRoot(root, f.backup!), abs);
+        fsyncDir(dirname(abs));
+      });
     return { report: { path: f.path, action: 'restored', detail: `from ${f.backup}` } };
   }
-  if (!dry) wrap(`removing ${f.path}`, () => { unlinkSync(abs); fsyncDir(dirname(abs)); });
+  if (!dry)
+    wrap(`removing ${f.path}`, () => {
+      unlinkSync(abs);
+      fsyncDir(dirname(abs));
+    });
   return { report: { path: f.path, action: 'removed' } };
 }
 
@@ -378,7 +428,11 @@ export function uninstallTarget(root: string, target: PersistTarget, opts: { dry
       warnings.push(`${mv.to} not moved back: ${mv.from} exists (ours was edited by hand?)`);
       continue;
     }
-    if (!dry) wrap(`moving ${mv.to} back`, () => { renameSync(to, from); fsyncDir(dirname(from)); });
+    if (!dry)
+      wrap(`moving ${mv.to} back`, () => {
+        renameSync(to, from);
+        fsyncDir(dirname(from));
+      });
     files.push({ path: mv.from, action: 'restored', detail: `moved back from ${mv.to}` });
   }
   if (!dry) wrap('removing the persist manifest', () => unlinkSync(manifestPath(root, target)));

@@ -2,14 +2,27 @@ import type { LinkInfo, Observation, Policy } from '../model/types.js';
 import { OffloadError } from '../model/errors.js';
 import { DEFAULT_PROFILE, parsePolicyText, policyToYaml } from '../policy/index.js';
 import { findAgentUnit, type AgentUnit } from './agent-unit.js';
-import { checkCoverage, type AgentMechanism, type CheckPlace, type CheckReport, type InstalledTarget } from './check.js';
+import {
+  checkCoverage,
+  type AgentMechanism,
+  type CheckPlace,
+  type CheckReport,
+  type InstalledTarget,
+} from './check.js';
 import { chooseTargets, type AutoChoice } from './detect.js';
 import { bootInterfaces, selectedInterfaces, usesMasterSelectors, vmPortSchemes } from './inputs.js';
 import { installTarget, manifestHealth, readManifests, uninstallTarget, type InstallReport } from './install.js';
 import { render } from './render/index.js';
 import { printable } from './render/common.js';
 import { fsRoot } from './root.js';
-import { MARK, TARGETS, type PersistInterface, type PersistTarget, type RenderOptions, type RenderResult } from './types.js';
+import {
+  MARK,
+  TARGETS,
+  type PersistInterface,
+  type PersistTarget,
+  type RenderOptions,
+  type RenderResult,
+} from './types.js';
 
 /**
  * The persist pipeline: (policy, observation) → per target: render (pure) → install (I/O under
@@ -48,7 +61,9 @@ export function renderTargets(ctx: PersistContext, target: PersistTarget | 'auto
   const root = fsRoot(ctx.root);
   const notes: string[] = [];
   if (usesMasterSelectors(ctx.policy)) {
-    notes.push('the policy selects by master: a VM port is not in its bridge yet when udev sees it, so such rules match only from the libvirt hook or the agent');
+    notes.push(
+      'the policy selects by master: a VM port is not in its bridge yet when udev sees it, so such rules match only from the libvirt hook or the agent',
+    );
   }
   let plan: [PersistTarget, PersistInterface[]][];
   let auto: PersistOutcome['auto'] = null;
@@ -58,17 +73,27 @@ export function renderTargets(ctx: PersistContext, target: PersistTarget | 'auto
     plan = [...choice.boot.entries(), ...choice.vmStart.map((t): [PersistTarget, PersistInterface[]] => [t, []])];
     for (const u of choice.uncovered) notes.push(`${u}: no mechanism found under the root re-applies it at boot`);
     if (root.exists('/etc/xensource-inventory')) {
-      notes.push('XCP-ng/XenServer host: XAPI re-applies VIF and PIF ethtool settings itself at every plug: `offloadctl persist --target xapi --apply` (docs/ovs.md)');
+      notes.push(
+        'XCP-ng/XenServer host: XAPI re-applies VIF and PIF ethtool settings itself at every plug: `offloadctl persist --target xapi --apply` (docs/ovs.md)',
+      );
     }
     if (choice.vmStart.length === 0 && schemes.some((s) => Object.keys(s.desired).length)) {
-      notes.push('no udev and no libvirt under the root: nothing will apply the policy to VM ports as VMs start (run `offloadctl agent`)');
+      notes.push(
+        'no udev and no libvirt under the root: nothing will apply the policy to VM ports as VMs start (run `offloadctl agent`)',
+      );
     }
   } else {
     // xapi covers VIFs too: XAPI re-applies them at every VIF plug.
     plan = [[target, target === 'xapi' ? selected : boot]];
   }
   const targets: TargetOutcome[] = plan.map(([t, ifaces]) => {
-    const result = render(t, { interfaces: ifaces, vmSchemes: schemes, root, options: ctx.options, domainXml: ctx.domainXml });
+    const result = render(t, {
+      interfaces: ifaces,
+      vmSchemes: schemes,
+      root,
+      options: ctx.options,
+      domainXml: ctx.domainXml,
+    });
     if ((t === 'udev' || t === 'libvirt-hook') && !ctx.options.noOffloadctlOnBootPath && result.files.length) {
       result.files.push({
         path: ctx.options.policyPath,
@@ -84,7 +109,11 @@ export function renderTargets(ctx: PersistContext, target: PersistTarget | 'auto
   return { targets, auto, notes };
 }
 
-export function persist(ctx: PersistContext, target: PersistTarget | 'auto', opts: { dryRun?: boolean; force?: boolean }): PersistOutcome {
+export function persist(
+  ctx: PersistContext,
+  target: PersistTarget | 'auto',
+  opts: { dryRun?: boolean; force?: boolean },
+): PersistOutcome {
   const out = renderTargets(ctx, target);
   for (const t of out.targets) {
     if (t.target === 'libvirt-xml' || t.target === 'xapi') continue; // printed (xapi: run by --apply), never installed as files
@@ -95,7 +124,8 @@ export function persist(ctx: PersistContext, target: PersistTarget | 'auto', opt
 
 export function uninstall(root: string, target: PersistTarget | 'auto', opts: { dryRun?: boolean }): InstallReport[] {
   const targets = target === 'auto' ? readManifests(root).map((m) => m.target) : [target];
-  if (target === 'libvirt-xml') throw new OffloadError('usage', 'libvirt-xml installs nothing: there is nothing to uninstall');
+  if (target === 'libvirt-xml')
+    throw new OffloadError('usage', 'libvirt-xml installs nothing: there is nothing to uninstall');
   return targets.map((t) => uninstallTarget(root, t, opts));
 }
 
@@ -116,7 +146,13 @@ export function check(
     .filter((m) => (TARGETS as readonly string[]).includes(m.target))
     .map((m) => ({ target: m.target, coverage: m.coverage, ...manifestHealth(ctx.root, m) }));
   const unit = target ? null : findAgentUnit(fsRoot(ctx.root));
-  return checkCoverage(selected, schemes, installed, place, unit ? agentMechanism(ctx.root, unit, ctx.policy.name) : null);
+  return checkCoverage(
+    selected,
+    schemes,
+    installed,
+    place,
+    unit ? agentMechanism(ctx.root, unit, ctx.policy.name) : null,
+  );
 }
 
 /** The agent unit as a mechanism: does it enforce the checked policy (by name; its file read under root)? */

@@ -13,7 +13,11 @@ export function installText(reports: readonly InstallReport[]): string {
       text += `${r.target}: nothing installed\n`;
       continue;
     }
-    const rows = r.files.map((f) => [f.path, f.action, [f.backup ? `backup ${f.backup}` : '', f.detail ?? ''].filter(Boolean).join('; ')]);
+    const rows = r.files.map((f) => [
+      f.path,
+      f.action,
+      [f.backup ? `backup ${f.backup}` : '', f.detail ?? ''].filter(Boolean).join('; '),
+    ]);
     if (rows.length) text += renderTable(['FILE', 'ACTION', 'DETAIL'], rows);
     text += `${r.target}: ${r.status}${r.dryRun ? ' (dry run: nothing written)' : ''}\n`;
     for (const w of r.warnings) text += `warning: ${w}\n`;
@@ -24,7 +28,9 @@ export function installText(reports: readonly InstallReport[]): string {
 export function persistText(o: PersistOutcome, dryRun: boolean): string {
   let text = '';
   if (o.auto) {
-    const found = Object.entries(o.auto.detected).filter(([, v]) => v).map(([k]) => k);
+    const found = Object.entries(o.auto.detected)
+      .filter(([, v]) => v)
+      .map(([k]) => k);
     text += `detected: ${found.join(', ') || 'nothing'}\n`;
     for (const r of o.auto.reasons) text += `  ${r}\n`;
     if (o.auto.vmStart.length) text += `  VM ports: ${o.auto.vmStart.join(' + ')}\n`;
@@ -40,7 +46,8 @@ export function persistText(o: PersistOutcome, dryRun: boolean): string {
     }
     for (const n of t.result.notes) text += `note: ${n}\n`;
     const byCaveat = new Map<string, string[]>();
-    for (const c of t.result.coverage) for (const cv of c.caveats ?? []) byCaveat.set(cv, [...(byCaveat.get(cv) ?? []), c.match]);
+    for (const c of t.result.coverage)
+      for (const cv of c.caveats ?? []) byCaveat.set(cv, [...(byCaveat.get(cv) ?? []), c.match]);
     for (const [cv, m] of byCaveat) text += `caveat (${m.join(', ')}): ${cv}\n`;
     if (t.result.commands.length && t.install?.status === 'changed') {
       text += 'to take effect now, run:\n' + t.result.commands.map((c) => `  ${c}\n`).join('');
@@ -61,7 +68,11 @@ export function persistJson(o: PersistOutcome, dryRun: boolean): unknown {
       status: t.install?.status ?? null,
       files: t.install?.files ?? [],
       warnings: t.install?.warnings ?? [],
-      rendered: t.result.files.map((f) => ({ path: f.path, mode: '0' + f.mode.toString(8), ...(dryRun ? { content: f.content } : {}) })),
+      rendered: t.result.files.map((f) => ({
+        path: f.path,
+        mode: '0' + f.mode.toString(8),
+        ...(dryRun ? { content: f.content } : {}),
+      })),
       moves: t.result.moves,
       coverage: t.result.coverage,
       notes: t.result.notes,
@@ -84,7 +95,8 @@ export function checkText(r: CheckReport): string {
     text +=
       '\nHOLDS: "kept" = a mechanism re-enforces the setting (the agent: also after QEMU re-enables a tap\'s TSO when the\n' +
       'guest negotiates, TUNSETOFFLOAD); "set once" = applied when the device appears (udev, libvirt hook, boot files).\n';
-    for (const m of r.mechanisms) text += `mechanism: ${m.target}: ${m.holds === 'kept' ? 'keeps the setting' : 'sets it once'}${m.credited ? '' : ' (not credited here)'}\n`;
+    for (const m of r.mechanisms)
+      text += `mechanism: ${m.target}: ${m.holds === 'kept' ? 'keeps the setting' : 'sets it once'}${m.credited ? '' : ' (not credited here)'}\n`;
   }
   for (const n of r.notes) text += `note: ${n}\n`;
   const caveats = [...new Set(r.rows.flatMap((x) => x.caveats))];

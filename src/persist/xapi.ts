@@ -30,19 +30,34 @@ async function xeOk(xe: XeRunner, argv: string[]): Promise<string> {
   try {
     r = await xe(argv);
   } catch (e) {
-    throw new OffloadError('system', `cannot run ${argv[0]}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (is this an XCP-ng/XenServer host? --xe-path)`);
+    throw new OffloadError(
+      'system',
+      `cannot run ${argv[0]}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (is this an XCP-ng/XenServer host? --xe-path)`,
+    );
   }
   if (r.code !== 0) throw new Error(`${argv.slice(0, 2).join(' ')} exited ${r.code}: ${(r.stderr || r.stdout).trim()}`);
   return r.stdout.trim();
 }
 
-async function uuidOf(xe: XeRunner, xePath: string, s: XapiSetting, hostUuid: string | null, argvs: string[][]): Promise<string> {
+async function uuidOf(
+  xe: XeRunner,
+  xePath: string,
+  s: XapiSetting,
+  hostUuid: string | null,
+  argvs: string[][],
+): Promise<string> {
   if (s.uuid) return s.uuid;
   const argv = pifLookupArgv(xePath, s.device!, hostUuid);
   argvs.push(argv);
   const out = await xeOk(xe, argv);
-  const uuids = out.split(',').map((x) => x.trim()).filter(Boolean);
-  if (uuids.length !== 1) throw new Error(`xe pif-list device=${s.device}: ${uuids.length} PIFs${hostUuid ? '' : ' (no host-uuid: /etc/xensource-inventory not found)'}`);
+  const uuids = out
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  if (uuids.length !== 1)
+    throw new Error(
+      `xe pif-list device=${s.device}: ${uuids.length} PIFs${hostUuid ? '' : ' (no host-uuid: /etc/xensource-inventory not found)'}`,
+    );
   return uuids[0]!;
 }
 
@@ -60,7 +75,14 @@ export async function applyXapi(plan: XapiPlan, xePath: string, xe: XeRunner = d
       out.push({ object: s.object, ifnames: s.ifnames, uuid, argv: argvs, ok: true });
     } catch (e) {
       if (e instanceof OffloadError) throw e;
-      out.push({ object: s.object, ifnames: s.ifnames, uuid: s.uuid, argv: argvs, ok: false, error: (e as Error).message });
+      out.push({
+        object: s.object,
+        ifnames: s.ifnames,
+        uuid: s.uuid,
+        argv: argvs,
+        ok: false,
+        error: (e as Error).message,
+      });
     }
   }
   return out;
@@ -93,7 +115,14 @@ export async function checkXapi(plan: XapiPlan, xePath: string, xe: XeRunner = d
       out.push({ object: s.object, ifnames: s.ifnames, uuid, argv: argvs, ok: gaps.length === 0, found, gaps });
     } catch (e) {
       if (e instanceof OffloadError) throw e;
-      out.push({ object: s.object, ifnames: s.ifnames, uuid: s.uuid, argv: argvs, ok: false, error: (e as Error).message });
+      out.push({
+        object: s.object,
+        ifnames: s.ifnames,
+        uuid: s.uuid,
+        argv: argvs,
+        ok: false,
+        error: (e as Error).message,
+      });
     }
   }
   return out;
@@ -105,7 +134,12 @@ export function xapiStepsText(steps: readonly XapiStep[], mode: 'apply' | 'check
     const what = `${s.object.toUpperCase()} ${s.uuid ?? '?'} (${s.ifnames.join(', ')})`;
     if (s.error) lines.push(`${what}: FAILED: ${s.error}`);
     else if (mode === 'apply') lines.push(`${what}: set ${s.argv[s.argv.length - 1]!.slice(3).join(' ')}`);
-    else if (s.ok) lines.push(`${what}: ok (${Object.entries(s.found ?? {}).map(([k, v]) => `ethtool-${k}=${v}`).join(' ')})`);
+    else if (s.ok)
+      lines.push(
+        `${what}: ok (${Object.entries(s.found ?? {})
+          .map(([k, v]) => `ethtool-${k}=${v}`)
+          .join(' ')})`,
+      );
     else lines.push(`${what}: GAP: ${s.gaps!.map((g) => `${g}=${s.found?.[g.slice(8)] || '(unset)'}`).join(' ')}`);
   }
   if (steps.length === 0) lines.push('nothing for XAPI to keep: the policy selects no XAPI VIF or PIF');
@@ -119,6 +153,10 @@ export async function planXapiFor(ctx: {
   links: readonly import('../model/types.js').LinkInfo[];
   root: string;
 }): Promise<XapiPlan> {
-  const [{ selectedInterfaces }, { fsRoot }, { xapiPlan }] = await Promise.all([import('./inputs.js'), import('./root.js'), import('./render/xapi.js')]);
+  const [{ selectedInterfaces }, { fsRoot }, { xapiPlan }] = await Promise.all([
+    import('./inputs.js'),
+    import('./root.js'),
+    import('./render/xapi.js'),
+  ]);
   return xapiPlan({ interfaces: selectedInterfaces(ctx.policy, ctx.observation, ctx.links), root: fsRoot(ctx.root) });
 }

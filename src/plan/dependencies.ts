@@ -16,7 +16,12 @@ export interface DependencyRule {
   reason: string;
 }
 
-const TSO_SG = ['tx-tcp-segmentation', 'tx-tcp-ecn-segmentation', 'tx-tcp-mangleid-segmentation', 'tx-tcp6-segmentation'];
+const TSO_SG = [
+  'tx-tcp-segmentation',
+  'tx-tcp-ecn-segmentation',
+  'tx-tcp-mangleid-segmentation',
+  'tx-tcp6-segmentation',
+];
 
 export const DEPENDENCIES: readonly DependencyRule[] = [
   // "TSO requires that SG is present as well." NETIF_F_ALL_TSO; on 6.18 accecn is not in it
@@ -57,7 +62,11 @@ export const DEPENDENCIES: readonly DependencyRule[] = [
 const RULE_NAMES: readonly string[] = [...new Set(DEPENDENCIES.flatMap((r) => [...r.features, ...r.anyOf]))];
 
 /** Which rules hold `feature` off given (predicted) active values (empty: none). */
-export function blockingRules(feature: string, active: (name: string) => boolean | undefined, features: FeatureMap): DependencyRule[] {
+export function blockingRules(
+  feature: string,
+  active: (name: string) => boolean | undefined,
+  features: FeatureMap,
+): DependencyRule[] {
   return DEPENDENCIES.filter(
     (r) =>
       r.features.includes(feature) &&

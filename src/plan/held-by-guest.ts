@@ -72,7 +72,10 @@ function guestControlled(feature: string, features: FeatureMap, depth: number): 
 }
 
 /** The features of one interface the policy wants on that its guest holds off (sorted). */
-export function guestHeldFeatures(iface: Pick<Interface, 'kind' | 'role' | 'features'>, wanted: Record<string, { value: boolean }>): string[] {
+export function guestHeldFeatures(
+  iface: Pick<Interface, 'kind' | 'role' | 'features'>,
+  wanted: Record<string, { value: boolean }>,
+): string[] {
   if (!isGuestTap(iface)) return [];
   return Object.keys(wanted)
     .filter((f) => heldBy(iface, f, wanted[f]!.value, false) === 'guest')

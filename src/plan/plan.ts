@@ -6,9 +6,28 @@ import { ovsHeldDetail, ovsHoldsOff, ovsOwnFeatures } from '../ovs/plan-facts.js
 
 /** Drivers of software devices: changing their features never resets a physical link. */
 const VIRTUAL_DRIVERS = new Set([
-  'veth', 'bridge', 'tun', 'tap', 'macvlan', 'macvtap', 'vxlan', 'geneve', 'ifb', 'dummy', 'bonding',
-  'bond', '802.1Q VLAN Support', 'vlan', '8021q', 'openvswitch', 'team', 'ipvlan', 'gre', 'vrf',
-  'xen-netback', 'vif',
+  'veth',
+  'bridge',
+  'tun',
+  'tap',
+  'macvlan',
+  'macvtap',
+  'vxlan',
+  'geneve',
+  'ifb',
+  'dummy',
+  'bonding',
+  'bond',
+  '802.1Q VLAN Support',
+  'vlan',
+  '8021q',
+  'openvswitch',
+  'team',
+  'ipvlan',
+  'gre',
+  'vrf',
+  'xen-netback',
+  'vif',
 ]);
 
 /**
@@ -35,7 +54,8 @@ export function plan(observation: Observation, desired: Desired): Plan {
   for (const d of desired.interfaces) {
     const iface = byIndex.get(d.ifindex) ?? byName.get(d.name);
     if (!iface) {
-      for (const f of Object.keys(d.features)) skipped.push({ ifname: d.name, feature: f, reason: 'absent', detail: 'interface not observed' });
+      for (const f of Object.keys(d.features))
+        skipped.push({ ifname: d.name, feature: f, reason: 'absent', detail: 'interface not observed' });
       continue;
     }
     const r = planInterface(iface, d, stages.get(iface.name) ?? 0);
@@ -64,8 +84,15 @@ export function planInterface(
     } else if (value && !st.active && ovsHoldsOff(iface, feature)) {
       skipped.push({ ifname: iface.name, feature, reason: 'held', detail: ovsHoldsOff(iface, feature)! });
     } else if (st.fixed) {
-      if (st.active === value) skipped.push({ ifname: iface.name, feature, reason: 'already', detail: `fixed ${onOff(value)}` });
-      else skipped.push({ ifname: iface.name, feature, reason: 'fixed', detail: `fixed ${onOff(st.active)} for this device` });
+      if (st.active === value)
+        skipped.push({ ifname: iface.name, feature, reason: 'already', detail: `fixed ${onOff(value)}` });
+      else
+        skipped.push({
+          ifname: iface.name,
+          feature,
+          reason: 'fixed',
+          detail: `fixed ${onOff(st.active)} for this device`,
+        });
     } else if (st.requested !== value) {
       set[feature] = value;
       why[feature] = rule;
@@ -73,7 +100,8 @@ export function planInterface(
   }
 
   // Common case (a policy turning features off, whole families at once): nothing else can move.
-  const offOnly = unchanged.every((f) => !d.features[f]!.value && !iface.features[f]!.active) && turnsOffOnly(iface.features, set);
+  const offOnly =
+    unchanged.every((f) => !d.features[f]!.value && !iface.features[f]!.active) && turnsOffOnly(iface.features, set);
   const predicted = offOnly ? {} : predictActive(iface.features, set);
   const after = offOnly
     ? (name: string) => set[name] ?? iface.features[name]?.active ?? false
@@ -92,7 +120,13 @@ export function planInterface(
       skipped.push({ ifname: iface.name, feature, reason: 'already', detail: 'follows its ports' });
     } else {
       const by = heldBy(iface, feature, value, false);
-      skipped.push({ ifname: iface.name, feature, reason: 'held', detail: heldDetail(feature, predicted, iface, hasPorts), ...(by ? { heldBy: by } : {}) });
+      skipped.push({
+        ifname: iface.name,
+        feature,
+        reason: 'held',
+        detail: heldDetail(feature, predicted, iface, hasPorts),
+        ...(by ? { heldBy: by } : {}),
+      });
     }
   }
 
@@ -111,7 +145,9 @@ export function planInterface(
     if (name in set || st.fixed) continue;
     if (v !== st.active) effects[name] = v;
   }
-  const offEffects = Object.entries(effects).filter(([, v]) => !v).map(([k]) => k);
+  const offEffects = Object.entries(effects)
+    .filter(([, v]) => !v)
+    .map(([k]) => k);
   if (offEffects.length > 0) {
     warnings.push(`the kernel also turns off ${offEffects.join(', ')} (dependencies; requested bits stay on)`);
   }
@@ -142,7 +178,10 @@ export const GUEST_HELD_DETAIL = 'held by the guest: QEMU turns it on when the g
 
 function heldDetail(feature: string, predicted: Record<string, boolean>, iface: Interface, hasPorts: boolean): string {
   // As it will be: requested on (set or kept), active off.
-  const asHeld = { ...iface, features: { ...iface.features, [feature]: { requested: true, active: false, fixed: false } } };
+  const asHeld = {
+    ...iface,
+    features: { ...iface.features, [feature]: { requested: true, active: false, fixed: false } },
+  };
   if (heldBy(asHeld, feature, true, false) === 'guest') return GUEST_HELD_DETAIL;
   const rules = blockingRules(feature, (n) => activeAfter(predicted, iface.features, n), iface.features);
   if (rules.length > 0) {

@@ -23,7 +23,13 @@ export function loadPolicy(opts: LoadPolicyOptions = {}): Policy {
   return loadProfile(opts.profile ?? DEFAULT_PROFILE);
 }
 
-function kindOf(st: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {
+function kindOf(st: {
+  isDirectory(): boolean;
+  isFIFO(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isSocket(): boolean;
+}): string {
   if (st.isDirectory()) return 'a directory';
   if (st.isFIFO()) return 'a FIFO';
   if (st.isCharacterDevice()) return 'a character device';
@@ -44,14 +50,19 @@ export function readPolicyFile(file: string): string {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.code ?? err.message;
+    const why =
+      err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : (err.code ?? err.message);
     throw new OffloadError(err.code === 'ENOENT' ? 'not-found' : 'input', `cannot read policy file ${file}: ${why}`);
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new OffloadError('input', `cannot read policy file ${file}: is ${kindOf(st)}, not a regular file`);
+    if (!st.isFile())
+      throw new OffloadError('input', `cannot read policy file ${file}: is ${kindOf(st)}, not a regular file`);
     if (st.size > MAX_POLICY_BYTES)
-      throw new OffloadError('input', `policy file ${file} is ${st.size} bytes; the limit is ${MAX_POLICY_BYTES} (1 MiB)`);
+      throw new OffloadError(
+        'input',
+        `policy file ${file} is ${st.size} bytes; the limit is ${MAX_POLICY_BYTES} (1 MiB)`,
+      );
     // read at most one byte past the limit: a file that grew meanwhile is refused too
     const buf = Buffer.alloc(MAX_POLICY_BYTES + 1);
     let n = 0;
@@ -59,7 +70,8 @@ export function readPolicyFile(file: string): string {
       const r = readSync(fd, buf, n, buf.length - n, null);
       if (r === 0) break;
       n += r;
-      if (n > MAX_POLICY_BYTES) throw new OffloadError('input', `policy file ${file} is larger than ${MAX_POLICY_BYTES} bytes (1 MiB)`);
+      if (n > MAX_POLICY_BYTES)
+        throw new OffloadError('input', `policy file ${file} is larger than ${MAX_POLICY_BYTES} bytes (1 MiB)`);
     }
     return buf.toString('utf8', 0, n);
   } catch (e) {
@@ -93,7 +105,8 @@ function readStdinPolicy(): string {
     }
     if (r === 0) break;
     n += r;
-    if (n > MAX_POLICY_BYTES) throw new OffloadError('input', `the policy on standard input is larger than ${MAX_POLICY_BYTES} bytes (1 MiB)`);
+    if (n > MAX_POLICY_BYTES)
+      throw new OffloadError('input', `the policy on standard input is larger than ${MAX_POLICY_BYTES} bytes (1 MiB)`);
   }
   return buf.toString('utf8', 0, n);
 }

@@ -70,7 +70,8 @@ export function describePath(path: readonly PathSeg[]): string {
   let s = '';
   for (const seg of path) {
     if (typeof seg === 'number' || /^\d+$/.test(seg)) s += `[${seg}]`;
-    else if (!/^[\w.*?-]+$/.test(seg)) s += `[${JSON.stringify(seg)}]`; // keep messages on one line
+    else if (!/^[\w.*?-]+$/.test(seg))
+      s += `[${JSON.stringify(seg)}]`; // keep messages on one line
     else s += s ? `.${seg}` : seg;
   }
   return s || 'the policy';

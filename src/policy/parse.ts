@@ -84,14 +84,18 @@ function schemaProblem(doc: Document, lc: LineCounter, e: ErrorObject): Problem 
       return {
         pos: at([...path, key], true),
         message:
-          `unknown key ${JSON.stringify(key)} ${whereFor(path)} (expected one of: ${allowed.join(', ')})` + didYouMean(key, allowed),
+          `unknown key ${JSON.stringify(key)} ${whereFor(path)} (expected one of: ${allowed.join(', ')})` +
+          didYouMean(key, allowed),
       };
     }
     case 'required':
       return { pos: at(path), message: `${what} needs ${JSON.stringify(String(params.missingProperty))}` };
     case 'type': {
       const hint = params.type === 'array' && typeof e.data === 'string' ? ` (write [${JSON.stringify(e.data)}])` : '';
-      return { pos: at(path), message: `${what} must be ${typeWord(params.type)}, got ${describeValue(e.data)}${hint}` };
+      return {
+        pos: at(path),
+        message: `${what} must be ${typeWord(params.type)}, got ${describeValue(e.data)}${hint}`,
+      };
     }
     case 'enum': {
       const allowed = (params.allowedValues as unknown[]).map(String);
@@ -99,7 +103,8 @@ function schemaProblem(doc: Document, lc: LineCounter, e: ErrorObject): Problem 
       if (path.length >= 2 && path[path.length - 2] === 'features') {
         return {
           pos: at(path),
-          message: `feature ${JSON.stringify(String(last))} must be "on" or "off", got ${describeValue(e.data)}` +
+          message:
+            `feature ${JSON.stringify(String(last))} must be "on" or "off", got ${describeValue(e.data)}` +
             (typeof e.data === 'boolean' ? ' (write on or off; true/false are not accepted)' : ''),
         };
       }
@@ -124,7 +129,8 @@ function schemaProblem(doc: Document, lc: LineCounter, e: ErrorObject): Problem 
 
 const GLOB_FIELDS = ['name', 'kind', 'driver', 'master'] as const;
 
-const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isMapping = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Checks a schema cannot express: feature names, globs, extends. Also run when the schema check
@@ -173,7 +179,10 @@ function semanticProblems(doc: Document, lc: LineCounter, data: RawPolicy, shape
           const problem = field === 'name' || field === 'master' ? nameGlobProblem(glob) : globProblem(glob);
           if (problem) {
             const path: PathSeg[] = ['rules', i, part, field, j];
-            problems.push({ pos: at(path), message: `invalid glob ${JSON.stringify(glob)} in ${describePath(path)}: ${problem}` });
+            problems.push({
+              pos: at(path),
+              message: `invalid glob ${JSON.stringify(glob)} in ${describePath(path)}: ${problem}`,
+            });
           }
         }
       }
@@ -201,7 +210,10 @@ function explicitTags(doc: Document, lc: LineCounter): Problem[] {
       const offset = node.range?.[0] ?? 0;
       const { line, col } = lc.linePos(offset);
       const shown = tag.startsWith('tag:yaml.org,2002:') ? `!!${tag.slice('tag:yaml.org,2002:'.length)}` : tag;
-      problems.push({ pos: { line, col, offset }, message: `YAML tag ${shown} is not accepted in a policy (only plain strings, lists and mappings)` });
+      problems.push({
+        pos: { line, col, offset },
+        message: `YAML tag ${shown} is not accepted in a policy (only plain strings, lists and mappings)`,
+      });
       return problems.length >= MAX_PROBLEMS ? visit.BREAK : undefined;
     },
   });
@@ -217,7 +229,10 @@ function fail(file: string, found: Problem[]): never {
     .slice(0, MAX_PROBLEMS);
   const first = problems[0]!;
   const capped = problems.length >= MAX_PROBLEMS ? ' (stopped counting)' : '';
-  const more = problems.length > 1 ? ` (and ${problems.length - 1}${capped ? ' or more' : ''} more problem${problems.length > 2 ? 's' : ''})` : '';
+  const more =
+    problems.length > 1
+      ? ` (and ${problems.length - 1}${capped ? ' or more' : ''} more problem${problems.length > 2 ? 's' : ''})`
+      : '';
   throw new OffloadError('input', `${file}:${first.pos.line}:${first.pos.col}: ${first.message}${more}`, {
     file,
     line: first.pos.line,
@@ -262,7 +277,9 @@ export function parsePolicyText(text: string, file: string): Policy {
   try {
     data = doc.toJS({ maxAliasCount: 100 });
   } catch (e) {
-    fail(file, [{ pos: { line: 1, col: 1, offset: 0 }, message: `YAML: ${String((e as Error).message).split('\n')[0]}` }]);
+    fail(file, [
+      { pos: { line: 1, col: 1, offset: 0 }, message: `YAML: ${String((e as Error).message).split('\n')[0]}` },
+    ]);
   }
   if (data === null || data === undefined) {
     fail(file, [
@@ -270,7 +287,9 @@ export function parsePolicyText(text: string, file: string): Policy {
     ]);
   }
   const raw = data as RawPolicy;
-  const shapeProblems = validate(data) ? [] : (validate.errors ?? []).slice(0, MAX_PROBLEMS).map((e) => schemaProblem(doc, lc, e));
+  const shapeProblems = validate(data)
+    ? []
+    : (validate.errors ?? []).slice(0, MAX_PROBLEMS).map((e) => schemaProblem(doc, lc, e));
   const problems = [...shapeProblems, ...semanticProblems(doc, lc, raw, shapeProblems.length === 0)];
   if (problems.length) fail(file, problems);
 
@@ -279,7 +298,11 @@ export function parsePolicyText(text: string, file: string): Policy {
   const rules: Rule[] = [
     ...base.map((r) => ({ ...r, select: copySelector(r.select), features: { ...r.features } })),
     ...(raw.rules ?? []).map((r, i) => {
-      const rule: Rule = { name: r.name ?? `rule ${i + 1}`, select: copySelector(r.select ?? {}), features: { ...r.features } };
+      const rule: Rule = {
+        name: r.name ?? `rule ${i + 1}`,
+        select: copySelector(r.select ?? {}),
+        features: { ...r.features },
+      };
       if (r.exclude) rule.exclude = copySelector(r.exclude);
       return rule;
     }),

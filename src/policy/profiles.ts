@@ -29,7 +29,7 @@ export const PROFILES: readonly Policy[] = [
     name: 'offloads-on',
     description:
       'The way back from the other two: TSO, GSO, scatter-gather, GRO and tx/rx checksumming turned on for ' +
-      'every interface but loopback (most drivers\' defaults; veth defaults GRO off, so it deviates there).',
+      "every interface but loopback (most drivers' defaults; veth defaults GRO off, so it deviates there).",
     source: 'builtin',
     rules: [
       {

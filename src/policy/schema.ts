@@ -12,7 +12,17 @@ import type { Policy, Role, Rule, Selector, VmPlatform } from '../model/types.js
  */
 
 export const ROLES = [
-  'loopback', 'bridge', 'vm-port', 'uplink', 'bond', 'vlan', 'veth', 'physical', 'tunnel', 'firewall', 'other',
+  'loopback',
+  'bridge',
+  'vm-port',
+  'uplink',
+  'bond',
+  'vlan',
+  'veth',
+  'physical',
+  'tunnel',
+  'firewall',
+  'other',
 ] as const satisfies readonly Role[];
 export const PLATFORMS = ['libvirt', 'proxmox', 'openstack', 'xen'] as const satisfies readonly VmPlatform[];
 
@@ -25,7 +35,14 @@ void _platformsComplete;
 
 export const POLICY_KEYS = ['name', 'description', 'extends', 'rules'] as const satisfies readonly (keyof Policy)[];
 export const RULE_KEYS = ['name', 'select', 'exclude', 'features'] as const satisfies readonly (keyof Rule)[];
-export const SELECTOR_KEYS = ['role', 'name', 'kind', 'driver', 'master', 'vmPlatform'] as const satisfies readonly (keyof Selector)[];
+export const SELECTOR_KEYS = [
+  'role',
+  'name',
+  'kind',
+  'driver',
+  'master',
+  'vmPlatform',
+] as const satisfies readonly (keyof Selector)[];
 // A field added to Selector or Rule must be added to the file format too (or this fails to compile).
 const _selectorComplete: Missing<keyof Selector, (typeof SELECTOR_KEYS)[number]> extends never ? true : never = true;
 const _ruleComplete: Missing<keyof Rule, (typeof RULE_KEYS)[number]> extends never ? true : never = true;

@@ -36,7 +36,8 @@ const POSIX_CLASS = /\[:(?:alnum|alpha|ascii|blank|cntrl|digit|graph|lower|print
 export function globProblem(glob: string): string | null {
   if (glob.length === 0) return 'an empty glob matches nothing';
   // POSIX classes (`[[:alpha:]]*`, picomatch supports them) have ':' of their own: not a name's.
-  if (/[/:\s\0]/.test(glob.replace(POSIX_CLASS, ''))) return "interface names cannot contain '/', ':', whitespace or NUL";
+  if (/[/:\s\0]/.test(glob.replace(POSIX_CLASS, '')))
+    return "interface names cannot contain '/', ':', whitespace or NUL";
   try {
     picomatchLib().makeRe(glob, GLOB_OPTS);
   } catch (e) {
@@ -52,7 +53,8 @@ export const MAX_IFNAME = 15;
 export function nameGlobProblem(glob: string): string | null {
   const p = globProblem(glob);
   if (p) return p;
-  if (!isGlob(glob) && glob.length > MAX_IFNAME) return `interface names are at most ${MAX_IFNAME} characters (IFNAMSIZ)`;
+  if (!isGlob(glob) && glob.length > MAX_IFNAME)
+    return `interface names are at most ${MAX_IFNAME} characters (IFNAMSIZ)`;
   return null;
 }
 
@@ -95,7 +97,8 @@ export function selectByInterfaceGlobs<T extends { name: string }>(items: readon
   }
   const names = new Set(items.map((i) => i.name));
   for (const g of globs) {
-    if (!isGlob(g) && !names.has(g)) throw new OffloadError('not-found', `no interface named ${JSON.stringify(g)}`, { ifname: g });
+    if (!isGlob(g) && !names.has(g))
+      throw new OffloadError('not-found', `no interface named ${JSON.stringify(g)}`, { ifname: g });
   }
   return items.filter((i) => globs.some((g) => matcher(g)(i.name)));
 }
@@ -105,7 +108,12 @@ export function selectByInterfaceGlobs<T extends { name: string }>(items: readon
  * observed)" and keep a monitor green. A usage error (exit 2) unless the caller passed
  * --allow-empty (a VM port pattern on a host that may have no VMs running).
  */
-export function requireSelection(globs: readonly string[], selected: number, observed: number, allowEmpty = false): void {
+export function requireSelection(
+  globs: readonly string[],
+  selected: number,
+  observed: number,
+  allowEmpty = false,
+): void {
   if (globs.length === 0 || selected > 0 || allowEmpty) return;
   const list = globs.map((g) => JSON.stringify(g)).join(', ');
   throw new OffloadError(

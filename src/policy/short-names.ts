@@ -32,21 +32,69 @@ export const SHORT_NAMES: readonly ShortName[] = [
  * when no kernel list is at hand (unit tests, offline rendering). Real expansion uses the kernel's list.
  */
 export const COMMON_KERNEL_FEATURES: readonly string[] = [
-  'tx-scatter-gather', 'tx-checksum-ipv4', 'tx-checksum-ip-generic', 'tx-checksum-ipv6', 'highdma',
-  'tx-scatter-gather-fraglist', 'tx-vlan-hw-insert', 'rx-vlan-hw-parse', 'rx-vlan-filter',
-  'vlan-challenged', 'tx-generic-segmentation', 'tx-lockless', 'netns-local', 'rx-gro', 'rx-lro',
-  'tx-tcp-segmentation', 'tx-gso-robust', 'tx-tcp-ecn-segmentation', 'tx-tcp-mangleid-segmentation',
-  'tx-tcp6-segmentation', 'tx-fcoe-segmentation', 'tx-gre-segmentation', 'tx-gre-csum-segmentation',
-  'tx-ipxip4-segmentation', 'tx-ipxip6-segmentation', 'tx-udp_tnl-segmentation',
-  'tx-udp_tnl-csum-segmentation', 'tx-gso-partial', 'tx-tunnel-remcsum-segmentation',
-  'tx-sctp-segmentation', 'tx-esp-segmentation', 'tx-udp-segmentation', 'tx-gso-list',
-  'tx-tcp-accecn-segmentation', 'tx-checksum-fcoe-crc', 'tx-checksum-sctp', 'fcoe-mtu',
-  'rx-ntuple-filter', 'rx-hashing', 'rx-checksum', 'tx-nocache-copy', 'loopback', 'rx-fcs', 'rx-all',
-  'tx-vlan-stag-hw-insert', 'rx-vlan-stag-hw-parse', 'rx-vlan-stag-filter', 'l2-fwd-offload',
-  'hw-tc-offload', 'esp-hw-offload', 'esp-tx-csum-hw-offload', 'rx-udp_tunnel-port-offload',
-  'tls-hw-tx-offload', 'tls-hw-rx-offload', 'rx-gro-hw', 'tls-hw-record', 'rx-gro-list',
-  'macsec-hw-offload', 'rx-udp-gro-forwarding', 'hsr-tag-ins-offload', 'hsr-tag-rm-offload',
-  'hsr-fwd-offload', 'hsr-dup-offload',
+  'tx-scatter-gather',
+  'tx-checksum-ipv4',
+  'tx-checksum-ip-generic',
+  'tx-checksum-ipv6',
+  'highdma',
+  'tx-scatter-gather-fraglist',
+  'tx-vlan-hw-insert',
+  'rx-vlan-hw-parse',
+  'rx-vlan-filter',
+  'vlan-challenged',
+  'tx-generic-segmentation',
+  'tx-lockless',
+  'netns-local',
+  'rx-gro',
+  'rx-lro',
+  'tx-tcp-segmentation',
+  'tx-gso-robust',
+  'tx-tcp-ecn-segmentation',
+  'tx-tcp-mangleid-segmentation',
+  'tx-tcp6-segmentation',
+  'tx-fcoe-segmentation',
+  'tx-gre-segmentation',
+  'tx-gre-csum-segmentation',
+  'tx-ipxip4-segmentation',
+  'tx-ipxip6-segmentation',
+  'tx-udp_tnl-segmentation',
+  'tx-udp_tnl-csum-segmentation',
+  'tx-gso-partial',
+  'tx-tunnel-remcsum-segmentation',
+  'tx-sctp-segmentation',
+  'tx-esp-segmentation',
+  'tx-udp-segmentation',
+  'tx-gso-list',
+  'tx-tcp-accecn-segmentation',
+  'tx-checksum-fcoe-crc',
+  'tx-checksum-sctp',
+  'fcoe-mtu',
+  'rx-ntuple-filter',
+  'rx-hashing',
+  'rx-checksum',
+  'tx-nocache-copy',
+  'loopback',
+  'rx-fcs',
+  'rx-all',
+  'tx-vlan-stag-hw-insert',
+  'rx-vlan-stag-hw-parse',
+  'rx-vlan-stag-filter',
+  'l2-fwd-offload',
+  'hw-tc-offload',
+  'esp-hw-offload',
+  'esp-tx-csum-hw-offload',
+  'rx-udp_tunnel-port-offload',
+  'tls-hw-tx-offload',
+  'tls-hw-rx-offload',
+  'rx-gro-hw',
+  'tls-hw-record',
+  'rx-gro-list',
+  'macsec-hw-offload',
+  'rx-udp-gro-forwarding',
+  'hsr-tag-ins-offload',
+  'hsr-tag-rm-offload',
+  'hsr-fwd-offload',
+  'hsr-dup-offload',
 ];
 
 const regexCache = new Map<string, RegExp>();
@@ -54,7 +102,14 @@ const regexCache = new Map<string, RegExp>();
 function patternToRegExp(p: string): RegExp {
   let re = regexCache.get(p);
   if (!re) {
-    re = new RegExp('^' + p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+    re = new RegExp(
+      '^' +
+        p
+          .split('*')
+          .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*') +
+        '$',
+    );
     regexCache.set(p, re);
   }
   return re;

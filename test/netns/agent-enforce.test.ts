@@ -9,7 +9,20 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { ipBatch, nsRunOk } from '../../src/lab/netns.js';
 import { run } from '../../src/kernel/exec.js';
-import { BIN, TOKEN, agentNetns, agentSkip as skip, http, metricValue, metricsText, nonCompliant, oracle, startAgent, waitFor, type RunningAgent } from './agent-harness.js';
+import {
+  BIN,
+  TOKEN,
+  agentNetns,
+  agentSkip as skip,
+  http,
+  metricValue,
+  metricsText,
+  nonCompliant,
+  oracle,
+  startAgent,
+  waitFor,
+  type RunningAgent,
+} from './agent-harness.js';
 
 let ns = '';
 let agent: RunningAgent | null = null;
@@ -32,12 +45,18 @@ test('burst of 300 new interfaces: all compliant within a few seconds, histogram
   for (let i = 0; i < PAIRS; i++) lines.push(`link add ve${i} type veth peer name vp${i}`);
   const t0 = Date.now();
   await ipBatch(ns, lines);
-  const names = [...Array(TAPS).keys()].map((i) => `tap${i}`).concat([...Array(PAIRS).keys()].flatMap((i) => [`ve${i}`, `vp${i}`]));
+  const names = [...Array(TAPS).keys()]
+    .map((i) => `tap${i}`)
+    .concat([...Array(PAIRS).keys()].flatMap((i) => [`ve${i}`, `vp${i}`]));
   let last: string[] = [];
-  await waitFor(async () => {
-    last = nonCompliant(await oracle(ns), names);
-    return last.length === 0;
-  }, 10_000, 'all 300 compliant per ethtool --json -k').catch((e) => {
+  await waitFor(
+    async () => {
+      last = nonCompliant(await oracle(ns), names);
+      return last.length === 0;
+    },
+    10_000,
+    'all 300 compliant per ethtool --json -k',
+  ).catch((e) => {
     throw new Error(`${(e as Error).message}; still non-compliant: ${last.slice(0, 10).join(' ')}`);
   });
   const elapsed = Date.now() - t0;
@@ -48,7 +67,9 @@ test('burst of 300 new interfaces: all compliant within a few seconds, histogram
   assert.equal(metricValue(m, 'offloadctl_interface_compliant{interface="ve3",role="veth"}'), 1);
   const batches = metricValue(m, 'offloadctl_reconcile_batches_total')!;
   assert.ok(batches < 150, `events were batched: ${batches} batches for 300 links`);
-  const state = JSON.parse((await http(ns, agent!.port, 'GET', '/api/state')).text) as { counts: Record<string, number> };
+  const state = JSON.parse((await http(ns, agent!.port, 'GET', '/api/state')).text) as {
+    counts: Record<string, number>;
+  };
   assert.equal(state.counts.compliant, 300);
 });
 
@@ -67,21 +88,42 @@ test('mutating API calls without or with a wrong token: 401, nothing changes', {
 test('drift: corrected in enforce mode', { skip }, async () => {
   await nsRunOk(ns, ['ethtool', '-K', 've0', 'gso', 'on']);
   await waitFor(async () => nonCompliant(await oracle(ns), ['ve0']).length === 0, 5000, 've0 gso back off');
-  await waitFor(async () => (metricValue(await metricsText(ns, agent!.port), 'offloadctl_drift_events_total{finding="drift"}') ?? 0) >= 1, 3000, 'drift counted');
+  await waitFor(
+    async () =>
+      (metricValue(await metricsText(ns, agent!.port), 'offloadctl_drift_events_total{finding="drift"}') ?? 0) >= 1,
+    3000,
+    'drift counted',
+  );
 });
 
 test('drift: reported, not corrected, in report mode; enforce again corrects it', { skip }, async () => {
   const r = await http(ns, agent!.port, 'POST', '/api/mode', { token: TOKEN, body: '{"mode":"report"}' });
   assert.equal(r.status, 200);
   await nsRunOk(ns, ['ethtool', '-K', 've1', 'gso', 'on']);
-  await waitFor(async () => {
-    const ev = JSON.parse((await http(ns, agent!.port, 'GET', '/api/events')).text) as { events: { action: string; interface?: string }[] };
-    return ev.events.some((e) => e.action === 'drift' && e.interface === 've1');
-  }, 3000, 'drift event for ve1');
+  await waitFor(
+    async () => {
+      const ev = JSON.parse((await http(ns, agent!.port, 'GET', '/api/events')).text) as {
+        events: { action: string; interface?: string }[];
+      };
+      return ev.events.some((e) => e.action === 'drift' && e.interface === 've1');
+    },
+    3000,
+    'drift event for ve1',
+  );
   await new Promise((r) => setTimeout(r, 300));
-  assert.deepEqual(nonCompliant(await oracle(ns), ['ve1']), ['ve1:generic-segmentation-offload'], 'report mode leaves it');
-  assert.equal(metricValue(await metricsText(ns, agent!.port), 'offloadctl_interface_compliant{interface="ve1",role="veth"}'), 0);
-  assert.equal((await http(ns, agent!.port, 'POST', '/api/mode', { token: TOKEN, body: '{"mode":"enforce"}' })).status, 200);
+  assert.deepEqual(
+    nonCompliant(await oracle(ns), ['ve1']),
+    ['ve1:generic-segmentation-offload'],
+    'report mode leaves it',
+  );
+  assert.equal(
+    metricValue(await metricsText(ns, agent!.port), 'offloadctl_interface_compliant{interface="ve1",role="veth"}'),
+    0,
+  );
+  assert.equal(
+    (await http(ns, agent!.port, 'POST', '/api/mode', { token: TOKEN, body: '{"mode":"enforce"}' })).status,
+    200,
+  );
   await waitFor(async () => nonCompliant(await oracle(ns), ['ve1']).length === 0, 5000, 've1 corrected after enforce');
   assert.equal((await http(ns, agent!.port, 'POST', '/api/reconcile', { token: TOKEN })).status, 200);
 });
@@ -89,20 +131,29 @@ test('drift: reported, not corrected, in report mode; enforce again corrects it'
 test('deleted interfaces: their series go away', { skip }, async () => {
   const lines = [...Array(10).keys()].map((i) => `link del tap${i}`);
   await ipBatch(ns, lines);
-  await waitFor(async () => !(await metricsText(ns, agent!.port)).includes('interface="tap0"'), 3000, 'tap0 series removed');
+  await waitFor(
+    async () => !(await metricsText(ns, agent!.port)).includes('interface="tap0"'),
+    3000,
+    'tap0 series removed',
+  );
   const m = await metricsText(ns, agent!.port);
   for (let i = 0; i < 10; i++) assert.ok(!m.includes(`interface="tap${i}"`), `tap${i} gone`);
   assert.equal(metricValue(m, 'offloadctl_interface_compliant{interface="tap10",role="vm-port"}'), 1);
   assert.equal(metricValue(m, 'offloadctl_interfaces{state="compliant"}'), 290);
 });
 
-test('promtool check metrics accepts /metrics', { skip: skip || (spawnSync('promtool', ['--version']).error ? 'promtool not installed (Debian package prometheus)' : false) }, async () => {
+test('promtool check metrics accepts /metrics', {
+  skip:
+    skip || (spawnSync('promtool', ['--version']).error ? 'promtool not installed (Debian package prometheus)' : false),
+}, async () => {
   const m = await metricsText(ns, agent!.port);
   const r = await run(['promtool', 'check', 'metrics'], { input: m });
   assert.equal(r.code, 0, r.stdout + r.stderr);
 });
 
-test('the agent refuses a token file readable by others (exit 2) and a non-loopback address (exit 2)', { skip }, async () => {
+test('the agent refuses a token file readable by others (exit 2) and a non-loopback address (exit 2)', {
+  skip,
+}, async () => {
   const a = await run(['ip', 'netns', 'exec', ns, process.execPath, BIN, 'agent', '--listen', '0.0.0.0:9470']);
   assert.equal(a.code, 2, a.stderr);
   assert.match(a.stderr, /--allow-remote/);

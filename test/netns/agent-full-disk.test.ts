@@ -11,7 +11,18 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNetns, deleteNetns, ipBatch, uniquePrefix } from '../../src/lab/netns.js';
-import { agentNetns, agentSkip as skip, http, metricValue, metricsText, nonCompliant, oracle, startAgent, waitFor, type RunningAgent } from './agent-harness.js';
+import {
+  agentNetns,
+  agentSkip as skip,
+  http,
+  metricValue,
+  metricsText,
+  nonCompliant,
+  oracle,
+  startAgent,
+  waitFor,
+  type RunningAgent,
+} from './agent-harness.js';
 
 let ns = '';
 let agent: RunningAgent | null = null;
@@ -19,7 +30,8 @@ const full = mkdtempSync(join(tmpdir(), 'olc-full-'));
 after(() => rmSync(full, { recursive: true, force: true }));
 
 // the mount lives in the agent's mount namespace only: it goes away with the agent
-const FILL = 'set -e; mount -t tmpfs -o size=16k,mode=0700 olc-full "$OLC_FULL"; head -c 1M /dev/zero > "$OLC_FULL/fill" 2>/dev/null || true; exec "$@"';
+const FILL =
+  'set -e; mount -t tmpfs -o size=16k,mode=0700 olc-full "$OLC_FULL"; head -c 1M /dev/zero > "$OLC_FULL/fill" 2>/dev/null || true; exec "$@"';
 
 const lab = agentNetns();
 before(async () => {
@@ -35,27 +47,49 @@ after(() => {
 
 test('full disk: new taps are enforced, the agent stays up and says degraded', { skip, timeout: 120_000 }, async () => {
   const N = 30;
-  await ipBatch(ns, [...Array(N).keys()].map((i) => `tuntap add dev ftap${i} mode tap`));
+  await ipBatch(
+    ns,
+    [...Array(N).keys()].map((i) => `tuntap add dev ftap${i} mode tap`),
+  );
   const names = [...Array(N).keys()].map((i) => `ftap${i}`);
   let last: string[] = [];
-  await waitFor(async () => {
-    last = nonCompliant(await oracle(ns), names);
-    return last.length === 0;
-  }, 30_000, `all ${N} taps compliant per ethtool --json -k`).catch((e) => {
-    throw new Error(`${(e as Error).message}; still: ${last.slice(0, 5).join(' ')}; agent exit ${agent!.child.exitCode}; logs:\n${agent!.logs.slice(-5).join('\n')}`);
+  await waitFor(
+    async () => {
+      last = nonCompliant(await oracle(ns), names);
+      return last.length === 0;
+    },
+    30_000,
+    `all ${N} taps compliant per ethtool --json -k`,
+  ).catch((e) => {
+    throw new Error(
+      `${(e as Error).message}; still: ${last.slice(0, 5).join(' ')}; agent exit ${agent!.child.exitCode}; logs:\n${agent!.logs.slice(-5).join('\n')}`,
+    );
   });
   assert.equal(agent!.child.exitCode, null, 'the agent is still running');
   const h = await http(ns, agent!.port, 'GET', '/healthz');
   assert.equal(h.status, 200);
   assert.match(h.text, /^degraded: journal write failed: ENOSPC/);
-  const errors = metricValue(await metricsText(ns, agent!.port), 'offloadctl_journal_write_errors_total{code="ENOSPC"}');
+  const errors = metricValue(
+    await metricsText(ns, agent!.port),
+    'offloadctl_journal_write_errors_total{code="ENOSPC"}',
+  );
   assert.ok(errors !== null && errors >= 1, `journal write errors counted: ${errors}`);
   const logged = agent!.logs.filter((l) => l.includes('journal write failed'));
-  assert.ok(logged.length >= 1 && logged.length <= 10, `${logged.length} journal error lines (rate-limited to 10 a minute)`);
-  assert.deepEqual(agent!.logs.filter((l) => /\n?\s+at .+:\d+:\d+\)?$/.test(l)), [], 'no stack trace on stderr');
+  assert.ok(
+    logged.length >= 1 && logged.length <= 10,
+    `${logged.length} journal error lines (rate-limited to 10 a minute)`,
+  );
+  assert.deepEqual(
+    agent!.logs.filter((l) => /\n?\s+at .+:\d+:\d+\)?$/.test(l)),
+    [],
+    'no stack trace on stderr',
+  );
 });
 
-test('a disk that fills up in the middle of a write: the journal keeps whole JSON lines', { skip, timeout: 120_000 }, async () => {
+test('a disk that fills up in the middle of a write: the journal keeps whole JSON lines', {
+  skip,
+  timeout: 120_000,
+}, async () => {
   // one page (4 KiB) left: the journal's writes fill it, one is cut short, the rest fail
   const dir2 = mkdtempSync(join(tmpdir(), 'olc-full2-'));
   const ns2 = await createNetns(`${uniquePrefix('full')}b`);
@@ -63,11 +97,23 @@ test('a disk that fills up in the middle of a write: the journal keeps whole JSO
   try {
     a = await startAgent(ns2, ['--state-dir', dir2], {
       port: 9470,
-      wrap: ['unshare', '-m', '--propagation', 'private', 'sh', '-c', FILL.replace('head -c 1M /dev/zero', 'head -c 12288 /dev/zero'), 'sh'],
+      wrap: [
+        'unshare',
+        '-m',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        FILL.replace('head -c 1M /dev/zero', 'head -c 12288 /dev/zero'),
+        'sh',
+      ],
       env: { OLC_FULL: dir2 },
     });
     const N = 80;
-    await ipBatch(ns2, [...Array(N).keys()].map((i) => `tuntap add dev gtap${i} mode tap`));
+    await ipBatch(
+      ns2,
+      [...Array(N).keys()].map((i) => `tuntap add dev gtap${i} mode tap`),
+    );
     const names = [...Array(N).keys()].map((i) => `gtap${i}`);
     await waitFor(async () => nonCompliant(await oracle(ns2), names).length === 0, 30_000, `all ${N} taps compliant`);
     assert.equal(a.child.exitCode, null, 'the agent is still running');
@@ -85,7 +131,10 @@ test('a disk that fills up in the middle of a write: the journal keeps whole JSO
       if (recs) assert.ok(recs.endsWith('\n'), 'the record ends with a whole line');
       for (const l of recs.split('\n').filter(Boolean)) assert.doesNotThrow(() => JSON.parse(l));
     }
-    assert.match((await http(ns2, a.port, 'GET', '/healthz')).text, /^degraded: journal write failed: ENOSPC; state before first changes not recorded: ENOSPC/);
+    assert.match(
+      (await http(ns2, a.port, 'GET', '/healthz')).text,
+      /^degraded: journal write failed: ENOSPC; state before first changes not recorded: ENOSPC/,
+    );
   } finally {
     if (a) await a.stop();
     await deleteNetns(ns2);

@@ -79,9 +79,28 @@ export async function startAgent(ns: string, args: string[] = [], opts: StartAge
   writeFileSync(tokenFile, TOKEN + '\n');
   chmodSync(tokenFile, opts.tokenMode ?? 0o600);
   const port = opts.port ?? 9469;
-  const argv = ['netns', 'exec', ns, ...(opts.wrap ?? []), process.execPath, ...(opts.nodeArgs ?? []), BIN, 'agent', '--listen', `127.0.0.1:${port}`, '--state-dir', join(dir, 'state'), '--token-file', tokenFile, ...args];
+  const argv = [
+    'netns',
+    'exec',
+    ns,
+    ...(opts.wrap ?? []),
+    process.execPath,
+    ...(opts.nodeArgs ?? []),
+    BIN,
+    'agent',
+    '--listen',
+    `127.0.0.1:${port}`,
+    '--state-dir',
+    join(dir, 'state'),
+    '--token-file',
+    tokenFile,
+    ...args,
+  ];
   // `ip netns exec` execs the command (and a wrap such as chrt execs node): child.pid is the agent's own PID.
-  const child = spawn('ip', argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...(opts.env ?? {}) } });
+  const child = spawn('ip', argv, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...(opts.env ?? {}) },
+  });
   const logs: string[] = [];
   let buf = '';
   child.stderr!.on('data', (b: Buffer) => {
@@ -179,7 +198,14 @@ export async function oracle(ns: string): Promise<Map<string, OracleDevice>> {
 }
 
 /** The TSO/GSO bits `tso-gso-off` manages, in ethtool's JSON names. */
-export const TSO_GSO = ['tx-tcp-segmentation', 'tx-tcp6-segmentation', 'tx-tcp-ecn-segmentation', 'tx-tcp-mangleid-segmentation', 'tx-tcp-accecn-segmentation', 'generic-segmentation-offload'];
+export const TSO_GSO = [
+  'tx-tcp-segmentation',
+  'tx-tcp6-segmentation',
+  'tx-tcp-ecn-segmentation',
+  'tx-tcp-mangleid-segmentation',
+  'tx-tcp-accecn-segmentation',
+  'generic-segmentation-offload',
+];
 
 /** Names of devices (not lo) where a managed bit is not off as tso-gso-off wants (requested and active). */
 export function nonCompliant(devs: Map<string, OracleDevice>, names?: Iterable<string>): string[] {
@@ -204,7 +230,12 @@ export function nonCompliant(devs: Map<string, OracleDevice>, names?: Iterable<s
 }
 
 /** Poll until check() returns true; resolves with the elapsed ms, rejects after timeoutMs. */
-export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string, everyMs = 50): Promise<number> {
+export async function waitFor(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  everyMs = 50,
+): Promise<number> {
   const t0 = Date.now();
   for (;;) {
     if (await check()) return Date.now() - t0;

@@ -26,16 +26,43 @@ before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'olc-agent-ovs-'));
   ns = await createNetns(`${uniquePrefix('olaovs')}a`);
   const ip = (...a: string[]) => ipIn(ns, a);
-  for (const [a, b] of [['vm-a', 'guest-a'], ['plain-a', 'plain-p'], ['vm-b', 'guest-b']]) {
+  for (const [a, b] of [
+    ['vm-a', 'guest-a'],
+    ['plain-a', 'plain-p'],
+    ['vm-b', 'guest-b'],
+  ]) {
     await ip('link', 'add', a!, 'type', 'veth', 'peer', 'name', b!);
     await ip('link', 'set', a!, 'up');
   }
   ovs = await startOvs(ns);
-  await ovs.vsctl('add-br', 'br-int', '--', 'set', 'Bridge', 'br-int', 'datapath_type=netdev',
-    '--', 'add-port', 'br-int', 'vm-a', '--', 'set', 'Interface', 'vm-a', 'external_ids:iface-id=11111111-2222-4333-8444-555555555555', 'external_ids:vm-uuid=aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee');
+  await ovs.vsctl(
+    'add-br',
+    'br-int',
+    '--',
+    'set',
+    'Bridge',
+    'br-int',
+    'datapath_type=netdev',
+    '--',
+    'add-port',
+    'br-int',
+    'vm-a',
+    '--',
+    'set',
+    'Interface',
+    'vm-a',
+    'external_ids:iface-id=11111111-2222-4333-8444-555555555555',
+    'external_ids:vm-uuid=aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee',
+  );
   const policy = join(tmp, 'policy.yaml');
-  writeFileSync(policy, 'name: ovs-vm-ports\nrules:\n  - select: { master: [br-int], role: [vm-port] }\n    features: { tso: off, gso: off }\n');
-  agent = await startAgent(ns, ['--policy', policy, '--resync-interval', '0', '--log-level', 'debug'], { env: ovs.env, port: 9471 });
+  writeFileSync(
+    policy,
+    'name: ovs-vm-ports\nrules:\n  - select: { master: [br-int], role: [vm-port] }\n    features: { tso: off, gso: off }\n',
+  );
+  agent = await startAgent(ns, ['--policy', policy, '--resync-interval', '0', '--log-level', 'debug'], {
+    env: ovs.env,
+    port: 9471,
+  });
 });
 
 after(async () => {
@@ -47,7 +74,10 @@ after(async () => {
 
 const tsoOn = async (ifname: string) => (await oracleFeatures(ns, ifname))['tx-tcp-segmentation']!.active;
 
-test('the OVS VM port present at start is enforced; a veth outside OVS is not', { skip, timeout: 120_000 }, async () => {
+test('the OVS VM port present at start is enforced; a veth outside OVS is not', {
+  skip,
+  timeout: 120_000,
+}, async () => {
   await waitFor(async () => !(await tsoOn('vm-a')), 20_000, 'vm-a TSO off per ethtool').catch((e) => {
     throw new Error(`${(e as Error).message}\n${agent!.logs.slice(-20).join('\n')}`);
   });
@@ -55,10 +85,25 @@ test('the OVS VM port present at start is enforced; a veth outside OVS is not', 
   assert.equal(await tsoOn('vm-b'), true, 'vm-b is not in OVS yet');
 });
 
-test('a port added to br-int while the agent runs (no kernel event on the userspace datapath) is enforced from the OVSDB monitor', { skip, timeout: 120_000 }, async () => {
-  await ovs!.vsctl('add-port', 'br-int', 'vm-b', '--', 'set', 'Interface', 'vm-b', 'external_ids:iface-id=66666666-7777-4888-8999-000000000000');
+test('a port added to br-int while the agent runs (no kernel event on the userspace datapath) is enforced from the OVSDB monitor', {
+  skip,
+  timeout: 120_000,
+}, async () => {
+  await ovs!.vsctl(
+    'add-port',
+    'br-int',
+    'vm-b',
+    '--',
+    'set',
+    'Interface',
+    'vm-b',
+    'external_ids:iface-id=66666666-7777-4888-8999-000000000000',
+  );
   const rows = await ovs!.list('Interface', ['name', 'external_ids']);
-  assert.ok(rows.some((r) => r.name === 'vm-b'), 'ovs-vsctl lists vm-b');
+  assert.ok(
+    rows.some((r) => r.name === 'vm-b'),
+    'ovs-vsctl lists vm-b',
+  );
   const ms = await waitFor(async () => !(await tsoOn('vm-b')), 20_000, 'vm-b TSO off per ethtool').catch((e) => {
     throw new Error(`${(e as Error).message}\n${agent!.logs.slice(-20).join('\n')}`);
   });

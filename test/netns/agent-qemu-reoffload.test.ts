@@ -17,13 +17,20 @@ let tap: QemuLikeTap | null = null;
 after(() => tap?.close()); // before the lab's own cleanup: hooks run in the order registered
 const lab = agentNetns();
 
-test("a guest renegotiating (TUNSETOFFLOAD) re-requests TSO on its tap: drift, turned off again", { skip }, async () => {
+test('a guest renegotiating (TUNSETOFFLOAD) re-requests TSO on its tap: drift, turned off again', {
+  skip,
+}, async () => {
   const { ns, agent } = await lab.open('agqemu');
   tap = await QemuLikeTap.open(ns, 'vnet8');
   await waitFor(async () => nonCompliant(await oracle(ns), ['vnet8']).length === 0, 5000, 'vnet8 enforced');
   const before = metricValue(await metricsText(ns, agent.port), 'offloadctl_drift_events_total{finding="drift"}') ?? 0;
   await tap.reoffload();
-  await waitFor(async () => (metricValue(await metricsText(ns, agent!.port), 'offloadctl_drift_events_total{finding="drift"}') ?? 0) > before, 5000, 'drift seen');
+  await waitFor(
+    async () =>
+      (metricValue(await metricsText(ns, agent!.port), 'offloadctl_drift_events_total{finding="drift"}') ?? 0) > before,
+    5000,
+    'drift seen',
+  );
   await waitFor(async () => nonCompliant(await oracle(ns), ['vnet8']).length === 0, 5000, 'TSO off again');
   const o = (await oracle(ns)).get('vnet8')!;
   assert.equal((o['tx-tcp-segmentation'] as { active: boolean }).active, false);

@@ -19,7 +19,10 @@ const lab = agentNetns();
 function threadClasses(pid: number): Array<{ tid: string; priority: number; policy: number }> {
   return readdirSync(`/proc/${pid}/task`).map((tid) => {
     const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).trim().split(/\s+/);
+    const f = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .trim()
+      .split(/\s+/);
     return { tid, priority: Number(f[37]), policy: Number(f[38]) };
   });
 }
@@ -34,8 +37,19 @@ test('agent under SCHED_FIFO 1: all threads real-time, says so, enforces a burst
   assert.equal((JSON.parse(readyLine()!) as { scheduling?: string }).scheduling, 'fifo:1');
 
   const taps = [...Array(200).keys()].map((i) => `rt${i}`);
-  await ipBatch(ns, taps.map((n) => `tuntap add dev ${n} mode tap`));
+  await ipBatch(
+    ns,
+    taps.map((n) => `tuntap add dev ${n} mode tap`),
+  );
   await waitFor(async () => nonCompliant(await oracle(ns), taps).length === 0, 10_000, 'all compliant');
-  await waitFor(async () => metricValue(await metricsText(ns, agent.port), 'offloadctl_enforcement_delay_seconds_count') === taps.length, 3000, 'histogram counts each once');
-  assert.ok(!agent.logs.some((l) => l.includes('"level":"error"')), agent.logs.filter((l) => l.includes('"level":"error"')).join('\n'));
+  await waitFor(
+    async () =>
+      metricValue(await metricsText(ns, agent.port), 'offloadctl_enforcement_delay_seconds_count') === taps.length,
+    3000,
+    'histogram counts each once',
+  );
+  assert.ok(
+    !agent.logs.some((l) => l.includes('"level":"error"')),
+    agent.logs.filter((l) => l.includes('"level":"error"')).join('\n'),
+  );
 });

@@ -29,7 +29,10 @@ function bigPolicy(): string {
   return out.join('\n') + '\n';
 }
 
-test('SIGHUP with a 1 MiB policy: a new tap is enforced while the reload is parsed', { skip, timeout: 120_000 }, async () => {
+test('SIGHUP with a 1 MiB policy: a new tap is enforced while the reload is parsed', {
+  skip,
+  timeout: 120_000,
+}, async () => {
   const policy = join(dir, 'policy.yaml');
   writeFileSync(policy, 'name: small\nrules:\n  - select: {}\n    features: { tso: off, gso: off }\n');
   const { ns, agent } = await lab.open('agbig', ['--policy', policy]);
@@ -41,5 +44,8 @@ test('SIGHUP with a 1 MiB policy: a new tap is enforced while the reload is pars
   const before = outcome();
   await waitFor(async () => outcome(), 90_000, 'reload outcome logged');
   assert.equal(before, false, 'the tap was enforced before the reload finished (not blocked by the parse)');
-  assert.ok(agent.logs.some((l) => l.includes('"policy reloaded"') && l.includes('"big"')), agent.logs.filter((l) => l.includes('reload')).join('\n'));
+  assert.ok(
+    agent.logs.some((l) => l.includes('"policy reloaded"') && l.includes('"big"')),
+    agent.logs.filter((l) => l.includes('reload')).join('\n'),
+  );
 });

@@ -12,7 +12,16 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNetns, deleteNetns, ipBatch, uniquePrefix } from '../../src/lab/netns.js';
-import { BIN, agentSkip as skip, nonCompliant, oracle, startAgent, waitFor, type OracleDevice, type RunningAgent } from './agent-harness.js';
+import {
+  BIN,
+  agentSkip as skip,
+  nonCompliant,
+  oracle,
+  startAgent,
+  waitFor,
+  type OracleDevice,
+  type RunningAgent,
+} from './agent-harness.js';
 
 let ns = '';
 let agent: RunningAgent | null = null;
@@ -41,11 +50,17 @@ function bits(devs: Map<string, OracleDevice>, names: readonly string[]): Record
 }
 
 function offloadctl(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, BIN, ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('agent in enforce mode, stopped, restore --agent: every interface as before the agent (ethtool oracle)', { skip, timeout: 120_000 }, async () => {
+test('agent in enforce mode, stopped, restore --agent: every interface as before the agent (ethtool oracle)', {
+  skip,
+  timeout: 120_000,
+}, async () => {
   ns = await createNetns(`${uniquePrefix('agrst')}a`);
   const before = ['br0', 'pa0', 'pb0', 'pa1', 'pb1', 've0', 'vp0', 'tap0', 'tap1'];
   await ipBatch(ns, [
@@ -63,14 +78,29 @@ test('agent in enforce mode, stopped, restore --agent: every interface as before
   assert.ok(Object.values(pre.ve0!).includes('req/act'), 'the veth starts with offloads on (something to change)');
 
   agent = await startAgent(ns, ['--state-dir', stateDir]);
-  await waitFor(async () => nonCompliant(await oracle(ns), before).length === 0, 15_000, 'the agent made the lab compliant');
-  await ipBatch(ns, ['tuntap add dev tapn0 mode tap', 'tuntap add dev tapn1 mode tap', 'link add vn0 type veth peer name vnp0']);
+  await waitFor(
+    async () => nonCompliant(await oracle(ns), before).length === 0,
+    15_000,
+    'the agent made the lab compliant',
+  );
+  await ipBatch(ns, [
+    'tuntap add dev tapn0 mode tap',
+    'tuntap add dev tapn1 mode tap',
+    'link add vn0 type veth peer name vnp0',
+  ]);
   const during = ['tapn0', 'tapn1', 'vn0', 'vnp0'];
-  await waitFor(async () => nonCompliant(await oracle(ns), during).length === 0, 15_000, 'the agent made the new links compliant');
+  await waitFor(
+    async () => nonCompliant(await oracle(ns), during).length === 0,
+    15_000,
+    'the agent made the new links compliant',
+  );
   assert.notDeepEqual(bits(await oracle(ns), before), pre, 'the agent changed the lab');
   assert.equal(await agent.stop(), 0);
   agent = null;
-  assert.ok(readdirSync(join(stateDir, 'snapshots')).some((f) => f.endsWith('.agent.jsonl')), 'the agent recorded what it found');
+  assert.ok(
+    readdirSync(join(stateDir, 'snapshots')).some((f) => f.endsWith('.agent.jsonl')),
+    'the agent recorded what it found',
+  );
 
   // the same kinds of link, made now that no agent runs: what the new links looked like before it
   await ipBatch(ns, ['tuntap add dev tapref mode tap', 'link add vref type veth peer name vrefp']);

@@ -50,7 +50,9 @@ async function until(check: () => Promise<boolean>, ms: number): Promise<boolean
   return check();
 }
 
-test('agent --libvirt-dir: a libvirt-only policy reaches the tap the domain XML names, and nothing else', { skip: agentSkip }, async () => {
+test('agent --libvirt-dir: a libvirt-only policy reaches the tap the domain XML names, and nothing else', {
+  skip: agentSkip,
+}, async () => {
   ns = await createNetns(`${uniquePrefix('agvm')}a`);
   await ipBatch(ns, [
     'link add br0 type bridge',
@@ -63,10 +65,20 @@ test('agent --libvirt-dir: a libvirt-only policy reaches the tap the domain XML 
   mkdirSync(libvirt);
   writeFileSync(join(libvirt, 'web01.xml'), domainXml('web01nic0'));
   const policy = join(dir, 'libvirt-only.yaml');
-  writeFileSync(policy, 'name: libvirt-gso-off\nrules:\n  - select: { vmPlatform: [libvirt] }\n    features: { gso: off }\n');
+  writeFileSync(
+    policy,
+    'name: libvirt-gso-off\nrules:\n  - select: { vmPlatform: [libvirt] }\n    features: { gso: off }\n',
+  );
   assert.equal(await gsoActive('web01nic0'), true, 'setup: gso on');
-  const agent = await startAgent(ns, ['--policy', policy, '--libvirt-dir', libvirt, '--proxmox-dir', join(dir, 'pve')], { port: 9481 });
+  const agent = await startAgent(
+    ns,
+    ['--policy', policy, '--libvirt-dir', libvirt, '--proxmox-dir', join(dir, 'pve')],
+    { port: 9481 },
+  );
   agents.push(agent);
-  assert.ok(await until(async () => !(await gsoActive('web01nic0')), 20_000), 'the agent turned gso off on the libvirt tap');
-  assert.equal(await gsoActive('other0'), true, 'a tap no VM record names is not libvirt\'s: left alone');
+  assert.ok(
+    await until(async () => !(await gsoActive('web01nic0')), 20_000),
+    'the agent turned gso off on the libvirt tap',
+  );
+  assert.equal(await gsoActive('other0'), true, "a tap no VM record names is not libvirt's: left alone");
 });

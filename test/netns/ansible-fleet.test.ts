@@ -7,7 +7,17 @@ import { after } from 'node:test';
 import { createNetns, deleteNetns, ipBatch, nsRunOk, uniquePrefix } from '../../src/lab/netns.js';
 import { join } from 'node:path';
 import { run } from '../../src/kernel/exec.js';
-import { ansibleFleet, ansibleSkip, COLLECTIONS, HOSTS, hostNs, initialState, kernelState, playbook, workDir } from './helpers/ansible-hosts.js';
+import {
+  ansibleFleet,
+  ansibleSkip,
+  COLLECTIONS,
+  HOSTS,
+  hostNs,
+  initialState,
+  kernelState,
+  playbook,
+  workDir,
+} from './helpers/ansible-hosts.js';
 import { CLI, skipReason } from './helpers/cli.js';
 import { oracleFeatures, type State } from './helpers/oracle.js';
 
@@ -77,28 +87,33 @@ const FACTS_PERSIST_PLAY = `
         offloadctl_path: "{{ offloadctl_bin }}"
 `;
 
-
 const TSO_IFACES = ['br0', 'up0', 'up0p', 'vnet0'];
 
 function requestedOff(s: State): boolean {
-  return TSO_IFACES.every((i) => s[i]?.['tx-tcp-segmentation']?.requested === false && s[i]?.['tx-generic-segmentation']?.requested === false);
+  return TSO_IFACES.every(
+    (i) => s[i]?.['tx-tcp-segmentation']?.requested === false && s[i]?.['tx-generic-segmentation']?.requested === false,
+  );
 }
-
 
 test('ansible-doc renders every module of the collection (and the filter)', { skip }, async () => {
   for (const m of ['offload_policy', 'offload_facts', 'offload_persist']) {
-    const r = await run(['ansible-doc', `offloadctl.hypervisor.${m}`], { env: { ...process.env, HOME: workDir(), ANSIBLE_COLLECTIONS_PATH: COLLECTIONS }, timeoutMs: 60_000 });
+    const r = await run(['ansible-doc', `offloadctl.hypervisor.${m}`], {
+      env: { ...process.env, HOME: workDir(), ANSIBLE_COLLECTIONS_PATH: COLLECTIONS },
+      timeoutMs: 60_000,
+    });
     assert.equal(r.code, 0, `${m}: ${r.stderr}`);
     assert.match(r.stdout, /OPTIONS/);
     assert.match(r.stdout, /EXAMPLES/);
     assert.match(r.stdout, /RETURN VALUES/);
   }
-  const f = await run(['ansible-doc', '-t', 'filter', 'offloadctl.hypervisor.offload_policy_names'], { env: { ...process.env, HOME: workDir(), ANSIBLE_COLLECTIONS_PATH: COLLECTIONS }, timeoutMs: 60_000 });
+  const f = await run(['ansible-doc', '-t', 'filter', 'offloadctl.hypervisor.offload_policy_names'], {
+    env: { ...process.env, HOME: workDir(), ANSIBLE_COLLECTIONS_PATH: COLLECTIONS },
+    timeoutMs: 60_000,
+  });
   assert.equal(f.code, 0, f.stderr);
 });
 
-
-test('ansible-lint (Debian\'s, offline) passes on the collection', { skip }, async () => {
+test("ansible-lint (Debian's, offline) passes on the collection", { skip }, async () => {
   const r = spawnSync('ansible-lint', ['--offline', '--nocolor'], {
     env: { ...process.env, HOME: workDir(), ANSIBLE_COLLECTIONS_PATH: COLLECTIONS },
     timeout: 180_000,
@@ -108,7 +123,10 @@ test('ansible-lint (Debian\'s, offline) passes on the collection', { skip }, asy
   assert.equal(r.status, 0, r.stdout + r.stderr);
 });
 
-test('over SSH to two namespaces: check, a failing host, apply, idempotence, facts, persist, restore', { skip, timeout: 600_000 }, async () => {
+test('over SSH to two namespaces: check, a failing host, apply, idempotence, facts, persist, restore', {
+  skip,
+  timeout: 600_000,
+}, async () => {
   // --check --diff: plan only; the kernel is untouched; the diff names the features
   const check = await playbook('policy', POLICY_PLAY, '--check', '--diff');
   assert.equal(check.code, 0, check.raw);
@@ -162,18 +180,29 @@ test('over SSH to two namespaces: check, a failing host, apply, idempotence, fac
   for (const h of HOSTS) {
     const facts = persistCheck.tasks['facts']![h]!.ansible_facts!.offloadctl;
     assert.ok(facts.roles['vm-port']?.includes('vnet0'), `${h}: vnet0 is a VM port`);
-    assert.deepEqual((facts as unknown as { vms: Record<string, string[]> }).vms, { [`web-${h}`]: ['vnet0'] }, `${h}: VM → its ports`);
+    assert.deepEqual(
+      (facts as unknown as { vms: Record<string, string[]> }).vms,
+      { [`web-${h}`]: ['vnet0'] },
+      `${h}: VM → its ports`,
+    );
     assert.equal(facts.interfaces['br0']!.role, 'bridge');
-    assert.equal(facts.interfaces['up0']!.features['tx-generic-segmentation'], applied[h]!['up0']!['tx-generic-segmentation']!.active);
+    assert.equal(
+      facts.interfaces['up0']!.features['tx-generic-segmentation'],
+      applied[h]!['up0']!['tx-generic-segmentation']!.active,
+    );
     const p = persistCheck.tasks['persist']![h]!;
     assert.equal(p.changed, true);
     const diffs = p.diff as { before: string; after: string }[];
-    assert.ok(diffs.some((d) => d.before === '' && /offloadctl:persist target=udev/.test(d.after)), `${h}: diff shows the udev rule`);
+    assert.ok(
+      diffs.some((d) => d.before === '' && /offloadctl:persist target=udev/.test(d.after)),
+      `${h}: diff shows the udev rule`,
+    );
     assert.ok(!existsSync(join(workDir(), h, 'root')), `${h}: check mode wrote nothing`);
   }
   const persist = await playbook('facts', FACTS_PERSIST_PLAY);
   assert.equal(persist.code, 0, persist.raw);
-  for (const h of HOSTS) assert.ok(existsSync(join(workDir(), h, 'root/etc/udev/rules.d/90-offloadctl-vm-ports.rules')));
+  for (const h of HOSTS)
+    assert.ok(existsSync(join(workDir(), h, 'root/etc/udev/rules.d/90-offloadctl-vm-ports.rules')));
   const persistAgain = await playbook('facts', FACTS_PERSIST_PLAY);
   for (const h of HOSTS) assert.equal(persistAgain.stats[h]!.changed, 0, `${h}: persist again changed=0`);
 
@@ -189,7 +218,6 @@ test('over SSH to two namespaces: check, a failing host, apply, idempotence, fac
   for (const h of HOSTS) assert.equal(restore.stats[h]!.changed, 1);
   assert.deepEqual(await kernelState(), initialState(), 'every feature of every interface as before');
 });
-
 
 const GUARD_PLAY = `
 - hosts: all
@@ -209,7 +237,10 @@ const GUARD_PLAY = `
         offloadctl_path: "{{ offloadctl_bin }}"
 `;
 
-test('canaries: apply --guard through the module; a regression restores the snapshot, fails the task and stops the rollout', { skip, timeout: 300_000 }, async () => {
+test('canaries: apply --guard through the module; a regression restores the snapshot, fails the task and stops the rollout', {
+  skip,
+  timeout: 300_000,
+}, async () => {
   // h1's traffic to its iperf3 server leaves through veth gv0: TSO/GSO off there costs ~4x (kernel-facts)
   guest = await createNetns(`${uniquePrefix('ansg')}g`);
   await nsRunOk(hostNs('h1'), ['ip', 'link', 'add', 'gv0', 'type', 'veth', 'peer', 'name', 'gv0p', 'netns', guest]);
@@ -222,7 +253,13 @@ test('canaries: apply --guard through the module; a regression restores the snap
   assert.notEqual(r.code, 0, 'the play stops at the canary');
   const canary = r.tasks['canary']!;
   assert.equal(canary.h1?.failed, true, r.raw);
-  const guard = canary.h1!.guard as { rolledBack: boolean; rollbackOk: boolean; regressed: boolean; before: number[]; after: number[] };
+  const guard = canary.h1!.guard as {
+    rolledBack: boolean;
+    rollbackOk: boolean;
+    regressed: boolean;
+    before: number[];
+    after: number[];
+  };
   assert.equal(guard.rolledBack, true, JSON.stringify(guard));
   if (process.env.OFFLOADCTL_TEST_VERBOSE) process.stderr.write(`guard: ${JSON.stringify(guard)}\n`);
   assert.equal(guard.rollbackOk, true);
@@ -231,7 +268,10 @@ test('canaries: apply --guard through the module; a regression restores the snap
   assert.deepEqual(await kernelState(), before, 'h1 restored to exactly its state before; h2 untouched (ethtool)');
 });
 
-test('netns and state_dir pass through to the CLI: a local connection applies and restores in a namespace', { skip, timeout: 120_000 }, async () => {
+test('netns and state_dir pass through to the CLI: a local connection applies and restores in a namespace', {
+  skip,
+  timeout: 120_000,
+}, async () => {
   const ns = hostNs('h2');
   const common = `netns: ${JSON.stringify(ns)}\n        offloadctl_path: ${JSON.stringify(CLI)}`;
   const stateDir = JSON.stringify(join(workDir(), 'local-state'));

@@ -28,12 +28,15 @@ const ROLE_PLAY = `
               features: {tx_tcp_segmentation: false}
 `;
 
-test('the role in enforce mode: policy shipped, applied, persisted, agent unit in enforce mode', { skip, timeout: 300_000 }, async () => {
+test('the role in enforce mode: policy shipped, applied, persisted, agent unit in enforce mode', {
+  skip,
+  timeout: 300_000,
+}, async () => {
   const r = await playbook('role', ROLE_PLAY);
   assert.equal(r.code, 0, r.raw);
   for (const h of HOSTS) {
     const root = join(workDir(), h, 'root-role');
-    const policy = readFileSync(join(root, "etc/offloadctl/fleet-policy.yaml"), "utf8");
+    const policy = readFileSync(join(root, 'etc/offloadctl/fleet-policy.yaml'), 'utf8');
     assert.match(policy, /tx-tcp-segmentation: 'off'|tx-tcp-segmentation: off/);
     // offloadctl-agent.service, or offloadctl-agent-netns-NS.service where offloadctl names the namespace the agent runs in
     const units = readdirSync(join(root, 'etc/systemd/system')).filter((f) => /^offloadctl-agent.*\.service$/.test(f));
@@ -51,7 +54,6 @@ test('the role in enforce mode: policy shipped, applied, persisted, agent unit i
   for (const h of HOSTS) assert.equal(again.stats[h]!.changed, 0, `${h}: role again changed=0`);
 });
 
-
 const AUDIT_PLAY = `
 - hosts: all
   gather_facts: false
@@ -67,7 +69,10 @@ const AUDIT_PLAY = `
         offloadctl_profile: tso-gso-off
 `;
 
-test('the role in audit mode: nothing changes; the textfile for node_exporter and its timer are written', { skip, timeout: 300_000 }, async () => {
+test('the role in audit mode: nothing changes; the textfile for node_exporter and its timer are written', {
+  skip,
+  timeout: 300_000,
+}, async () => {
   const before: Record<string, unknown> = {};
   for (const h of HOSTS) before[h] = await oracleAll(hostNs(h));
   const r = await playbook('role-audit', AUDIT_PLAY);
@@ -78,8 +83,14 @@ test('the role in audit mode: nothing changes; the textfile for node_exporter an
     const prom = readFileSync(join(root, 'var/lib/prometheus/node-exporter/offloadctl.prom'), 'utf8');
     assert.match(prom, /^offloadctl_audit_info\{policy="tso-gso-off"\} 1$/m);
     const unit = readFileSync(join(root, 'etc/systemd/system/offloadctl-textfile.service'), 'utf8');
-    assert.match(unit, /^ExecStart=\/usr\/bin\/offloadctl audit --policy \/etc\/offloadctl\/fleet-policy.yaml --prometheus-textfile \/var\/lib\/prometheus\/node-exporter\/offloadctl.prom$/m);
-    assert.match(readFileSync(join(root, 'etc/systemd/system/offloadctl-textfile.timer'), 'utf8'), /OnUnitActiveSec=60s/);
+    assert.match(
+      unit,
+      /^ExecStart=\/usr\/bin\/offloadctl audit --policy \/etc\/offloadctl\/fleet-policy.yaml --prometheus-textfile \/var\/lib\/prometheus\/node-exporter\/offloadctl.prom$/m,
+    );
+    assert.match(
+      readFileSync(join(root, 'etc/systemd/system/offloadctl-textfile.timer'), 'utf8'),
+      /OnUnitActiveSec=60s/,
+    );
     assert.match(readFileSync(join(root, 'etc/offloadctl/fleet-policy.yaml'), 'utf8'), /^name: tso-gso-off$/m);
   }
 });

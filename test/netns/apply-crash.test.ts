@@ -32,7 +32,8 @@ before(async () => {
   const lines = ['link add br0 type bridge'];
   for (let i = 0; i < PAIRS; i++) lines.push(`link add p${i} type veth peer name q${i}`);
   for (let i = 0; i < BRIDGED; i++) lines.push(`link set p${i} master br0`);
-  for (let i = 0; i < TAPS; i++) lines.push(`tuntap add mode tap vnet_hdr name tap${i}i0`, `link set tap${i}i0 master br0`);
+  for (let i = 0; i < TAPS; i++)
+    lines.push(`tuntap add mode tap vnet_hdr name tap${i}i0`, `link set tap${i}i0 master br0`);
   lines.push('link set br0 up');
   await ipBatch(ns, lines);
   original = await oracleAll(ns);
@@ -46,11 +47,15 @@ after(async () => {
 
 /** How many interfaces have their TSO requested off (0 = untouched, total = all changed). */
 function changedCount(s: State): number {
-  return Object.entries(s).filter(([n, f]) => n !== 'lo' && f['tx-tcp-segmentation'] && !f['tx-tcp-segmentation'].requested).length;
+  return Object.entries(s).filter(
+    ([n, f]) => n !== 'lo' && f['tx-tcp-segmentation'] && !f['tx-tcp-segmentation'].requested,
+  ).length;
 }
 
 async function restoreAndCheck(stateDir: string, label: string): Promise<void> {
-  const list = JSON.parse((await cliIn(ns, ['snapshots', '--json', '--state-dir', stateDir])).stdout) as SnapshotSummary[];
+  const list = JSON.parse(
+    (await cliIn(ns, ['snapshots', '--json', '--state-dir', stateDir])).stdout,
+  ) as SnapshotSummary[];
   assert.equal(list.at(-1)!.status, 'interrupted', `${label}: the journal has no end`);
   const rs = await cliIn(ns, ['restore', '--last', '--yes', '--state-dir', stateDir, '--json']);
   assert.equal(rs.code, 0, `${label}: ${rs.stderr}`);
@@ -69,7 +74,9 @@ for (const point of ['snapshot', 'first', 'middle', 'last-set'] as const) {
     const state = tmpDir('apply-crash');
     try {
       const n = { snapshot: 0, first: 1, middle: Math.floor(total / 2), 'last-set': total }[point];
-      const r = await cliIn(ns, ['apply', '--yes', '--state-dir', state.dir], { OFFLOADCTL_TEST_KILL_AFTER: String(n) });
+      const r = await cliIn(ns, ['apply', '--yes', '--state-dir', state.dir], {
+        OFFLOADCTL_TEST_KILL_AFTER: String(n),
+      });
       assert.equal(r.signal, 'SIGKILL', `apply must die by SIGKILL (code ${r.code}, ${r.stderr})`);
       const changed = changedCount(await oracleAll(ns));
       if (point === 'snapshot') assert.equal(changed, 0);
@@ -82,13 +89,19 @@ for (const point of ['snapshot', 'first', 'middle', 'last-set'] as const) {
   });
 }
 
-test('kill -9 from outside as soon as the snapshot is on disk: restore brings back the exact state', { skip }, async () => {
+test('kill -9 from outside as soon as the snapshot is on disk: restore brings back the exact state', {
+  skip,
+}, async () => {
   const state = tmpDir('apply-crash');
   try {
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, CLI, 'apply', '--yes', '--state-dir', state.dir], {
-      stdio: 'ignore',
-      env: { ...process.env, OFFLOADCTL_NETNS: ns },
-    });
+    const child = spawn(
+      'ip',
+      ['netns', 'exec', ns, process.execPath, CLI, 'apply', '--yes', '--state-dir', state.dir],
+      {
+        stdio: 'ignore',
+        env: { ...process.env, OFFLOADCTL_NETNS: ns },
+      },
+    );
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_c, sig) => resolve(sig)));
     const dir = join(state.dir, 'snapshots');
     const deadline = Date.now() + 20_000;
@@ -115,13 +128,19 @@ test('kill -9 from outside as soon as the snapshot is on disk: restore brings ba
 test('restore twice and restore after a killed restore are harmless (idempotent)', { skip }, async () => {
   const state = tmpDir('apply-crash');
   try {
-    const r = await cliIn(ns, ['apply', '--yes', '--state-dir', state.dir], { OFFLOADCTL_TEST_KILL_AFTER: String(Math.floor(total / 3)) });
+    const r = await cliIn(ns, ['apply', '--yes', '--state-dir', state.dir], {
+      OFFLOADCTL_TEST_KILL_AFTER: String(Math.floor(total / 3)),
+    });
     assert.equal(r.signal, 'SIGKILL');
     // A restore killed half-way (outside kill after a short delay), then a full one, then again.
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, CLI, 'restore', '--last', '--yes', '--state-dir', state.dir], {
-      stdio: 'ignore',
-      env: { ...process.env, OFFLOADCTL_NETNS: ns },
-    });
+    const child = spawn(
+      'ip',
+      ['netns', 'exec', ns, process.execPath, CLI, 'restore', '--last', '--yes', '--state-dir', state.dir],
+      {
+        stdio: 'ignore',
+        env: { ...process.env, OFFLOADCTL_NETNS: ns },
+      },
+    );
     // Listen before killing: a restore that finishes within the delay has closed already.
     const closed = new Promise((resolve) => child.on('close', resolve));
     await sleep(250);

@@ -35,15 +35,21 @@ after(async () => {
   if (ns) await deleteNetns(ns);
 });
 
-test('an interface deleted between plan and apply is reported vanished; the rest applies; restore reports it', { skip }, async () => {
+test('an interface deleted between plan and apply is reported vanished; the rest applies; restore reports it', {
+  skip,
+}, async () => {
   const state = tmpDir('apply-edge');
   try {
     const before = await oracleAll(ns);
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', join(ROOT, 'test/netns/apply-probe.ts'), state.dir], {
-      cwd: ROOT,
-      stdio: ['pipe', 'pipe', 'inherit'],
-      env: { ...process.env, OFFLOADCTL_NETNS: ns },
-    });
+    const child = spawn(
+      'ip',
+      ['netns', 'exec', ns, process.execPath, '--import', 'tsx', join(ROOT, 'test/netns/apply-probe.ts'), state.dir],
+      {
+        cwd: ROOT,
+        stdio: ['pipe', 'pipe', 'inherit'],
+        env: { ...process.env, OFFLOADCTL_NETNS: ns },
+      },
+    );
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
     const planned = JSON.parse((await lines.next()).value as string) as { planned: string[] };
     assert.ok(planned.planned.includes('v1'));
@@ -62,7 +68,13 @@ test('an interface deleted between plan and apply is reported vanished; the rest
     const rs = await cliIn(ns, ['restore', '--last', '--yes', '--state-dir', state.dir, '--json']);
     assert.equal(rs.code, 0, rs.stderr);
     const rr = JSON.parse(rs.stdout) as RestoreReport;
-    assert.deepEqual(rr.results.filter((r) => r.status === 'vanished').map((r) => r.ifname).sort(), ['v1', 'v1p']);
+    assert.deepEqual(
+      rr.results
+        .filter((r) => r.status === 'vanished')
+        .map((r) => r.ifname)
+        .sort(),
+      ['v1', 'v1p'],
+    );
     const now = await oracleAll(ns);
     delete before.v1;
     delete before.v1p;
@@ -86,20 +98,27 @@ test('a fixed feature in the policy is skipped and reported, never attempted; th
     const plan = await cliIn(ns, ['plan', '--policy', policy]);
     assert.equal(plan.code, 1, plan.stderr);
     assert.match(plan.stdout, /# v0\s+tx-checksum-ipv4\s+fixed/);
-    assert.doesNotMatch(plan.stdout.split('\n').filter((l) => l.startsWith('ethtool')).join('\n'), /tx-checksum-ipv4/);
+    assert.doesNotMatch(
+      plan.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('ethtool'))
+        .join('\n'),
+      /tx-checksum-ipv4/,
+    );
 
     const r = await cliIn(ns, ['apply', '--policy', policy, '--yes', '--state-dir', state.dir, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout) as ApplyReport;
     assert.equal(report.status, 'applied');
     const fixed = report.skipped.filter((s) => s.reason === 'fixed');
-    assert.deepEqual(
-      [...new Set(fixed.map((s) => s.feature))],
-      ['tx-checksum-ipv4'],
-    );
+    assert.deepEqual([...new Set(fixed.map((s) => s.feature))], ['tx-checksum-ipv4']);
     assert.ok(fixed.some((s) => s.ifname === 'v0'));
     const now = await oracleAll(ns);
-    assert.deepEqual(diff(before, now, (_i, f) => !isTsoGso(f)), [], 'nothing but TSO/GSO changed');
+    assert.deepEqual(
+      diff(before, now, (_i, f) => !isTsoGso(f)),
+      [],
+      'nothing but TSO/GSO changed',
+    );
     const rs = await cliIn(ns, ['restore', '--last', '--yes', '--state-dir', state.dir]);
     assert.equal(rs.code, 0, rs.stderr);
     assert.deepEqual(diff(before, await oracleAll(ns)), []);

@@ -55,7 +55,9 @@ function cli(args: readonly string[]) {
 }
 
 for (const backend of ['netlink', 'ethtool'] as const) {
-  test(`${backend}: apply tso-gso-off turns off exactly the changeable TSO/GSO bits; audit 0; restore gives back everything`, { skip }, async () => {
+  test(`${backend}: apply tso-gso-off turns off exactly the changeable TSO/GSO bits; audit 0; restore gives back everything`, {
+    skip,
+  }, async () => {
     const state = tmpDir('apply-lab');
     try {
       const original = await oracleAll(ns);
@@ -85,9 +87,15 @@ for (const backend of ['netlink', 'ethtool'] as const) {
         }
       }
       // Nothing else changed: every other feature of every interface (lo entirely) as before.
-      assert.deepEqual(diff(original, now, (ifname, f) => ifname === 'lo' || !isTsoGso(f)), []);
+      assert.deepEqual(
+        diff(original, now, (ifname, f) => ifname === 'lo' || !isTsoGso(f)),
+        [],
+      );
       // Fixed TSO/GSO bits were not touched either.
-      assert.deepEqual(diff(original, now, (_i, f) => isTsoGso(f) && original[_i]?.[f]?.fixed === true), []);
+      assert.deepEqual(
+        diff(original, now, (_i, f) => isTsoGso(f) && original[_i]?.[f]?.fixed === true),
+        [],
+      );
 
       const audit = await cli(['--backend', backend, 'audit']);
       assert.equal(audit.code, 0, audit.stdout + audit.stderr);
@@ -167,7 +175,9 @@ test('restore refuses a snapshot taken in another namespace (exit 2)', { skip },
   }
 });
 
-test('tso-gso-sg-off: SG off takes TSO/GSO along; restore gives back requested and active exactly', { skip }, async () => {
+test('tso-gso-sg-off: SG off takes TSO/GSO along; restore gives back requested and active exactly', {
+  skip,
+}, async () => {
   const state = tmpDir('apply-lab');
   try {
     const original = await oracleAll(ns);
@@ -177,7 +187,8 @@ test('tso-gso-sg-off: SG off takes TSO/GSO along; restore gives back requested a
     for (const [ifname, fs] of Object.entries(now)) {
       if (ifname === 'lo') continue;
       for (const [f, st] of Object.entries(fs)) {
-        if ((isTsoGso(f) || f.startsWith('tx-scatter-gather')) && !st.fixed) assert.equal(st.requested, false, `${ifname} ${f}`);
+        if ((isTsoGso(f) || f.startsWith('tx-scatter-gather')) && !st.fixed)
+          assert.equal(st.requested, false, `${ifname} ${f}`);
       }
     }
     // offloads-on plans SG back on, and TSO/GSO with it where the policy wants them.
@@ -193,7 +204,9 @@ test('tso-gso-sg-off: SG off takes TSO/GSO along; restore gives back requested a
 });
 
 const noScript = skip || (existsSync('/usr/bin/script') ? false : 'needs script(1) (util-linux) for a terminal');
-test('interactive (a terminal via script(1)): shows the plan and asks; "n" changes nothing, "y" applies', { skip: noScript }, async () => {
+test('interactive (a terminal via script(1)): shows the plan and asks; "n" changes nothing, "y" applies', {
+  skip: noScript,
+}, async () => {
   const state = tmpDir('apply-lab');
   try {
     const original = await oracleAll(ns);

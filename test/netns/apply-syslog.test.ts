@@ -18,7 +18,10 @@ after(async () => {
   for (const d of dirs) d();
 });
 
-test('apply --syslog: a failure goes to logger -t offloadctl, the exit code is kept; success logs nothing', { skip, timeout: 120_000 }, async () => {
+test('apply --syslog: a failure goes to logger -t offloadctl, the exit code is kept; success logs nothing', {
+  skip,
+  timeout: 120_000,
+}, async () => {
   ns = await createNetns(`${uniquePrefix('asl')}a`);
   await ipBatch(ns, ['link add s0 type veth peer name s1']);
   const t = tmpDir('asl');
@@ -36,8 +39,15 @@ test('apply --syslog: a failure goes to logger -t offloadctl, the exit code is k
   assert.equal(bad.code, 3, bad.stderr);
   const lines = readFileSync(log, 'utf8').trim().split('\n');
   assert.equal(lines.length, 1, lines.join('\n'));
-  assert.match(lines[0]!, /^-t offloadctl -p daemon\.err -- apply --interface s0: refusing state directory .* \(exit 3\)$/);
-  const good = await cliIn(ns, ['apply', '--interface', 's0', '--yes', '--syslog', '--state-dir', join(t.dir, 'ok')], env);
+  assert.match(
+    lines[0]!,
+    /^-t offloadctl -p daemon\.err -- apply --interface s0: refusing state directory .* \(exit 3\)$/,
+  );
+  const good = await cliIn(
+    ns,
+    ['apply', '--interface', 's0', '--yes', '--syslog', '--state-dir', join(t.dir, 'ok')],
+    env,
+  );
   assert.equal(good.code, 0, good.stderr);
   assert.equal(readFileSync(log, 'utf8').trim().split('\n').length, 1, 'nothing logged on success');
 });

@@ -14,7 +14,9 @@ import { oracleAll } from './helpers/oracle.js';
  */
 const skip = skipReason();
 const DIR = ROOT + 'test/fixtures/policies/bad/';
-const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 let ns = '';
 let stateDir = '';
 
@@ -53,7 +55,9 @@ test('every broken policy file: exit 2, a located one-line message, nothing chan
         const r = await cli(['--netns', ns, ...args]);
         const prefix = `offloadctl: ${DIR}${f}:${m[1]}:${m[2]}: `;
         if (r.code !== 2 || !r.stderr.startsWith(prefix) || r.stderr.split('\n').length !== 2 || r.stdout !== '') {
-          failures.push(`${args[0]} ${f}: exit ${r.code}, stderr ${JSON.stringify(r.stderr)}, stdout ${JSON.stringify(r.stdout.slice(0, 80))}`);
+          failures.push(
+            `${args[0]} ${f}: exit ${r.code}, stderr ${JSON.stringify(r.stderr)}, stdout ${JSON.stringify(r.stdout.slice(0, 80))}`,
+          );
         }
       }
     }),

@@ -47,7 +47,10 @@ after(async () => {
   if (guest) await deleteNetns(guest);
 });
 
-async function auditJson(args: string[], backend = 'auto'): Promise<{ code: number; report: AuditReport; stderr: string }> {
+async function auditJson(
+  args: string[],
+  backend = 'auto',
+): Promise<{ code: number; report: AuditReport; stderr: string }> {
   const r = await cli(['--netns', ns, '--backend', backend, 'audit', '--json', ...args]);
   return { code: r.code, report: JSON.parse(r.stdout || 'null') as AuditReport, stderr: r.stderr };
 }
@@ -55,18 +58,25 @@ async function auditJson(args: string[], backend = 'auto'): Promise<{ code: numb
 /** ethtool -K on every non-loopback interface, ports before the bridge (br_features_recompute). */
 async function ethtoolOffAll(): Promise<void> {
   const links = await oracleLinks(ns);
-  const ordered = [...links.filter((l) => l.linkinfo?.info_kind !== 'bridge'), ...links.filter((l) => l.linkinfo?.info_kind === 'bridge')];
+  const ordered = [
+    ...links.filter((l) => l.linkinfo?.info_kind !== 'bridge'),
+    ...links.filter((l) => l.linkinfo?.info_kind === 'bridge'),
+  ];
   for (const l of ordered) {
     if (l.ifname === 'lo') continue;
     await nsRunOk(ns, ['ethtool', '-K', l.ifname, 'tso', 'off', 'gso', 'off']);
   }
 }
 
-test('defaults: audit exits 1 and its findings are exactly the oracle\'s active TSO/GSO bits', { skip }, async () => {
+test("defaults: audit exits 1 and its findings are exactly the oracle's active TSO/GSO bits", { skip }, async () => {
   const oracle = await oracleAll(ns);
   const expected = Object.entries(oracle)
     .filter(([ifname]) => ifname !== 'lo')
-    .flatMap(([ifname, fs]) => Object.entries(fs).filter(([f, s]) => isTsoGso(f) && s.active).map(([f]) => `${ifname} ${f}`))
+    .flatMap(([ifname, fs]) =>
+      Object.entries(fs)
+        .filter(([f, s]) => isTsoGso(f) && s.active)
+        .map(([f]) => `${ifname} ${f}`),
+    )
     .sort();
   assert.ok(expected.length > 10, 'the namespace starts with TSO/GSO on');
   for (const backend of BACKENDS) {
@@ -77,10 +87,17 @@ test('defaults: audit exits 1 and its findings are exactly the oracle\'s active 
     assert.deepEqual(report.findings.map((f) => `${f.ifname} ${f.feature}`).sort(), expected, backend);
     for (const f of report.findings) {
       const o = oracle[f.ifname]![f.feature]!;
-      assert.deepEqual({ active: f.actual, requested: f.requested, fixed: f.fixed }, o, `${backend} ${f.ifname} ${f.feature}`);
+      assert.deepEqual(
+        { active: f.actual, requested: f.requested, fixed: f.fixed },
+        o,
+        `${backend} ${f.ifname} ${f.feature}`,
+      );
     }
     assert.ok(!report.interfaces.some((i) => i.ifname === 'lo'), 'loopback is not audited');
-    assert.ok(report.interfaces.some((i) => i.ifname === 'br0' && !i.compliant), 'the bridge is included');
+    assert.ok(
+      report.interfaces.some((i) => i.ifname === 'br0' && !i.compliant),
+      'the bridge is included',
+    );
   }
   const human = await cli(['--netns', ns, 'audit']);
   assert.equal(human.code, 1);
@@ -91,13 +108,20 @@ test('defaults: audit exits 1 and its findings are exactly the oracle\'s active 
 test('--interface limits the audit; an unknown interface or profile is exit 2 with one line', { skip }, async () => {
   const { code, report } = await auditJson(['--interface', 'tap*', '--interface', 'vif3.0']);
   assert.equal(code, 1);
-  assert.deepEqual([...new Set(report.interfaces.map((i) => i.ifname))].sort(), ['tap100i0', 'tap1234abcd-12', 'vif3.0']);
+  assert.deepEqual([...new Set(report.interfaces.map((i) => i.ifname))].sort(), [
+    'tap100i0',
+    'tap1234abcd-12',
+    'vif3.0',
+  ]);
   const missing = await cli(['--netns', ns, 'audit', '--interface', 'nosuch0']);
   assert.equal(missing.code, 2);
   assert.equal(missing.stderr, 'offloadctl: no interface named "nosuch0"\n');
   const profile = await cli(['--netns', ns, 'audit', '--profile', 'tso-off']);
   assert.equal(profile.code, 2);
-  assert.match(profile.stderr, /^offloadctl: unknown profile "tso-off" \(built-in profiles: tso-gso-off, tso-gso-sg-off, offloads-on\)/);
+  assert.match(
+    profile.stderr,
+    /^offloadctl: unknown profile "tso-off" \(built-in profiles: tso-gso-off, tso-gso-sg-off, offloads-on\)/,
+  );
   assert.equal(profile.stderr.split('\n').length, 2, 'one line, no stack trace');
   const both = await cli(['--netns', ns, 'audit', '--profile', 'tso-gso-off', '--policy', '/dev/null']);
   assert.equal(both.code, 2);
@@ -108,7 +132,8 @@ test('after ethtool -K tso off gso off on every interface: the oracle agrees and
   const oracle = await oracleAll(ns);
   for (const [ifname, fs] of Object.entries(oracle)) {
     if (ifname === 'lo') continue;
-    for (const [f, s] of Object.entries(fs)) if (isTsoGso(f) && !s.fixed) assert.equal(s.active, false, `${ifname} ${f}`);
+    for (const [f, s] of Object.entries(fs))
+      if (isTsoGso(f) && !s.fixed) assert.equal(s.active, false, `${ifname} ${f}`);
   }
   for (const backend of BACKENDS) {
     const { code, report } = await auditJson([], backend);
@@ -123,7 +148,9 @@ test('after ethtool -K tso off gso off on every interface: the oracle agrees and
   assert.equal((await cli(['--netns', ns, 'audit', '--profile', 'offloads-on'])).code, 1);
 });
 
-test('a bridge port whose MTU differs from the bridge: exit 1, MTU finding as ip -d link shows it', { skip }, async () => {
+test('a bridge port whose MTU differs from the bridge: exit 1, MTU finding as ip -d link shows it', {
+  skip,
+}, async () => {
   await nsRunOk(ns, ['ip', 'link', 'set', 'vif3.0', 'mtu', '9000']);
   try {
     const links = await oracleLinks(ns);
@@ -138,7 +165,10 @@ test('a bridge port whose MTU differs from the bridge: exit 1, MTU finding as ip
       [['vif3.0', 'br0', port.mtu, br.mtu]],
     );
     const human = await cli(['--netns', ns, 'audit']);
-    assert.match(human.stdout, /Bridge ports whose MTU differs from their bridge:\nPORT +ROLE +BRIDGE +PORT MTU +BRIDGE MTU\nvif3\.0 /);
+    assert.match(
+      human.stdout,
+      /Bridge ports whose MTU differs from their bridge:\nPORT +ROLE +BRIDGE +PORT MTU +BRIDGE MTU\nvif3\.0 /,
+    );
   } finally {
     await nsRunOk(ns, ['ip', 'link', 'set', 'vif3.0', 'mtu', '1500']);
   }
@@ -148,23 +178,40 @@ test('profiles: table, --json, and NAME as YAML; unknown NAME exit 2', { skip },
   const table = await cli(['profiles']);
   assert.equal(table.code, 0);
   assert.match(table.stdout, /^PROFILE +DEFAULT +DESCRIPTION\ntso-gso-off +yes +The common advice/);
-  const json = JSON.parse((await cli(['profiles', '--json'])).stdout) as { profiles: { name: string; default: boolean }[] };
-  assert.deepEqual(json.profiles.map((p) => [p.name, p.default]), [['tso-gso-off', true], ['tso-gso-sg-off', false], ['offloads-on', false]]);
+  const json = JSON.parse((await cli(['profiles', '--json'])).stdout) as {
+    profiles: { name: string; default: boolean }[];
+  };
+  assert.deepEqual(
+    json.profiles.map((p) => [p.name, p.default]),
+    [
+      ['tso-gso-off', true],
+      ['tso-gso-sg-off', false],
+      ['offloads-on', false],
+    ],
+  );
   const yaml = await cli(['profiles', 'tso-gso-sg-off']);
   assert.match(yaml.stdout, /^name: tso-gso-sg-off\n/);
   assert.equal((await cli(['profiles', 'nope'])).code, 2);
 });
 
-test('a policy file wanting a fixed feature (LRO on veths): unchangeable, exit 0; --strict exit 1', { skip }, async () => {
+test('a policy file wanting a fixed feature (LRO on veths): unchangeable, exit 0; --strict exit 1', {
+  skip,
+}, async () => {
   const lro = await oracleFeatures(ns, 'vif3.0');
-  assert.deepEqual(lro['rx-lro'], { active: false, requested: false, fixed: true }, 'oracle: LRO is fixed off on a veth');
+  assert.deepEqual(
+    lro['rx-lro'],
+    { active: false, requested: false, fixed: true },
+    'oracle: LRO is fixed off on a veth',
+  );
   const dir = mkdtempSync(`${tmpdir()}/olc-audfixed-`);
   try {
     const file = `${dir}/lro.yaml`;
     writeFileSync(file, 'name: lro\nrules:\n  - select: { kind: [veth] }\n    features: { lro: on }\n');
     const { code, report } = await auditJson(['--policy', file]);
     assert.equal(code, 0, JSON.stringify(report.summary));
-    assert.ok(report.findings.length > 0 && report.findings.every((f) => f.feature === 'rx-lro' && f.fixed && !f.actual));
+    assert.ok(
+      report.findings.length > 0 && report.findings.every((f) => f.feature === 'rx-lro' && f.fixed && !f.actual),
+    );
     assert.equal(report.summary.unchangeable, report.findings.length);
     assert.ok(report.findings.some((f) => f.ifname === 'vif3.0'));
     const strict = await cli(['--netns', ns, 'audit', '--policy', file, '--strict']);

@@ -18,13 +18,27 @@ const stateDir = mkdtempSync(join(tmpdir(), 'olc-guard-state-'));
 const { name, hv, env } = benchLab('gt', skip, 4, [stateDir]);
 const opts = { env, timeoutMs: BENCH_TIMEOUT_MS };
 
-const guardArgs = ['--guard', '--guard-lab', name, '--guard-duration', '1', '--guard-repeat', '2', '--state-dir', stateDir];
+const guardArgs = [
+  '--guard',
+  '--guard-lab',
+  name,
+  '--guard-duration',
+  '1',
+  '--guard-repeat',
+  '2',
+  '--state-dir',
+  stateDir,
+];
 
 test('apply --guard rolls back tso-gso-off when TCP throughput drops beyond 10%', { skip }, async () => {
   const beforeState = await oracleAll(hv);
   const r = await cli(['--netns', hv, 'apply', '--profile', 'tso-gso-off', '--yes', '--json', ...guardArgs], opts);
   assert.equal(r.code, 1, r.stderr);
-  const rep = JSON.parse(r.stdout) as { status: string; snapshot: string; guard: { regressed: boolean; rolledBack: boolean; rollbackOk: boolean; change: number } };
+  const rep = JSON.parse(r.stdout) as {
+    status: string;
+    snapshot: string;
+    guard: { regressed: boolean; rolledBack: boolean; rollbackOk: boolean; change: number };
+  };
   assert.equal(rep.status, 'applied');
   assert.equal(rep.guard.regressed, true);
   assert.ok(rep.guard.change < -0.1, `change ${rep.guard.change}`);
@@ -38,10 +52,15 @@ test('apply --guard rolls back tso-gso-off when TCP throughput drops beyond 10%'
   assert.match(s.stdout, /"restored"/);
 });
 
-test('apply --guard keeps a change within the threshold; with nothing to change there is nothing to judge', { skip }, async () => {
+test('apply --guard keeps a change within the threshold; with nothing to change there is nothing to judge', {
+  skip,
+}, async () => {
   // offloads-on from the lab's defaults changes a few bits without slowing TCP; 90% leaves room for
   // the noise of a shared machine (this checks the keep path, not a figure).
-  const r = await cli(['--netns', hv, 'apply', '--profile', 'offloads-on', '--yes', '--json', ...guardArgs, '--guard-threshold', '90%'], opts);
+  const r = await cli(
+    ['--netns', hv, 'apply', '--profile', 'offloads-on', '--yes', '--json', ...guardArgs, '--guard-threshold', '90%'],
+    opts,
+  );
   assert.equal(r.code, 0, r.stderr);
   const rep = JSON.parse(r.stdout) as { snapshot: string | null; guard: { rolledBack: boolean; regressed: boolean } };
   assert.equal(rep.guard.rolledBack, false);
@@ -54,7 +73,10 @@ test('apply --guard keeps a change within the threshold; with nothing to change 
 
 test('apply --guard without a place to measure is a usage error and changes nothing', { skip }, async () => {
   const beforeState = await oracleAll(hv);
-  const r = await cli(['--netns', hv, 'apply', '--profile', 'tso-gso-off', '--yes', '--guard', '--state-dir', stateDir], opts);
+  const r = await cli(
+    ['--netns', hv, 'apply', '--profile', 'tso-gso-off', '--yes', '--guard', '--state-dir', stateDir],
+    opts,
+  );
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--guard-server HOST or --guard-lab NAME/);
   assert.deepEqual(await oracleAll(hv), beforeState);

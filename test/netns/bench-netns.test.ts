@@ -17,16 +17,38 @@ import { oracleAll } from './helpers/oracle.js';
  * throughput ratio in the direction the kernel gives (software segmentation at the port is slower).
  */
 
-const skip = !isRoot ? 'needs root (network namespaces)' : !haveCli() ? 'needs `npm run build` (bench applies profiles through bin/offloadctl)' : false;
+const skip = !isRoot
+  ? 'needs root (network namespaces)'
+  : !haveCli()
+    ? 'needs `npm run build` (bench applies profiles through bin/offloadctl)'
+    : false;
 const out = mkdtempSync(join(tmpdir(), 'olc-bench-out-'));
 const { name, hv, env } = benchLab('bt', skip, 4, [out]);
 const opts = { env, timeoutMs: BENCH_TIMEOUT_MS };
 
-test('bench offloads-on vs tso-gso-off on a netns lab: both measured, lab restored, offloads-on faster', { skip }, async () => {
+test('bench offloads-on vs tso-gso-off on a netns lab: both measured, lab restored, offloads-on faster', {
+  skip,
+}, async () => {
   const beforeState = await oracleAll(hv);
   const r = await cli(
-    ['bench', '--lab', 'netns', '--lab-name', name, '--profiles', 'offloads-on,tso-gso-off', '--tests', 'tcp',
-      '--duration', '1', '--repeat', '3', '--json', '--out', out],
+    [
+      'bench',
+      '--lab',
+      'netns',
+      '--lab-name',
+      name,
+      '--profiles',
+      'offloads-on,tso-gso-off',
+      '--tests',
+      'tcp',
+      '--duration',
+      '1',
+      '--repeat',
+      '3',
+      '--json',
+      '--out',
+      out,
+    ],
     opts,
   );
   assert.equal(r.code, 0, r.stderr);
@@ -44,8 +66,12 @@ test('bench offloads-on vs tso-gso-off on a netns lab: both measured, lab restor
   // The oracle: every feature of every interface in the hypervisor namespace as before.
   assert.deepEqual(await oracleAll(hv), beforeState);
   // --out: JSON, report and charts; the SVGs render (rsvg-convert when installed).
-  assert.deepEqual(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).profiles, ['offloads-on', 'tso-gso-off']);
-  for (const f of ['report.txt', 'throughput.svg', 'cpu-per-gbit.svg', 'host-cpu.svg']) assert.ok(existsSync(join(out, f)), f);
+  assert.deepEqual(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).profiles, [
+    'offloads-on',
+    'tso-gso-off',
+  ]);
+  for (const f of ['report.txt', 'throughput.svg', 'cpu-per-gbit.svg', 'host-cpu.svg'])
+    assert.ok(existsSync(join(out, f)), f);
   const rsvg = await run(['sh', '-c', 'command -v rsvg-convert']);
   if (rsvg.code === 0) {
     const png = await run(['rsvg-convert', '-o', join(out, 'throughput.png'), join(out, 'throughput.svg')]);
@@ -55,14 +81,20 @@ test('bench offloads-on vs tso-gso-off on a netns lab: both measured, lab restor
 
 test('bench on a temporary lab leaves no namespace behind; table output by default', { skip }, async () => {
   const nsBefore = new Set(await listNetns());
-  const r = await cli(['bench', '--tests', 'rr', '--profiles', 'offloads-on,tso-gso-off', '--duration', '1', '--repeat', '1'], opts);
+  const r = await cli(
+    ['bench', '--tests', 'rr', '--profiles', 'offloads-on,tso-gso-off', '--duration', '1', '--repeat', '1'],
+    opts,
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /rr latency p50 µs/);
   assert.match(r.stdout, /interfaces restored to their state before the bench/);
   // The temporary lab named in the report's path line is gone (other test files may run in parallel).
   const lab = /path: (olab-bench[0-9a-z]+)-g1/.exec(r.stdout)?.[1];
   assert.ok(lab, r.stdout);
-  assert.deepEqual((await listNetns()).filter((n) => !nsBefore.has(n) && n.startsWith(`${lab}-`)), []);
+  assert.deepEqual(
+    (await listNetns()).filter((n) => !nsBefore.has(n) && n.startsWith(`${lab}-`)),
+    [],
+  );
 });
 
 test('bench refuses an unknown profile before building anything (exit 2)', { skip }, async () => {
@@ -72,14 +104,20 @@ test('bench refuses an unknown profile before building anything (exit 2)', { ski
   assert.doesNotMatch(r.stderr, /bringing up a temporary netns lab/);
 });
 
-test('Ctrl-C in the middle of a bench: the lab is restored (oracle) and the exit code says interrupted', { skip }, async () => {
+test('Ctrl-C in the middle of a bench: the lab is restored (oracle) and the exit code says interrupted', {
+  skip,
+}, async () => {
   const beforeState = await oracleAll(hv);
   // Its own process group, like a terminal's foreground job: SIGINT reaches the bench and its children.
-  const child = spawn(process.execPath, [CLI, 'bench', '--lab-name', name, '--lab', 'netns', '--tests', 'tcp', '--duration', '2', '--repeat', '5'], {
-    env: { ...process.env, ...env },
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [CLI, 'bench', '--lab-name', name, '--lab', 'netns', '--tests', 'tcp', '--duration', '2', '--repeat', '5'],
+    {
+      env: { ...process.env, ...env },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
   const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));

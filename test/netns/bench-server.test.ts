@@ -47,10 +47,27 @@ after(async () => {
 test('bench --server: traffic to a remote iperf3, only local interfaces change, restored after', { skip }, async () => {
   const localBefore = await oracleAll(local);
   const peerBefore = await oracleAll(peer);
-  const r = await cli([
-    '--netns', local, 'bench', '--server', '192.0.2.2', '--profiles', 'offloads-on,tso-gso-off',
-    '--tests', 'tcp,rr', '--duration', '1', '--repeat', '1', '--state-dir', stateDir, '--json',
-  ], { timeoutMs: BENCH_TIMEOUT_MS });
+  const r = await cli(
+    [
+      '--netns',
+      local,
+      'bench',
+      '--server',
+      '192.0.2.2',
+      '--profiles',
+      'offloads-on,tso-gso-off',
+      '--tests',
+      'tcp,rr',
+      '--duration',
+      '1',
+      '--repeat',
+      '1',
+      '--state-dir',
+      stateDir,
+      '--json',
+    ],
+    { timeoutMs: BENCH_TIMEOUT_MS },
+  );
   assert.equal(r.code, 0, r.stderr);
   const res = JSON.parse(r.stdout) as BenchResult;
   assert.equal(res.environment.lab, 'server');

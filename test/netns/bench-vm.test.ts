@@ -37,7 +37,10 @@ async function qemuPids(): Promise<string[]> {
   return r.stdout.split('\n').filter(Boolean);
 }
 
-test('vm lab: a virtio guest boots, passes TCP and rr traffic, and leaves nothing behind', { skip, timeout: 240_000 }, async (t) => {
+test('vm lab: a virtio guest boots, passes TCP and rr traffic, and leaves nothing behind', {
+  skip,
+  timeout: 240_000,
+}, async (t) => {
   try {
     await buildGuest();
   } catch (e) {
@@ -47,7 +50,20 @@ test('vm lab: a virtio guest boots, passes TCP and rr traffic, and leaves nothin
   const nsBefore = new Set(await listNetns());
   const qemuBefore = new Set(await qemuPids());
   const r = await cli(
-    ['bench', '--lab', 'vm', '--profiles', 'offloads-on', '--tests', 'tcp,rr', '--duration', '1', '--repeat', '1', '--json'],
+    [
+      'bench',
+      '--lab',
+      'vm',
+      '--profiles',
+      'offloads-on',
+      '--tests',
+      'tcp,rr',
+      '--duration',
+      '1',
+      '--repeat',
+      '1',
+      '--json',
+    ],
     { env: { OFFLOADCTL_LAB_DIR: labDir }, timeoutMs: BENCH_TIMEOUT_MS },
   );
   assert.equal(r.code, 0, r.stderr);
@@ -61,6 +77,12 @@ test('vm lab: a virtio guest boots, passes TCP and rr traffic, and leaves nothin
   // This bench's temporary lab (named in the path) is gone; other test files may run in parallel.
   const lab = /(olab-bench[0-9a-z]+)-g1/.exec(res.environment.path)?.[1];
   assert.ok(lab, res.environment.path);
-  assert.deepEqual((await listNetns()).filter((n) => !nsBefore.has(n) && n.startsWith(`${lab}-`)), []);
-  assert.deepEqual((await qemuPids()).filter((p) => !qemuBefore.has(p)), []);
+  assert.deepEqual(
+    (await listNetns()).filter((n) => !nsBefore.has(n) && n.startsWith(`${lab}-`)),
+    [],
+  );
+  assert.deepEqual(
+    (await qemuPids()).filter((p) => !qemuBefore.has(p)),
+    [],
+  );
 });

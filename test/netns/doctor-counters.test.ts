@@ -34,12 +34,18 @@ after(async () => {
   if (ns) await deleteNetns(ns);
 });
 
-test('moving tx_dropped on a veth: a rate over the interval, matching the oracle; drops alone are info (exit 0)', { skip }, async () => {
+test('moving tx_dropped on a veth: a rate over the interval, matching the oracle; drops alone are info (exit 0)', {
+  skip,
+}, async () => {
   const before0 = await txDropped('c0a');
   // 1400-byte pings into a peer with MTU 1280: each one is dropped by veth_xmit. Our own process, ended by PID.
-  ping = spawn('ip', ['netns', 'exec', ns, 'ping', '-q', '-i', '0.01', '-s', '1400', '-w', '6', '10.77.0.2'], { stdio: 'ignore' });
+  ping = spawn('ip', ['netns', 'exec', ns, 'ping', '-q', '-i', '0.01', '-s', '1400', '-w', '6', '10.77.0.2'], {
+    stdio: 'ignore',
+  });
   await new Promise((r) => setTimeout(r, 500));
-  const r = cli(['doctor', '--checks', 'counters', '--interval', '1', '--json'], { prefix: ['ip', 'netns', 'exec', ns] });
+  const r = cli(['doctor', '--checks', 'counters', '--interval', '1', '--json'], {
+    prefix: ['ip', 'netns', 'exec', ns],
+  });
   const after0 = await txDropped('c0a');
   assert.equal(r.code, 0, r.stderr);
   const rep = JSON.parse(r.stdout);

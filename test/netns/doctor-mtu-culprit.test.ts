@@ -40,7 +40,11 @@ before(async () => {
   await ipBatch(ns, [
     'link add br0 type bridge',
     ...VIFS.flatMap((v) => [`link add ${v} type veth peer name ${v}p`, `link set ${v} master br0`, `link set ${v} up`]),
-    ...IDLE_TAPS.flatMap((t) => [`tuntap add mode tap vnet_hdr name ${t}`, `link set ${t} master br0`, `link set ${t} up`]),
+    ...IDLE_TAPS.flatMap((t) => [
+      `tuntap add mode tap vnet_hdr name ${t}`,
+      `link set ${t} master br0`,
+      `link set ${t} up`,
+    ]),
     'link set br0 up',
   ]);
   vm = await openTap('vnet9');
@@ -59,7 +63,9 @@ after(async () => {
   if (ns) await deleteNetns(ns);
 });
 
-async function doctor(): Promise<{ findings: { id: string; severity: string; title: string; interfaces: string[]; dormant?: boolean }[] }> {
+async function doctor(): Promise<{
+  findings: { id: string; severity: string; title: string; interfaces: string[]; dormant?: boolean }[];
+}> {
   const r = await cliIn(ns, ['doctor', '--checks', 'topology', '--json']);
   assert.ok(r.code === 0 || r.code === 1, `exit ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout);
@@ -80,10 +86,15 @@ test('one port lowered pulls the bridge down: the doctor names that port, not th
   assert.equal(report.findings[0]!.id, 'bridge-port-mtu', 'the real problem comes first');
 });
 
-test('taps no VM has opened: one finding, ranked after the tap of a running VM whose guest negotiated nothing', { skip }, async () => {
+test('taps no VM has opened: one finding, ranked after the tap of a running VM whose guest negotiated nothing', {
+  skip,
+}, async () => {
   const links = await oracleLinks(ns);
   // Oracle: no carrier = no process has the tap open.
-  const idle = links.filter((l) => l.linkinfo?.info_kind === 'tun' && l.operstate === 'DOWN').map((l) => l.ifname).sort();
+  const idle = links
+    .filter((l) => l.linkinfo?.info_kind === 'tun' && l.operstate === 'DOWN')
+    .map((l) => l.ifname)
+    .sort();
   assert.deepEqual(idle, [...IDLE_TAPS].sort());
   const vnet9 = await oracleFeatures(ns, 'vnet9');
   assert.deepEqual([vnet9['tx-tcp-segmentation']!.active, vnet9['tx-tcp-segmentation']!.requested], [false, true]);
@@ -94,6 +105,9 @@ test('taps no VM has opened: one finding, ranked after the tap of a running VM w
   assert.equal(dormant.length, 1, JSON.stringify(taps.map((f) => f.title)));
   assert.deepEqual([...dormant[0]!.interfaces].sort(), idle);
   assert.ok(real >= 0 && !taps[real]!.dormant);
-  assert.ok(report.findings.indexOf(taps[real]!) < report.findings.indexOf(dormant[0]!), 'the running VM\'s tap ranks first');
+  assert.ok(
+    report.findings.indexOf(taps[real]!) < report.findings.indexOf(dormant[0]!),
+    "the running VM's tap ranks first",
+  );
   assert.equal(report.findings[report.findings.length - 1], dormant[0], 'the idle taps rank last');
 });

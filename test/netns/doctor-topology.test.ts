@@ -66,26 +66,36 @@ test('bridge port with a different MTU: reported with the MTUs the oracle shows,
   }
 });
 
-test('LRO cannot be forced on veth: the oracle shows rx-lro off [fixed]; the check decides by active+fixed → ok, no finding', { skip }, async () => {
+test('LRO cannot be forced on veth: the oracle shows rx-lro off [fixed]; the check decides by active+fixed → ok, no finding', {
+  skip,
+}, async () => {
   const attempt = await nsRun(ns, ['ethtool', '-K', 'v0a', 'lro', 'on']);
   const lro = (await oracleFeatures(ns, 'v0a'))['rx-lro']!;
   assert.equal(lro.active, false, `ethtool -K v0a lro on (exit ${attempt.code}) must not turn it on`);
   assert.equal(lro.fixed, true);
   const { report } = doctor();
-  assert.ok(report.notes.some((n: string) => /IP forwarding is on/.test(n)), 'the check knows the namespace forwards');
+  assert.ok(
+    report.notes.some((n: string) => /IP forwarding is on/.test(n)),
+    'the check knows the namespace forwards',
+  );
   const note = report.checks.find((c: any) => c.check === 'lro-while-forwarding' && c.ifname === 'v0a');
   assert.equal(note.result, 'ok');
   assert.match(note.reason, /rx-lro off \[fixed\]/);
   assert.equal(report.findings.filter((x: any) => x.id === 'lro-while-forwarding').length, 0);
 });
 
-test('fresh vnet_hdr tap: features requested on but not active are exactly the ones the oracle shows', { skip }, async () => {
+test('fresh vnet_hdr tap: features requested on but not active are exactly the ones the oracle shows', {
+  skip,
+}, async () => {
   const k = await oracleFeatures(ns, 'tap0');
   const oracle = Object.entries(k)
     .filter(([, s]) => s.requested === true && s.active === false && s.fixed === false)
     .map(([n]) => n)
     .sort();
-  assert.ok(oracle.includes('tx-tcp-segmentation'), `kernel-facts: a fresh tap shows tx-tcp-segmentation off [requested on]; oracle: ${oracle}`);
+  assert.ok(
+    oracle.includes('tx-tcp-segmentation'),
+    `kernel-facts: a fresh tap shows tx-tcp-segmentation off [requested on]; oracle: ${oracle}`,
+  );
   const { report } = doctor();
   const f = report.findings.find((x: any) => x.id === 'tap-offloads-negotiated-away' && x.interfaces[0] === 'tap0');
   assert.ok(f, JSON.stringify(report.findings.map((x: any) => x.title)));
@@ -95,14 +105,18 @@ test('fresh vnet_hdr tap: features requested on but not active are exactly the o
   assert.equal(v, undefined, 'tap0 is the only tap and it has a finding, not an ok note');
 });
 
-test('half-applied advice (`ethtool -K br0 gso off`): the path check names the hops the oracle shows on and off', { skip }, async () => {
+test('half-applied advice (`ethtool -K br0 gso off`): the path check names the hops the oracle shows on and off', {
+  skip,
+}, async () => {
   await nsRunOk(ns, ['ethtool', '-K', 'br0', 'gso', 'off']);
   const br = (await oracleFeatures(ns, 'br0'))['tx-generic-segmentation']!;
   const tap = (await oracleFeatures(ns, 'tap0'))['tx-generic-segmentation']!;
   assert.equal(br.active, false);
   assert.equal(tap.active, true, 'setup: the tap keeps gso on');
   const { report } = doctor();
-  const f = report.findings.find((x: any) => x.id === 'path-offload-mismatch' && x.features.includes('tx-generic-segmentation'));
+  const f = report.findings.find(
+    (x: any) => x.id === 'path-offload-mismatch' && x.features.includes('tx-generic-segmentation'),
+  );
   assert.ok(f, JSON.stringify(report.findings.map((x: any) => x.title)));
   assert.ok(f.evidence.includes('br0 (bridge): gso off'));
   assert.ok(f.evidence.some((e: string) => e.startsWith('tap0 (vm-port): gso on')));

@@ -36,10 +36,28 @@ async function linkStats(ns: string, dev: string): Promise<LinkStats> {
 }
 
 function startRecorder(file: string, seconds: number): ChildProcess {
-  return spawn(process.execPath, [CLI, '--netns', hv, 'effect', 'record', '--duration', `${seconds}s`, '--interval', '500ms', '--output', file, '--state-dir', state], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  return spawn(
+    process.execPath,
+    [
+      CLI,
+      '--netns',
+      hv,
+      'effect',
+      'record',
+      '--duration',
+      `${seconds}s`,
+      '--interval',
+      '500ms',
+      '--output',
+      file,
+      '--state-dir',
+      state,
+    ],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
 }
 
 async function untilSamples(file: string, n: number): Promise<void> {
@@ -61,7 +79,9 @@ async function iperfServer(port: number): Promise<void> {
 }
 
 function iperfClient(port: number, seconds: number): Promise<{ bytes: number }> {
-  return run(['ip', 'netns', 'exec', G1, 'iperf3', '-c', G2_IP, '-p', String(port), '-t', String(seconds), '-J'], { timeoutMs: (seconds + 30) * 1000 }).then((r) => {
+  return run(['ip', 'netns', 'exec', G1, 'iperf3', '-c', G2_IP, '-p', String(port), '-t', String(seconds), '-J'], {
+    timeoutMs: (seconds + 30) * 1000,
+  }).then((r) => {
     assert.equal(r.code, 0, r.stderr);
     return { bytes: (JSON.parse(r.stdout) as { end: { sum_sent: { bytes: number } } }).end.sum_sent.bytes };
   });
@@ -73,7 +93,10 @@ async function effect(args: string[]): Promise<EffectReport> {
   return JSON.parse(r.stdout) as EffectReport;
 }
 
-test('tso-gso-off under steady traffic: TX packets on the egress port fall to an MTU, CPU per GB rises', { skip, timeout: 180_000 }, async () => {
+test('tso-gso-off under steady traffic: TX packets on the egress port fall to an MTU, CPU per GB rises', {
+  skip,
+  timeout: 180_000,
+}, async () => {
   const file = join(state, 'steady.jsonl');
   const rec = startRecorder(file, 20);
   try {
@@ -82,7 +105,9 @@ test('tso-gso-off under steady traffic: TX packets on the egress port fall to an
     const before = await linkStats(hv, 'vif2.0');
     const client = iperfClient(5411, 12);
     await sleep(6000);
-    const apply = await cli(['--netns', hv, 'apply', '--profile', 'tso-gso-off', '--yes', '--state-dir', state], { env });
+    const apply = await cli(['--netns', hv, 'apply', '--profile', 'tso-gso-off', '--yes', '--state-dir', state], {
+      env,
+    });
     assert.equal(apply.code, 0, apply.stderr);
     // Oracle for the after-window: the kernel's own counters over 3 s of it.
     await sleep(2500);
@@ -102,7 +127,10 @@ test('tso-gso-off under steady traffic: TX packets on the egress port fall to an
     assert.ok(v2.changed);
     assert.ok(v2.before.tx.avgPacketBytes! > 10_000, `GSO super-packets before (${v2.before.tx.avgPacketBytes})`);
     assert.ok(v2.after.tx.avgPacketBytes! <= 1514, `at most an MTU frame after (${v2.after.tx.avgPacketBytes})`);
-    assert.ok(Math.abs(v2.after.tx.avgPacketBytes! - oracleAfterSize) / oracleAfterSize < 0.02, 'same size as the kernel counted');
+    assert.ok(
+      Math.abs(v2.after.tx.avgPacketBytes! - oracleAfterSize) / oracleAfterSize < 0.02,
+      'same size as the kernel counted',
+    );
     assert.ok(r.cpuPerGb!.ratio > 1, `CPU per GB moved rises, as bench measures on this lab (${r.cpuPerGb!.ratio})`);
     assert.match(r.summary, /average TX packet size on vif2\.0 fell/);
 
@@ -110,10 +138,14 @@ test('tso-gso-off under steady traffic: TX packets on the egress port fall to an
     const recording = (await import('../../src/effect/recording-file.js')).readRecordingFile(file);
     const idx = recording.names.indexOf('vif2.0');
     let recorded = 0;
-    for (const s of recording.samples) for (let i = 0; i < s.rows.length; i += 7) if (s.rows[i] === idx) recorded += s.rows[i + 2]!;
+    for (const s of recording.samples)
+      for (let i = 0; i < s.rows.length; i += 7) if (s.rows[i] === idx) recorded += s.rows[i + 2]!;
     const kernel = after.tx.bytes - before.tx.bytes;
     assert.ok(Math.abs(recorded - kernel) / kernel < 0.01, `recorded ${recorded} vs kernel ${kernel}`);
-    assert.ok(kernel >= sent.bytes && kernel < sent.bytes * 1.06, `wire bytes ${kernel} cover iperf3's ${sent.bytes} payload plus headers`);
+    assert.ok(
+      kernel >= sent.bytes && kernel < sent.bytes * 1.06,
+      `wire bytes ${kernel} cover iperf3's ${sent.bytes} payload plus headers`,
+    );
   } finally {
     rec.kill('SIGTERM');
     await cli(['--netns', hv, 'restore', '--last', '--yes', '--state-dir', state], { env });
@@ -126,7 +158,9 @@ test('no traffic: effect says so instead of a verdict', { skip, timeout: 120_000
   try {
     await untilSamples(file, 2);
     await sleep(3500);
-    const apply = await cli(['--netns', hv, 'apply', '--profile', 'tso-gso-off', '--yes', '--state-dir', state], { env });
+    const apply = await cli(['--netns', hv, 'apply', '--profile', 'tso-gso-off', '--yes', '--state-dir', state], {
+      env,
+    });
     assert.equal(apply.code, 0, apply.stderr);
     assert.equal(await exited(rec), 0);
     const r = await effect(['--change', 'last', '--recording', file, '--window', '3s', '--settle', '500ms']);
@@ -144,7 +178,9 @@ test('traffic that stops at the change: too different to compare', { skip, timeo
     await untilSamples(file, 2);
     await iperfServer(5412);
     await iperfClient(5412, 5);
-    const apply = await cli(['--netns', hv, 'apply', '--profile', 'tso-gso-off', '--yes', '--state-dir', state], { env });
+    const apply = await cli(['--netns', hv, 'apply', '--profile', 'tso-gso-off', '--yes', '--state-dir', state], {
+      env,
+    });
     assert.equal(apply.code, 0, apply.stderr);
     assert.equal(await exited(rec), 0);
     const r = await effect(['--change', 'last', '--recording', file, '--window', '3s', '--settle', '500ms']);
@@ -156,9 +192,14 @@ test('traffic that stops at the change: too different to compare', { skip, timeo
   }
 });
 
-test('the agent records: its enforcement is marked, `effect --agent` compares around it, /metrics has the gauges', { skip, timeout: 180_000 }, async () => {
+test('the agent records: its enforcement is marked, `effect --agent` compares around it, /metrics has the gauges', {
+  skip,
+  timeout: 180_000,
+}, async () => {
   const { startAgent, http, metricsText, TOKEN } = await import('./agent-harness.js');
-  const agent = await startAgent(hv, ['--mode', 'report', '--profile', 'tso-gso-off', '--record-interval', '500ms'], { port: 9481 });
+  const agent = await startAgent(hv, ['--mode', 'report', '--profile', 'tso-gso-off', '--record-interval', '500ms'], {
+    port: 9481,
+  });
   try {
     await iperfServer(5413);
     const client = iperfClient(5413, 12);

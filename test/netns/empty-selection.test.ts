@@ -16,7 +16,12 @@ const state = tmpDir('empty');
 before(async () => {
   if (skip) return;
   ns = await createNetns(`${uniquePrefix('emp')}hv`);
-  await ipBatch(ns, ['link add br0 type bridge', 'tuntap add mode tap vnet_hdr name vnet0', 'link set vnet0 master br0', 'link set br0 up']);
+  await ipBatch(ns, [
+    'link add br0 type bridge',
+    'tuntap add mode tap vnet_hdr name vnet0',
+    'link set vnet0 master br0',
+    'link set br0 up',
+  ]);
 });
 
 after(async () => {

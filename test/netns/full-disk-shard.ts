@@ -47,9 +47,22 @@ export function fullDiskShard(shard: number, shards: number): void {
     original = await oracleAll(ns);
     mnt = mkdtempSync(join(tmpdir(), 'olc-afd-'));
     // The private mount namespace with the tmpfs, held by a sleep we kill by PID afterwards.
-    holder = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `mount -t tmpfs -o size=8m,mode=0700 olc-test "$1" && echo ready && exec sleep 3600`, 'sh', mnt], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    holder = spawn(
+      'unshare',
+      [
+        '-m',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        `mount -t tmpfs -o size=8m,mode=0700 olc-test "$1" && echo ready && exec sleep 3600`,
+        'sh',
+        mnt,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     await new Promise<void>((resolve, reject) => {
       holder!.stdout!.once('data', () => resolve());
       holder!.once('exit', (c) => reject(new Error(`unshare/mount failed: ${c}`)));
@@ -72,21 +85,28 @@ export function fullDiskShard(shard: number, shards: number): void {
 
   const oneLine = (s: string) => s.trim().split('\n').length === 1 && !/\n\s+at |internal error|Error:/.test(s);
 
-  test(`full disk at write points ${shard + 1}, ${shard + 1 + shards}, ... of apply: rolled back exactly, exit 3, one line; restore on the full disk exact`, { skip, timeout: 900_000 }, async (t) => {
+  test(`full disk at write points ${shard + 1}, ${shard + 1 + shards}, ... of apply: rolled back exactly, exit 3, one line; restore on the full disk exact`, {
+    skip,
+    timeout: 900_000,
+  }, async (t) => {
     assert.ok(Object.keys(original).length >= 2000, `${Object.keys(original).length} interfaces`);
     const state = join(mnt, 'state');
     const counts = { cases: 0, crashes: 0, stackTraces: 0, unrestorable: 0 };
     let found = 0;
     for (let n = shard + 1; n < 100; n += shards) {
       await inMnt(['sh', '-c', 'rm -rf "$1"/state', 'sh', mnt]);
-      const ap = await inMnt([process.execPath, CLI, 'apply', '--yes', '--state-dir', state], { OFFLOADCTL_TEST_FILL_AT: String(n) });
+      const ap = await inMnt([process.execPath, CLI, 'apply', '--yes', '--state-dir', state], {
+        OFFLOADCTL_TEST_FILL_AT: String(n),
+      });
       if (ap.code === 0) {
         // No write point left: this apply met no fault. Undo it and stop.
         const rs = await inMnt([process.execPath, CLI, 'restore', '--last', '--yes', '--state-dir', state]);
         assert.equal(rs.code, 0, rs.stderr);
         assert.deepEqual(diff(original, await oracleAll(ns)), []);
         assert.ok(found >= 5, `only ${found} write points found in shard ${shard}`);
-        t.diagnostic(`shard ${shard}/${shards}: ${found} write points faulted (up to write ${n - shards}); ${JSON.stringify(counts)}`);
+        t.diagnostic(
+          `shard ${shard}/${shards}: ${found} write points faulted (up to write ${n - shards}); ${JSON.stringify(counts)}`,
+        );
         break;
       }
       counts.cases++;
@@ -108,6 +128,9 @@ export function fullDiskShard(shard: number, shards: number): void {
       const ls = await inMnt([process.execPath, CLI, 'snapshots', '--state-dir', state]);
       assert.equal(ls.code, 0, ls.stderr);
     }
-    assert.deepEqual({ crashes: counts.crashes, stackTraces: counts.stackTraces, unrestorable: counts.unrestorable }, { crashes: 0, stackTraces: 0, unrestorable: 0 });
+    assert.deepEqual(
+      { crashes: counts.crashes, stackTraces: counts.stackTraces, unrestorable: counts.unrestorable },
+      { crashes: 0, stackTraces: 0, unrestorable: 0 },
+    );
   });
 }

@@ -40,7 +40,10 @@ after(async () => {
 
 /** The kernel features offloads-on names (tso gso sg gro tx rx), by ethtool's short-name table (common.c off_flag_def). */
 const OFFLOADS_ON = (f: string) =>
-  /^tx-tcp.*-segmentation$/.test(f) || /^tx-checksum-/.test(f) || /^tx-scatter-gather/.test(f) || ['tx-generic-segmentation', 'rx-gro', 'rx-checksum'].includes(f);
+  /^tx-tcp.*-segmentation$/.test(f) ||
+  /^tx-checksum-/.test(f) ||
+  /^tx-scatter-gather/.test(f) ||
+  ['tx-generic-segmentation', 'rx-gro', 'rx-checksum'].includes(f);
 
 /** Oracle: per tap (ip -d link: tun), the offloads-on features requested on and active off. */
 async function tapHeld(): Promise<Map<string, string[]>> {
@@ -59,8 +62,20 @@ async function tapHeld(): Promise<Map<string, string[]>> {
   return out;
 }
 
-test('apply --profile offloads-on, then audit: both exit 0; held-by-the-guest is the oracle\'s requested-on/active-off tap bits', { skip }, async () => {
-  const a = await cli(['--netns', ns, 'apply', '--yes', '--json', '--profile', 'offloads-on', '--state-dir', state.dir]);
+test("apply --profile offloads-on, then audit: both exit 0; held-by-the-guest is the oracle's requested-on/active-off tap bits", {
+  skip,
+}, async () => {
+  const a = await cli([
+    '--netns',
+    ns,
+    'apply',
+    '--yes',
+    '--json',
+    '--profile',
+    'offloads-on',
+    '--state-dir',
+    state.dir,
+  ]);
   assert.equal(a.code, 0, a.stderr);
   const report = JSON.parse(a.stdout) as ApplyReport;
   assert.equal(report.counts.failed, 0);
@@ -74,10 +89,15 @@ test('apply --profile offloads-on, then audit: both exit 0; held-by-the-guest is
   assert.equal(au.code, 0, `audit after apply: ${au.stdout.slice(0, 2000)}${au.stderr}`);
   const audit = JSON.parse(au.stdout) as AuditReport;
   const audited = new Map<string, string[]>();
-  for (const f of audit.held.filter((h) => h.heldBy === 'guest')) audited.set(f.ifname, [...(audited.get(f.ifname) ?? []), f.feature].sort());
+  for (const f of audit.held.filter((h) => h.heldBy === 'guest'))
+    audited.set(f.ifname, [...(audited.get(f.ifname) ?? []), f.feature].sort());
 
   assert.deepEqual(new Map([...audited].sort()), new Map([...oracle].sort()), 'audit: held by the guest = oracle');
-  assert.deepEqual(new Map([...applied].sort()), new Map([...oracle].sort()), 'apply report: held by the guest = oracle');
+  assert.deepEqual(
+    new Map([...applied].sort()),
+    new Map([...oracle].sort()),
+    'apply report: held by the guest = oracle',
+  );
   assert.equal(audit.findings.filter((f) => !f.fixed).length, 0, 'no changeable deviation left');
 
   const strict = await cli(['--netns', ns, 'audit', '--json', '--strict', '--profile', 'offloads-on']);
@@ -87,14 +107,17 @@ test('apply --profile offloads-on, then audit: both exit 0; held-by-the-guest is
 test('what only the policy holds (SG off, TSO wanted on) on a tap stays a counted deviation', { skip }, async () => {
   const policy = `${state.dir}/sg-off.yaml`;
   const { writeFileSync } = await import('node:fs');
-  writeFileSync(policy, 'name: sg-off-tso-on\nrules:\n  - select: { name: [vnet0] }\n    features: { sg: off, tso: on }\n');
+  writeFileSync(
+    policy,
+    'name: sg-off-tso-on\nrules:\n  - select: { name: [vnet0] }\n    features: { sg: off, tso: on }\n',
+  );
   const a = await cli(['--netns', ns, 'apply', '--yes', '--policy', policy, '--state-dir', state.dir]);
   assert.equal(a.code, 0, a.stderr);
   const all = await oracleAll(ns);
   assert.equal(all.vnet0!['tx-scatter-gather']!.active, false);
   assert.equal(all.vnet0!['tx-tcp-segmentation']!.active, false);
   const au = await cli(['--netns', ns, 'audit', '--json', '--policy', policy]);
-  assert.equal(au.code, 1, 'TSO held off by the policy\'s own SG off is not the guest\'s');
+  assert.equal(au.code, 1, "TSO held off by the policy's own SG off is not the guest's");
   const audit = JSON.parse(au.stdout) as AuditReport;
   assert.ok(audit.findings.some((f) => f.ifname === 'vnet0' && f.feature === 'tx-tcp-segmentation'));
   assert.ok(!audit.held.some((f) => f.ifname === 'vnet0' && f.feature === 'tx-tcp-segmentation'));

@@ -45,11 +45,27 @@ describe('kernel backends vs the oracle', { skip }, () => {
 
     test(`${backend}: getFeatures matches the oracle (15-char names, dots, dashes)`, async () => {
       const each = await probe<Record<string, FeatureMap>>(ns, backend, 'get-each');
-      for (const name of ['abcdefghijklmno', 'vif3.0', 'vif3.0-emu', 'tap-fe12ab-3c', 'tap100i0', 'tap101i0', 'macvtap0', 'mv0', 'vx0', 'br0', 'lo']) {
+      for (const name of [
+        'abcdefghijklmno',
+        'vif3.0',
+        'vif3.0-emu',
+        'tap-fe12ab-3c',
+        'tap100i0',
+        'tap101i0',
+        'macvtap0',
+        'mv0',
+        'vx0',
+        'br0',
+        'lo',
+      ]) {
         assert.deepEqual(each[name], await oracleFeatures(ns, name), name);
       }
       // the unusual states really are there
-      assert.deepEqual(each['abcdefghijklmno']!['tx-tcp-segmentation'], { active: false, requested: true, fixed: false });
+      assert.deepEqual(each['abcdefghijklmno']!['tx-tcp-segmentation'], {
+        active: false,
+        requested: true,
+        fixed: false,
+      });
       assert.equal(each['vif3.0']!['rx-gro']!.active, false);
     });
 
@@ -57,7 +73,10 @@ describe('kernel backends vs the oracle', { skip }, () => {
       const got = await probe<LinkInfo[]>(ns, backend, 'links');
       const want = await oracleLinks(ns);
       const idx = new Map(want.map((l) => [l.ifname, l.ifindex]));
-      assert.deepEqual(got.map((l) => l.name), want.map((l) => l.ifname));
+      assert.deepEqual(
+        got.map((l) => l.name),
+        want.map((l) => l.ifname),
+      );
       for (const [i, g] of got.entries()) {
         const w = want[i]!;
         assert.equal(g.ifindex, w.ifindex);
@@ -83,25 +102,45 @@ describe('kernel backends vs the oracle', { skip }, () => {
       assert.equal(by.get('tap100i0')!.tun!.vnetHdr, true);
       assert.equal(by.get('tap101i0')!.tun!.vnetHdr, false);
       // ip prints the owner as a name ("root"); both backends give the ids
-      assert.deepEqual(by.get('vnet7')!.tun, { type: 'tap', vnetHdr: true, multiQueue: true, persist: true, owner: 0, group: 0 });
+      assert.deepEqual(by.get('vnet7')!.tun, {
+        type: 'tap',
+        vnetHdr: true,
+        multiQueue: true,
+        persist: true,
+        owner: 0,
+        group: 0,
+      });
     });
 
     test(`${backend}: driverInfo matches ethtool -i`, async () => {
-      const got = await probe<Record<string, { driver: string | null; busInfo: string | null }>>(ns, backend, 'drivers');
+      const got = await probe<Record<string, { driver: string | null; busInfo: string | null }>>(
+        ns,
+        backend,
+        'drivers',
+      );
       for (const [name, info] of Object.entries(got)) {
         const r = await run(['ip', 'netns', 'exec', ns, 'ethtool', '-i', name]);
         if (r.code !== 0) {
           assert.deepEqual(info, { driver: null, busInfo: null }, name); // lo: Operation not supported
           continue;
         }
-        const field = (k: string) => r.stdout.split('\n').find((l) => l.startsWith(`${k}:`))?.slice(k.length + 1).trim() ?? '';
+        const field = (k: string) =>
+          r.stdout
+            .split('\n')
+            .find((l) => l.startsWith(`${k}:`))
+            ?.slice(k.length + 1)
+            .trim() ?? '';
         assert.equal(info.driver, field('driver') || null, name);
         assert.equal(info.busInfo, field('bus-info') || null, name);
       }
     });
 
     test(`${backend}: missing device → not-found; unknown feature → not-supported`, async () => {
-      for (const args of [['get', 'nosuchdev0'], ['set', 'nosuchdev0', '{"rx-gro":false}'], ['driver', 'nosuchdev0']]) {
+      for (const args of [
+        ['get', 'nosuchdev0'],
+        ['set', 'nosuchdev0', '{"rx-gro":false}'],
+        ['driver', 'nosuchdev0'],
+      ]) {
         const r = await probe<unknown>(ns, backend, ...args);
         assert.ok(isError(r), JSON.stringify(r));
         assert.equal(r.error.code, 'not-found', JSON.stringify(r));
@@ -121,7 +160,10 @@ describe('kernel backends vs the oracle', { skip }, () => {
     assert.deepEqual(a, b);
     const [la, lb] = await Promise.all(BACKENDS.map((x) => probe<LinkInfo[]>(ns, x, 'links')));
     // ip(8) never prints IFF_RUNNING (0x40): the CLI backend cannot know it
-    assert.deepEqual(la!.map((l) => ({ ...l, flags: l.flags & ~0x40 })), lb);
+    assert.deepEqual(
+      la!.map((l) => ({ ...l, flags: l.flags & ~0x40 })),
+      lb,
+    );
     const [da, db] = await Promise.all(BACKENDS.map((x) => probe<unknown>(ns, x, 'drivers')));
     assert.deepEqual(da, db);
     // the batch form gives the same as one lookup per interface (ethtool -i for the CLI backend)
@@ -156,7 +198,13 @@ describe('kernel backends vs the oracle', { skip }, () => {
   for (const backend of BACKENDS) {
     test(`${backend}: setFeatures changes the kernel as the oracle sees it; unchangeable bits are reported`, async () => {
       const port = backend === 'netlink' ? 'vif3.0-emu' : 'tap-fe12ab-3c';
-      const r1 = await probe<{ notApplied: string[] }>(ns, backend, 'set', port, JSON.stringify({ 'tx-tcp-segmentation': false, 'tx-generic-segmentation': false, 'rx-gro': false }));
+      const r1 = await probe<{ notApplied: string[] }>(
+        ns,
+        backend,
+        'set',
+        port,
+        JSON.stringify({ 'tx-tcp-segmentation': false, 'tx-generic-segmentation': false, 'rx-gro': false }),
+      );
       assert.deepEqual(r1, { ifname: port, notApplied: [] });
       let o = await oracleFeatures(ns, port);
       assert.deepEqual(o['tx-tcp-segmentation'], { active: false, requested: false, fixed: false });
@@ -164,17 +212,44 @@ describe('kernel backends vs the oracle', { skip }, () => {
       assert.equal(o['rx-gro']!.active, false);
       // back on, plus a fixed bit asked the other way (veth: tx-checksum-ipv4 is not in hw_features)
       // and a NETIF_F_NEVER_CHANGE bit (vlan-challenged: the kernel would fail the whole request with EINVAL)
-      const r2 = await probe<{ notApplied: string[] }>(ns, backend, 'set', port, JSON.stringify({ 'tx-tcp-segmentation': true, 'tx-generic-segmentation': true, 'tx-checksum-ipv4': true, 'vlan-challenged': true }));
+      const r2 = await probe<{ notApplied: string[] }>(
+        ns,
+        backend,
+        'set',
+        port,
+        JSON.stringify({
+          'tx-tcp-segmentation': true,
+          'tx-generic-segmentation': true,
+          'tx-checksum-ipv4': true,
+          'vlan-challenged': true,
+        }),
+      );
       assert.deepEqual(r2, { ifname: port, notApplied: ['tx-checksum-ipv4', 'vlan-challenged'] });
       o = await oracleFeatures(ns, port);
       assert.equal(o['tx-tcp-segmentation']!.active, true);
       assert.equal(o['tx-checksum-ipv4']!.active, false);
       // a tap without an owner: TSO can be requested but not turned on (tun's TUNSETOFFLOAD decides)
-      const r3 = await probe<{ notApplied: string[] }>(ns, backend, 'set', 'tap101i0', JSON.stringify({ 'tx-tcp-segmentation': true }));
+      const r3 = await probe<{ notApplied: string[] }>(
+        ns,
+        backend,
+        'set',
+        'tap101i0',
+        JSON.stringify({ 'tx-tcp-segmentation': true }),
+      );
       assert.deepEqual(r3, { ifname: 'tap101i0', notApplied: ['tx-tcp-segmentation'] });
-      assert.deepEqual((await oracleFeatures(ns, 'tap101i0'))['tx-tcp-segmentation'], { active: false, requested: true, fixed: false });
+      assert.deepEqual((await oracleFeatures(ns, 'tap101i0'))['tx-tcp-segmentation'], {
+        active: false,
+        requested: true,
+        fixed: false,
+      });
       // TSO needs SG (netdev_fix_features): asking TSO on with SG off is not applied
-      const r4 = await probe<{ notApplied: string[] }>(ns, backend, 'set', 'abcdefghijklmno', JSON.stringify({ 'tx-tcp-segmentation': true }));
+      const r4 = await probe<{ notApplied: string[] }>(
+        ns,
+        backend,
+        'set',
+        'abcdefghijklmno',
+        JSON.stringify({ 'tx-tcp-segmentation': true }),
+      );
       assert.deepEqual(r4, { ifname: 'abcdefghijklmno', notApplied: ['tx-tcp-segmentation'] });
     });
 

@@ -43,14 +43,19 @@ after(async () => {
 
 const labNamespaces = async (n: string) => (await listNetns()).filter((ns) => ns.startsWith(`olab-${n}-`));
 
-test('lab up → status shows br0, ports, roles, VMs → guests ping across br0 → lab down removes everything', { skip }, async () => {
+test('lab up → status shows br0, ports, roles, VMs → guests ping across br0 → lab down removes everything', {
+  skip,
+}, async () => {
   assert.ok(existsSync(new URL('../../dist/main.cjs', import.meta.url)), 'dist/main.cjs missing: run npm run build');
   const up = await cli(['lab', 'up', '--name', name, '--ports', '4', '--json']);
   assert.equal(up.code, 0, up.stderr);
   const lab = JSON.parse(up.stdout);
   assert.equal(lab.hypervisor, `olab-${name}-hv`);
   assert.equal(lab.state, 'up');
-  assert.deepEqual(lab.guests.map((g: { port: string }) => g.port), ['vif1.0', 'vif2.0']);
+  assert.deepEqual(
+    lab.guests.map((g: { port: string }) => g.port),
+    ['vif1.0', 'vif2.0'],
+  );
   assert.deepEqual((await labNamespaces(name)).sort(), [...lab.namespaces].sort());
 
   // Idempotent: a second up changes nothing.
@@ -63,18 +68,40 @@ test('lab up → status shows br0, ports, roles, VMs → guests ping across br0 
   assert.equal(JSON.parse(st.stdout).hypervisor, lab.hypervisor);
 
   const status = await cli([
-    '--netns', lab.hypervisor, 'status', '--json', '--libvirt-dir', lab.libvirtDir, '--proxmox-dir', lab.proxmoxDir,
+    '--netns',
+    lab.hypervisor,
+    'status',
+    '--json',
+    '--libvirt-dir',
+    lab.libvirtDir,
+    '--proxmox-dir',
+    lab.proxmoxDir,
   ]);
   assert.equal(status.code, 0, status.stderr);
-  const ifs = JSON.parse(status.stdout).interfaces as { name: string; role: string; master: string | null; vm: { platform: string; name: string | null; id: string | null } | null }[];
+  const ifs = JSON.parse(status.stdout).interfaces as {
+    name: string;
+    role: string;
+    master: string | null;
+    vm: { platform: string; name: string | null; id: string | null } | null;
+  }[];
   const by = new Map(ifs.map((i) => [i.name, i]));
   assert.equal(by.get('br0')?.role, 'bridge');
   for (const p of ['uplink0', 'vif1.0', 'vnet0', 'vif2.0', 'tap100i0']) assert.equal(by.get(p)?.master, 'br0', p);
   assert.equal(by.get('uplink0')?.role, 'veth');
   assert.equal(by.get('vif1.0')?.role, 'vm-port');
   assert.equal(by.get('vnet0')?.role, 'vm-port');
-  assert.deepEqual(by.get('vnet0')?.vm && [by.get('vnet0')!.vm!.platform, by.get('vnet0')!.vm!.name], ['libvirt', `${name}-vm0`]);
-  assert.deepEqual(by.get('tap100i0')?.vm && [by.get('tap100i0')!.vm!.platform, by.get('tap100i0')!.vm!.id, by.get('tap100i0')!.vm!.name], ['proxmox', '100', `${name}-pve100`]);
+  assert.deepEqual(by.get('vnet0')?.vm && [by.get('vnet0')!.vm!.platform, by.get('vnet0')!.vm!.name], [
+    'libvirt',
+    `${name}-vm0`,
+  ]);
+  assert.deepEqual(
+    by.get('tap100i0')?.vm && [
+      by.get('tap100i0')!.vm!.platform,
+      by.get('tap100i0')!.vm!.id,
+      by.get('tap100i0')!.vm!.name,
+    ],
+    ['proxmox', '100', `${name}-pve100`],
+  );
   assert.deepEqual(by.get('vif2.0')?.vm && [by.get('vif2.0')!.vm!.platform, by.get('vif2.0')!.vm!.id], ['xen', '2']);
 
   // The table lists the ports indented under br0.

@@ -23,7 +23,10 @@ test('inherited OFFLOADCTL_NETNS=B: `--netns B` still runs in B', { skip }, asyn
   ns = await createNetns(`${uniquePrefix('rx')}a`);
   await ipIn(ns, ['tuntap', 'add', 'dev', 'rxtap0', 'mode', 'tap']);
   const inNs = (JSON.parse(await ipIn(ns, ['-json', 'link'])) as { ifname: string }[]).map((l) => l.ifname).sort();
-  const r = spawnSync(process.execPath, [BIN, '--netns', ns, 'status', '--json'], { encoding: 'utf8', env: { ...process.env, OFFLOADCTL_NETNS: ns } });
+  const r = spawnSync(process.execPath, [BIN, '--netns', ns, 'status', '--json'], {
+    encoding: 'utf8',
+    env: { ...process.env, OFFLOADCTL_NETNS: ns },
+  });
   assert.equal(r.status, 0, r.stderr);
   const names = (JSON.stringify(JSON.parse(r.stdout)).match(/"name":"[^"]+"/g) ?? []).map((s) => s.slice(8, -1));
   assert.ok(names.includes('rxtap0'), `status ran in ${ns}: ${names.join(' ')}`);
@@ -32,7 +35,11 @@ test('inherited OFFLOADCTL_NETNS=B: `--netns B` still runs in B', { skip }, asyn
 
 test('`--netns B agent --install-unit`: the unit joins B', { skip }, async () => {
   assert.ok(ns, 'namespace from the test before');
-  const r = spawnSync(process.execPath, [BIN, '--netns', ns, 'agent', '--install-unit', '--root', root, '--exec-path', '/usr/bin/offloadctl'], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [BIN, '--netns', ns, 'agent', '--install-unit', '--root', root, '--exec-path', '/usr/bin/offloadctl'],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stderr);
   const p = join(root, 'etc/systemd/system', `offloadctl-agent-netns-${ns}.service`);
   assert.ok(existsSync(p), r.stdout);

@@ -72,10 +72,15 @@ function startAgent(wrapped: boolean): Running {
   const args = ['agent', '--mode', 'report', '--listen', '127.0.0.1:0', '--state-dir', state.dir];
   const child = wrapped
     ? spawn(process.execPath, [CLI, '--netns', ns, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
-    : spawn('ip', ['netns', 'exec', ns, process.execPath, CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, OFFLOADCTL_NETNS: ns } });
+    : spawn('ip', ['netns', 'exec', ns, process.execPath, CLI, ...args], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, OFFLOADCTL_NETNS: ns },
+      });
   let err = '';
   child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
   return { pid: child.pid!, stderr: () => err, done };
 }
 
@@ -97,7 +102,9 @@ test('a namespace that does not exist: exit 2 and one line, nothing run', { skip
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
 });
 
-test('kill -TERM on `--netns NS agent`: no offloadctl left in the namespace, status as the unwrapped agent', { skip }, async () => {
+test('kill -TERM on `--netns NS agent`: no offloadctl left in the namespace, status as the unwrapped agent', {
+  skip,
+}, async () => {
   // The oracle: the same agent under plain `ip netns exec`, stopped the same way.
   const plain = startAgent(false);
   await ready(plain);
@@ -113,13 +120,21 @@ test('kill -TERM on `--netns NS agent`: no offloadctl left in the namespace, sta
   process.kill(wrapped.pid, 'SIGTERM');
   const t0 = Date.now();
   // 2 s on an idle machine; generous here (a shared 2-core machine).
-  await waitUntil(async () => (await offloadctlPidsIn(ns)).length === 0, 10_000, 'no offloadctl process left in the namespace');
+  await waitUntil(
+    async () => (await offloadctlPidsIn(ns)).length === 0,
+    10_000,
+    'no offloadctl process left in the namespace',
+  );
   const status = await wrapped.done;
-  process.stderr.write(`# gone ${Date.now() - t0} ms after SIGTERM; wrapper ${JSON.stringify(status)}, plain ${JSON.stringify(plainStatus)}\n`);
+  process.stderr.write(
+    `# gone ${Date.now() - t0} ms after SIGTERM; wrapper ${JSON.stringify(status)}, plain ${JSON.stringify(plainStatus)}\n`,
+  );
   assert.deepEqual(status, plainStatus, 'the wrapper ends as the unwrapped agent does (0: its clean stop)');
 });
 
-test('SIGHUP reaches the agent through the wrapper; a signal the agent dies of kills the wrapper too', { skip }, async () => {
+test('SIGHUP reaches the agent through the wrapper; a signal the agent dies of kills the wrapper too', {
+  skip,
+}, async () => {
   const wrapped = startAgent(true);
   await ready(wrapped);
   process.kill(wrapped.pid, 'SIGHUP');
@@ -132,14 +147,32 @@ test('SIGHUP reaches the agent through the wrapper; a signal the agent dies of k
   await waitUntil(async () => (await offloadctlPidsIn(ns)).length === 0, 10_000, 'no offloadctl process left');
 });
 
-test('SIGKILL of the child of `--netns apply`: the wrapper dies of SIGKILL (137) and restore is exact', { skip }, async () => {
+test('SIGKILL of the child of `--netns apply`: the wrapper dies of SIGKILL (137) and restore is exact', {
+  skip,
+}, async () => {
   const original = await oracleAll(ns);
   // What a shell reports (killed right after its snapshot: nothing changed yet).
   const sh = await new Promise<string>((resolve) => {
-    const c = spawn('sh', ['-c', '"$@"; echo "status $?" >&2', 'sh', process.execPath, CLI, '--netns', ns, 'apply', '--yes', '--state-dir', state.dir], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, OFFLOADCTL_TEST_KILL_AFTER: '0' },
-    });
+    const c = spawn(
+      'sh',
+      [
+        '-c',
+        '"$@"; echo "status $?" >&2',
+        'sh',
+        process.execPath,
+        CLI,
+        '--netns',
+        ns,
+        'apply',
+        '--yes',
+        '--state-dir',
+        state.dir,
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, OFFLOADCTL_TEST_KILL_AFTER: '0' },
+      },
+    );
     let e = '';
     c.stderr.on('data', (b: Buffer) => (e += b.toString()));
     c.on('close', () => resolve(e));
@@ -153,7 +186,9 @@ test('SIGKILL of the child of `--netns apply`: the wrapper dies of SIGKILL (137)
   });
   let err = '';
   child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-  const r = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const r = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
   assert.deepEqual(r, { code: null, signal: 'SIGKILL' }, err);
   assert.ok(diff(original, await oracleAll(ns)).length > 0, 'apply changed something before it was killed');
   const rs = await cliIn(ns, ['restore', '--last', '--yes', '--state-dir', state.dir]);
@@ -164,7 +199,11 @@ test('SIGKILL of the child of `--netns apply`: the wrapper dies of SIGKILL (137)
 test('stdin is passed: a policy read from a pipe (--policy -)', { skip }, async () => {
   // A real pipe (Node's 'pipe' stdio is a socket).
   const script = 'printf "name: from-stdin\\nrules:\\n  - features: { gro: on }\\n" | "$@"';
-  const child = spawn('sh', ['-c', script, 'sh', process.execPath, CLI, '--netns', ns, 'audit', '--json', '--policy', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    'sh',
+    ['-c', script, 'sh', process.execPath, CLI, '--netns', ns, 'audit', '--json', '--policy', '-'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   let err = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
@@ -192,10 +231,16 @@ function onTerminal(command: string, when: RegExp, input: string): Promise<{ out
 
 const noScript = skip || (existsSync('/usr/bin/script') ? false : 'needs script (util-linux)');
 
-test('a terminal stays a terminal: apply asks through the wrapper; Ctrl-C reaches the agent once', { skip: noScript }, async () => {
+test('a terminal stays a terminal: apply asks through the wrapper; Ctrl-C reaches the agent once', {
+  skip: noScript,
+}, async () => {
   const q = (s: string) => `'${s}'`;
   const before = await oracleAll(ns);
-  const a = await onTerminal(`${q(process.execPath)} ${q(CLI)} --netns ${q(ns)} apply --profile offloads-on --state-dir ${q(state.dir)}`, /\[y\/N\]/, 'n\r');
+  const a = await onTerminal(
+    `${q(process.execPath)} ${q(CLI)} --netns ${q(ns)} apply --profile offloads-on --state-dir ${q(state.dir)}`,
+    /\[y\/N\]/,
+    'n\r',
+  );
   assert.match(a.out, /nothing changed/, a.out);
   assert.deepEqual(diff(before, await oracleAll(ns)), []);
   // Ctrl-C: the terminal signals the whole foreground process group (wrapper and agent): the agent

@@ -14,7 +14,9 @@ import { createRequire } from 'node:module';
 import { NETLINK_ROUTE } from '../../src/kernel/netlink/nlmsg.js';
 import { RTNLGRP_LINK } from '../../src/kernel/netlink/rtnl.js';
 
-const { RawNetlinkSocket } = createRequire(import.meta.url)('netlink/dist/raw.js') as typeof import('netlink/dist/raw.js');
+const { RawNetlinkSocket } = createRequire(import.meta.url)(
+  'netlink/dist/raw.js',
+) as typeof import('netlink/dist/raw.js');
 const links = Number(process.argv[2] ?? 200);
 
 const sock = new RawNetlinkSocket(NETLINK_ROUTE, { messagePeeking: true, recvBufferSize: 4096, sendBufferSize: 0 });
@@ -30,7 +32,9 @@ sock.on('error', (e: { code?: string }) => errors.push(e.code ?? '?'));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // blocks this event loop: nothing is read while the kernel sends 2×links RTM_NEWLINKs
-execFileSync('ip', ['-batch', '-'], { input: [...Array(links).keys()].map((i) => `link add ov${i} type veth peer name op${i}`).join('\n') + '\n' });
+execFileSync('ip', ['-batch', '-'], {
+  input: [...Array(links).keys()].map((i) => `link add ov${i} type veth peer name op${i}`).join('\n') + '\n',
+});
 await sleep(300);
 execFileSync('ip', ['link', 'add', 'after0', 'type', 'veth', 'peer', 'name', 'after1']);
 for (let i = 0; i < 50 && !sawAfter; i++) await sleep(20);

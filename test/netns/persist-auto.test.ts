@@ -31,18 +31,27 @@ function tree(dir: string, base = dir, out: Record<string, string> = {}): Record
   return out;
 }
 
-test('auto: installs the covering set, is idempotent, --check credits what acts in this namespace, uninstall restores the root', { skip }, async () => {
+test('auto: installs the covering set, is idempotent, --check credits what acts in this namespace, uninstall restores the root', {
+  skip,
+}, async () => {
   await createNetns(ns);
   await ipIn(ns, ['link', 'add', 'olca0', 'type', 'veth', 'peer', 'name', 'olca1']);
   await ipIn(ns, ['link', 'add', 'vmbr0', 'type', 'bridge']);
   const root = tmpDir('pau');
   roots.push(root.remove);
   const r = root.dir;
-  for (const d of ['etc/network', 'etc/udev/rules.d', 'etc/libvirt/hooks', 'usr/lib/systemd/network']) mkdirSync(join(r, d), { recursive: true });
-  writeFileSync(join(r, 'etc/network/interfaces'), 'auto lo\niface lo inet loopback\n\nauto vmbr0\niface vmbr0 inet manual\n\tbridge-ports olca0\n');
+  for (const d of ['etc/network', 'etc/udev/rules.d', 'etc/libvirt/hooks', 'usr/lib/systemd/network'])
+    mkdirSync(join(r, d), { recursive: true });
+  writeFileSync(
+    join(r, 'etc/network/interfaces'),
+    'auto lo\niface lo inet loopback\n\nauto vmbr0\niface vmbr0 inet manual\n\tbridge-ports olca0\n',
+  );
   writeFileSync(join(r, 'etc/libvirt/hooks/qemu'), '#!/bin/sh\nexit 0\n');
   chmodSync(join(r, 'etc/libvirt/hooks/qemu'), 0o755);
-  writeFileSync(join(r, 'usr/lib/systemd/network/99-default.link'), '[Match]\nOriginalName=*\n\n[Link]\nNamePolicy=keep kernel database onboard slot path\nMACAddressPolicy=persistent\n');
+  writeFileSync(
+    join(r, 'usr/lib/systemd/network/99-default.link'),
+    '[Match]\nOriginalName=*\n\n[Link]\nNamePolicy=keep kernel database onboard slot path\nMACAddressPolicy=persistent\n',
+  );
   const before = tree(r);
 
   const before0 = await cliIn(ns, ['persist', '--check', '--root', r]);
@@ -50,7 +59,9 @@ test('auto: installs the covering set, is idempotent, --check credits what acts 
 
   const dry = await cliIn(ns, ['persist', '--target', 'auto', '--root', r, '--dry-run', '--json']);
   assert.equal(dry.code, 0, dry.stderr);
-  const planned = JSON.parse(dry.stdout) as { targets: { target: string; rendered: { path: string; content?: string }[] }[] };
+  const planned = JSON.parse(dry.stdout) as {
+    targets: { target: string; rendered: { path: string; content?: string }[] }[];
+  };
   assert.ok(planned.targets.find((t) => t.target === 'ifupdown')!.rendered[0]!.content!.includes('offload-tso off'));
   assert.deepEqual(tree(r), before, '--dry-run writes nothing');
 
@@ -63,7 +74,10 @@ test('auto: installs the covering set, is idempotent, --check credits what acts 
 
   const b = await cliIn(ns, ['persist', '--target', 'auto', '--root', r, '--json']);
   assert.equal(b.code, 0, b.stderr);
-  assert.ok((JSON.parse(b.stdout) as typeof out).targets.every((t) => t.status === 'unchanged'), b.stdout);
+  assert.ok(
+    (JSON.parse(b.stdout) as typeof out).targets.every((t) => t.status === 'unchanged'),
+    b.stdout,
+  );
 
   const c = await cliIn(ns, ['persist', '--check', '--root', r]);
   assert.equal(c.code, 1, c.stdout + c.stderr);
@@ -74,13 +88,22 @@ test('auto: installs the covering set, is idempotent, --check credits what acts 
   assert.match(c.stdout, /^note: systemd-link: not credited here/m);
   assert.match(c.stdout, /^vnet\*\s+future VM ports: libvirt \(vnetN\)\s+-\s+libvirt-hook\s+set once\s+ok$/m);
   // libvirt's hook never runs for a Proxmox VM's or a Xen domain's ports.
-  assert.match(c.stdout, /^tap\*i\*\s+future VM ports: Proxmox.*-\s+-\s+-\s+nothing applies the policy when a VM starts$/m);
-  assert.match(c.stdout, /^vif\*\.\*\s+future VM ports: Xen.*-\s+-\s+-\s+nothing applies the policy when a VM starts$/m);
+  assert.match(
+    c.stdout,
+    /^tap\*i\*\s+future VM ports: Proxmox.*-\s+-\s+-\s+nothing applies the policy when a VM starts$/m,
+  );
+  assert.match(
+    c.stdout,
+    /^vif\*\.\*\s+future VM ports: Xen.*-\s+-\s+-\s+nothing applies the policy when a VM starts$/m,
+  );
 
   // An agent unit enforcing the policy in this namespace covers everything, and keeps it.
   const unitPath = join(r, 'etc/systemd/system/offloadctl-agent.service');
   mkdirSync(join(r, 'etc/systemd/system'), { recursive: true });
-  writeFileSync(unitPath, `[Service]\nExecStart=/usr/bin/offloadctl --netns ${ns} agent --mode enforce --state-dir /var/lib/offloadctl\n`);
+  writeFileSync(
+    unitPath,
+    `[Service]\nExecStart=/usr/bin/offloadctl --netns ${ns} agent --mode enforce --state-dir /var/lib/offloadctl\n`,
+  );
   const k = await cliIn(ns, ['persist', '--check', '--root', r, '--json']);
   assert.equal(k.code, 0, k.stdout + k.stderr);
   const kept = JSON.parse(k.stdout) as { gaps: number; rows: { holds: string }[] };
@@ -92,7 +115,10 @@ test('auto: installs the covering set, is idempotent, --check credits what acts 
   writeFileSync(join(r, 'etc/udev/rules.d/90-offloadctl-vm-ports.rules'), '# emptied by someone\n');
   const d = await cliIn(ns, ['persist', '--check', '--root', r, '--target', 'udev']);
   assert.equal(d.code, 1);
-  assert.match(d.stdout, /problem: udev: \/etc\/udev\/rules.d\/90-offloadctl-vm-ports.rules was changed since it was installed/);
+  assert.match(
+    d.stdout,
+    /problem: udev: \/etc\/udev\/rules.d\/90-offloadctl-vm-ports.rules was changed since it was installed/,
+  );
 
   const u = await cliIn(ns, ['persist', '--target', 'auto', '--root', r, '--uninstall']);
   assert.equal(u.code, 1, 'the hand-edited rule is left in place: exit 1 with a warning');

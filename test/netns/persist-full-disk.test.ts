@@ -25,9 +25,22 @@ before(async () => {
   if (skip) return;
   ns = await createNetns(`${uniquePrefix('pfd')}a`);
   root = mkdtempSync(join(tmpdir(), 'olc-pfd-'));
-  holder = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o size=512k olc-test "$1" && echo ready && exec sleep 3600', 'sh', root], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  holder = spawn(
+    'unshare',
+    [
+      '-m',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      'mount -t tmpfs -o size=512k olc-test "$1" && echo ready && exec sleep 3600',
+      'sh',
+      root,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     holder!.stdout!.once('data', () => resolve());
     holder!.once('exit', (c) => reject(new Error(`unshare/mount failed: ${c}`)));
@@ -61,13 +74,30 @@ async function tree(): Promise<Record<string, string>> {
 
 /** Fill the tmpfs so that `pages` pages stay free. */
 async function fill(pages: number): Promise<void> {
-  const r = await sh(`rm -f "$1/filler"; avail=$(df -B1 --output=avail "$1" | tail -n 1); head -c $((avail - ${pages} * 4096)) /dev/zero > "$1/filler"`);
+  const r = await sh(
+    `rm -f "$1/filler"; avail=$(df -B1 --output=avail "$1" | tail -n 1); head -c $((avail - ${pages} * 4096)) /dev/zero > "$1/filler"`,
+  );
   assert.equal(r.code, 0, r.stderr);
 }
 
-const persistArgs = (profile: string) => [process.execPath, CLI, 'persist', '--target', 'udev', '--root', root, '--profile', profile, '--offloadctl-path', '/usr/bin/offloadctl'];
+const persistArgs = (profile: string) => [
+  process.execPath,
+  CLI,
+  'persist',
+  '--target',
+  'udev',
+  '--root',
+  root,
+  '--profile',
+  profile,
+  '--offloadctl-path',
+  '/usr/bin/offloadctl',
+];
 
-test('persist on a full disk: all or nothing, always a manifest of what is installed, no temporary file', { skip, timeout: 300_000 }, async (t) => {
+test('persist on a full disk: all or nothing, always a manifest of what is installed, no temporary file', {
+  skip,
+  timeout: 300_000,
+}, async (t) => {
   let installed: Record<string, string> = {};
   let cases = 0;
   for (let pages = 0; pages < 40; pages++) {
@@ -76,7 +106,10 @@ test('persist on a full disk: all or nothing, always a manifest of what is insta
     const r = await inMnt(persistArgs('tso-gso-off'));
     const files = await tree();
     cases++;
-    assert.ok(!Object.keys(files).some((f) => /tmp|offloadctl-old/.test(f)), `${pages} pages: no temporary file: ${Object.keys(files)}`);
+    assert.ok(
+      !Object.keys(files).some((f) => /tmp|offloadctl-old/.test(f)),
+      `${pages} pages: no temporary file: ${Object.keys(files)}`,
+    );
     if (r.code === 0) {
       installed = files;
       break;
@@ -88,16 +121,24 @@ test('persist on a full disk: all or nothing, always a manifest of what is insta
     assert.deepEqual(files, {}, `${pages} pages free: nothing installed`);
   }
   assert.ok(cases > 1, 'at least one install met a full disk');
-  t.diagnostic(`${cases - 1} installs met a full disk (0..${cases - 2} pages free), all refused whole; installed with ${cases - 1} pages free`);
+  t.diagnostic(
+    `${cases - 1} installs met a full disk (0..${cases - 2} pages free), all refused whole; installed with ${cases - 1} pages free`,
+  );
   // What the manifest lists is what is there.
   const manifestPath = '/var/lib/offloadctl/persist/udev.json';
   assert.ok(installed[manifestPath], JSON.stringify(installed));
-  const manifest = JSON.parse((await sh(`cat "$1${manifestPath}"`)).stdout) as { files: { path: string; sha256: string }[] };
+  const manifest = JSON.parse((await sh(`cat "$1${manifestPath}"`)).stdout) as {
+    files: { path: string; sha256: string }[];
+  };
   assert.deepEqual(
     manifest.files.map((f) => [f.path, f.sha256]).sort(),
-    Object.entries(installed).filter(([p]) => p !== manifestPath).sort(),
+    Object.entries(installed)
+      .filter(([p]) => p !== manifestPath)
+      .sort(),
   );
-  assert.ok(manifest.files.some((f) => f.path.endsWith('policy.yaml')) && manifest.files.some((f) => f.path.endsWith('.rules')));
+  assert.ok(
+    manifest.files.some((f) => f.path.endsWith('policy.yaml')) && manifest.files.some((f) => f.path.endsWith('.rules')),
+  );
   // An update (another policy) on a full disk: the previous install stays exactly as it was.
   await fill(0);
   const up = await inMnt(persistArgs('tso-gso-sg-off'));

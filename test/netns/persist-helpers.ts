@@ -19,7 +19,12 @@ const MOUNTS =
  * files would be installed) and /run, /var/lib are private tmpfs (udevadm and offloadctl apply
  * write there). kernel-facts.md: "Testing rendered configuration with the real consumer".
  */
-export function inRoot(ns: string, root: string, argv: readonly string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ExecResult> {
+export function inRoot(
+  ns: string,
+  root: string,
+  argv: readonly string[],
+  opts: { input?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<ExecResult> {
   return run(['ip', 'netns', 'exec', ns, 'unshare', '-m', 'sh', '-c', MOUNTS, 'sh', root, ...argv], {
     input: opts.input,
     env: opts.env ?? process.env,

@@ -15,7 +15,9 @@ import { oracleFeatures } from './helpers/oracle.js';
  * way ifupdown/ifupdown2 run it (/bin/sh -c). The oracle shows the policy applied.
  */
 const HOOKS = ['/etc/network/if-pre-up.d/ethtool', '/etc/network/if-up.d/ethtool'];
-const skip = skipReason('ifquery') || (HOOKS.every(existsSync) ? false : 'needs the ethtool package ifupdown hooks (/etc/network/if-up.d/ethtool)');
+const skip =
+  skipReason('ifquery') ||
+  (HOOKS.every(existsSync) ? false : 'needs the ethtool package ifupdown hooks (/etc/network/if-up.d/ethtool)');
 const ns = skip ? '' : `${uniquePrefix('pif')}a`;
 const roots: (() => void)[] = [];
 after(async () => {
@@ -65,7 +67,9 @@ function hookEnv(iface: string, opts: [string, string][], phase: string): NodeJS
   return env;
 }
 
-test('ifupdown: ifquery parses the rendered stanzas; the Debian ethtool hook applies offload-* options', { skip }, async () => {
+test('ifupdown: ifquery parses the rendered stanzas; the Debian ethtool hook applies offload-* options', {
+  skip,
+}, async () => {
   await createNetns(ns);
   await ipIn(ns, ['link', 'add', 'olcv0', 'type', 'veth', 'peer', 'name', 'olcv1']);
   const root = tmpDir('pif');
@@ -81,22 +85,36 @@ test('ifupdown: ifquery parses the rendered stanzas; the Debian ethtool hook app
   const q = await run(['ifquery', '-i', file, 'olcv0']);
   assert.equal(q.code, 0, q.stderr);
   const opts = options(q.stdout);
-  assert.deepEqual(opts.filter(([k]) => k.startsWith('offload-')), [['offload-tso', 'off'], ['offload-gso', 'off']]);
-  assert.deepEqual(opts.find(([k]) => k === 'up'), ['up', '/sbin/ethtool -K olcv0 tso off gso off || true']);
+  assert.deepEqual(
+    opts.filter(([k]) => k.startsWith('offload-')),
+    [
+      ['offload-tso', 'off'],
+      ['offload-gso', 'off'],
+    ],
+  );
+  assert.deepEqual(
+    opts.find(([k]) => k === 'up'),
+    ['up', '/sbin/ethtool -K olcv0 tso off gso off || true'],
+  );
   const list = await run(['ifquery', '-i', file, '--list']);
   assert.deepEqual(list.stdout.trim().split('\n'), ['lo', 'olcv0']);
   const hot = await run(['ifquery', '-i', file, '--list', '--allow=hotplug']);
   assert.deepEqual(hot.stdout.trim().split('\n'), ['olcv1']);
 
   assert.ok(tsoGsoStillOn(await oracleFeatures(ns, 'olcv0')).length > 0);
-  for (const [hook, phase] of [[HOOKS[0]!, 'pre-up'], [HOOKS[1]!, 'post-up']] as const) {
+  for (const [hook, phase] of [
+    [HOOKS[0]!, 'pre-up'],
+    [HOOKS[1]!, 'post-up'],
+  ] as const) {
     const r = await nsRun(ns, [hook], { env: hookEnv('olcv0', opts, phase) });
     assert.equal(r.code, 0, r.stderr);
   }
   assert.deepEqual(tsoGsoStillOn(await oracleFeatures(ns, 'olcv0')), []);
 });
 
-test('ifupdown2/Proxmox path: the post-up line, run as ifupdown runs it (sh -c), applies the policy', { skip }, async () => {
+test('ifupdown2/Proxmox path: the post-up line, run as ifupdown runs it (sh -c), applies the policy', {
+  skip,
+}, async () => {
   const root = tmpDir('pif2');
   roots.push(root.remove);
   const q = await cliIn(ns, ['persist', '--target', 'ifupdown', '--root', root.dir, '--dry-run']);

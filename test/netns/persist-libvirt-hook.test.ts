@@ -95,7 +95,12 @@ test('libvirt hook: other operations do nothing and pass the chained hook exit c
   mkdirSync(hooks, { recursive: true });
   writeFileSync(`${hooks}/qemu`, '#!/bin/sh\n[ "$2" = prepare ] && exit 7\nexit 0\n');
   chmodSync(`${hooks}/qemu`, 0o755);
-  assert.equal((await cliIn(ns, ['persist', '--target', 'libvirt-hook', '--root', root.dir, '--no-offloadctl-on-boot-path'])).code, 0);
-  const r = await inRoot(ns, root.dir, ['/etc/libvirt/hooks/qemu', 'vm', 'prepare', 'begin', '-'], { input: domainXml('vnet13') });
+  assert.equal(
+    (await cliIn(ns, ['persist', '--target', 'libvirt-hook', '--root', root.dir, '--no-offloadctl-on-boot-path'])).code,
+    0,
+  );
+  const r = await inRoot(ns, root.dir, ['/etc/libvirt/hooks/qemu', 'vm', 'prepare', 'begin', '-'], {
+    input: domainXml('vnet13'),
+  });
   assert.equal(r.code, 7, 'libvirt aborts the start when prepare fails: our hook must keep that');
 });

@@ -25,7 +25,9 @@ after(async () => {
   for (const r of roots) r();
 });
 
-test('systemd-link: udev applies 00-offloadctl-IFACE.link; accecn needs the companion rule and --check says so', { skip }, async () => {
+test('systemd-link: udev applies 00-offloadctl-IFACE.link; accecn needs the companion rule and --check says so', {
+  skip,
+}, async () => {
   await createNetns(ns);
   await ipIn(ns, ['link', 'add', 'olcl0', 'type', 'veth', 'peer', 'name', 'olcl1']);
   await ipIn(ns, ['link', 'add', 'olcbr0', 'type', 'bridge']);
@@ -44,7 +46,10 @@ test('systemd-link: udev applies 00-offloadctl-IFACE.link; accecn needs the comp
     assert.ok(tsoGsoStillOn(await oracleFeatures(ns, ifname)).length > 0);
     const r = await inRoot(ns, root.dir, ['udevadm', 'test-builtin', 'net_setup_link', `/sys/class/net/${ifname}`]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout + r.stderr, new RegExp(`Config file /etc/systemd/network/00-offloadctl-${ifname}\\.link is applied`));
+    assert.match(
+      r.stdout + r.stderr,
+      new RegExp(`Config file /etc/systemd/network/00-offloadctl-${ifname}\\.link is applied`),
+    );
     const f = await oracleFeatures(ns, ifname);
     for (const k of ['tx-tcp-segmentation', 'tx-tcp6-segmentation', 'tx-generic-segmentation']) {
       assert.deepEqual([k, f[k]!.requested, f[k]!.active], [k, false, false]);
@@ -57,22 +62,32 @@ test('systemd-link: udev applies 00-offloadctl-IFACE.link; accecn needs the comp
 
   const c = await cliIn(ns, ['persist', '--check', '--root', root.dir, '--json']);
   assert.ok(c.stdout.trim(), c.stderr);
-  const report = JSON.parse(c.stdout) as { rows: { interface: string; boot: string[]; gaps: string[]; caveats: string[] }[] };
+  const report = JSON.parse(c.stdout) as {
+    rows: { interface: string; boot: string[]; gaps: string[]; caveats: string[] }[];
+  };
   const row = report.rows.find((r) => r.interface === 'olcl0')!;
   // .link files are applied by udev, which sees the host's namespace only: not credited in this
   // one (the same check in the host's namespace credits them; test/unit/persist/check.test.ts).
   assert.deepEqual(row.boot, []);
-  assert.ok((report as unknown as { notes: string[] }).notes.some((n) => n.startsWith('systemd-link: not credited here')));
+  assert.ok(
+    (report as unknown as { notes: string[] }).notes.some((n) => n.startsWith('systemd-link: not credited here')),
+  );
   assert.equal(c.code, 1, 'not credited here, and VM-port schemes are not covered by systemd-link: gaps, exit 1');
-  assert.ok(report.rows.some((r) => r.interface === 'vnet*' && r.gaps[0] === 'nothing applies the policy when a VM starts'));
+  assert.ok(
+    report.rows.some((r) => r.interface === 'vnet*' && r.gaps[0] === 'nothing applies the policy when a VM starts'),
+  );
 
   // The companion rule, as udev's rule engine reads it, finishes the job.
   const t = await inRoot(ns, root.dir, ['udevadm', 'test', '--action=add', '/sys/class/net/olcl0']);
-  const runs = [...(t.stdout + t.stderr).matchAll(/^run: '(.*)'$/gm)].map((m) => m[1]!).filter((x) => x.includes('ethtool'));
+  const runs = [...(t.stdout + t.stderr).matchAll(/^run: '(.*)'$/gm)]
+    .map((m) => m[1]!)
+    .filter((x) => x.includes('ethtool'));
   if (accecn) {
-    assert.deepEqual(runs, ['/sbin/ethtool -K olcl0 tx-tcp-accecn-segmentation off tx-tcp-ecn-segmentation off tx-tcp-mangleid-segmentation off']);
+    assert.deepEqual(runs, [
+      '/sbin/ethtool -K olcl0 tx-tcp-accecn-segmentation off tx-tcp-ecn-segmentation off tx-tcp-mangleid-segmentation off',
+    ]);
   }
-    for (const cmd of runs) assert.equal((await nsRun(ns, cmd.split(' '))).code, 0);
+  for (const cmd of runs) assert.equal((await nsRun(ns, cmd.split(' '))).code, 0);
   assert.deepEqual(tsoGsoStillOn(await oracleFeatures(ns, 'olcl0')), []);
 
   // With the udev target too: still nothing credited in this namespace (udev is the host's).
@@ -82,20 +97,41 @@ test('systemd-link: udev applies 00-offloadctl-IFACE.link; accecn needs the comp
   assert.match(c2.stdout, /^note: udev: not credited here/m);
 });
 
-test('netplan: `netplan generate --root-dir` accepts the rendered YAML and emits the offload keys', { skip: skipReason('netplan') }, async () => {
+test('netplan: `netplan generate --root-dir` accepts the rendered YAML and emits the offload keys', {
+  skip: skipReason('netplan'),
+}, async () => {
   const root = tmpDir('pnp');
   roots.push(root.remove);
   mkdirSync(`${root.dir}/etc/netplan`, { recursive: true });
-  const cloud = 'network:\n  version: 2\n  ethernets:\n    eno1:\n      match:\n        macaddress: "aa:bb:cc:00:00:01"\n      set-name: eno1\n      dhcp4: true\n';
+  const cloud =
+    'network:\n  version: 2\n  ethernets:\n    eno1:\n      match:\n        macaddress: "aa:bb:cc:00:00:01"\n      set-name: eno1\n      dhcp4: true\n';
   writeFileSync(`${root.dir}/etc/netplan/50-cloud-init.yaml`, cloud, { mode: 0o600 });
   const known = [...COMMON_KERNEL_FEATURES];
-  const desired = Object.fromEntries([...expandFeatureName('tso', known), ...expandFeatureName('gso', known)].map((f) => [f, false]));
-  const nic = { name: 'eno1', kind: null, role: 'uplink' as const, driver: 'e1000e', mac: 'aa:bb:cc:00:00:01', physical: true, vm: null, desired, known };
+  const desired = Object.fromEntries(
+    [...expandFeatureName('tso', known), ...expandFeatureName('gso', known)].map((f) => [f, false]),
+  );
+  const nic = {
+    name: 'eno1',
+    kind: null,
+    role: 'uplink' as const,
+    driver: 'e1000e',
+    mac: 'aa:bb:cc:00:00:01',
+    physical: true,
+    vm: null,
+    desired,
+    known,
+  };
   const result = render('netplan', {
     interfaces: [nic],
     vmSchemes: [],
     root: fsRoot(root.dir),
-    options: { policyName: 'tso-gso-off', offloadctlPath: '/x', policyPath: '/y', noOffloadctlOnBootPath: true, ethtoolPath: '/sbin/ethtool' },
+    options: {
+      policyName: 'tso-gso-off',
+      offloadctlPath: '/x',
+      policyPath: '/y',
+      noOffloadctlOnBootPath: true,
+      ethtoolPath: '/sbin/ethtool',
+    },
   });
   installTarget(root.dir, result, { policy: 'tso-gso-off' });
   const doc = parseYaml(readFileSync(`${root.dir}/etc/netplan/90-offloadctl.yaml`, 'utf8')) as Record<string, unknown>;
@@ -110,5 +146,8 @@ test('netplan: `netplan generate --root-dir` accepts the rendered YAML and emits
   assert.match(link, /^TCPSegmentationOffload=false$/m);
   assert.match(link, /^TCP6SegmentationOffload=false$/m);
   assert.match(link, /^GenericSegmentationOffload=false$/m);
-  assert.ok(readFileSync(`${dir}/10-netplan-eno1.network`, 'utf8').includes('DHCP=ipv4'), 'the rest of the definition is untouched');
+  assert.ok(
+    readFileSync(`${dir}/10-netplan-eno1.network`, 'utf8').includes('DHCP=ipv4'),
+    'the rest of the definition is untouched',
+  );
 });

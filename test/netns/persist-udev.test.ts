@@ -25,7 +25,9 @@ async function udevRuns(root: string, ifname: string): Promise<string[]> {
   const r = await inRoot(ns, root, ['udevadm', 'test', '--action=add', `/sys/class/net/${ifname}`]);
   const text = r.stdout + r.stderr;
   // udev 252 prints: run: '/sbin/ethtool -K vnet7 tso off gso off'
-  return [...text.matchAll(/^run: '(.*)'$/gm)].map((m) => m[1]!).filter((c) => c.includes('ethtool') || c.includes('offloadctl'));
+  return [...text.matchAll(/^run: '(.*)'$/gm)]
+    .map((m) => m[1]!)
+    .filter((c) => c.includes('ethtool') || c.includes('offloadctl'));
 }
 
 test('udev rule (plain ethtool): udev runs it for a new VM tap and the policy holds', { skip }, async (t) => {
@@ -53,7 +55,9 @@ test('udev rule (plain ethtool): udev runs it for a new VM tap and the policy ho
   }
   const verify = await inRoot(ns, root.dir, ['udevadm', 'verify', `/etc/udev/rules.d/90-offloadctl-vm-ports.rules`]);
   if (verify.code !== 0 && /Unknown command|unknown|invalid/i.test(verify.stderr)) {
-    t.diagnostic('udevadm verify is not available in this udev (added in systemd 254); udevadm test parsed the rule instead');
+    t.diagnostic(
+      'udevadm verify is not available in this udev (added in systemd 254); udevadm test parsed the rule instead',
+    );
   } else {
     assert.equal(verify.code, 0, verify.stderr);
   }
@@ -70,10 +74,15 @@ test('udev rule (offloadctl apply with the installed policy) for a tun device ma
   try {
     const runs = await udevRuns(root.dir, 'guestnic3');
     assert.equal(runs.length, 1, runs.join('\n'));
-    assert.match(runs[0]!, /offloadctl apply --interface guestnic3 --policy \/etc\/offloadctl\/policy.yaml --yes --syslog$/);
+    assert.match(
+      runs[0]!,
+      /offloadctl apply --interface guestnic3 --policy \/etc\/offloadctl\/policy.yaml --yes --syslog$/,
+    );
     // What udev would exec: the installed offloadctl, reading the policy through /etc (overlay).
     const argv = runs[0]!.split(' ');
-    const r = await inRoot(ns, root.dir, [process.execPath, ...argv], { env: { ...process.env, OFFLOADCTL_NETNS: ns } });
+    const r = await inRoot(ns, root.dir, [process.execPath, ...argv], {
+      env: { ...process.env, OFFLOADCTL_NETNS: ns },
+    });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.deepEqual(tsoGsoStillOn(await oracleFeatures(ns, 'guestnic3')), []);
   } finally {
@@ -81,7 +90,9 @@ test('udev rule (offloadctl apply with the installed policy) for a tun device ma
   }
 });
 
-test("a tap's TSO off does not survive QEMU's next TUNSETOFFLOAD (why --check names the caveat); GSO does", { skip }, async () => {
+test("a tap's TSO off does not survive QEMU's next TUNSETOFFLOAD (why --check names the caveat); GSO does", {
+  skip,
+}, async () => {
   const tap = await QemuLikeTap.open(ns, 'vnet8');
   try {
     const r = await nsRun(ns, ['ethtool', '-K', 'vnet8', 'tso', 'off', 'gso', 'off']);

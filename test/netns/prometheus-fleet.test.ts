@@ -45,7 +45,18 @@ async function startProc(ns: string, argv: string[]): Promise<ChildProcess> {
 }
 
 /** Topology of an agent host: a bridge, an uplink veth, a Xen-style VM port (a veth named vif5.0), a tap. */
-const HOST = ['link add br0 type bridge', 'link add up0 type veth peer name up0p', 'link set up0 master br0', 'link add vif5.0 type veth peer name vif5.0-emu', 'link set vif5.0 master br0', 'tuntap add mode tap vnet_hdr name vnet0', 'link set vnet0 master br0', 'link set br0 up', 'link set up0 up', 'link set vif5.0 up'];
+const HOST = [
+  'link add br0 type bridge',
+  'link add up0 type veth peer name up0p',
+  'link set up0 master br0',
+  'link add vif5.0 type veth peer name vif5.0-emu',
+  'link set vif5.0 master br0',
+  'tuntap add mode tap vnet_hdr name vnet0',
+  'link set vnet0 master br0',
+  'link set br0 up',
+  'link set up0 up',
+  'link set vif5.0 up',
+];
 
 before(async () => {
   if (skip) return;
@@ -61,20 +72,30 @@ before(async () => {
     await ipBatch(ns, [`addr add 10.219.${i + 1}.2/24 dev mgmt0`, 'link set mgmt0 up']);
     // the reporting host starts compliant, so a change is drift (not "never compliant")
     if (mode === 'report') await cli(['--netns', ns, 'apply', '--yes', '--state-dir', join(dir, 'apply-state')]);
-    agents.push(await startAgent(ns, ['--mode', mode, '--listen', '0.0.0.0:9469', '--allow-remote', '--resync-interval', '0']));
+    agents.push(
+      await startAgent(ns, ['--mode', mode, '--listen', '0.0.0.0:9469', '--allow-remote', '--resync-interval', '0']),
+    );
   }
   // a host without the agent: its audit goes to a textfile
   textNs = await createNetns(`${prefix}t`);
   await ipBatch(textNs, HOST);
   mkdirSync(join(dir, 'textfile'));
-  const audit = await cli(['--netns', textNs, 'audit', '--prometheus-textfile', join(dir, 'textfile', 'offloadctl.prom')]);
+  const audit = await cli([
+    '--netns',
+    textNs,
+    'audit',
+    '--prometheus-textfile',
+    join(dir, 'textfile', 'offloadctl.prom'),
+  ]);
   assert.equal(audit.code, 1, `audit finds the deviations (exit 1): ${audit.stderr}`);
 });
 
 after(async () => {
   for (const a of agents) await a.stop();
   for (const p of procs) if (p.pid && p.exitCode === null && p.signalCode === null) p.kill('SIGTERM');
-  await Promise.all(procs.map((p) => (p.exitCode === null && p.signalCode === null ? new Promise((r) => p.once('exit', r)) : null)));
+  await Promise.all(
+    procs.map((p) => (p.exitCode === null && p.signalCode === null ? new Promise((r) => p.once('exit', r)) : null)),
+  );
   for (const n of [pm, textNs, ...agentNs]) if (n) await deleteNetns(n);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -87,7 +108,9 @@ function shortened(file: string): string {
 }
 
 async function api(path: string): Promise<{ status: string; data: any }> {
-  const out = await nsRunOk(pm, ['curl', '-sf', '--max-time', '20', `http://127.0.0.1:${PROM_PORT}${path}`], { timeoutMs: 30_000 });
+  const out = await nsRunOk(pm, ['curl', '-sf', '--max-time', '20', `http://127.0.0.1:${PROM_PORT}${path}`], {
+    timeoutMs: 30_000,
+  });
   return JSON.parse(out);
 }
 
@@ -107,7 +130,10 @@ async function until<T>(what: string, fn: () => Promise<T | null | undefined | f
   }
 }
 
-test('Prometheus scrapes two agents and a textfile; drift fires an alert; every dashboard query has data', { skip, timeout: 300_000 }, async () => {
+test('Prometheus scrapes two agents and a textfile; drift fires an alert; every dashboard query has data', {
+  skip,
+  timeout: 300_000,
+}, async () => {
   // the textfile collector's file: valid exposition, written whole
   const textfile = join(dir, 'textfile', 'offloadctl.prom');
   const check = await run(['promtool', 'check', 'metrics'], { input: readFileSync(textfile, 'utf8') });
@@ -137,12 +163,30 @@ scrape_configs:
         labels: {platform: kvm}
 `,
   );
-  for (const args of [['check', 'config', config], ['check', 'rules', join(dir, 'alerts.yml'), join(dir, 'rules.yml')]]) {
+  for (const args of [
+    ['check', 'config', config],
+    ['check', 'rules', join(dir, 'alerts.yml'), join(dir, 'rules.yml')],
+  ]) {
     const r = await run(['promtool', ...args]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
   }
-  await startProc(pm, ['python3', '-m', 'http.server', '--bind', '127.0.0.1', '--directory', join(dir, 'textfile'), String(FILE_PORT)]);
-  await startProc(pm, ['prometheus', `--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${PROM_PORT}`, '--log.level=warn']);
+  await startProc(pm, [
+    'python3',
+    '-m',
+    'http.server',
+    '--bind',
+    '127.0.0.1',
+    '--directory',
+    join(dir, 'textfile'),
+    String(FILE_PORT),
+  ]);
+  await startProc(pm, [
+    'prometheus',
+    `--config.file=${config}`,
+    `--storage.tsdb.path=${join(dir, 'tsdb')}`,
+    `--web.listen-address=127.0.0.1:${PROM_PORT}`,
+    '--log.level=warn',
+  ]);
 
   // all three targets up
   await until('three targets up', async () => {
@@ -154,15 +198,30 @@ scrape_configs:
   await ipBatch(agentNs[0]!, ['link add vif6.0 type veth peer name vif6.0-emu', 'link set vif6.0 master br0']);
   // drift on both agent hosts: the enforcing agent turns it back, the reporting one only reports
   for (const ns of agentNs) await nsRunOk(ns, ['ethtool', '-K', 'vif5.0', 'tso', 'on', 'gso', 'on']);
-  await until('enforcing agent restored vif5.0', async () => (await oracleFeatures(agentNs[0]!, 'vif5.0'))['tx-tcp-segmentation']?.active === false);
-  assert.equal((await oracleFeatures(agentNs[1]!, 'vif5.0'))['tx-tcp-segmentation']?.active, true, 'report mode leaves it');
+  await until(
+    'enforcing agent restored vif5.0',
+    async () => (await oracleFeatures(agentNs[0]!, 'vif5.0'))['tx-tcp-segmentation']?.active === false,
+  );
+  assert.equal(
+    (await oracleFeatures(agentNs[1]!, 'vif5.0'))['tx-tcp-segmentation']?.active,
+    true,
+    'report mode leaves it',
+  );
 
   // the alert fires for the reporting host's vif5.0 (a VM port): drift unresolved, VM port not compliant
   const firing = await until('OffloadctlDriftUnresolved firing', async () => {
     const r = await api('/api/v1/alerts');
     const alerts = r.data.alerts as { labels: Record<string, string>; state: string }[];
-    const drift = alerts.find((a) => a.labels.alertname === 'OffloadctlDriftUnresolved' && a.labels.interface === 'vif5.0' && a.state === 'firing');
-    const port = alerts.find((a) => a.labels.alertname === 'OffloadctlVmPortNonCompliant' && a.labels.interface === 'vif5.0' && a.state === 'firing');
+    const drift = alerts.find(
+      (a) =>
+        a.labels.alertname === 'OffloadctlDriftUnresolved' && a.labels.interface === 'vif5.0' && a.state === 'firing',
+    );
+    const port = alerts.find(
+      (a) =>
+        a.labels.alertname === 'OffloadctlVmPortNonCompliant' &&
+        a.labels.interface === 'vif5.0' &&
+        a.state === 'firing',
+    );
     return drift && port ? alerts : null;
   });
   const drift = firing.find((a) => a.labels.alertname === 'OffloadctlDriftUnresolved')!;
@@ -170,7 +229,10 @@ scrape_configs:
 
   // the per-port drift counter of both hosts counts the one drift of VM port vif5.0 once
   const portDrift = await until('vm port drift series', async () => {
-    const r = (await query('offloadctl_vm_port_drift_events_total{interface="vif5.0"}')).map((x) => [x.metric.instance, x.value[1]]);
+    const r = (await query('offloadctl_vm_port_drift_events_total{interface="vif5.0"}')).map((x) => [
+      x.metric.instance,
+      x.value[1],
+    ]);
     return r.length === 2 && r;
   });
   assert.deepEqual(Object.fromEntries(portDrift), { '10.219.1.2:9469': '1', '10.219.2.2:9469': '1' });
@@ -179,7 +241,11 @@ scrape_configs:
   const dash = JSON.parse(readFileSync(join(DEPLOY, 'grafana', 'offloadctl-fleet.json'), 'utf8'));
   const exprs: string[] = [];
   for (const p of dash.panels) for (const t of p.targets ?? []) exprs.push(t.expr);
-  exprs.push(dash.templating.list.find((v: { name: string }) => v.name === 'instance').query.query.replace(/^label_values\((.*), instance\)$/, 'count by (instance) ($1)'));
+  exprs.push(
+    dash.templating.list
+      .find((v: { name: string }) => v.name === 'instance')
+      .query.query.replace(/^label_values\((.*), instance\)$/, 'count by (instance) ($1)'),
+  );
   assert.ok(exprs.length >= 20);
   const empty: string[] = [];
   await until(
@@ -194,5 +260,8 @@ scrape_configs:
 
   // the textfile host is in the fleet compliance: its interfaces count per host
   const perHost = await query('instance:offloadctl_interfaces_noncompliant:sum');
-  assert.ok(perHost.some((s) => s.metric.instance === `127.0.0.1:${FILE_PORT}` && Number(s.value[1]) > 0), 'the textfile host (never applied) is non-compliant');
+  assert.ok(
+    perHost.some((s) => s.metric.instance === `127.0.0.1:${FILE_PORT}` && Number(s.value[1]) > 0),
+    'the textfile host (never applied) is non-compliant',
+  );
 });

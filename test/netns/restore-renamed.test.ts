@@ -26,7 +26,10 @@ async function byIfindex(): Promise<Map<number, Features>> {
   return new Map(links.map((l) => [l.ifindex, s[l.ifname]!]));
 }
 
-test('restore after renames and swapped names: every device back by ifindex, renamed ones reported', { skip, timeout: 180_000 }, async () => {
+test('restore after renames and swapped names: every device back by ifindex, renamed ones reported', {
+  skip,
+  timeout: 180_000,
+}, async () => {
   ns = await createNetns(`${uniquePrefix('rrn')}a`);
   const lines: string[] = [];
   for (let i = 0; i < 12; i++) lines.push(`link add x${i} type veth peer name y${i}`);
@@ -34,11 +37,25 @@ test('restore after renames and swapped names: every device back by ifindex, ren
   const t = tmpDir('rrn');
   dirs.push(t.remove);
   const original = await byIfindex();
-  const ap = await cliIn(ns, ['apply', '--profile', 'tso-gso-sg-off', '--interface', 'x*', '--yes', '--state-dir', t.dir]);
+  const ap = await cliIn(ns, [
+    'apply',
+    '--profile',
+    'tso-gso-sg-off',
+    '--interface',
+    'x*',
+    '--yes',
+    '--state-dir',
+    t.dir,
+  ]);
   assert.equal(ap.code, 0, ap.stderr);
   await ipBatch(ns, [
-    'link set x0 name tmp0', 'link set x1 name x0', 'link set tmp0 name x1', // swap
-    'link set x2 name tmp2', 'link set x3 name x2', 'link set x4 name x3', 'link set tmp2 name x4', // rotate
+    'link set x0 name tmp0',
+    'link set x1 name x0',
+    'link set tmp0 name x1', // swap
+    'link set x2 name tmp2',
+    'link set x3 name x2',
+    'link set x4 name x3',
+    'link set tmp2 name x4', // rotate
     'link set x5 name renamed5', // a fresh name
   ]);
   const rs = await cliIn(ns, ['restore', '--last', '--yes', '--json', '--state-dir', t.dir]);

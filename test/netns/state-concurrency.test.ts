@@ -43,24 +43,45 @@ function state(): string {
 /** TSO/GSO bits requested off: what tso-gso-off asks. */
 function compliant(s: State, ifname: string): boolean {
   const f = s[ifname]!;
-  return ['tx-tcp-segmentation', 'tx-tcp6-segmentation', 'tx-generic-segmentation'].every((k) => f[k] && (f[k]!.fixed || !f[k]!.requested));
+  return ['tx-tcp-segmentation', 'tx-tcp6-segmentation', 'tx-generic-segmentation'].every(
+    (k) => f[k] && (f[k]!.fixed || !f[k]!.requested),
+  );
 }
 
-test('32 concurrent `apply --interface vnet1NN --yes`: all exit 0, all 32 compliant (ethtool --json -k)', { skip, timeout: 300_000 }, async () => {
+test('32 concurrent `apply --interface vnet1NN --yes`: all exit 0, all 32 compliant (ethtool --json -k)', {
+  skip,
+  timeout: 300_000,
+}, async () => {
   const dir = state();
   const names = Array.from({ length: 32 }, (_, i) => `vnet1${String(i).padStart(2, '0')}`);
   const before = await oracleAll(ns);
-  assert.ok(names.every((n) => !compliant(before, n)), 'veths start with TSO/GSO on');
+  assert.ok(
+    names.every((n) => !compliant(before, n)),
+    'veths start with TSO/GSO on',
+  );
   const runs = await Promise.all(names.map((n) => cliIn(ns, ['apply', '--interface', n, '--yes', '--state-dir', dir])));
   const bad = runs.map((r, i) => [names[i], r] as const).filter(([, r]) => r.code !== 0);
-  assert.deepEqual(bad.map(([n, r]) => `${n}: exit ${r.code}: ${r.stderr.trim()}`), []);
+  assert.deepEqual(
+    bad.map(([n, r]) => `${n}: exit ${r.code}: ${r.stderr.trim()}`),
+    [],
+  );
   const after = await oracleAll(ns);
-  assert.deepEqual(names.filter((n) => !compliant(after, n)), [], 'every device compliant');
+  assert.deepEqual(
+    names.filter((n) => !compliant(after, n)),
+    [],
+    'every device compliant',
+  );
   // Nothing else moved.
-  assert.deepEqual(diff(before, after, (i) => !names.includes(i)), []);
+  assert.deepEqual(
+    diff(before, after, (i) => !names.includes(i)),
+    [],
+  );
 });
 
-test("the udev rule's RUN commands for 32 new ports, run in parallel: all exit 0, all compliant", { skip, timeout: 300_000 }, async () => {
+test("the udev rule's RUN commands for 32 new ports, run in parallel: all exit 0, all compliant", {
+  skip,
+  timeout: 300_000,
+}, async () => {
   const dir = state();
   const root = state();
   const p = await cliIn(ns, ['persist', '--target', 'udev', '--root', root, '--offloadctl-path', CLI]);
@@ -73,14 +94,30 @@ test("the udev rule's RUN commands for 32 new ports, run in parallel: all exit 0
   const names = Array.from({ length: 32 }, (_, i) => `vnet2${String(i).padStart(2, '0')}`);
   // udev substitutes $kernel and splits RUN on spaces; the test keeps the state and policy in its temp dirs.
   const argv = (n: string) =>
-    run.split(' ').map((w) => (w === '$kernel' ? n : w.startsWith('/etc/offloadctl/') ? root + w : w)).concat('--state-dir', dir);
-  const runs = await Promise.all(names.map((n) => nsRun(ns, [process.execPath, ...argv(n)], { env: { ...process.env, OFFLOADCTL_NETNS: ns }, timeoutMs: 240_000 })));
-  assert.deepEqual(runs.map((r, i) => (r.code === 0 ? '' : `${names[i]}: exit ${r.code}: ${r.stderr.trim()}`)).filter(Boolean), []);
+    run
+      .split(' ')
+      .map((w) => (w === '$kernel' ? n : w.startsWith('/etc/offloadctl/') ? root + w : w))
+      .concat('--state-dir', dir);
+  const runs = await Promise.all(
+    names.map((n) =>
+      nsRun(ns, [process.execPath, ...argv(n)], { env: { ...process.env, OFFLOADCTL_NETNS: ns }, timeoutMs: 240_000 }),
+    ),
+  );
+  assert.deepEqual(
+    runs.map((r, i) => (r.code === 0 ? '' : `${names[i]}: exit ${r.code}: ${r.stderr.trim()}`)).filter(Boolean),
+    [],
+  );
   const after = await oracleAll(ns);
-  assert.deepEqual(names.filter((n) => !compliant(after, n)), []);
+  assert.deepEqual(
+    names.filter((n) => !compliant(after, n)),
+    [],
+  );
 });
 
-test('two applies racing (8 tries): restoring the newer snapshot never undoes the other apply', { skip, timeout: 300_000 }, async () => {
+test('two applies racing (8 tries): restoring the newer snapshot never undoes the other apply', {
+  skip,
+  timeout: 300_000,
+}, async () => {
   const vs = Array.from({ length: 8 }, (_, i) => `v${i}`);
   const original = await oracleAll(ns);
   for (let attempt = 0; attempt < 8; attempt++) {
@@ -102,9 +139,17 @@ test('two applies racing (8 tries): restoring the newer snapshot never undoes th
       const now = await oracleAll(ns);
       // The older apply's change survives the newer one's restore.
       for (const v of vs) {
-        assert.equal(now[v]!['tx-tcp-segmentation']!.requested, false, `try ${attempt}: ${v} TSO (set by both) stays as the older apply left it`);
+        assert.equal(
+          now[v]!['tx-tcp-segmentation']!.requested,
+          false,
+          `try ${attempt}: ${v} TSO (set by both) stays as the older apply left it`,
+        );
         if (older.policy === 'tso-gso-sg-off') {
-          assert.equal(now[v]!['tx-scatter-gather']!.requested, false, `try ${attempt}: ${v} scatter-gather back on: the restore undid the older apply`);
+          assert.equal(
+            now[v]!['tx-scatter-gather']!.requested,
+            false,
+            `try ${attempt}: ${v} scatter-gather back on: the restore undid the older apply`,
+          );
         }
       }
     }

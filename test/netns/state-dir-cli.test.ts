@@ -24,9 +24,15 @@ after(async () => {
 
 const noStack = (s: string) => !/\n\s+at |internal error/.test(s);
 
-test('state directory refused, corrupt snapshots skipped, undo hint as printed works', { skip, timeout: 180_000 }, async () => {
+test('state directory refused, corrupt snapshots skipped, undo hint as printed works', {
+  skip,
+  timeout: 180_000,
+}, async () => {
   ns = await createNetns(`${uniquePrefix('sdc')}a`);
-  await ipBatch(ns, Array.from({ length: 6 }, (_, i) => `link add c${i} type veth peer name d${i}`));
+  await ipBatch(
+    ns,
+    Array.from({ length: 6 }, (_, i) => `link add c${i} type veth peer name d${i}`),
+  );
   const t = tmpDir('sdc');
   dirs.push(t.remove);
   const original = await oracleAll(ns);
@@ -68,7 +74,10 @@ test('state directory refused, corrupt snapshots skipped, undo hint as printed w
   const ls = await cliIn(ns, ['snapshots', '--json', '--state-dir', good]);
   assert.equal(ls.code, 0, ls.stderr);
   const list = JSON.parse(ls.stdout) as SnapshotSummary[];
-  assert.deepEqual(list.map((s) => s.status), ['applied', 'corrupt', 'corrupt']);
+  assert.deepEqual(
+    list.map((s) => s.status),
+    ['applied', 'corrupt', 'corrupt'],
+  );
   const human = await cliIn(ns, ['snapshots', '--state-dir', good]);
   assert.equal(human.code, 0);
   assert.match(human.stdout, /corrupt/);

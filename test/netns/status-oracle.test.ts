@@ -59,9 +59,23 @@ async function build(): Promise<void> {
   const bond = await nsRun(ns, ['ip', 'link', 'add', 'bond-0.x', 'type', 'bond']);
   if (bond.code === 0) {
     await ip('link', 'set', 'bond-0.x', 'master', n.bridge);
-  } else optional.bond = `cannot create a bond here (${bond.stderr.trim() || `ip exit ${bond.code}`}); classification is covered by test/unit/host/roles.test.ts fixtures`;
-  const vlan = await nsRun(ns, ['ip', 'link', 'add', 'link', n.upB, 'name', 'up-link.b.10', 'type', 'vlan', 'id', '10']);
-  if (vlan.code !== 0) optional.vlan = `cannot create a VLAN device here (${vlan.stderr.trim() || `ip exit ${vlan.code}`}); classification is covered by test/unit/host/roles.test.ts fixtures`;
+  } else
+    optional.bond = `cannot create a bond here (${bond.stderr.trim() || `ip exit ${bond.code}`}); classification is covered by test/unit/host/roles.test.ts fixtures`;
+  const vlan = await nsRun(ns, [
+    'ip',
+    'link',
+    'add',
+    'link',
+    n.upB,
+    'name',
+    'up-link.b.10',
+    'type',
+    'vlan',
+    'id',
+    '10',
+  ]);
+  if (vlan.code !== 0)
+    optional.vlan = `cannot create a VLAN device here (${vlan.stderr.trim() || `ip exit ${vlan.code}`}); classification is covered by test/unit/host/roles.test.ts fixtures`;
 
   // Unusual states, inside the namespace only.
   const k = (dev: string, ...kv: string[]) => nsRunOk(ns, ['ethtool', '-K', dev, ...kv]);
@@ -82,7 +96,9 @@ async function build(): Promise<void> {
 async function settle(): Promise<void> {
   let prev = '';
   for (let i = 0; i < 15; i++) {
-    const now = JSON.stringify((JSON.parse(await ipIn(ns, ['-json', 'link', 'show'])) as OracleLink[]).map((l) => [l.ifname, l.operstate]));
+    const now = JSON.stringify(
+      (JSON.parse(await ipIn(ns, ['-json', 'link', 'show'])) as OracleLink[]).map((l) => [l.ifname, l.operstate]),
+    );
     if (now === prev) return;
     prev = now;
     await new Promise((r) => setTimeout(r, 400));
@@ -95,7 +111,10 @@ async function oracleDriver(dev: string): Promise<string | null> {
   return /^driver: (.*)$/m.exec(r.stdout)?.[1] ?? null;
 }
 
-async function status(backend: string, extra: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
+async function status(
+  backend: string,
+  extra: string[] = [],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return cli(['--netns', ns, '--backend', backend, 'status', ...extra]);
 }
 
@@ -104,12 +123,21 @@ test('status --json matches ethtool --json -k, ethtool -i and ip -json -d link',
   await build();
   const links = await oracleLinks(ns);
   const oracle = new Map<string, { link: OracleLink; features: Features; driver: string | null }>();
-  for (const l of links) oracle.set(l.ifname, { link: l, features: await oracleFeatures(ns, l.ifname), driver: await oracleDriver(l.ifname) });
+  for (const l of links)
+    oracle.set(l.ifname, {
+      link: l,
+      features: await oracleFeatures(ns, l.ifname),
+      driver: await oracleDriver(l.ifname),
+    });
 
   // The unusual states really are in place (the oracle is not trivially the default).
   assert.equal(oracle.get(NAMES.port15)!.features['tx-tcp-segmentation']!.active, false);
   assert.equal(oracle.get(NAMES.port15)!.features['rx-gro-list']!.active, true);
-  assert.deepEqual(oracle.get(NAMES.peer15)!.features['tx-tcp-segmentation'], { active: false, requested: true, fixed: false });
+  assert.deepEqual(oracle.get(NAMES.peer15)!.features['tx-tcp-segmentation'], {
+    active: false,
+    requested: true,
+    fixed: false,
+  });
   assert.equal(oracle.get(NAMES.bridge)!.features['tx-generic-segmentation']!.active, false);
 
   for (const backend of ['netlink', 'ethtool']) {
@@ -122,10 +150,27 @@ test('status --json matches ethtool --json -k, ethtool -i and ip -json -d link',
       for (const i of got.interfaces) {
         const name = i.name as string;
         const o = oracle.get(name)!;
-        assert.deepEqual(Object.keys(i), ['name', 'ifindex', 'kind', 'role', 'master', 'driver', 'mtu', 'operstate', 'vm', 'features']);
+        assert.deepEqual(Object.keys(i), [
+          'name',
+          'ifindex',
+          'kind',
+          'role',
+          'master',
+          'driver',
+          'mtu',
+          'operstate',
+          'vm',
+          'features',
+        ]);
         assert.deepEqual(
           { ifindex: i.ifindex, kind: i.kind, master: i.master, mtu: i.mtu, operstate: i.operstate },
-          { ifindex: o.link.ifindex, kind: o.link.linkinfo?.info_kind ?? null, master: o.link.master ?? null, mtu: o.link.mtu, operstate: o.link.operstate },
+          {
+            ifindex: o.link.ifindex,
+            kind: o.link.linkinfo?.info_kind ?? null,
+            master: o.link.master ?? null,
+            mtu: o.link.mtu,
+            operstate: o.link.operstate,
+          },
           `${name}: link fields`,
         );
         assert.equal(i.driver, o.driver, `${name}: driver`);
@@ -148,18 +193,27 @@ test('status --json matches ethtool --json -k, ethtool -i and ip -json -d link',
   await t.test('bond', { skip: optional.bond ?? false }, () => {});
   await t.test('vlan', { skip: optional.vlan ?? false }, () => {});
 
-  await t.test('table: ports under the bridge, requested-vs-active markers; IFACE selection; unknown IFACE exits 2', async () => {
-    const r = await status('netlink', ['--all']);
-    assert.equal(r.code, 0, r.stderr);
-    const lines = r.stdout.split('\n');
-    const bridgeLine = lines.findIndex((l) => l.startsWith(`${NAMES.bridge} `));
-    assert.ok(bridgeLine >= 0, r.stdout);
-    assert.ok(lines.some((l) => l.startsWith(`  ${NAMES.port15} `)), 'port15 indented under the bridge');
-    assert.match(lines.find((l) => l.startsWith(NAMES.peer15))!, /off \[req on\]/);
-    const one = await status('netlink', ['--json', NAMES.port15]);
-    assert.deepEqual(JSON.parse(one.stdout).interfaces.map((i: { name: string }) => i.name), [NAMES.port15]);
-    const bad = await status('netlink', ['no-such-if0']);
-    assert.equal(bad.code, 2);
-    assert.equal(bad.stderr.trim(), 'offloadctl: no such interface: no-such-if0');
-  });
+  await t.test(
+    'table: ports under the bridge, requested-vs-active markers; IFACE selection; unknown IFACE exits 2',
+    async () => {
+      const r = await status('netlink', ['--all']);
+      assert.equal(r.code, 0, r.stderr);
+      const lines = r.stdout.split('\n');
+      const bridgeLine = lines.findIndex((l) => l.startsWith(`${NAMES.bridge} `));
+      assert.ok(bridgeLine >= 0, r.stdout);
+      assert.ok(
+        lines.some((l) => l.startsWith(`  ${NAMES.port15} `)),
+        'port15 indented under the bridge',
+      );
+      assert.match(lines.find((l) => l.startsWith(NAMES.peer15))!, /off \[req on\]/);
+      const one = await status('netlink', ['--json', NAMES.port15]);
+      assert.deepEqual(
+        JSON.parse(one.stdout).interfaces.map((i: { name: string }) => i.name),
+        [NAMES.port15],
+      );
+      const bad = await status('netlink', ['no-such-if0']);
+      assert.equal(bad.code, 2);
+      assert.equal(bad.stderr.trim(), 'offloadctl: no such interface: no-such-if0');
+    },
+  );
 });

@@ -13,7 +13,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { ipBatch, nsRunOk } from '../../src/lab/netns.js';
-import { TOKEN, agentNetns, agentSkip, http, oracle, waitFor, type OracleDevice, type RunningAgent } from './agent-harness.js';
+import {
+  TOKEN,
+  agentNetns,
+  agentSkip,
+  http,
+  oracle,
+  waitFor,
+  type OracleDevice,
+  type RunningAgent,
+} from './agent-harness.js';
 import { MATRIX_KEYS, browserSkip, launchInNetns, writeBenchDir, type NsBrowser } from './ui/browser.js';
 
 const skip = agentSkip || browserSkip;
@@ -47,10 +56,16 @@ before(async () => {
     'link set vp0 master br0',
     'link set vp1 master br0',
   ]);
-  await waitFor(async () => {
-    const s = JSON.parse((await http(ns, agent!.port, 'GET', '/api/state')).text) as { counts: Record<string, number> };
-    return (s.counts.pending ?? 0) === 0 && Object.values(s.counts).reduce((a, b) => a + b, 0) >= 8;
-  }, 15_000, 'the agent has reconciled the lab');
+  await waitFor(
+    async () => {
+      const s = JSON.parse((await http(ns, agent!.port, 'GET', '/api/state')).text) as {
+        counts: Record<string, number>;
+      };
+      return (s.counts.pending ?? 0) === 0 && Object.values(s.counts).reduce((a, b) => a + b, 0) >= 8;
+    },
+    15_000,
+    'the agent has reconciled the lab',
+  );
   browser = await launchInNetns(ns);
   page = await browser.context.newPage();
   page.on('pageerror', (e) => pageErrors.push(String(e)));
@@ -66,7 +81,9 @@ async function pageMatrix(p: Page): Promise<PageMatrix> {
   return p.$$eval('#matrix tbody tr', (trs) =>
     trs.map((tr) => [
       (tr as HTMLElement).dataset.ifname!,
-      Object.fromEntries([...tr.querySelectorAll<HTMLElement>('td[data-col]')].map((td) => [td.dataset.col!, td.dataset.active!])),
+      Object.fromEntries(
+        [...tr.querySelectorAll<HTMLElement>('td[data-col]')].map((td) => [td.dataset.col!, td.dataset.active!]),
+      ),
     ]),
   ) as Promise<PageMatrix>;
 }
@@ -93,13 +110,17 @@ function differences(m: PageMatrix, o: Map<string, OracleDevice>): string[] {
 async function matrixMatchesOracle(p: Page, timeoutMs = 10_000): Promise<PageMatrix> {
   let last: string[] = [];
   let m: PageMatrix = [];
-  await waitFor(async () => {
-    const o1 = await oracle(ns);
-    m = await pageMatrix(p);
-    const o2 = await oracle(ns);
-    last = differences(m, o1);
-    return last.length === 0 && JSON.stringify([...o1]) === JSON.stringify([...o2]);
-  }, timeoutMs, 'the matrix to equal ethtool --json -k').catch((e) => {
+  await waitFor(
+    async () => {
+      const o1 = await oracle(ns);
+      m = await pageMatrix(p);
+      const o2 = await oracle(ns);
+      last = differences(m, o1);
+      return last.length === 0 && JSON.stringify([...o1]) === JSON.stringify([...o2]);
+    },
+    timeoutMs,
+    'the matrix to equal ethtool --json -k',
+  ).catch((e) => {
     throw new Error(`${(e as Error).message}: ${last.slice(0, 10).join('; ')}`);
   });
   return m;
@@ -118,11 +139,15 @@ test('the page: CSP, first render, and every matrix cell equals ethtool --json -
   t.diagnostic(`first meaningful render ${Math.round(firstRender)} ms (small lab)`);
   const m = await matrixMatchesOracle(page!);
   const names = m.map(([n]) => n);
-  for (const n of ['lo', 'br0', 'vnet0', 'tap100i0', 've0', 'vp0', 've1', 'vp1']) assert.ok(names.includes(n), `row for ${n}`);
+  for (const n of ['lo', 'br0', 'vnet0', 'tap100i0', 've0', 'vp0', 've1', 'vp1'])
+    assert.ok(names.includes(n), `row for ${n}`);
   assert.equal(m.length, (await oracle(ns)).size, 'one row per device');
   // compliance colouring: tso-gso-off wants GSO off on a veth and has it
   assert.match((await page!.getAttribute(cell('ve0', 'generic-segmentation-offload'), 'class'))!, /c-ok/);
-  assert.match((await page!.getAttribute(cell('ve0', 'generic-segmentation-offload'), 'title'))!, /wanted off by tso-gso-off/);
+  assert.match(
+    (await page!.getAttribute(cell('ve0', 'generic-segmentation-offload'), 'title'))!,
+    /wanted off by tso-gso-off/,
+  );
   // a fresh tap: tx-checksumming requested on, active off (no owner negotiated it): marked as the guest's
   assert.match((await page!.textContent(cell('vnet0', 'tx-checksumming')))!, /guest \(req on\)/);
 });
@@ -132,7 +157,10 @@ test('keyboard: a name opens every kernel feature of the interface', { skip }, a
   await page!.keyboard.press('Enter');
   await page!.waitForSelector('#detail:not([hidden])');
   const feats = await page!.$$eval('#detail tbody tr td:first-child', (tds) => tds.map((t) => t.textContent));
-  assert.ok(feats.includes('tx-tcp-segmentation') && feats.includes('rx-gro') && feats.length > 30, `features: ${feats.length}`);
+  assert.ok(
+    feats.includes('tx-tcp-segmentation') && feats.includes('rx-gro') && feats.length > 30,
+    `features: ${feats.length}`,
+  );
   await page!.keyboard.press('Enter'); // focus is on Close
   await page!.waitForSelector('#detail[hidden]', { state: 'attached' });
 });
@@ -141,29 +169,46 @@ test('drift made with ethtool -K: on the page within 1 s, then its correction', 
   // enforce mode: the drift event, then the agent's correction
   await nsRunOk(ns, ['ethtool', '-K', 've0', 'gso', 'on']);
   const t0 = Date.now();
-  await page!.waitForSelector('#events li[data-action="drift"][data-ifname="ve0"]', { state: 'attached', timeout: 1000 });
+  await page!.waitForSelector('#events li[data-action="drift"][data-ifname="ve0"]', {
+    state: 'attached',
+    timeout: 1000,
+  });
   t.diagnostic(`drift event on the page ${Date.now() - t0} ms after ethtool -K returned`);
-  await page!.waitForFunction(() => {
-    const lis = [...document.querySelectorAll<HTMLElement>('#events li[data-ifname="ve0"]')];
-    const drift = lis.findIndex((l) => l.dataset.action === 'drift');
-    const fix = lis.findIndex((l) => l.dataset.action === 'enforce');
-    return drift >= 0 && fix >= 0 && fix < drift; // newest first: the correction came after the drift
-  }, null, { timeout: 5000 });
+  await page!.waitForFunction(
+    () => {
+      const lis = [...document.querySelectorAll<HTMLElement>('#events li[data-ifname="ve0"]')];
+      const drift = lis.findIndex((l) => l.dataset.action === 'drift');
+      const fix = lis.findIndex((l) => l.dataset.action === 'enforce');
+      return drift >= 0 && fix >= 0 && fix < drift; // newest first: the correction came after the drift
+    },
+    null,
+    { timeout: 5000 },
+  );
   await matrixMatchesOracle(page!);
 
   // report mode: the matrix itself shows the deviation, and enforce corrects it
-  assert.equal((await http(ns, agent!.port, 'POST', '/api/mode', { token: TOKEN, body: '{"mode":"report"}' })).status, 200);
+  assert.equal(
+    (await http(ns, agent!.port, 'POST', '/api/mode', { token: TOKEN, body: '{"mode":"report"}' })).status,
+    200,
+  );
   await nsRunOk(ns, ['ethtool', '-K', 've1', 'gso', 'on']);
   const t1 = Date.now();
-  await page!.waitForSelector(`${cell('ve1', 'generic-segmentation-offload')}.c-bad[data-active="on"]`, { timeout: 1000 });
+  await page!.waitForSelector(`${cell('ve1', 'generic-segmentation-offload')}.c-bad[data-active="on"]`, {
+    timeout: 1000,
+  });
   t.diagnostic(`deviating cell on the page ${Date.now() - t1} ms after ethtool -K returned`);
   await matrixMatchesOracle(page!);
-  assert.equal((await http(ns, agent!.port, 'POST', '/api/mode', { token: TOKEN, body: '{"mode":"enforce"}' })).status, 200);
-  await page!.waitForSelector(`${cell('ve1', 'generic-segmentation-offload')}.c-ok[data-active="off"]`, { timeout: 5000 });
+  assert.equal(
+    (await http(ns, agent!.port, 'POST', '/api/mode', { token: TOKEN, body: '{"mode":"enforce"}' })).status,
+    200,
+  );
+  await page!.waitForSelector(`${cell('ve1', 'generic-segmentation-offload')}.c-ok[data-active="off"]`, {
+    timeout: 5000,
+  });
   await matrixMatchesOracle(page!);
 });
 
-test('without the token: the page\'s actions get 401 and nothing changes', { skip }, async () => {
+test("without the token: the page's actions get 401 and nothing changes", { skip }, async () => {
   const p = await browser!.context.newPage(); // a new tab: no token in its sessionStorage
   try {
     await p.goto(`http://127.0.0.1:${agent!.port}/`);
@@ -175,9 +220,30 @@ test('without the token: the page\'s actions get 401 and nothing changes', { ski
     assert.match((await p.textContent('#action-result'))!, /401/);
     const statuses = await p.evaluate(async () => {
       const out: number[] = [];
-      for (const [path, body] of [['/api/apply', { profile: 'offloads-on' }], ['/api/plan', { profile: 'offloads-on' }], ['/api/restore', { snapshot: 'x' }], ['/api/mode', { mode: 'report' }]] as const) {
-        out.push((await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer wrong-token-0123456789' }, body: JSON.stringify(body) })).status);
-        out.push((await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).status);
+      for (const [path, body] of [
+        ['/api/apply', { profile: 'offloads-on' }],
+        ['/api/plan', { profile: 'offloads-on' }],
+        ['/api/restore', { snapshot: 'x' }],
+        ['/api/mode', { mode: 'report' }],
+      ] as const) {
+        out.push(
+          (
+            await fetch(path, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', authorization: 'Bearer wrong-token-0123456789' },
+              body: JSON.stringify(body),
+            })
+          ).status,
+        );
+        out.push(
+          (
+            await fetch(path, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify(body),
+            })
+          ).status,
+        );
       }
       return out;
     });
@@ -212,8 +278,16 @@ test('apply from the page with the token changes the kernel; undo restores it ex
   const snapshot = (await p.textContent('#apply-snapshot'))!;
   assert.match(snapshot, /\S/);
   const applied = await oracle(ns);
-  assert.equal((applied.get('ve0')!['generic-segmentation-offload'] as { active: boolean }).active, true, 'gso on per ethtool');
-  assert.equal((applied.get('ve1')!['tcp-segmentation-offload'] as { active: boolean }).active, true, 'tso on per ethtool');
+  assert.equal(
+    (applied.get('ve0')!['generic-segmentation-offload'] as { active: boolean }).active,
+    true,
+    'gso on per ethtool',
+  );
+  assert.equal(
+    (applied.get('ve1')!['tcp-segmentation-offload'] as { active: boolean }).active,
+    true,
+    'tso on per ethtool',
+  );
   await matrixMatchesOracle(p);
 
   await p.click(`#action-result button.undo[data-snapshot="${snapshot}"]`);
@@ -227,29 +301,45 @@ test('apply from the page with the token changes the kernel; undo restores it ex
 
 test('a new tap appears in the topology (and the matrix) without a reload', { skip }, async () => {
   await ipBatch(ns, ['tuntap add dev vnet9 mode tap', 'link set vnet9 master br0']);
-  await page!.waitForSelector('#topology details[data-master="br0"] [data-ifname="vnet9"]', { state: 'attached', timeout: 5000 });
+  await page!.waitForSelector('#topology details[data-master="br0"] [data-ifname="vnet9"]', {
+    state: 'attached',
+    timeout: 5000,
+  });
   await page!.waitForSelector('#matrix tr[data-ifname="vnet9"]', { state: 'attached', timeout: 5000 });
   await matrixMatchesOracle(page!);
   // search by role narrows the matrix
   await page!.fill('#search', 'vm-port');
-  await page!.waitForFunction(() => document.querySelector('#matrix tr[data-ifname="ve0"]')!.classList.contains('hidden'));
+  await page!.waitForFunction(() =>
+    document.querySelector('#matrix tr[data-ifname="ve0"]')!.classList.contains('hidden'),
+  );
   assert.equal(await page!.isVisible('#matrix tr[data-ifname="vnet9"]'), true);
   await page!.fill('#search', '');
-  await page!.waitForFunction(() => !document.querySelector('#matrix tr[data-ifname="ve0"]')!.classList.contains('hidden'));
+  await page!.waitForFunction(
+    () => !document.querySelector('#matrix tr[data-ifname="ve0"]')!.classList.contains('hidden'),
+  );
 });
 
-test('measurements: bench charts from --bench-dir and the doctor\'s findings', { skip }, async () => {
+test("measurements: bench charts from --bench-dir and the doctor's findings", { skip }, async () => {
   const p = page!;
   await p.waitForSelector('#bench img');
-  const imgs = await p.$$eval('#bench img', (els) => els.map((e) => [(e as HTMLImageElement).src, (e as HTMLImageElement).naturalWidth] as const));
+  const imgs = await p.$$eval('#bench img', (els) =>
+    els.map((e) => [(e as HTMLImageElement).src, (e as HTMLImageElement).naturalWidth] as const),
+  );
   assert.ok(imgs.length >= 2, `charts: ${JSON.stringify(imgs)}`);
-  await p.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('#bench img')].every((i) => i.complete && i.naturalWidth > 0));
+  await p.waitForFunction(() =>
+    [...document.querySelectorAll<HTMLImageElement>('#bench img')].every((i) => i.complete && i.naturalWidth > 0),
+  );
   await p.click('#doctor-run');
-  await p.waitForFunction(() => /finding/.test(document.getElementById('doctor')!.textContent ?? ''), null, { timeout: 15_000 });
+  await p.waitForFunction(() => /finding/.test(document.getElementById('doctor')!.textContent ?? ''), null, {
+    timeout: 15_000,
+  });
   if (process.env.OFFLOADCTL_UPDATE_SCREENSHOTS === '1') {
     // the search bar sticks to the top of the viewport: in a full-page picture it would float mid-page
     await p.evaluate(() => (document.querySelector('.search') as HTMLElement).style.setProperty('position', 'static'));
-    await p.screenshot({ path: fileURLToPath(new URL('../../docs/ui/small-lab.png', import.meta.url)), fullPage: true });
+    await p.screenshot({
+      path: fileURLToPath(new URL('../../docs/ui/small-lab.png', import.meta.url)),
+      fullPage: true,
+    });
     await p.evaluate(() => (document.querySelector('.search') as HTMLElement).style.removeProperty('position'));
   }
   assert.deepEqual(pageErrors, [], 'no script errors or CSP violations in the page');

@@ -30,33 +30,46 @@ before(async () => {
   browser = await launchInNetns(ns);
 });
 
-test(`${N} interfaces: every row rendered, every cell equals ethtool --json -k`, { skip, timeout: 120_000 }, async (t) => {
+test(`${N} interfaces: every row rendered, every cell equals ethtool --json -k`, {
+  skip,
+  timeout: 120_000,
+}, async (t) => {
   const page = await browser!.context.newPage();
   await page.goto(`http://127.0.0.1:${agent!.port}/`);
   await page.waitForFunction(() => document.body.dataset.firstRender !== undefined, null, { timeout: 30_000 });
   const ms = await page.evaluate(() => performance.getEntriesByName('olc-first-render')[0]!.startTime);
   t.diagnostic(`first meaningful render with ${N}+ interfaces: ${Math.round(ms)} ms (noisy: shared 2-CPU machine)`);
   let diffs: string[] = [];
-  await waitFor(async () => {
-    const o = await oracle(ns);
-    const m = (await page.$$eval('#matrix tbody tr', (trs) =>
-      trs.map((tr) => [(tr as HTMLElement).dataset.ifname!, Object.fromEntries([...tr.querySelectorAll<HTMLElement>('td[data-col]')].map((td) => [td.dataset.col!, td.dataset.active!]))]),
-    )) as [string, Record<string, string>][];
-    diffs = [];
-    if (m.length !== o.size) diffs.push(`${m.length} rows, ${o.size} devices`);
-    for (const [name, cells] of m) {
-      const d = o.get(name);
-      for (const k of MATRIX_KEYS) {
-        const st = d?.[k] as { active: boolean } | undefined;
-        const want = st ? (st.active ? 'on' : 'off') : '-';
-        if (cells[k] !== want) diffs.push(`${name} ${k}: page ${cells[k]}, ethtool ${want}`);
+  await waitFor(
+    async () => {
+      const o = await oracle(ns);
+      const m = (await page.$$eval('#matrix tbody tr', (trs) =>
+        trs.map((tr) => [
+          (tr as HTMLElement).dataset.ifname!,
+          Object.fromEntries(
+            [...tr.querySelectorAll<HTMLElement>('td[data-col]')].map((td) => [td.dataset.col!, td.dataset.active!]),
+          ),
+        ]),
+      )) as [string, Record<string, string>][];
+      diffs = [];
+      if (m.length !== o.size) diffs.push(`${m.length} rows, ${o.size} devices`);
+      for (const [name, cells] of m) {
+        const d = o.get(name);
+        for (const k of MATRIX_KEYS) {
+          const st = d?.[k] as { active: boolean } | undefined;
+          const want = st ? (st.active ? 'on' : 'off') : '-';
+          if (cells[k] !== want) diffs.push(`${name} ${k}: page ${cells[k]}, ethtool ${want}`);
+        }
       }
-    }
-    return diffs.length === 0;
-  }, 20_000, 'the matrix to equal the oracle', 500).catch((e) => {
+      return diffs.length === 0;
+    },
+    20_000,
+    'the matrix to equal the oracle',
+    500,
+  ).catch((e) => {
     throw new Error(`${(e as Error).message}: ${diffs.slice(0, 10).join('; ')}`);
   });
-  assert.equal(await page.locator('#topology details[data-master]').count() >= 2, true);
+  assert.equal((await page.locator('#topology details[data-master]').count()) >= 2, true);
   if (process.env.OFFLOADCTL_UPDATE_SCREENSHOTS === '1') {
     await page.screenshot({ path: fileURLToPath(new URL('../../docs/ui/large-lab.png', import.meta.url)) });
     // a bridge opened (its ports are built then) and a search narrowing both views

@@ -14,37 +14,92 @@ export function register(program: Command): void {
         'On Open vSwitch hosts it watches OVSDB ($OVS_RUNDIR/db.sock) so ports added to an OVS bridge get their bridge, role and VM.',
     )
     .addOption(profileOption())
-    .addOption(policyOption('a regular file of at most 1 MiB; reloaded on SIGHUP, parsed in a child process while enforcement goes on'))
+    .addOption(
+      policyOption(
+        'a regular file of at most 1 MiB; reloaded on SIGHUP, parsed in a child process while enforcement goes on',
+      ),
+    )
     .addOption(libvirtDirOption())
     .addOption(proxmoxDirOption())
-    .addOption(new Option('--mode <mode>', 'enforce: change what deviates; report: only report').choices(['enforce', 'report']).default('enforce'))
-    .option('--listen <addr:port>', 'HTTP address for /metrics and /api (loopback unless --allow-remote)', '127.0.0.1:9469')
+    .addOption(
+      new Option('--mode <mode>', 'enforce: change what deviates; report: only report')
+        .choices(['enforce', 'report'])
+        .default('enforce'),
+    )
+    .option(
+      '--listen <addr:port>',
+      'HTTP address for /metrics and /api (loopback unless --allow-remote)',
+      '127.0.0.1:9469',
+    )
     .option('--allow-remote', 'allow a non-loopback --listen address (requires --token-file)')
     .option('--token-file <file>', 'bearer token for POST /api/reconcile and /api/mode (file mode 0600)')
-    .option('--state-dir <dir>', 'where the change journal is kept (when it cannot be written, e.g. a full disk, enforcement goes on and /healthz says degraded)', process.env.STATE_DIRECTORY ?? '/var/lib/offloadctl')
-    .addOption(new Option('--log-level <level>', 'JSON log lines on stderr from this level').choices(['debug', 'info', 'warn', 'error']).default('info'))
-    .option('--window-ms <ms>', 'coalesce events arriving within this many ms into one batch (0: those of one socket read)', '0')
+    .option(
+      '--state-dir <dir>',
+      'where the change journal is kept (when it cannot be written, e.g. a full disk, enforcement goes on and /healthz says degraded)',
+      process.env.STATE_DIRECTORY ?? '/var/lib/offloadctl',
+    )
+    .addOption(
+      new Option('--log-level <level>', 'JSON log lines on stderr from this level')
+        .choices(['debug', 'info', 'warn', 'error'])
+        .default('info'),
+    )
+    .option(
+      '--window-ms <ms>',
+      'coalesce events arriving within this many ms into one batch (0: those of one socket read)',
+      '0',
+    )
     .option('--resync-interval <seconds>', 'full dump and reconcile this often as a safety net (0: never)', '600')
-    .option('--bench-dir <dir>', 'the page shows the latest `offloadctl bench --out` results found here (results.json and its SVG charts; DIR or its newest subdirectory)')
-    .option('--record-interval <dur>', 'sample every interface\'s counters and the host CPU this often for `offloadctl effect --agent` (0: do not record)', '5s')
+    .option(
+      '--bench-dir <dir>',
+      'the page shows the latest `offloadctl bench --out` results found here (results.json and its SVG charts; DIR or its newest subdirectory)',
+    )
+    .option(
+      '--record-interval <dur>',
+      "sample every interface's counters and the host CPU this often for `offloadctl effect --agent` (0: do not record)",
+      '5s',
+    )
     .option('--record-retention <dur>', 'how much of the recording to keep in memory (ring)', '1h')
     .option('--record-top <n>', 'per-interface packet-size gauges for this many of the busiest interfaces', '20')
-    .option('--install-unit', 'write the systemd unit for these options and exit; with the global --netns NS: offloadctl-agent-netns-NS.service, which joins NS (NetworkNamespacePath=)')
+    .option(
+      '--install-unit',
+      'write the systemd unit for these options and exit; with the global --netns NS: offloadctl-agent-netns-NS.service, which joins NS (NetworkNamespacePath=)',
+    )
     .option('--root <dir>', 'with --install-unit: install under this root instead of /', '/')
     .option('--exec-path <path>', 'with --install-unit: the offloadctl executable for ExecStart (default: this one)')
     .addOption(
-      new Option('--scheduling <class>', 'with --install-unit: realtime runs the agent SCHED_FIFO priority 1 (offloadctl-agent(8); figures in docs/performance.md); normal leaves it in the default class')
+      new Option(
+        '--scheduling <class>',
+        'with --install-unit: realtime runs the agent SCHED_FIFO priority 1 (offloadctl-agent(8); figures in docs/performance.md); normal leaves it in the default class',
+      )
         .choices(['realtime', 'normal'])
         .default('realtime'),
     )
     .addOption(
-      new Option('--metrics-features <which>', 'per-interface series: policy (compliance per managed interface, plus active and compliant series for the features the policy names on it), none (compliance per managed interface only) or all (the full interface × feature matrix, ~70 series per interface)')
+      new Option(
+        '--metrics-features <which>',
+        'per-interface series: policy (compliance per managed interface, plus active and compliant series for the features the policy names on it), none (compliance per managed interface only) or all (the full interface × feature matrix, ~70 series per interface)',
+      )
         .choices(['none', 'policy', 'all'])
         .default('policy'),
     )
-    .option('--metrics-include <glob>', 'per-interface series only for interfaces matching this glob (repeatable)', collect, [])
-    .option('--metrics-exclude <glob>', 'no per-interface series for interfaces matching this glob (repeatable; wins over --metrics-include)', collect, [])
-    .option('--metrics-role <role>', 'per-interface series only for this role: vm-port, bridge, uplink, bond, vlan, veth ... (repeatable)', collect, [])
+    .option(
+      '--metrics-include <glob>',
+      'per-interface series only for interfaces matching this glob (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--metrics-exclude <glob>',
+      'no per-interface series for interfaces matching this glob (repeatable; wins over --metrics-include)',
+      collect,
+      [],
+    )
+    .option(
+      '--metrics-role <role>',
+      'per-interface series only for this role: vm-port, bridge, uplink, bond, vlan, veth ... (repeatable)',
+      collect,
+      [],
+    )
     .option('--metrics-exclude-role <role>', 'no per-interface series for this role (repeatable)', collect, [])
     // internal: the agent's netlink socket process (see src/kernel/monitor/child.ts)
     .addOption(new Option('--monitor-child').hideHelp())

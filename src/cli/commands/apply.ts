@@ -16,18 +16,24 @@ interface ApplyCliOptions extends PlanCliOptions, GuardCliOptions {
 }
 
 export function register(program: Command): void {
-  addGuardOptions(addPlanOptions(
-    program
-      .command('apply')
-      .description(
-        'Change offloads as a policy says: plan, snapshot the current state durably, change, ' +
-          're-read and verify; roll back if anything fails. Undo with `offloadctl restore --last`.',
-      ),
-  ))
+  addGuardOptions(
+    addPlanOptions(
+      program
+        .command('apply')
+        .description(
+          'Change offloads as a policy says: plan, snapshot the current state durably, change, ' +
+            're-read and verify; roll back if anything fails. Undo with `offloadctl restore --last`.',
+        ),
+    ),
+  )
     .option('--dry-run', 'show the plan and stop (same as `offloadctl plan`)')
     .option('-y, --yes', 'do not ask; required when stdin is not a terminal')
     .option('--keep-going', 'when an interface fails, keep the other changes (default: roll back all)')
-    .option('--state-dir <dir>', 'where snapshots and journals are kept (must be owned by the running user and not writable by group or others; created mode 0700)', '/var/lib/offloadctl')
+    .option(
+      '--state-dir <dir>',
+      'where snapshots and journals are kept (must be owned by the running user and not writable by group or others; created mode 0700)',
+      '/var/lib/offloadctl',
+    )
     .option('--lock-timeout <seconds>', LOCK_TIMEOUT_HELP, DEFAULT_LOCK_TIMEOUT)
     .option(
       '--syslog',
@@ -69,7 +75,8 @@ One apply or restore at a time per state directory: the host is observed only af
         const what = `apply${opts.interface.length ? ` --interface ${opts.interface.join(',')}` : ''}`;
         try {
           const code = await runApply(opts, cmd);
-          if (code) logFailure(`${what}: exit ${code} (interfaces failed or rolled back; run it by hand to see the report)`);
+          if (code)
+            logFailure(`${what}: exit ${code} (interfaces failed or rolled back; run it by hand to see the report)`);
           return code;
         } catch (e) {
           const { isOffloadError } = await import('../../model/errors.js');
@@ -104,7 +111,10 @@ async function runApply(opts: ApplyCliOptions, cmd: Command): Promise<number> {
   };
   const json = Boolean(opts.json || g.json);
   const lockTimeout = parseLockTimeout(opts.lockTimeout, OffloadError);
-  const [{ withKernel }, { SnapshotStore }] = await Promise.all([import('../context.js'), import('../../apply/store.js')]);
+  const [{ withKernel }, { SnapshotStore }] = await Promise.all([
+    import('../context.js'),
+    import('../../apply/store.js'),
+  ]);
   const store = new SnapshotStore(opts.stateDir);
   // The lock comes BEFORE observing: the snapshot must describe the host after any concurrent
   // apply's change, or restoring it would undo that change.
@@ -207,7 +217,7 @@ async function applyText(r: import('../../apply/types.js').ApplyReport, stateDir
     ]);
   const heldNote = held.size
     ? `${held.size} interface${held.size === 1 ? '' : 's'} with features held by the guest (${[...held].map(([i, f]) => `${i}: ${f.join(',')}`).join('; ')}):\n` +
-      '  a VM\'s tap keeps them off until its guest negotiates them (QEMU, TUNSETOFFLOAD); not a failure, audit does not count them\n'
+      "  a VM's tap keeps them off until its guest negotiates them (QEMU, TUNSETOFFLOAD); not a failure, audit does not count them\n"
     : '';
   let text = rows.length ? renderTable(['INTERFACE', 'RESULT', 'SET', 'DETAIL'], rows) + '\n' : '';
   const c = r.counts;

@@ -26,13 +26,25 @@ export function register(program: Command): void {
     .addOption(profileOption())
     .addOption(policyOption())
     .option('--interface <glob>', 'audit only these interfaces (repeatable; globs like vnet*)', collect, [])
-    .option('--allow-empty', 'exit 0 when the --interface globs match no interface (default: exit 2, a typo must not pass)')
-    .option('--strict', 'also count deviating fixed (unchangeable) features, and features held off by the guest (a tap) or the ports (a bridge), as non-compliance')
+    .option(
+      '--allow-empty',
+      'exit 0 when the --interface globs match no interface (default: exit 2, a typo must not pass)',
+    )
+    .option(
+      '--strict',
+      'also count deviating fixed (unchangeable) features, and features held off by the guest (a tap) or the ports (a bridge), as non-compliance',
+    )
     .option('--json', 'the full report as JSON (kernel feature names)')
     .addOption(
-      new Option('--format <format>', 'table, json (same as --json) or prometheus (text exposition, the agent\'s metric names: offloadctl_interface_compliant, offloadctl_feature_active/compliant, offloadctl_audit_*)').choices(['table', 'json', 'prometheus']),
+      new Option(
+        '--format <format>',
+        "table, json (same as --json) or prometheus (text exposition, the agent's metric names: offloadctl_interface_compliant, offloadctl_feature_active/compliant, offloadctl_audit_*)",
+      ).choices(['table', 'json', 'prometheus']),
     )
-    .option('--prometheus-textfile <path>', 'also write the prometheus format to PATH for node_exporter\'s textfile collector (name it *.prom; written atomically: temporary file in the same directory, then rename)')
+    .option(
+      '--prometheus-textfile <path>',
+      "also write the prometheus format to PATH for node_exporter's textfile collector (name it *.prom; written atomically: temporary file in the same directory, then rename)",
+    )
     .addOption(libvirtDirOption())
     .addOption(proxmoxDirOption())
     .addHelpText(
@@ -88,7 +100,9 @@ file (file:line:col: message), 3 system error.`,
         const names = new Set(policy.rules.flatMap((r) => Object.keys(r.features)));
         for (const n of names) {
           if (present.length && policyMod.expandFeatureName(n, present).length === 0) {
-            out.warn(`policy ${policy.name}: feature ${JSON.stringify(n)} matches no kernel feature of any interface here`);
+            out.warn(
+              `policy ${policy.name}: feature ${JSON.stringify(n)} matches no kernel feature of any interface here`,
+            );
           }
         }
         const report = auditMod.audit(scoped, desired, { context: obs, strict: opts.strict, source: policy.source });
@@ -102,7 +116,10 @@ file (file:line:col: message), 3 system error.`,
               writeTextfileAtomically(opts.prometheusTextfile, text);
             } catch (e) {
               const { OffloadError } = await import('../../model/errors.js');
-              throw new OffloadError('system', `--prometheus-textfile ${opts.prometheusTextfile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+              throw new OffloadError(
+                'system',
+                `--prometheus-textfile ${opts.prometheusTextfile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+              );
             }
           }
           if (opts.format === 'prometheus') {

@@ -20,20 +20,40 @@ export function register(program: Command): void {
         'compared with bootstrap confidence intervals; the original state is restored at the end ' +
         '(also on Ctrl-C or failure).',
     )
-    .addOption(new Option('--lab <lab>', 'traffic between namespaces of a netns lab, or into a QEMU guest').choices(['netns', 'vm']))
+    .addOption(
+      new Option('--lab <lab>', 'traffic between namespaces of a netns lab, or into a QEMU guest').choices([
+        'netns',
+        'vm',
+      ]),
+    )
     .option('--lab-name <name>', 'use this existing lab (offloadctl lab up) instead of a temporary one')
-    .option('--server <host>', 'an iperf3 server run elsewhere; only this host\'s interfaces are changed')
+    .option('--server <host>', "an iperf3 server run elsewhere; only this host's interfaces are changed")
     .option('--port <n>', 'iperf3 port of --server', int('--port'))
-    .option('--rr-port <n>', 'TCP echo server port on --server for the rr test (e.g. socat/ncat echo)', int('--rr-port'))
-    .option('--profiles <list>', 'profiles or policy files to compare, first is the baseline', 'offloads-on,tso-gso-off')
+    .option(
+      '--rr-port <n>',
+      'TCP echo server port on --server for the rr test (e.g. socat/ncat echo)',
+      int('--rr-port'),
+    )
+    .option(
+      '--profiles <list>',
+      'profiles or policy files to compare, first is the baseline',
+      'offloads-on,tso-gso-off',
+    )
     .option('--tests <list>', 'tcp, tcp-reverse, tcp-multi, udp, rr or all', 'tcp,tcp-reverse,tcp-multi,udp,rr')
     .option('--duration <s>', 'seconds per test run', int('--duration'), 5)
     .option('--repeat <n>', 'rounds: every profile runs every test once per round', int('--repeat'), 3)
     .option('--udp-rate <rate>', 'UDP target rate (iperf3 -b)', '1G')
     .option('--streams <n>', 'parallel streams of tcp-multi', int('--streams'), 4)
-    .addOption(new Option('--accel <accel>', 'vm lab: QEMU accelerator (auto probes KVM, falls back to TCG)').choices(['auto', 'kvm', 'tcg']).default('auto'))
+    .addOption(
+      new Option('--accel <accel>', 'vm lab: QEMU accelerator (auto probes KVM, falls back to TCG)')
+        .choices(['auto', 'kvm', 'tcg'])
+        .default('auto'),
+    )
     .option('--interface <glob>', 'limit the profiles to these interfaces (repeatable)', collect)
-    .option('--state-dir <dir>', 'where apply keeps snapshots (labs: a temporary folder; --server: /var/lib/offloadctl)')
+    .option(
+      '--state-dir <dir>',
+      'where apply keeps snapshots (labs: a temporary folder; --server: /var/lib/offloadctl)',
+    )
     .option('--seed <n>', 'seed of the bootstrap intervals', int('--seed'), 1)
     .option('--out <dir>', 'write results.json, report.txt and SVG charts to DIR')
     .option('--no-progress', 'no progress line on the terminal')

@@ -13,17 +13,30 @@ export function register(program: Command): void {
         'VM paths, taps whose guest negotiated offloads away, known driver problems, checksum offload on\n' +
         'VXLAN/Geneve tunnel devices, VM MTU along Open vSwitch tunnel paths). Read-only.',
     )
-    .option('--kernel-log <file>', 'read kernel log lines from FILE (dmesg, journalctl, /dev/kmsg formats) or - for stdin; implies --checks logs unless --checks is given')
+    .option(
+      '--kernel-log <file>',
+      'read kernel log lines from FILE (dmesg, journalctl, /dev/kmsg formats) or - for stdin; implies --checks logs unless --checks is given',
+    )
     .option('--since <duration>', 'only kernel log lines from the last DURATION (90s, 30m, 1h, 2d)')
     .option('--interval <seconds>', 'seconds between the two counter samples (0: do not sample)', '1')
     .option('--checks <list>', 'comma list of logs, counters, topology (default: all)')
     .option('--interface <glob>', 'only these interfaces (repeatable; globs like vnet*)', collect)
-    .option('--signatures <file>', 'extra kernel log signatures (JSON, same shape as the built-in file; repeatable)', collect)
-    .addOption(
-      new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe').choices(['critical', 'error', 'warning', 'info']).default('warning'),
+    .option(
+      '--signatures <file>',
+      'extra kernel log signatures (JSON, same shape as the built-in file; repeatable)',
+      collect,
     )
-    .option('--state-dir <dir>', 'findings about offloads cite what recordings in DIR/effect/ measured on this host (offloadctl effect record)', '/var/lib/offloadctl')
-    .option('--agent <url>', 'cite what a running agent\'s recorder measured instead (e.g. http://127.0.0.1:9469)')
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe')
+        .choices(['critical', 'error', 'warning', 'info'])
+        .default('warning'),
+    )
+    .option(
+      '--state-dir <dir>',
+      'findings about offloads cite what recordings in DIR/effect/ measured on this host (offloadctl effect record)',
+      '/var/lib/offloadctl',
+    )
+    .option('--agent <url>', "cite what a running agent's recorder measured instead (e.g. http://127.0.0.1:9469)")
     .option('-v, --verbose', 'also list the checks that passed, with the reason')
     .option('--json', 'the report as JSON (findings, passed checks, log and counter summary)')
     .addHelpText(

@@ -32,12 +32,23 @@ export function register(program: Command): void {
       'Measure what an offload change did on this host, passively: compare equal windows of recorded ' +
         'counters before and after it (bytes/s, packets/s, average packet size, drops, host softirq + system CPU per GB moved).',
     )
-    .option('--change <id>', 'the change: an apply\'s snapshot id, or "last" (its journal gives the span and interfaces)')
-    .option('--at <time>', 'the change: the one marked nearest this time (ISO 8601 or epoch seconds), else this instant')
+    .option(
+      '--change <id>',
+      'the change: an apply\'s snapshot id, or "last" (its journal gives the span and interfaces)',
+    )
+    .option(
+      '--at <time>',
+      'the change: the one marked nearest this time (ISO 8601 or epoch seconds), else this instant',
+    )
     .option('--window <dur>', 'length of each window, before and after (e.g. 30s, 5m)', '30s')
     .option('--settle <dur>', 'skip this long after the change before the after-window starts', '2s')
-    .option('--interface <glob>', 'report and count only these interfaces (repeatable; default every one but lo)', collect, [])
-    .option('--recording <file>', 'a recording written by `effect record` (default: the state directory\'s)')
+    .option(
+      '--interface <glob>',
+      'report and count only these interfaces (repeatable; default every one but lo)',
+      collect,
+      [],
+    )
+    .option('--recording <file>', "a recording written by `effect record` (default: the state directory's)")
     .option('--agent <url>', 'read the recording of a running agent (e.g. http://127.0.0.1:9477)')
     .option('--state-dir <dir>', 'snapshots, and recordings under DIR/effect/', '/var/lib/offloadctl')
     .option('--json', 'the report as JSON')
@@ -83,11 +94,16 @@ Exit codes: 0 reported (whatever the verdict), 2 bad usage or no recording cover
 
   effect
     .command('record')
-    .description('Record every interface\'s counters and the host\'s CPU split for a while, marking each offload change the kernel announces.')
+    .description(
+      "Record every interface's counters and the host's CPU split for a while, marking each offload change the kernel announces.",
+    )
     .option('--duration <dur>', 'how long (e.g. 90s, 10m, 1h); SIGINT/SIGTERM end it early, the file complete', '60s')
     .option('--interval <dur>', 'sampling interval', '1s')
-    .option('--output <file>', 'where (default STATE_DIR/effect/TIME.jsonl, where `effect` looks; --state-dir is effect\'s)')
-    .option('--no-marks', 'do not watch the kernel\'s ethtool monitor for offload changes')
+    .option(
+      '--output <file>',
+      "where (default STATE_DIR/effect/TIME.jsonl, where `effect` looks; --state-dir is effect's)",
+    )
+    .option('--no-marks', "do not watch the kernel's ethtool monitor for offload changes")
     .addHelpText(
       'after',
       `
@@ -109,7 +125,8 @@ Examples:
           import('../output.js'),
         ]);
         const intervalMs = parseDuration(opts.interval) * 1000;
-        if (intervalMs < 100) throw new (await import('../../model/errors.js')).OffloadError('usage', '--interval must be at least 100ms');
+        if (intervalMs < 100)
+          throw new (await import('../../model/errors.js')).OffloadError('usage', '--interval must be at least 100ms');
         const res = await record({
           durationMs: parseDuration(opts.duration) * 1000,
           intervalMs,
@@ -120,9 +137,11 @@ Examples:
           log: (l) => process.stderr.write(l + '\n'),
         });
         if (opts.json || g.json) out.printJson(res);
-        else process.stdout.write(`recorded ${res.samples} samples and ${res.marks} change marks to ${res.path}${res.interrupted ? ' (ended early)' : ''}\n`);
+        else
+          process.stdout.write(
+            `recorded ${res.samples} samples and ${res.marks} change marks to ${res.path}${res.interrupted ? ' (ended early)' : ''}\n`,
+          );
         return 0;
       }),
     );
 }
-

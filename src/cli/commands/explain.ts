@@ -37,7 +37,8 @@ Exit codes: 0 explained, 2 unknown feature name (with the closest names) or no n
           else process.stdout.write(names.join('\n') + '\n');
           return 0;
         }
-        if (!feature) throw new OffloadError('usage', 'explain needs a feature name (offloadctl explain --list shows them)');
+        if (!feature)
+          throw new OffloadError('usage', 'explain needs a feature name (offloadctl explain --list shows them)');
         const e = ex.explainFeature(feature);
         if (opts.json || g.json) out.printJson(e);
         else process.stdout.write(ex.renderExplanation(e));

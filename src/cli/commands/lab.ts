@@ -7,7 +7,8 @@ interface LabOptions {
   json?: boolean;
 }
 
-const nameOption = () => new Option('--name <name>', 'lab name (namespaces are olab-NAME-hv, -up, -gN)').default('default');
+const nameOption = () =>
+  new Option('--name <name>', 'lab name (namespaces are olab-NAME-hv, -up, -gN)').default('default');
 
 export function register(program: Command): void {
   const lab = program
@@ -46,7 +47,8 @@ Exit codes: 0 built (or already up), 2 bad name or --ports, 3 not root or the ke
       action(async (opts: LabOptions, cmd: Command) => {
         const { OffloadError } = await import('../../model/errors.js');
         const ports = Number(opts.ports ?? '4');
-        if (!/^\d+$/.test(opts.ports ?? '4')) throw new OffloadError('usage', `--ports must be an integer, got ${opts.ports}`);
+        if (!/^\d+$/.test(opts.ports ?? '4'))
+          throw new OffloadError('usage', `--ports must be an integer, got ${opts.ports}`);
         const [{ labUp }, view, out] = await Promise.all([
           import('../../lab/lab.js'),
           import('../../lab/lab-view.js'),

@@ -23,7 +23,18 @@ interface PersistCliOptions {
   xePath: string;
 }
 
-const TARGET_CHOICES = ['systemd-link', 'netplan', 'networkmanager', 'ifupdown', 'udev', 'libvirt-hook', 'libvirt-xml', 'tuned', 'xapi', 'auto'];
+const TARGET_CHOICES = [
+  'systemd-link',
+  'netplan',
+  'networkmanager',
+  'ifupdown',
+  'udev',
+  'libvirt-hook',
+  'libvirt-xml',
+  'tuned',
+  'xapi',
+  'auto',
+];
 
 export function register(program: Command): void {
   program
@@ -34,7 +45,9 @@ export function register(program: Command): void {
         'VM start creates (udev rule, libvirt hook). --check tells what re-applies\n' +
         'each interface at boot and at VM start, and names the gaps.',
     )
-    .addOption(new Option('--target <target>', 'mechanism to write (auto: detect and cover everything)').choices(TARGET_CHOICES))
+    .addOption(
+      new Option('--target <target>', 'mechanism to write (auto: detect and cover everything)').choices(TARGET_CHOICES),
+    )
     .addOption(profileOption())
     .addOption(policyOption())
     .option('--root <dir>', 'install under this root folder (tests, image builds)', '/')
@@ -49,13 +62,23 @@ export function register(program: Command): void {
     .option('--force', 'overwrite files offloadctl wrote that were edited by hand since')
     .option('--json', 'the same data as JSON')
     .option('--domain-xml <file>', 'libvirt-xml: the domain XML to edit (e.g. virsh dumpxml DOMAIN > dom.xml)')
-    .option('--no-offloadctl-on-boot-path', 'udev rule and libvirt hook run plain `ethtool -K` instead of `offloadctl apply`')
+    .option(
+      '--no-offloadctl-on-boot-path',
+      'udev rule and libvirt hook run plain `ethtool -K` instead of `offloadctl apply`',
+    )
     .option('--offloadctl-path <path>', 'offloadctl as the boot path calls it (default: this executable)')
     .option('--ethtool-path <path>', 'ethtool as the boot path calls it', '/sbin/ethtool')
-    .option('--policy-path <path>', 'where the policy is installed for the udev rule and libvirt hook', '/etc/offloadctl/policy.yaml')
+    .option(
+      '--policy-path <path>',
+      'where the policy is installed for the udev rule and libvirt hook',
+      '/etc/offloadctl/policy.yaml',
+    )
     .addOption(libvirtDirOption())
     .addOption(proxmoxDirOption())
-    .option('--apply', 'xapi: run the xe commands (xe vif-param-set / pif-param-set other-config:ethtool-*); without it they are only printed')
+    .option(
+      '--apply',
+      'xapi: run the xe commands (xe vif-param-set / pif-param-set other-config:ethtool-*); without it they are only printed',
+    )
     .option('--xe-path <path>', 'xapi: the xe CLI to run for --apply and --check', 'xe')
     .addHelpText(
       'after',
@@ -97,7 +120,6 @@ because they were edited by hand, 2 bad usage or input, 3 system error (permissi
     );
 }
 
-
 async function run(opts: PersistCliOptions, g: GlobalOptions, json: boolean): Promise<number> {
   const [{ OffloadError }, out, persistMod, report] = await Promise.all([
     import('../../model/errors.js'),
@@ -107,7 +129,8 @@ async function run(opts: PersistCliOptions, g: GlobalOptions, json: boolean): Pr
   ]);
   const modes = [opts.uninstall, opts.check].filter(Boolean).length;
   if (modes > 1) throw new OffloadError('usage', '--uninstall and --check cannot be used together');
-  if (!opts.check && !opts.target) throw new OffloadError('usage', 'persist needs --target TARGET (or --check); see --help');
+  if (!opts.check && !opts.target)
+    throw new OffloadError('usage', 'persist needs --target TARGET (or --check); see --help');
   const target = opts.target as import('../../persist/types.js').PersistTarget | 'auto' | undefined;
 
   if (opts.uninstall) {
@@ -132,10 +155,14 @@ async function run(opts: PersistCliOptions, g: GlobalOptions, json: boolean): Pr
   if (opts.check) {
     const { currentNetns } = await import('../../apply/store.js');
     const ns = currentNetns();
-    const r = persistMod.check({ policy, observation, links, featureNames, root: opts.root }, target === 'auto' ? undefined : target, {
-      host: ns.host,
-      netns: ns.name,
-    });
+    const r = persistMod.check(
+      { policy, observation, links, featureNames, root: opts.root },
+      target === 'auto' ? undefined : target,
+      {
+        host: ns.host,
+        netns: ns.name,
+      },
+    );
     if (json) out.printJson({ policy: policy.name, ...r });
     else process.stdout.write(report.checkText(r));
     return r.gaps > 0 ? 1 : 0;
@@ -147,7 +174,10 @@ async function run(opts: PersistCliOptions, g: GlobalOptions, json: boolean): Pr
     try {
       domainXml = readFileSync(opts.domainXml, 'utf8');
     } catch (e) {
-      throw new OffloadError('input', `cannot read --domain-xml ${opts.domainXml}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new OffloadError(
+        'input',
+        `cannot read --domain-xml ${opts.domainXml}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
   }
   const ctx = {
@@ -184,7 +214,11 @@ async function run(opts: PersistCliOptions, g: GlobalOptions, json: boolean): Pr
 /** The xapi target: print the xe commands, run them (--apply), or read them back (--check). */
 async function runXapi(
   opts: PersistCliOptions,
-  ctx: { policy: import('../../model/types.js').Policy; observation: import('../../model/types.js').Observation; links: readonly import('../../model/types.js').LinkInfo[] },
+  ctx: {
+    policy: import('../../model/types.js').Policy;
+    observation: import('../../model/types.js').Observation;
+    links: readonly import('../../model/types.js').LinkInfo[];
+  },
   json: boolean,
 ): Promise<number> {
   const [{ OffloadError }, out, xapi, { renderXapi }] = await Promise.all([
@@ -193,12 +227,20 @@ async function runXapi(
     import('../../persist/xapi.js'),
     import('../../persist/render/xapi.js'),
   ]);
-  if (opts.uninstall || opts.dryRun || opts.domainXml) throw new OffloadError('usage', '--target xapi takes --apply or --check (it installs no files)');
+  if (opts.uninstall || opts.dryRun || opts.domainXml)
+    throw new OffloadError('usage', '--target xapi takes --apply or --check (it installs no files)');
   if (opts.apply && opts.check) throw new OffloadError('usage', '--apply and --check cannot be used together');
   const plan = await xapi.planXapiFor({ ...ctx, root: opts.root });
   if (opts.apply || opts.check) {
     const steps = opts.apply ? await xapi.applyXapi(plan, opts.xePath) : await xapi.checkXapi(plan, opts.xePath);
-    if (json) out.printJson({ target: 'xapi', policy: ctx.policy.name, mode: opts.apply ? 'apply' : 'check', steps, notes: plan.notes });
+    if (json)
+      out.printJson({
+        target: 'xapi',
+        policy: ctx.policy.name,
+        mode: opts.apply ? 'apply' : 'check',
+        steps,
+        notes: plan.notes,
+      });
     else {
       process.stdout.write(xapi.xapiStepsText(steps, opts.apply ? 'apply' : 'check'));
       for (const n of plan.notes) out.warn(n);
@@ -211,11 +253,29 @@ async function runXapi(
     interfaces: selectedInterfaces(ctx.policy, ctx.observation, ctx.links),
     vmSchemes: [],
     root: fsRoot(opts.root),
-    options: { policyName: ctx.policy.name, offloadctlPath: '', policyPath: '', noOffloadctlOnBootPath: true, ethtoolPath: '' },
+    options: {
+      policyName: ctx.policy.name,
+      offloadctlPath: '',
+      policyPath: '',
+      noOffloadctlOnBootPath: true,
+      ethtoolPath: '',
+    },
   });
-  if (json) out.printJson({ target: 'xapi', policy: ctx.policy.name, commands: r.commands, settings: plan.settings, coverage: r.coverage, notes: r.notes });
+  if (json)
+    out.printJson({
+      target: 'xapi',
+      policy: ctx.policy.name,
+      commands: r.commands,
+      settings: plan.settings,
+      coverage: r.coverage,
+      notes: r.notes,
+    });
   else {
-    process.stdout.write(r.commands.length ? r.commands.join('\n') + '\n' : '# nothing for XAPI to keep: the policy selects no XAPI VIF or PIF\n');
+    process.stdout.write(
+      r.commands.length
+        ? r.commands.join('\n') + '\n'
+        : '# nothing for XAPI to keep: the policy selects no XAPI VIF or PIF\n',
+    );
     for (const n of r.notes) out.warn(n);
   }
   return 0;

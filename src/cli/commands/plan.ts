@@ -18,7 +18,10 @@ export function addPlanOptions(cmd: Command): Command {
     .addOption(profileOption())
     .addOption(policyOption())
     .option('--interface <glob>', 'only these interfaces (repeatable; globs like vnet*)', collect, [])
-    .option('--allow-empty', 'succeed with nothing to do when the --interface globs match no interface (default: exit 2)')
+    .option(
+      '--allow-empty',
+      'succeed with nothing to do when the --interface globs match no interface (default: exit 2)',
+    )
     .addOption(libvirtDirOption())
     .addOption(proxmoxDirOption());
 }

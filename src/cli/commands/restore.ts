@@ -23,9 +23,16 @@ export function register(program: Command): void {
     )
     .argument('[snapshot-id]', 'the snapshot to restore (see `offloadctl snapshots`)')
     .option('--last', 'the newest snapshot apply took in this network namespace')
-    .option('--agent', 'every interface the agent changed in this network namespace (still present, not restored since), to what it was before the agent first changed it; stop the agent first, or it enforces again')
+    .option(
+      '--agent',
+      'every interface the agent changed in this network namespace (still present, not restored since), to what it was before the agent first changed it; stop the agent first, or it enforces again',
+    )
     .option('-y, --yes', 'do not ask; required when stdin is not a terminal')
-    .option('--state-dir <dir>', 'where snapshots and journals are kept (must be owned by the running user and not writable by group or others)', '/var/lib/offloadctl')
+    .option(
+      '--state-dir <dir>',
+      'where snapshots and journals are kept (must be owned by the running user and not writable by group or others)',
+      '/var/lib/offloadctl',
+    )
     .option('--lock-timeout <seconds>', LOCK_TIMEOUT_HELP, DEFAULT_LOCK_TIMEOUT)
     .option('--json', 'the per-interface report as JSON')
     .addHelpText(
@@ -81,11 +88,19 @@ interactive without --yes, 3 system error (state directory refused, lock still h
           if (opts.agent) {
             const { agentSnapshot } = await import('../../apply/agent-snapshots.js');
             const merged = agentSnapshot(store, here);
-            if (!merged) throw new OffloadError('not-found', `no change of the agent to restore in ${store.dir}${netns ? ` (network namespace ${netns})` : ''}`);
+            if (!merged)
+              throw new OffloadError(
+                'not-found',
+                `no change of the agent to restore in ${store.dir}${netns ? ` (network namespace ${netns})` : ''}`,
+              );
             ({ snapshot: snap, sources } = merged);
             snapId = snap.id;
           } else {
-            snapId = id ?? store.last(here, (bad, why) => process.stderr.write(`offloadctl: skipping corrupt snapshot ${bad}: ${why}\n`));
+            snapId =
+              id ??
+              store.last(here, (bad, why) =>
+                process.stderr.write(`offloadctl: skipping corrupt snapshot ${bad}: ${why}\n`),
+              );
             if (snapId === null) {
               throw new OffloadError(
                 'not-found',
@@ -143,7 +158,8 @@ interactive without --yes, 3 system error (state directory refused, lock still h
             }
           }
           const out = await import('../output.js');
-          if (opts.json || g.json) out.printJson({ ...report, previousStatus: summary.status, ...(notRecorded ? { notRecorded } : {}) });
+          if (opts.json || g.json)
+            out.printJson({ ...report, previousStatus: summary.status, ...(notRecorded ? { notRecorded } : {}) });
           else {
             const { compactSet } = await import('../../plan/render.js');
             process.stdout.write(restoreText(report, summary.status, out.renderTable, compactSet));
@@ -172,7 +188,9 @@ function restoreText(
       x.renamed ? `${x.ifname} (now ${x.renamed})` : x.ifname,
       x.status,
       x.set ? compactSet(x.set) : '',
-      [x.error, x.activeDiffers ? `active differs: ${x.activeDiffers.join(', ')}` : undefined].filter(Boolean).join('; '),
+      [x.error, x.activeDiffers ? `active differs: ${x.activeDiffers.join(', ')}` : undefined]
+        .filter(Boolean)
+        .join('; '),
     ]);
   let text = rows.length ? renderTable(['INTERFACE', 'RESULT', 'SET BACK', 'DETAIL'], rows) + '\n' : '';
   const c = r.counts;

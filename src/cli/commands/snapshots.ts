@@ -10,7 +10,11 @@ export function register(program: Command): void {
   program
     .command('snapshots')
     .description('List the snapshots apply took (oldest first): id, time, policy, interfaces, status.')
-    .option('--state-dir <dir>', 'where snapshots and journals are kept (must be owned by the running user and not writable by group or others)', '/var/lib/offloadctl')
+    .option(
+      '--state-dir <dir>',
+      'where snapshots and journals are kept (must be owned by the running user and not writable by group or others)',
+      '/var/lib/offloadctl',
+    )
     .option('--json', 'the list as JSON')
     .addHelpText(
       'after',
@@ -33,7 +37,8 @@ directory unreadable, or refused: not owned by the running user, or writable by 
         const [{ SnapshotStore }, out] = await Promise.all([import('../../apply/store.js'), import('../output.js')]);
         const store = new SnapshotStore(opts.stateDir);
         const list = store.list();
-        for (const s of list) if (s.status === 'corrupt') process.stderr.write(`offloadctl: snapshot ${s.id} is corrupt: ${s.error}\n`);
+        for (const s of list)
+          if (s.status === 'corrupt') process.stderr.write(`offloadctl: snapshot ${s.id} is corrupt: ${s.error}\n`);
         if (opts.json || g.json) {
           out.printJson(list);
           return 0;

@@ -50,7 +50,10 @@ Exit codes: 0 ok, 2 unknown interface or bad usage, 3 system error (kernel suppo
         const obs = await observe(g, { libvirtDir: opts.libvirtDir, proxmoxDir: opts.proxmoxDir });
         const selected = view.selectInterfaces(obs, ifaces);
         if (opts.json || g.json) {
-          const [{ statusJsonChunks }, { writeChunks }] = await Promise.all([import('../../host/status-json.js'), import('../write-chunks.js')]);
+          const [{ statusJsonChunks }, { writeChunks }] = await Promise.all([
+            import('../../host/status-json.js'),
+            import('../write-chunks.js'),
+          ]);
           writeChunks(process.stdout, statusJsonChunks(selected));
           return 0;
         }

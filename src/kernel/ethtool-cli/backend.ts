@@ -76,7 +76,11 @@ export class EthtoolCliBackend implements KernelBackend {
     const before = await this.getFeatures(ifname);
     const unknown = Object.keys(changes).filter((n) => !(n in before));
     if (unknown.length) {
-      throw new KernelError('not-supported', `${ifname}: unknown feature ${unknown.join(', ')} (not in this kernel's feature list)`, { ifname });
+      throw new KernelError(
+        'not-supported',
+        `${ifname}: unknown feature ${unknown.join(', ')} (not in this kernel's feature list)`,
+        { ifname },
+      );
     }
     const notApplied = new Set<string>();
     const argv: string[] = [];
@@ -150,7 +154,10 @@ export class EthtoolCliBackend implements KernelBackend {
       return await run(argv);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new KernelError('not-supported', `${what}: cannot run ${argv[0]} (${code ?? (e as Error).message}); install it (Debian: ethtool, iproute2)`);
+      throw new KernelError(
+        'not-supported',
+        `${what}: cannot run ${argv[0]} (${code ?? (e as Error).message}); install it (Debian: ethtool, iproute2)`,
+      );
     }
   }
 
@@ -167,10 +174,16 @@ export function cliError(r: ExecResult, what: string, ifname?: string): KernelEr
   const text = (r.stderr || r.stdout).trim();
   const first = text.split('\n').find((l) => /error|cannot|not|denied|such/i.test(l)) ?? text.split('\n')[0] ?? '';
   if (/No such device|no device matches name|does not exist|Cannot find device/i.test(text)) {
-    return new KernelError('not-found', ifname ? `no such device: ${ifname}` : `${what}: ${first}`, { errno: 19, ifname });
+    return new KernelError('not-found', ifname ? `no such device: ${ifname}` : `${what}: ${first}`, {
+      errno: 19,
+      ifname,
+    });
   }
   if (/Operation not permitted|Permission denied/i.test(text)) {
-    return new KernelError('permission-denied', `${what}: permission denied (needs CAP_NET_ADMIN, run as root)`, { errno: 1, ifname });
+    return new KernelError('permission-denied', `${what}: permission denied (needs CAP_NET_ADMIN, run as root)`, {
+      errno: 1,
+      ifname,
+    });
   }
   if (/bit name not found|Operation not supported|unknown|invalid feature/i.test(text)) {
     return new KernelError('not-supported', `${what}: ${first}`, { errno: 95, ifname });
@@ -181,7 +194,9 @@ export function cliError(r: ExecResult, what: string, ifname?: string): KernelEr
 }
 
 function checkName(ifname: string): void {
-  if (!ifname || Buffer.byteLength(ifname) > 15 || ifname.includes('/') || /\s/.test(ifname) || ifname === '*' ) {
-    throw new KernelError('not-found', `no such device: ${JSON.stringify(ifname)} (not a valid interface name)`, { ifname });
+  if (!ifname || Buffer.byteLength(ifname) > 15 || ifname.includes('/') || /\s/.test(ifname) || ifname === '*') {
+    throw new KernelError('not-found', `no such device: ${JSON.stringify(ifname)} (not a valid interface name)`, {
+      ifname,
+    });
   }
 }

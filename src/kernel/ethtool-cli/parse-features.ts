@@ -18,7 +18,12 @@ export const LEGACY_TO_KERNEL: Readonly<Record<string, string>> = {
 };
 
 /** Labels ethtool computes over several kernel features; not features themselves. */
-export const AGGREGATES: ReadonlySet<string> = new Set(['tx-checksumming', 'scatter-gather', 'tcp-segmentation-offload', 'udp-fragmentation-offload']);
+export const AGGREGATES: ReadonlySet<string> = new Set([
+  'tx-checksumming',
+  'scatter-gather',
+  'tcp-segmentation-offload',
+  'udp-fragmentation-offload',
+]);
 
 interface JsonFeature {
   active: boolean | null;

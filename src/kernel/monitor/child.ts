@@ -33,7 +33,7 @@ export interface ChildBatch {
 }
 export type ChildMessage =
   | ChildBatch
-  | { t: 'ready'; /** the request socket's port id */ rqPort: number }
+  | { t: 'ready' /** the request socket's port id */; rqPort: number }
   | { t: 'overrun'; source: 'rtnetlink' | 'ethtool' }
   | { t: 'error'; message: string }
   | { t: 'rqerror'; errno: number; syscall: string };
@@ -71,7 +71,13 @@ export function runMonitorChild(): void {
     const bytes = pendingBytes;
     backlog += bytes;
     const join = (bufs: Buffer[]) => (bufs.length === 0 ? null : bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs));
-    const batch: ChildBatch = { t: 'm', at: pending.at, rt: join(pending.rt), gn: join(pending.gn), rq: join(pending.rq) };
+    const batch: ChildBatch = {
+      t: 'm',
+      at: pending.at,
+      rt: join(pending.rt),
+      gn: join(pending.gn),
+      rq: join(pending.rq),
+    };
     process.send?.(batch, undefined, undefined, () => {
       backlog -= bytes;
       if (dropping && backlog <= maxBacklog / 2) {
@@ -122,7 +128,11 @@ export function runMonitorChild(): void {
  * creating devices. Answers are never dropped: the parent has at most MAX_IN_FLIGHT requests out.
  */
 function requestSocket(add: (key: 'rq', buf: Buffer) => void, send: (m: ChildMessage) => void): RawNetlinkSocket {
-  const rq = new RawNetlinkSocket(NETLINK_GENERIC, { messagePeeking: true, recvBufferSize: 1 << 20, sendBufferSize: 0 });
+  const rq = new RawNetlinkSocket(NETLINK_GENERIC, {
+    messagePeeking: true,
+    recvBufferSize: 1 << 20,
+    sendBufferSize: 0,
+  });
   rq.on('message', (buf: Buffer) => add('rq', buf));
   rq.on('error', (err) => send({ t: 'rqerror', errno: err.errno ?? 5, syscall: err.syscall ?? 'recvmsg' }));
   process.on('message', (m: ChildRequest) => {

@@ -25,7 +25,17 @@ import {
   featuresToMap,
 } from '../netlink/ethtool-msg.js';
 import { NETLINK_GENERIC, NETLINK_ROUTE, parseMessages, type NlMessage } from '../netlink/nlmsg.js';
-import { decodeIfinfomsg, decodeLink, IFINFOMSG_LEN, IFLA_EVENT_FEATURES, IFLA_IFNAME, linkEvent, RTM_DELLINK, RTM_NEWLINK, RTNLGRP_LINK } from '../netlink/rtnl.js';
+import {
+  decodeIfinfomsg,
+  decodeLink,
+  IFINFOMSG_LEN,
+  IFLA_EVENT_FEATURES,
+  IFLA_IFNAME,
+  linkEvent,
+  RTM_DELLINK,
+  RTM_NEWLINK,
+  RTNLGRP_LINK,
+} from '../netlink/rtnl.js';
 import type { LinkInfo } from '../../model/types.js';
 import { attrMap, readStr } from '../netlink/attrs.js';
 import type { KernelMonitor, MonitorEvent, MonitorOptions } from './types.js';
@@ -50,7 +60,8 @@ export async function resolveEthtool(): Promise<EthtoolFamily> {
   const s = new NlSocket(NETLINK_GENERIC);
   try {
     const family = await resolveEthtoolFamily(s);
-    if (family.monitorGroup === null) throw new KernelError('not-supported', 'ethtool netlink has no "monitor" multicast group');
+    if (family.monitorGroup === null)
+      throw new KernelError('not-supported', 'ethtool netlink has no "monitor" multicast group');
     return family;
   } finally {
     s.close();
@@ -142,7 +153,13 @@ abstract class DecodingMonitor implements KernelMonitor {
       } else {
         const r = decodeFeaturesReply(m.payload);
         if (r.header.ifindex === null) return;
-        e = { type: 'features', ifindex: r.header.ifindex, name: r.header.ifname ?? '', features: featuresToMap(r, this.ethtool.names as string[]), at };
+        e = {
+          type: 'features',
+          ifindex: r.header.ifindex,
+          name: r.header.ifname ?? '',
+          features: featuresToMap(r, this.ethtool.names as string[]),
+          at,
+        };
       }
     } catch {
       /* skip */
@@ -256,7 +273,8 @@ class ChildMonitor extends DecodingMonitor {
           break;
         case 'ready':
           this.requests.port = m.rqPort;
-          if (isRestart) this.emit({ type: 'overrun', source: 'rtnetlink', at: performance.now(), detail: this.lastExit });
+          if (isRestart)
+            this.emit({ type: 'overrun', source: 'rtnetlink', at: performance.now(), detail: this.lastExit });
           this.resolveFirst?.();
           this.resolveFirst = this.rejectFirst = null;
           break;
@@ -310,7 +328,9 @@ class ChildMonitor extends DecodingMonitor {
  * provoke ENOBUFS), else 4 MiB. With `childArgv` the sockets live in a child process started with
  * that argv (which must call runMonitorChild()), so an overrun cannot abort the caller.
  */
-export async function openMonitor(opts: MonitorOptions & { childArgv?: string[] } = {}): Promise<KernelMonitor & { featureMonitoring: boolean }> {
+export async function openMonitor(
+  opts: MonitorOptions & { childArgv?: string[] } = {},
+): Promise<KernelMonitor & { featureMonitoring: boolean }> {
   let ethtool: EthtoolFamily | null = null;
   try {
     ethtool = await resolveEthtool();

@@ -21,7 +21,11 @@ export class ChildRequestSocket extends EventEmitter implements RawSocketLike {
     super();
   }
 
-  send(msg: Uint8Array, _options: Record<string, never>, callback: (error?: { errno: number; syscall: string }) => void): void {
+  send(
+    msg: Uint8Array,
+    _options: Record<string, never>,
+    callback: (error?: { errno: number; syscall: string }) => void,
+  ): void {
     const c = this.target();
     if (!c?.connected) {
       queueMicrotask(() => callback({ errno: EIO, syscall: 'send (monitor process not running)' }));
@@ -30,7 +34,11 @@ export class ChildRequestSocket extends EventEmitter implements RawSocketLike {
     // with a callback a failed write (EPIPE: the process just died) comes here, not as an
     // 'error' event on the ChildProcess (unheard, that one would end the agent)
     c.send({ t: 'rq', b: msg } satisfies ChildRequest, (err) => {
-      if (err) callback({ errno: (err as NodeJS.ErrnoException).errno ? Math.abs((err as NodeJS.ErrnoException).errno!) : EIO, syscall: 'send to the monitor process' });
+      if (err)
+        callback({
+          errno: (err as NodeJS.ErrnoException).errno ? Math.abs((err as NodeJS.ErrnoException).errno!) : EIO,
+          syscall: 'send to the monitor process',
+        });
     });
   }
 

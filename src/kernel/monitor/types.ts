@@ -13,7 +13,12 @@ export type MonitorEvent =
   | { type: 'link-new'; link: LinkInfo; at: number }
   | { type: 'link-del'; ifindex: number; name: string; at: number }
   | { type: 'features'; ifindex: number; name: string; features: FeatureMap; at: number }
-  | { type: 'overrun'; source: 'rtnetlink' | 'ethtool'; at: number; /** e.g. why the socket process died */ detail?: string };
+  | {
+      type: 'overrun';
+      source: 'rtnetlink' | 'ethtool';
+      at: number /** e.g. why the socket process died */;
+      detail?: string;
+    };
 
 export interface KernelMonitor {
   /** Called for each event, in socket order. Replaces any previous handler. */

@@ -15,7 +15,9 @@ export function addonSurvivesOverrun(): boolean {
   if (survives !== null) return survives;
   try {
     const req = createRequire(import.meta.url);
-    const binding = req('node-gyp-build')(dirname(req.resolve('netlink/package.json'))) as { pollErrorSurvives?: boolean };
+    const binding = req('node-gyp-build')(dirname(req.resolve('netlink/package.json'))) as {
+      pollErrorSurvives?: boolean;
+    };
     survives = binding.pollErrorSurvives === true;
   } catch {
     survives = false;

@@ -90,7 +90,9 @@ export class NetlinkBackend implements KernelBackend {
   ethtool(): Promise<EthtoolFamily> {
     if (familyCache && familyCache.id === this.family.id) return Promise.resolve(familyCache);
     if (!this.familyPending) {
-      const p = fetchFeatureNames(this.genl, this.family.id).then((names) => (familyCache = ethtoolFamily(this.family, names)));
+      const p = fetchFeatureNames(this.genl, this.family.id).then(
+        (names) => (familyCache = ethtoolFamily(this.family, names)),
+      );
       this.familyPending = p;
       p.catch(() => {
         if (this.familyPending === p) this.familyPending = null;
@@ -115,10 +117,16 @@ export class NetlinkBackend implements KernelBackend {
   async dumpFeatures(): Promise<Map<number, FeatureMap>> {
     const names = await this.names();
     for (let attempt = 0; ; attempt++) {
-      const r = await this.genl.request(this.family.id, encodeFeaturesGet({}), { dump: true, what: 'FEATURES_GET dump' });
+      const r = await this.genl.request(this.family.id, encodeFeaturesGet({}), {
+        dump: true,
+        what: 'FEATURES_GET dump',
+      });
       if (r.interrupted) {
         if (attempt < DUMP_RETRIES) continue;
-        throw new KernelError('busy', `FEATURES_GET dump interrupted ${DUMP_RETRIES + 1} times (devices changing constantly)`);
+        throw new KernelError(
+          'busy',
+          `FEATURES_GET dump interrupted ${DUMP_RETRIES + 1} times (devices changing constantly)`,
+        );
       }
       const out = new Map<number, FeatureMap>();
       const layout = featureLayout(names);
@@ -143,7 +151,10 @@ export class NetlinkBackend implements KernelBackend {
   async getFeatures(ifname: string): Promise<FeatureMap> {
     checkName(ifname);
     const names = await this.names();
-    const r = await this.genl.request(this.family.id, encodeFeaturesGet({ ifname }), { what: `FEATURES_GET ${ifname}`, ifname });
+    const r = await this.genl.request(this.family.id, encodeFeaturesGet({ ifname }), {
+      what: `FEATURES_GET ${ifname}`,
+      ifname,
+    });
     const msg = r.messages.find((m) => decodeGenlCmd(m.payload) === ETHTOOL_MSG_FEATURES_GET_REPLY);
     if (!msg) throw new KernelError('io', `FEATURES_GET ${ifname}: no reply`, { ifname });
     return featuresToMap(decodeFeaturesReply(msg.payload), names);
@@ -154,7 +165,11 @@ export class NetlinkBackend implements KernelBackend {
     const { names, bitOf: index } = await this.ethtool();
     const unknown = Object.keys(changes).filter((n) => !index.has(n));
     if (unknown.length) {
-      throw new KernelError('not-supported', `${ifname}: unknown feature ${unknown.join(', ')} (not in this kernel's feature list)`, { ifname });
+      throw new KernelError(
+        'not-supported',
+        `${ifname}: unknown feature ${unknown.join(', ')} (not in this kernel's feature list)`,
+        { ifname },
+      );
     }
     // The kernel rejects the whole request with EINVAL if it touches a NETIF_F_NEVER_CHANGE bit
     // (ethnl_set_features), and silently ignores bits outside hw_features. Read first so fixed bits
@@ -186,7 +201,9 @@ export class NetlinkBackend implements KernelBackend {
    * with OMIT_REPLY and no pre-read: ~0.1 ms per device instead of a GET + SET + reply decode.
    * The caller leaves fixed bits out and verifies with a dump (see KernelBackend.setFeaturesMany).
    */
-  async setFeaturesMany(items: readonly { ifname: string; changes: Record<string, boolean> }[]): Promise<(KernelError | null)[]> {
+  async setFeaturesMany(
+    items: readonly { ifname: string; changes: Record<string, boolean> }[],
+  ): Promise<(KernelError | null)[]> {
     const { names, bitOf: index } = await this.ethtool();
     // Most devices of one call get the same changes: encode each distinct WANTED bitset once.
     const wantedBy = new Map<string, Buffer>();
@@ -199,7 +216,11 @@ export class NetlinkBackend implements KernelBackend {
           for (const [name, on] of Object.entries(changes)) {
             const i = index.get(name);
             if (i === undefined) {
-              throw new KernelError('not-supported', `${ifname}: unknown feature ${name} (not in this kernel's feature list)`, { ifname });
+              throw new KernelError(
+                'not-supported',
+                `${ifname}: unknown feature ${name} (not in this kernel's feature list)`,
+                { ifname },
+              );
             }
             send.push([i, on]);
             key += on ? `+${i}` : `-${i}`;
@@ -237,7 +258,10 @@ export class NetlinkBackend implements KernelBackend {
   async getLink(ifname: string): Promise<LinkInfo> {
     checkName(ifname);
     if (!this.rtnl) this.rtnl = new NlSocket(NETLINK_ROUTE);
-    const r = await this.rtnl.request(RTM_GETLINK, encodeGetLinkByName(ifname), { what: `RTM_GETLINK ${ifname}`, ifname });
+    const r = await this.rtnl.request(RTM_GETLINK, encodeGetLinkByName(ifname), {
+      what: `RTM_GETLINK ${ifname}`,
+      ifname,
+    });
     const msg = r.messages.find((m) => m.type === RTM_NEWLINK);
     if (!msg) throw new KernelError('not-found', `no such device: ${ifname}`, { ifname });
     return decodeLink(msg.payload);
@@ -267,6 +291,8 @@ function decodeGenlCmd(payload: Buffer): number {
 /** IFNAMSIZ is 16 including the NUL: longer names can't exist (the kernel would say ERANGE/EINVAL). */
 function checkName(ifname: string): void {
   if (!ifname || Buffer.byteLength(ifname) > 15 || ifname.includes('/') || /\s/.test(ifname)) {
-    throw new KernelError('not-found', `no such device: ${JSON.stringify(ifname)} (not a valid interface name)`, { ifname });
+    throw new KernelError('not-found', `no such device: ${JSON.stringify(ifname)} (not a valid interface name)`, {
+      ifname,
+    });
   }
 }

@@ -100,7 +100,12 @@ export function encodeCompactBitset(size: number, value: Iterable<number>, mask:
 /** Verbose bitset attributes by name (the kernel resolves names; unknown → EOPNOTSUPP). */
 export function encodeVerboseBitset(changes: Record<string, boolean>): Buffer[] {
   const bits = Object.entries(changes).map(([name, on]) =>
-    nest(ETHTOOL_A_BITSET_BITS_BIT, on ? [strAttr(ETHTOOL_A_BITSET_BIT_NAME, name), flagAttr(ETHTOOL_A_BITSET_BIT_VALUE)] : [strAttr(ETHTOOL_A_BITSET_BIT_NAME, name)]),
+    nest(
+      ETHTOOL_A_BITSET_BITS_BIT,
+      on
+        ? [strAttr(ETHTOOL_A_BITSET_BIT_NAME, name), flagAttr(ETHTOOL_A_BITSET_BIT_VALUE)]
+        : [strAttr(ETHTOOL_A_BITSET_BIT_NAME, name)],
+    ),
   );
   return [nest(ETHTOOL_A_BITSET_BITS, bits)];
 }

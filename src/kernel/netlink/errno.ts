@@ -34,7 +34,11 @@ export function errnoName(errno: number): string {
 }
 
 /** Build the KernelError for a failed request; `what` names the operation, e.g. "FEATURES_SET eth0". */
-export function kernelErrorFromErrno(errno: number, what: string, opts: { extack?: string | null; ifname?: string } = {}): KernelError {
+export function kernelErrorFromErrno(
+  errno: number,
+  what: string,
+  opts: { extack?: string | null; ifname?: string } = {},
+): KernelError {
   const code = errnoCode(errno);
   const extack = opts.extack ?? undefined;
   let msg = `${what}: ${errnoName(errno)}`;

@@ -1,5 +1,12 @@
 import { KernelError } from '../types.js';
-import { decodeStrset, encodeStrsetFeatures, ETHTOOL_GENL_NAME, ETHTOOL_MCGRP_MONITOR_NAME, featureLayout, type FeatureLayout } from './ethtool-msg.js';
+import {
+  decodeStrset,
+  encodeStrsetFeatures,
+  ETHTOOL_GENL_NAME,
+  ETHTOOL_MCGRP_MONITOR_NAME,
+  featureLayout,
+  type FeatureLayout,
+} from './ethtool-msg.js';
 import { decodeFamily, encodeGetFamily, GENL_ID_CTRL, type GenlFamily } from './genl.js';
 import type { NlSocket } from './socket.js';
 
@@ -40,7 +47,11 @@ export async function resolveFamily(sock: NlSocket, name: string): Promise<GenlF
     return decodeFamily(msg.payload);
   } catch (e) {
     if (e instanceof KernelError && e.code === 'not-found') {
-      throw new KernelError('not-supported', `the kernel has no "${name}" generic netlink family (ethtool netlink needs Linux 5.6+ with CONFIG_ETHTOOL_NETLINK)`, { errno: e.errno ?? undefined });
+      throw new KernelError(
+        'not-supported',
+        `the kernel has no "${name}" generic netlink family (ethtool netlink needs Linux 5.6+ with CONFIG_ETHTOOL_NETLINK)`,
+        { errno: e.errno ?? undefined },
+      );
     }
     throw e;
   }

@@ -131,9 +131,17 @@ export function encodeFeaturesWanted(size: number, changes: ReadonlyArray<[index
  * FEATURES_SET around an encoded WANTED attribute (encodeFeaturesWanted), which is not copied: a
  * batch of devices with the same changes shares one (apply: 1000 veths, one bitset encoding).
  */
-export function encodeFeaturesSetWanted(dev: { ifname?: string; ifindex?: number }, wanted: Buffer, opts: { omitReply?: boolean } = {}): Buffer[] {
+export function encodeFeaturesSetWanted(
+  dev: { ifname?: string; ifindex?: number },
+  wanted: Buffer,
+  opts: { omitReply?: boolean } = {},
+): Buffer[] {
   const flags = ETHTOOL_FLAG_COMPACT_BITSETS | (opts.omitReply ? ETHTOOL_FLAG_OMIT_REPLY : 0);
-  return [genlHeader(ETHTOOL_MSG_FEATURES_SET, ETHTOOL_GENL_VERSION), encodeHeader(ETHTOOL_A_FEATURES_HEADER, { ...dev, flags }), wanted];
+  return [
+    genlHeader(ETHTOOL_MSG_FEATURES_SET, ETHTOOL_GENL_VERSION),
+    encodeHeader(ETHTOOL_A_FEATURES_HEADER, { ...dev, flags }),
+    wanted,
+  ];
 }
 
 export interface ReplyHeader {
@@ -201,7 +209,10 @@ export function featuresToMap(r: FeaturesReply, names: readonly string[]): Featu
  * from the request; ACTIVE (value+mask) lists bits whose active state changed (features.c
  * ethnl_set_features). Returns the names of the former.
  */
-export function decodeSetReplyNotApplied(payload: Buffer, names: readonly string[]): { notApplied: string[]; changed: string[] } {
+export function decodeSetReplyNotApplied(
+  payload: Buffer,
+  names: readonly string[],
+): { notApplied: string[]; changed: string[] } {
   const r = decodeFeaturesReply(payload);
   const nameOf = (i: number, bs: Bitset): string => names[i] || bs.names.get(i) || `bit${i}`;
   const notApplied = r.wanted?.mask ? [...r.wanted.mask].sort((a, b) => a - b).map((i) => nameOf(i, r.wanted!)) : [];
@@ -253,10 +264,16 @@ export function featureLayout(names: readonly string[]): FeatureLayout {
     const build = ns.includes('__proto__')
       ? (c: Uint8Array, st: readonly FeatureState[]): FeatureMap => {
           const fm: FeatureMap = {};
-          ns.forEach((n, k) => Object.defineProperty(fm, n, { value: st[c[k]!]!, enumerable: true, writable: true, configurable: true }));
+          ns.forEach((n, k) =>
+            Object.defineProperty(fm, n, { value: st[c[k]!]!, enumerable: true, writable: true, configurable: true }),
+          );
           return fm;
         }
-      : (new Function('c', 's', `return {${ns.map((n, k) => `${JSON.stringify(n)}: s[c[${k}]]`).join(',')}};`) as FeatureLayout['build']);
+      : (new Function(
+          'c',
+          's',
+          `return {${ns.map((n, k) => `${JSON.stringify(n)}: s[c[${k}]]`).join(',')}};`,
+        ) as FeatureLayout['build']);
     l = { indices: Int32Array.from(idx), names: ns, build, codeCache: new Map(), interned: new Map() };
     layoutCache.set(names, l);
   }
@@ -275,7 +292,10 @@ const latin1 = (b: Buffer, start: number, end: number): string =>
  * nest, so `body` (those bytes as a string) keys caches of decoded results. `nameWanted`: decode
  * the device name too (else null). Null when the message does not start with the header nest.
  */
-export function splitFeaturesHeader(p: Buffer, nameWanted = false): { ifindex: number | null; ifname: string | null; body: string } | null {
+export function splitFeaturesHeader(
+  p: Buffer,
+  nameWanted = false,
+): { ifindex: number | null; ifname: string | null; body: string } | null {
   if (p.length < 8 || ((p[6]! | (p[7]! << 8)) & 0x3fff) !== ETHTOOL_A_FEATURES_HEADER) return null;
   const hl = p[4]! | (p[5]! << 8);
   const rest = 4 + ((hl + 3) & ~3);
@@ -326,10 +346,18 @@ export function decodeFeaturesCompact(
       if (fm) return { ifindex, ifname, features: fm };
     }
     const hit = layout.codeCache.get(bodyKey);
-    if (hit) return { ifindex, ifname, features: intern(layout, bodyKey, layout.build(hit, SHARED_STATES), opts.interned) };
+    if (hit)
+      return { ifindex, ifname, features: intern(layout, bodyKey, layout.build(hit, SHARED_STATES), opts.interned) };
   }
   // offset (-1: absent) and length of each bitset's VALUE words
-  let hwO = -1, hwL = 0, wantO = -1, wantL = 0, actO = -1, actL = 0, ncO = -1, ncL = 0;
+  let hwO = -1,
+    hwL = 0,
+    wantO = -1,
+    wantL = 0,
+    actO = -1,
+    actL = 0,
+    ncO = -1,
+    ncL = 0;
   const end = p.length;
   let off = 4; // genl header
   while (off + 4 <= end) {
@@ -341,7 +369,8 @@ export function decodeFeaturesCompact(
       for (let o = off + 4; o + 4 <= dEnd; ) {
         const l = p[o]! | (p[o + 1]! << 8);
         if (l < 4) break;
-        if (((p[o + 2]! | (p[o + 3]! << 8)) & 0x3fff) === ETHTOOL_A_HEADER_DEV_INDEX && l >= 8) ifindex = (p[o + 4]! | (p[o + 5]! << 8) | (p[o + 6]! << 16) | (p[o + 7]! << 24)) >>> 0;
+        if (((p[o + 2]! | (p[o + 3]! << 8)) & 0x3fff) === ETHTOOL_A_HEADER_DEV_INDEX && l >= 8)
+          ifindex = (p[o + 4]! | (p[o + 5]! << 8) | (p[o + 6]! << 16) | (p[o + 7]! << 24)) >>> 0;
         o += (l + 3) & ~3;
       }
     } else if (type >= ETHTOOL_A_FEATURES_HW && type <= ETHTOOL_A_FEATURES_NOCHANGE) {
@@ -363,20 +392,20 @@ export function decodeFeaturesCompact(
   }
   const { indices } = layout;
   const codes = new Uint8Array(indices.length);
-    for (let k = 0; k < indices.length; k++) {
-      const i = indices[k]!;
-      const byte = i >> 3;
-      const mask = 1 << (i & 7);
-      const hw = hwO >= 0 && byte < hwL && (p[hwO + byte]! & mask) !== 0;
-      const nc = ncO >= 0 && byte < ncL && (p[ncO + byte]! & mask) !== 0;
-      const active = actO >= 0 && byte < actL && (p[actO + byte]! & mask) !== 0;
-      const requested = wantO >= 0 && byte < wantL && (p[wantO + byte]! & mask) !== 0;
-      codes[k] = (active ? 4 : 0) | (requested ? 2 : 0) | (!hw || nc ? 1 : 0);
-    }
-    if (bodyKey !== null) {
-      if (layout.codeCache.size > 1024) layout.codeCache.clear();
-      layout.codeCache.set(bodyKey, codes);
-    }
+  for (let k = 0; k < indices.length; k++) {
+    const i = indices[k]!;
+    const byte = i >> 3;
+    const mask = 1 << (i & 7);
+    const hw = hwO >= 0 && byte < hwL && (p[hwO + byte]! & mask) !== 0;
+    const nc = ncO >= 0 && byte < ncL && (p[ncO + byte]! & mask) !== 0;
+    const active = actO >= 0 && byte < actL && (p[actO + byte]! & mask) !== 0;
+    const requested = wantO >= 0 && byte < wantL && (p[wantO + byte]! & mask) !== 0;
+    codes[k] = (active ? 4 : 0) | (requested ? 2 : 0) | (!hw || nc ? 1 : 0);
+  }
+  if (bodyKey !== null) {
+    if (layout.codeCache.size > 1024) layout.codeCache.clear();
+    layout.codeCache.set(bodyKey, codes);
+  }
   const features = layout.build(codes, SHARED_STATES);
   return { ifindex, ifname, features: bodyKey !== null ? intern(layout, bodyKey, features, opts.interned) : features };
 }

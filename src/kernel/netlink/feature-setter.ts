@@ -71,10 +71,16 @@ export class FeatureSetter implements FeatureChannel {
 
   /** The device's features (FEATURES_GET by index; not-found when it is gone). */
   async get(link: LinkRef): Promise<FeatureMap> {
-    const r = await this.sock.request(this.family.id, encodeFeaturesGet({ ifindex: link.index }), { what: `FEATURES_GET ${link.name}`, ifname: link.name });
+    const r = await this.sock.request(this.family.id, encodeFeaturesGet({ ifindex: link.index }), {
+      what: `FEATURES_GET ${link.name}`,
+      ifname: link.name,
+    });
     const msg = r.messages.find((m) => m.payload[0] === ETHTOOL_MSG_FEATURES_GET_REPLY); // genl cmd
     if (!msg) throw new KernelError('io', `FEATURES_GET ${link.name}: no reply`, { ifname: link.name });
-    return decodeFeaturesCompact(msg.payload, this.family.layout())?.features ?? featuresToMap(decodeFeaturesReply(msg.payload), this.family.names as string[]);
+    return (
+      decodeFeaturesCompact(msg.payload, this.family.layout())?.features ??
+      featuresToMap(decodeFeaturesReply(msg.payload), this.family.names as string[])
+    );
   }
 
   close(): void {
@@ -96,7 +102,8 @@ export class FeatureSetter implements FeatureChannel {
       const parts = encodeFeaturesSet({ ifindex: IFINDEX_MARK }, this.family.names.length, send);
       let at: [number, number] | null = null;
       parts.forEach((buf, pi) => {
-        for (let o = 0; at === null && o + 4 <= buf.length; o += 4) if (buf.readUInt32LE(o) === IFINDEX_MARK) at = [pi, o];
+        for (let o = 0; at === null && o + 4 <= buf.length; o += 4)
+          if (buf.readUInt32LE(o) === IFINDEX_MARK) at = [pi, o];
       });
       if (!at) throw new KernelError('io', 'FEATURES_SET encoding: device index not found');
       e = { parts, at };

@@ -1,6 +1,10 @@
 /** The part of the package's RawNetlinkSocket this layer uses (a stand-in can be injected in unit tests). */
 export interface RawSocketLike {
-  send(msg: Uint8Array, options: Record<string, never>, callback: (error?: { errno: number; syscall: string }) => void): void;
+  send(
+    msg: Uint8Array,
+    options: Record<string, never>,
+    callback: (error?: { errno: number; syscall: string }) => void,
+  ): void;
   address(): { port: number };
   ref(): void;
   unref(): void;

@@ -105,7 +105,18 @@ const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: Latin1Slice 
 const u32 = (b: Buffer, o: number): number => (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
 
 const USED_IFLA = new Uint8Array(64);
-for (const t of [IFLA_IFNAME, IFLA_MTU, IFLA_OPERSTATE, IFLA_ADDRESS, IFLA_MASTER, IFLA_LINK, IFLA_LINK_NETNSID, IFLA_PARENT_DEV_NAME, IFLA_LINKINFO]) USED_IFLA[t] = 1;
+for (const t of [
+  IFLA_IFNAME,
+  IFLA_MTU,
+  IFLA_OPERSTATE,
+  IFLA_ADDRESS,
+  IFLA_MASTER,
+  IFLA_LINK,
+  IFLA_LINK_NETNSID,
+  IFLA_PARENT_DEV_NAME,
+  IFLA_LINKINFO,
+])
+  USED_IFLA[t] = 1;
 
 /** IFLA_EVENT of an RTM_NEWLINK payload (why the kernel sent it, rtnl_get_event), or null. */
 export function linkEvent(p: Buffer): number | null {
@@ -149,15 +160,34 @@ export function decodeLink(payload: Buffer): LinkInfo {
     }
     const d = off + 4;
     switch (type) {
-      case IFLA_IFNAME: name = cstr(p, d, off + len); break;
-      case IFLA_MTU: if (len >= 8) mtu = u32(p, d); break;
-      case IFLA_OPERSTATE: if (len >= 5) op = p[d]!; break;
-      case IFLA_ADDRESS: macStr = mac(p, d, off + len); break;
-      case IFLA_MASTER: if (len >= 8) master = u32(p, d); break;
-      case IFLA_LINK: if (len >= 8) link = u32(p, d); break;
-      case IFLA_LINK_NETNSID: netnsid = true; break;
-      case IFLA_PARENT_DEV_NAME: parentDev = true; break;
-      case IFLA_LINKINFO: liO = d; liE = off + len; break;
+      case IFLA_IFNAME:
+        name = cstr(p, d, off + len);
+        break;
+      case IFLA_MTU:
+        if (len >= 8) mtu = u32(p, d);
+        break;
+      case IFLA_OPERSTATE:
+        if (len >= 5) op = p[d]!;
+        break;
+      case IFLA_ADDRESS:
+        macStr = mac(p, d, off + len);
+        break;
+      case IFLA_MASTER:
+        if (len >= 8) master = u32(p, d);
+        break;
+      case IFLA_LINK:
+        if (len >= 8) link = u32(p, d);
+        break;
+      case IFLA_LINK_NETNSID:
+        netnsid = true;
+        break;
+      case IFLA_PARENT_DEV_NAME:
+        parentDev = true;
+        break;
+      case IFLA_LINKINFO:
+        liO = d;
+        liE = off + len;
+        break;
     }
     off += (len + 3) & ~3;
   }
@@ -170,27 +200,33 @@ export function decodeLink(payload: Buffer): LinkInfo {
     const l = p[o]! | (p[o + 1]! << 8);
     if (l < 4 || o + l > liE) break;
     switch ((p[o + 2]! | (p[o + 3]! << 8)) & 0x3fff) {
-      case IFLA_INFO_KIND: kind = cstr(p, o + 4, o + l); break;
-      case IFLA_INFO_SLAVE_KIND: slaveKind = cstr(p, o + 4, o + l); break;
-      case IFLA_INFO_DATA: data = p.subarray(o + 4, o + l); break;
+      case IFLA_INFO_KIND:
+        kind = cstr(p, o + 4, o + l);
+        break;
+      case IFLA_INFO_SLAVE_KIND:
+        slaveKind = cstr(p, o + 4, o + l);
+        break;
+      case IFLA_INFO_DATA:
+        data = p.subarray(o + 4, o + l);
+        break;
     }
     o += (l + 3) & ~3;
   }
-    if (data && kind === 'tun') {
-      const dm = attrMap(data);
-      const t = readU8(dm.get(IFLA_TUN_TYPE));
-      tun = {
-        type: t === IFF_TUN ? 'tun' : 'tap',
-        vnetHdr: readU8(dm.get(IFLA_TUN_VNET_HDR)) === 1,
-        multiQueue: readU8(dm.get(IFLA_TUN_MULTI_QUEUE)) === 1,
-        persist: readU8(dm.get(IFLA_TUN_PERSIST)) === 1,
-        // tun_fill_info puts OWNER/GROUP only when set (uid_valid/gid_valid).
-        owner: readU32(dm.get(IFLA_TUN_OWNER)),
-        group: readU32(dm.get(IFLA_TUN_GROUP)),
-      };
-    } else if (data && kind === 'vlan') {
-      vlanId = readU16(attrMap(data).get(IFLA_VLAN_ID));
-    }
+  if (data && kind === 'tun') {
+    const dm = attrMap(data);
+    const t = readU8(dm.get(IFLA_TUN_TYPE));
+    tun = {
+      type: t === IFF_TUN ? 'tun' : 'tap',
+      vnetHdr: readU8(dm.get(IFLA_TUN_VNET_HDR)) === 1,
+      multiQueue: readU8(dm.get(IFLA_TUN_MULTI_QUEUE)) === 1,
+      persist: readU8(dm.get(IFLA_TUN_PERSIST)) === 1,
+      // tun_fill_info puts OWNER/GROUP only when set (uid_valid/gid_valid).
+      owner: readU32(dm.get(IFLA_TUN_OWNER)),
+      group: readU32(dm.get(IFLA_TUN_GROUP)),
+    };
+  } else if (data && kind === 'vlan') {
+    vlanId = readU16(attrMap(data).get(IFLA_VLAN_ID));
+  }
   // IFLA_LINK names an ifindex of another namespace when IFLA_LINK_NETNSID is present (veth peer
   // moved into a guest namespace): it is not a parent here. A link to itself (ifindex) is no parent.
   const parentIndex = link !== null && link !== 0 && link !== ifindex && !netnsid ? link : null;

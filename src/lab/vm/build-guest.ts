@@ -93,7 +93,7 @@ async function kernelPackage(): Promise<string> {
 /** Resolve a path inside an extracted tree, following symlinks within that tree (never the host's). */
 function resolveIn(root: string, rel: string, depth = 0): string {
   const p = join(root, rel);
-  if (depth > 10 || !existsSync(p) && !isLink(p)) return p;
+  if (depth > 10 || (!existsSync(p) && !isLink(p))) return p;
   if (!isLink(p)) return p;
   const target = readlinkSync(p);
   const next = target.startsWith('/') ? target.slice(1) : join(dirname(rel), target);
@@ -167,7 +167,8 @@ export async function buildGuest(opts: { cacheDir?: string; log?: (msg: string) 
     timeout: 600_000,
     env: { ...process.env, LC_ALL: 'C' },
   });
-  if (dl.status !== 0) throw new Error(`apt-get download failed: ${(dl.stderr ?? String(dl.error)).trim().split('\n').pop()}`);
+  if (dl.status !== 0)
+    throw new Error(`apt-get download failed: ${(dl.stderr ?? String(dl.error)).trim().split('\n').pop()}`);
   const staging = join(dir, 'staging');
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });

@@ -85,7 +85,9 @@ function boot(o: VmOptions, accel: Accel, timeoutMs: number): Promise<RunningVm>
     const timer = setTimeout(() => {
       if (settled) return;
       settled = true;
-      void stop().then(() => reject(new Error(`no ready line within ${timeoutMs} ms (${accel}); console: ${tail(out)}`)));
+      void stop().then(() =>
+        reject(new Error(`no ready line within ${timeoutMs} ms (${accel}); console: ${tail(out)}`)),
+      );
     }, timeoutMs);
     const onData = (b: Buffer) => {
       out += b.toString();

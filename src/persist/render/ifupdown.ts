@@ -58,8 +58,17 @@ export function renderIfupdown(input: RenderInput): RenderResult {
       done.add(iface.name);
       const indent = /^(\s*)/.exec(lines[idx + 1] ?? '')?.[1] || '\t';
       out.push(...stanzaLines(iface, input, proxmox).map((l) => indent + l));
-      if (!autos.has(iface.name)) notes.push(`${iface.name}: its stanza in ${path} has no auto/allow-hotplug line: ifupdown will not bring it up at boot`);
-      coverage.push({ match: iface.name, when: 'boot', covered: Object.keys(iface.desired).sort(), uncovered: [], files: [path] });
+      if (!autos.has(iface.name))
+        notes.push(
+          `${iface.name}: its stanza in ${path} has no auto/allow-hotplug line: ifupdown will not bring it up at boot`,
+        );
+      coverage.push({
+        match: iface.name,
+        when: 'boot',
+        covered: Object.keys(iface.desired).sort(),
+        uncovered: [],
+        files: [path],
+      });
     }
     const next = out.join('\n');
     if (next !== original || original.includes(MARK)) files.push({ path, content: next, mode: 0o644 });
@@ -67,7 +76,10 @@ export function renderIfupdown(input: RenderInput): RenderResult {
   for (const i of wanted.values()) {
     if (!done.has(i.name)) notes.push(`${i.name}: no ifupdown stanza (iface ${i.name} ...): not covered by ifupdown`);
   }
-  if (proxmox) notes.push('Proxmox (ifupdown2): only post-up lines are written; ifupdown2 does not run the Debian ethtool hook that reads offload-* options');
+  if (proxmox)
+    notes.push(
+      'Proxmox (ifupdown2): only post-up lines are written; ifupdown2 does not run the Debian ethtool hook that reads offload-* options',
+    );
   return {
     target: 'ifupdown',
     files: files.filter((f) => f.content.includes(MARK)),

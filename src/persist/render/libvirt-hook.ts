@@ -24,7 +24,9 @@ export function renderLibvirtHook(input: RenderInput): RenderResult {
   const alreadyChained = input.root.exists(LIBVIRT_HOOK_CHAINED);
   if (chained) {
     moves.push({ from: LIBVIRT_HOOK_PATH, to: LIBVIRT_HOOK_CHAINED });
-    notes.push(`the existing ${LIBVIRT_HOOK_PATH} is moved to ${LIBVIRT_HOOK_CHAINED} and still runs first, with the same arguments and stdin`);
+    notes.push(
+      `the existing ${LIBVIRT_HOOK_PATH} is moved to ${LIBVIRT_HOOK_CHAINED} and still runs first, with the same arguments and stdin`,
+    );
   } else if (alreadyChained) {
     notes.push(`chains ${LIBVIRT_HOOK_CHAINED} (the hook that was there before offloadctl's)`);
   }
@@ -57,7 +59,7 @@ export function renderLibvirtHook(input: RenderInput): RenderResult {
     'fi',
     'if [ "$2" = started ] || [ "$2" = reconnect ] || [ "$2" = attach ]; then',
     "  printf '%s\\n' \"$xml\" | sed -n '/<interface[ >]/,/<\\/interface>/p' |",
-    "    sed -n \"s/.*<target[^>]*[[:space:]]dev=[\\\"']\\([A-Za-z0-9_.:@-]*\\)[\\\"'].*/\\1/p\" |",
+    '    sed -n "s/.*<target[^>]*[[:space:]]dev=[\\"\']\\([A-Za-z0-9_.:@-]*\\)[\\"\'].*/\\1/p" |',
     '  while read -r dev; do',
     '    case "$dev" in',
     ...branches,
@@ -76,6 +78,9 @@ export function renderLibvirtHook(input: RenderInput): RenderResult {
     moves: schemes.length ? moves : [],
     coverage,
     notes,
-    commands: existing === null && schemes.length ? ['systemctl restart libvirtd   # libvirt looks for a new hook file only at start'] : [],
+    commands:
+      existing === null && schemes.length
+        ? ['systemctl restart libvirtd   # libvirt looks for a new hook file only at start']
+        : [],
   };
 }

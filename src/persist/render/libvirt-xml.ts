@@ -56,7 +56,9 @@ export function editDomainXml(xml: string, scheme: VmPortScheme): { xml: string;
     const children = (attrs: [string, string][], name: string, body: string) => {
       if (attrs.length === 0) return body;
       const re = new RegExp(`<${name}\\b[^>]*/>`);
-      return re.test(body) ? body.replace(re, (t) => setAttrs(t, attrs)) : body + `\n${inner}  ` + setAttrs(`<${name}/>`, attrs);
+      return re.test(body)
+        ? body.replace(re, (t) => setAttrs(t, attrs))
+        : body + `\n${inner}  ` + setAttrs(`<${name}/>`, attrs);
     };
     const selfClosing = /<driver\b[^>]*\/>/.exec(block);
     const open = /<driver\b(?:[^>]*[^/>])?>([\s\S]*?)<\/driver>/.exec(block);
@@ -76,8 +78,13 @@ export function editDomainXml(xml: string, scheme: VmPortScheme): { xml: string;
 }
 
 export function renderLibvirtXml(input: RenderInput): RenderResult {
-  if (input.domainXml === undefined) throw new OffloadError('usage', '--target libvirt-xml needs --domain-xml FILE (a domain XML, e.g. from `virsh dumpxml DOMAIN`)');
-  if (!/<domain\b/.test(input.domainXml)) throw new OffloadError('input', 'the --domain-xml file is not a libvirt domain XML (no <domain> element)');
+  if (input.domainXml === undefined)
+    throw new OffloadError(
+      'usage',
+      '--target libvirt-xml needs --domain-xml FILE (a domain XML, e.g. from `virsh dumpxml DOMAIN`)',
+    );
+  if (!/<domain\b/.test(input.domainXml))
+    throw new OffloadError('input', 'the --domain-xml file is not a libvirt domain XML (no <domain> element)');
   const scheme = input.vmSchemes.find((s) => s.label.startsWith('libvirt')) ?? input.vmSchemes[0];
   if (!scheme) throw new OffloadError('input', 'the policy selects no VM port');
   const { xml, edited, skipped } = editDomainXml(input.domainXml, scheme);

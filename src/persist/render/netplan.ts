@@ -18,7 +18,9 @@ function existingEthernets(input: RenderInput): Map<string, NetplanEth> {
     for (const f of input.root.list(dir)) {
       if (!f.endsWith('.yaml') || `${dir}/${f}` === NETPLAN_FILE) continue;
       try {
-        const doc = parseYaml(input.root.read(`${dir}/${f}`) ?? '') as { network?: { ethernets?: Record<string, NetplanEth> } };
+        const doc = parseYaml(input.root.read(`${dir}/${f}`) ?? '') as {
+          network?: { ethernets?: Record<string, NetplanEth> };
+        };
         for (const [id, v] of Object.entries(doc?.network?.ethernets ?? {})) ids.set(id, v ?? {});
       } catch {
         /* netplan itself will complain about a broken file */
@@ -48,13 +50,18 @@ export function renderNetplan(input: RenderInput): RenderResult {
     }
     const mapped = mapKeys(iface.desired, iface.known, NETPLAN_KEYS);
     const id = [...known.entries()].find(
-      ([k, v]) => k === iface.name || v['set-name'] === iface.name || v.match?.name === iface.name ||
+      ([k, v]) =>
+        k === iface.name ||
+        v['set-name'] === iface.name ||
+        v.match?.name === iface.name ||
         (iface.mac && v.match?.macaddress?.toLowerCase() === iface.mac),
     )?.[0];
     if (!id) {
       // A new ethernets entry would also make netplan write a .network file for the NIC, i.e. hand
       // it to systemd-networkd/NetworkManager: not ours to decide. Another target covers it.
-      notes.push(`${iface.name}: netplan does not configure it (no ethernets entry); adding one would hand the NIC to netplan's renderer: use --target systemd-link for it`);
+      notes.push(
+        `${iface.name}: netplan does not configure it (no ethernets entry); adding one would hand the NIC to netplan's renderer: use --target systemd-link for it`,
+      );
       continue;
     }
     const entry: Record<string, unknown> = {};
@@ -66,7 +73,11 @@ export function renderNetplan(input: RenderInput): RenderResult {
       covered: mapped.covered,
       uncovered: mapped.uncovered,
       ...(mapped.uncovered.length
-        ? { caveats: [`${mapped.uncovered.join(', ')}: no netplan key (netplan writes TCPSegmentationOffload= into a .link file); add --target udev or systemd-link for it`] }
+        ? {
+            caveats: [
+              `${mapped.uncovered.join(', ')}: no netplan key (netplan writes TCPSegmentationOffload= into a .link file); add --target udev or systemd-link for it`,
+            ],
+          }
         : {}),
     });
   }
@@ -81,7 +92,14 @@ export function renderNetplan(input: RenderInput): RenderResult {
           },
         ];
   notes.push('netplan covers physical NICs (ethernets) only: bridges, bonds, VLANs and VM ports need another target');
-  return { target: 'netplan', files, moves: [], coverage, notes, commands: files.length ? ['netplan generate', 'netplan apply'] : [] };
+  return {
+    target: 'netplan',
+    files,
+    moves: [],
+    coverage,
+    notes,
+    commands: files.length ? ['netplan generate', 'netplan apply'] : [],
+  };
 }
 
 export { MARK };

@@ -18,7 +18,8 @@ export function renderNetworkManager(input: RenderInput): RenderResult {
   const coverage: Coverage[] = [];
   const notes: string[] = [];
   const commands: string[] = [];
-  const profiles: { path: string; sections: IniSection[]; ifname: string | null; mac: string | null; id: string }[] = [];
+  const profiles: { path: string; sections: IniSection[]; ifname: string | null; mac: string | null; id: string }[] =
+    [];
   for (const dir of NM_DIRS) {
     for (const f of input.root.list(dir)) {
       if (!f.endsWith('.nmconnection')) continue;
@@ -38,10 +39,15 @@ export function renderNetworkManager(input: RenderInput): RenderResult {
     if (Object.keys(iface.desired).length === 0) continue;
     // A profile binds a device by interface-name= or by [ethernet] mac-address= (both, if given).
     const bound = profiles.filter(
-      (p) => (p.ifname === null || p.ifname === iface.name) && (p.mac === null || p.mac === iface.mac) && (p.ifname ?? p.mac) !== null,
+      (p) =>
+        (p.ifname === null || p.ifname === iface.name) &&
+        (p.mac === null || p.mac === iface.mac) &&
+        (p.ifname ?? p.mac) !== null,
     );
     if (bound.length === 0) {
-      notes.push(`${iface.name}: no NetworkManager profile bound to it (interface-name= or mac-address=): not covered by NetworkManager`);
+      notes.push(
+        `${iface.name}: no NetworkManager profile bound to it (interface-name= or mac-address=): not covered by NetworkManager`,
+      );
       continue;
     }
     const mapped = mapKeys(iface.desired, iface.known, NM_KEYS);
@@ -55,7 +61,9 @@ export function renderNetworkManager(input: RenderInput): RenderResult {
       const ours = new Set(mapped.entries.map(([k]) => k));
       eth.entries = eth.entries.filter(([k]) => !ours.has(k));
       for (const [k, v] of mapped.entries) eth.entries.push([k, v ? 'true' : 'false']);
-      const content = `# ${MARK} target=networkmanager policy=${printable(input.options.policyName)} (added the [ethtool] feature-* keys; the rest is the original profile)\n` + formatIni(sections);
+      const content =
+        `# ${MARK} target=networkmanager policy=${printable(input.options.policyName)} (added the [ethtool] feature-* keys; the rest is the original profile)\n` +
+        formatIni(sections);
       files.push({ path: p.path, content, mode: 0o600 });
       commands.push(
         `nmcli connection modify ${shellQuote(p.id)} ${mapped.entries.map(([k, v]) => `ethtool.${k} ${v ? 'on' : 'off'}`).join(' ')}`,
@@ -68,9 +76,18 @@ export function renderNetworkManager(input: RenderInput): RenderResult {
       files: bound.map((b) => b.path),
       covered: mapped.covered,
       uncovered: mapped.uncovered,
-      ...(mapped.uncovered.length ? { caveats: [`${mapped.uncovered.join(', ')}: no NetworkManager ethtool key (NM expands feature-tso with its own fixed list)`] } : {}),
+      ...(mapped.uncovered.length
+        ? {
+            caveats: [
+              `${mapped.uncovered.join(', ')}: no NetworkManager ethtool key (NM expands feature-tso with its own fixed list)`,
+            ],
+          }
+        : {}),
     });
   }
-  if (files.length) commands.unshift('nmcli connection reload   # after installing the keyfiles; the modify commands below are the same change done through nmcli instead');
+  if (files.length)
+    commands.unshift(
+      'nmcli connection reload   # after installing the keyfiles; the modify commands below are the same change done through nmcli instead',
+    );
   return { target: 'networkmanager', files, moves: [], coverage, notes, commands };
 }

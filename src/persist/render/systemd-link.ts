@@ -6,12 +6,19 @@ import { parseIni, type IniSection } from '../ini.js';
 import { assertSafeWord, header } from './common.js';
 
 /** Where systemd-udevd looks for .link files, highest precedence first (systemd.link(5)). */
-export const LINK_DIRS = ['/etc/systemd/network', '/run/systemd/network', '/usr/local/lib/systemd/network', '/usr/lib/systemd/network', '/lib/systemd/network'];
+export const LINK_DIRS = [
+  '/etc/systemd/network',
+  '/run/systemd/network',
+  '/usr/local/lib/systemd/network',
+  '/usr/lib/systemd/network',
+  '/lib/systemd/network',
+];
 export const LINK_REST_RULES = '/etc/udev/rules.d/90-offloadctl-link-rest.rules';
 const PREFIX = '00-offloadctl-';
 
 /** [Link] keys we copy from the file our file shadows, so naming and MAC policy stay as they were. */
-const KEEP_KEYS = /^(Name|NamePolicy|AlternativeName|AlternativeNamesPolicy|MACAddressPolicy|MACAddress|Alias|Description|MTUBytes|WakeOnLan)$/;
+const KEEP_KEYS =
+  /^(Name|NamePolicy|AlternativeName|AlternativeNamesPolicy|MACAddressPolicy|MACAddress|Alias|Description|MTUBytes|WakeOnLan)$/;
 
 interface LinkFile {
   name: string;
@@ -62,7 +69,11 @@ export function matchKind(file: LinkFile, iface: PersistInterface): 'yes' | 'may
   if (!evaluate(file, iface)) return 'no';
   const keys = file.sections.filter((s) => s.name === 'Match').flatMap((s) => s.entries.map(([k]) => k));
   if (keys.some((k) => !EVALUATED.has(k))) return 'maybe';
-  const names = globList(file.sections.filter((s) => s.name === 'Match').flatMap((s) => s.entries.filter(([k]) => k === 'OriginalName').map(([, v]) => v)));
+  const names = globList(
+    file.sections
+      .filter((s) => s.name === 'Match')
+      .flatMap((s) => s.entries.filter(([k]) => k === 'OriginalName').map(([, v]) => v)),
+  );
   if (iface.physical && names.globs.length && !(names.globs.every((g) => g === '*') && !names.neg)) return 'maybe';
   return 'yes';
 }
@@ -109,7 +120,9 @@ export function renderSystemdLink(input: RenderInput): RenderResult {
     const before = matching.filter((f) => f.name < ourName);
     const after = matching.filter((f) => f.name > ourName);
     const matchLines =
-      iface.physical && iface.mac ? [`MACAddress=${iface.mac}`] : [`OriginalName=${assertSafeWord(iface.name, 'interface name')}`];
+      iface.physical && iface.mac
+        ? [`MACAddress=${iface.mac}`]
+        : [`OriginalName=${assertSafeWord(iface.name, 'interface name')}`];
     if (iface.kind) matchLines.push(`Kind=${assertSafeWord(iface.kind, 'kind')}`);
     const inherited: [string, string][] = [];
     // Keep the naming keys of the file that would apply without ours: the first certain match.
@@ -119,11 +132,15 @@ export function renderSystemdLink(input: RenderInput): RenderResult {
         for (const [k, v] of s.entries) if (KEEP_KEYS.test(k)) inherited.push([k, v]);
       notes.push(
         `${iface.name}: ${ourName} shadows ${after.map((f) => f.path + (matchKind(f, iface) === 'maybe' ? ' (if it matches)' : '')).join(', ')}` +
-          (inherited.length ? ` (${heir!.name}'s ${[...new Set(inherited.map(([k]) => k))].join(', ')} copied, so naming stays as it was)` : ''),
+          (inherited.length
+            ? ` (${heir!.name}'s ${[...new Set(inherited.map(([k]) => k))].join(', ')} copied, so naming stays as it was)`
+            : ''),
       );
     }
     if (before.length) {
-      notes.push(`${iface.name}: ${before.map((f) => f.path).join(', ')} sorts before ${ourName} and may match it: then ours does not apply`);
+      notes.push(
+        `${iface.name}: ${before.map((f) => f.path).join(', ')} sorts before ${ourName} and may match it: then ours does not apply`,
+      );
     }
     const content =
       header('systemd-link', input.options) +
@@ -165,8 +182,18 @@ export function renderSystemdLink(input: RenderInput): RenderResult {
       mode: 0o644,
     });
   }
-  if (files.length) notes.push('.link files apply when a device is added (boot, or re-trigger): `udevadm trigger -c add -s net` applies them now');
-  return { target: 'systemd-link', files, moves: [], coverage, notes, commands: files.length ? ['udevadm control --reload'] : [] };
+  if (files.length)
+    notes.push(
+      '.link files apply when a device is added (boot, or re-trigger): `udevadm trigger -c add -s net` applies them now',
+    );
+  return {
+    target: 'systemd-link',
+    files,
+    moves: [],
+    coverage,
+    notes,
+    commands: files.length ? ['udevadm control --reload'] : [],
+  };
 }
 
 export { MARK };

@@ -12,7 +12,9 @@ export const TUNED_FILE = `/etc/tuned/${TUNED_PROFILE}/tuned.conf`;
  * The profile includes the active one, so activating it keeps the current tuning.
  */
 export function renderTuned(input: RenderInput): RenderResult {
-  const notes: string[] = ['tuned skips virtual devices (its net plugin ignores /sys/devices/virtual/*): bridges, taps, vifs, bonds and VLANs need another target'];
+  const notes: string[] = [
+    'tuned skips virtual devices (its net plugin ignores /sys/devices/virtual/*): bridges, taps, vifs, bonds and VLANs need another target',
+  ];
   const coverage: Coverage[] = [];
   const groups = new Map<string, string[]>();
   for (const iface of input.interfaces) {
@@ -35,11 +37,21 @@ export function renderTuned(input: RenderInput): RenderResult {
     ? [
         {
           path: TUNED_FILE,
-          content: header('tuned', input.options) + `[main]\nsummary=NIC offloads from offloadctl policy ${printable(input.options.policyName)}\n${include}\n` + sections.join('\n'),
+          content:
+            header('tuned', input.options) +
+            `[main]\nsummary=NIC offloads from offloadctl policy ${printable(input.options.policyName)}\n${include}\n` +
+            sections.join('\n'),
           mode: 0o644,
         },
       ]
     : [];
   if (include) notes.push(`the profile includes the active profile ${active}`);
-  return { target: 'tuned', files, moves: [], coverage, notes, commands: files.length ? [`tuned-adm profile ${TUNED_PROFILE}`] : [] };
+  return {
+    target: 'tuned',
+    files,
+    moves: [],
+    coverage,
+    notes,
+    commands: files.length ? [`tuned-adm profile ${TUNED_PROFILE}`] : [],
+  };
 }

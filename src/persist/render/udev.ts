@@ -31,15 +31,20 @@ export function renderUdev(input: RenderInput): RenderResult {
     coverage.push(schemeCoverage(s));
   }
   lines.push('LABEL="offloadctl_end"', '');
-  if (coverage.length === 0) notes.push('the policy selects no VM port: the udev rule would do nothing, nothing rendered');
+  if (coverage.length === 0)
+    notes.push('the policy selects no VM port: the udev rule would do nothing, nothing rendered');
   notes.push(
     'udev sees devices of the root network namespace only, and RUN must finish within the event timeout (180 s)',
   );
   if (coverage.some((c) => c.match === 'veth*i*' || c.match === 'fwpr*p*')) {
-    notes.push('veth pairs announce both ends on add: the peer end (in a container or firewall bridge) is covered by its own name');
+    notes.push(
+      'veth pairs announce both ends on add: the peer end (in a container or firewall bridge) is covered by its own name',
+    );
   }
   if (!opts.noOffloadctlOnBootPath) {
-    notes.push(`the rule runs ${opts.offloadctlPath} (and node) on every VM port add: keep both installed, or use --no-offloadctl-on-boot-path`);
+    notes.push(
+      `the rule runs ${opts.offloadctlPath} (and node) on every VM port add: keep both installed, or use --no-offloadctl-on-boot-path`,
+    );
   }
   return {
     target: 'udev',

@@ -40,7 +40,10 @@ export interface XapiPlan {
   notes: string[];
 }
 
-function keysFor(i: PersistInterface, allowed: readonly string[]): { keys: [string, 'on' | 'off'][]; uncovered: string[] } {
+function keysFor(
+  i: PersistInterface,
+  allowed: readonly string[],
+): { keys: [string, 'on' | 'off'][]; uncovered: string[] } {
   const keys: [string, 'on' | 'off'][] = [];
   const uncovered: string[] = [];
   for (const [name, value] of ethtoolArgs(i.desired, i.known)) {
@@ -79,7 +82,9 @@ export function xapiPlan(input: Pick<RenderInput, 'interfaces' | 'root'>): XapiP
       const { keys, uncovered } = keysFor(i, PIF_KEYS);
       settings.push({ object: 'pif', ifnames: [i.name], uuid: null, device: i.name, keys, uncovered });
     } else {
-      notes.push(`${i.name} (${i.role}): XAPI keeps ethtool settings only for VIFs and PIFs: not covered by the xapi target`);
+      notes.push(
+        `${i.name} (${i.role}): XAPI keeps ethtool settings only for VIFs and PIFs: not covered by the xapi target`,
+      );
     }
   }
   return { settings: settings.filter((s) => s.keys.length > 0 || s.uncovered.length > 0), hostUuid, notes };
@@ -108,14 +113,23 @@ export function renderXapi(input: RenderInput): RenderResult {
   for (const s of plan.settings) {
     if (s.keys.length) {
       const uuid = s.uuid ?? `$(${pifLookupArgv('xe', s.device!, plan.hostUuid).map(shellQuote).join(' ')})`;
-      commands.push(setArgv('xe', s, '\0').map((a) => (a === 'uuid=\0' ? `uuid=${uuid}` : shellQuote(a))).join(' '));
-      if (s.object === 'pif') commands.push(`# takes effect when the PIF is plugged: at boot, or xe pif-unplug/pif-plug uuid=<PIF of ${s.device}>`);
+      commands.push(
+        setArgv('xe', s, '\0')
+          .map((a) => (a === 'uuid=\0' ? `uuid=${uuid}` : shellQuote(a)))
+          .join(' '),
+      );
+      if (s.object === 'pif')
+        commands.push(
+          `# takes effect when the PIF is plugged: at boot, or xe pif-unplug/pif-plug uuid=<PIF of ${s.device}>`,
+        );
     }
     for (const ifname of s.ifnames) {
       coverage.push({
         match: ifname,
         when: s.object === 'vif' ? 'vm-start' : 'boot',
-        covered: Object.keys(input.interfaces.find((i) => i.name === ifname)?.desired ?? {}).filter((k) => !s.uncovered.includes(k)),
+        covered: Object.keys(input.interfaces.find((i) => i.name === ifname)?.desired ?? {}).filter(
+          (k) => !s.uncovered.includes(k),
+        ),
         uncovered: s.uncovered,
       });
     }

@@ -27,7 +27,10 @@ function renderSummary(): void {
   for (const r of m.rows.values()) counts[r.state] = (counts[r.state] ?? 0) + 1;
   $('summary').textContent =
     `${m.rows.size} interfaces · policy ${m.policy.name} · mode ${m.mode} · ${m.backend}` +
-    ' · ' + Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ');
+    ' · ' +
+    Object.entries(counts)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ');
   $('mode').textContent = m.mode;
 }
 
@@ -82,7 +85,11 @@ async function loadState(): Promise<void> {
       document.body.dataset.firstRender = String(Math.round(performance.now()));
     });
     const sel = $('profile') as HTMLSelectElement;
-    sel.innerHTML = '<option value="">(policy text below)</option>' + s.profiles.map((p) => `<option value="${esc(p.name)}" title="${esc(p.description)}">${esc(p.name)}</option>`).join('');
+    sel.innerHTML =
+      '<option value="">(policy text below)</option>' +
+      s.profiles
+        .map((p) => `<option value="${esc(p.name)}" title="${esc(p.description)}">${esc(p.name)}</option>`)
+        .join('');
   }
   const evs = $('events');
   evs.innerHTML = '';
@@ -94,12 +101,23 @@ async function loadState(): Promise<void> {
 function eventText(e: UiEvent): string {
   const parts: string[] = [];
   if (e.interface) parts.push(e.interface);
-  if (e.action === 'enforce') parts.push(`set ${Object.entries((e.changes as Record<string, boolean>) ?? {}).map(([k, v]) => `${k} ${v ? 'on' : 'off'}`).join(', ')} (${e.reason}${typeof e.delayMs === 'number' ? `, ${Math.round(e.delayMs * 10) / 10} ms after it appeared` : ''})`);
-  else if (e.action === 'drift' || e.action === 'finding') parts.push(`${e.finding}: ${((e.deviations as { feature: string; want: boolean; active: boolean }[]) ?? []).map((d) => `${d.feature} wanted ${d.want ? 'on' : 'off'}, is ${d.active ? 'on' : 'off'}`).join('; ')}`);
+  if (e.action === 'enforce')
+    parts.push(
+      `set ${Object.entries((e.changes as Record<string, boolean>) ?? {})
+        .map(([k, v]) => `${k} ${v ? 'on' : 'off'}`)
+        .join(
+          ', ',
+        )} (${e.reason}${typeof e.delayMs === 'number' ? `, ${Math.round(e.delayMs * 10) / 10} ms after it appeared` : ''})`,
+    );
+  else if (e.action === 'drift' || e.action === 'finding')
+    parts.push(
+      `${e.finding}: ${((e.deviations as { feature: string; want: boolean; active: boolean }[]) ?? []).map((d) => `${d.feature} wanted ${d.want ? 'on' : 'off'}, is ${d.active ? 'on' : 'off'}`).join('; ')}`,
+    );
   else if (e.error) parts.push(String(e.error));
   else {
     const rest = Object.entries(e).filter(([k]) => !['seq', 'time', 'action', 'interface', 'ifindex'].includes(k));
-    if (rest.length) parts.push(rest.map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' '));
+    if (rest.length)
+      parts.push(rest.map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' '));
   }
   return parts.join(' — ');
 }
@@ -153,7 +171,8 @@ function onSearch(): void {
   query = ($('search') as HTMLInputElement).value.trim().toLowerCase();
   if (searchTimer !== null) clearTimeout(searchTimer);
   searchTimer = window.setTimeout(() => {
-    for (const r of model?.rows.values() ?? []) document.getElementById(`r-${r.ifindex}`)?.classList.toggle('hidden', !match(r));
+    for (const r of model?.rows.values() ?? [])
+      document.getElementById(`r-${r.ifindex}`)?.classList.toggle('hidden', !match(r));
     renderTopology(orderedRows(), match, openMasters());
     updateSearchCount();
   }, 120);
@@ -163,7 +182,12 @@ function onSearch(): void {
 
 interface BenchView {
   dir: string;
-  results: { startedAt?: string; environment?: { path?: string; kernel?: string; cpus?: number }; summary?: Record<string, Record<string, Record<string, { median: number; n: number }>>>; comparisons?: { text: string; verdict: string }[] } | null;
+  results: {
+    startedAt?: string;
+    environment?: { path?: string; kernel?: string; cpus?: number };
+    summary?: Record<string, Record<string, Record<string, { median: number; n: number }>>>;
+    comparisons?: { text: string; verdict: string }[];
+  } | null;
   charts: string[];
 }
 
@@ -183,7 +207,10 @@ async function loadBench(): Promise<void> {
   const rows: string[] = [];
   for (const [profile, tests] of Object.entries(res.summary ?? {}))
     for (const [test, metrics] of Object.entries(tests))
-      for (const [metric, s] of Object.entries(metrics)) rows.push(`<tr><td>${esc(profile)}</td><td>${esc(test)}</td><td>${esc(metric)}</td><td>${esc(s.median)}</td><td>${esc(s.n)}</td></tr>`);
+      for (const [metric, s] of Object.entries(metrics))
+        rows.push(
+          `<tr><td>${esc(profile)}</td><td>${esc(test)}</td><td>${esc(metric)}</td><td>${esc(s.median)}</td><td>${esc(s.n)}</td></tr>`,
+        );
   el.innerHTML =
     `<p>${esc(b.dir)} — ${esc(res.startedAt ?? '')} ${res.environment ? `· ${esc(res.environment.path ?? '')} · kernel ${esc(res.environment.kernel ?? '')} · ${esc(res.environment.cpus ?? '')} CPUs` : ''}</p>` +
     `<div class="bench-charts">${b.charts.map((c) => `<img src="/api/bench/chart/${encodeURIComponent(c)}" alt="bench chart ${esc(c)}">`).join('')}</div>` +
@@ -191,14 +218,28 @@ async function loadBench(): Promise<void> {
     `<details><summary>Medians (${rows.length})</summary><table><thead><tr><th>profile</th><th>test</th><th>metric</th><th>median</th><th>n</th></tr></thead><tbody>${rows.join('')}</tbody></table></details>`;
 }
 
-interface DoctorFinding { severity: string; title?: string; summary?: string; interface?: string | null; ifname?: string | null; evidence?: unknown; remedy?: unknown; [k: string]: unknown }
+interface DoctorFinding {
+  severity: string;
+  title?: string;
+  summary?: string;
+  interface?: string | null;
+  ifname?: string | null;
+  evidence?: unknown;
+  remedy?: unknown;
+  [k: string]: unknown;
+}
 
 async function runDoctor(): Promise<void> {
   const el = $('doctor');
   el.textContent = 'running…';
   const logs = ($('doctor-logs') as HTMLInputElement).checked;
   try {
-    const rep = await getJson<{ takenAt: string; findings: DoctorFinding[]; checks: { name?: string; ok?: boolean; text?: string }[]; notes: string[] }>(`/api/doctor${logs ? '?logs=1' : ''}`);
+    const rep = await getJson<{
+      takenAt: string;
+      findings: DoctorFinding[];
+      checks: { name?: string; ok?: boolean; text?: string }[];
+      notes: string[];
+    }>(`/api/doctor${logs ? '?logs=1' : ''}`);
     el.innerHTML =
       `<p>${esc(rep.takenAt)} — ${rep.findings.length} finding${rep.findings.length === 1 ? '' : 's'}</p>` +
       `<ol>${rep.findings
@@ -231,11 +272,23 @@ async function doPreview(): Promise<void> {
   const r = await post('/api/plan', policyBody());
   const err = refused(r.status, r.body);
   if (err) return showError(err);
-  const plan = r.body.plan as { changes: { ifname: string; set: Record<string, boolean>; why?: string }[]; skipped: unknown[] };
+  const plan = r.body.plan as {
+    changes: { ifname: string; set: Record<string, boolean>; why?: string }[];
+    skipped: unknown[];
+  };
   $('action-result').innerHTML =
     `<p>Plan for <strong>${esc(r.body.policy)}</strong>: ${plan.changes.length} interface${plan.changes.length === 1 ? '' : 's'} to change, ${plan.skipped.length} feature${plan.skipped.length === 1 ? '' : 's'} skipped.</p>` +
     (r.body.conflict ? `<p class="error">${esc(r.body.conflict)}</p>` : '') +
-    `<pre id="plan-changes">${plan.changes.slice(0, 200).map((c) => `${c.ifname}: ${Object.entries(c.set).map(([k, v]) => `${k} ${v ? 'on' : 'off'}`).join(', ')}`).map(esc).join('\n')}${plan.changes.length > 200 ? '\n…' : ''}</pre>`;
+    `<pre id="plan-changes">${plan.changes
+      .slice(0, 200)
+      .map(
+        (c) =>
+          `${c.ifname}: ${Object.entries(c.set)
+            .map(([k, v]) => `${k} ${v ? 'on' : 'off'}`)
+            .join(', ')}`,
+      )
+      .map(esc)
+      .join('\n')}${plan.changes.length > 200 ? '\n…' : ''}</pre>`;
 }
 
 async function doApply(): Promise<void> {
@@ -245,8 +298,12 @@ async function doApply(): Promise<void> {
   const snap = r.body.snapshot as string | null;
   const counts = r.body.counts as Record<string, number>;
   $('action-result').innerHTML =
-    `<p id="apply-status" data-status="${esc(r.body.status)}">Apply ${esc(r.body.status)}: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}.` +
-    (snap ? ` Snapshot <code id="apply-snapshot">${esc(snap)}</code> <button type="button" class="undo" data-snapshot="${esc(snap)}">Undo (restore ${esc(snap)})</button>` : '') +
+    `<p id="apply-status" data-status="${esc(r.body.status)}">Apply ${esc(r.body.status)}: ${Object.entries(counts)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ')}.` +
+    (snap
+      ? ` Snapshot <code id="apply-snapshot">${esc(snap)}</code> <button type="button" class="undo" data-snapshot="${esc(snap)}">Undo (restore ${esc(snap)})</button>`
+      : '') +
     '</p>';
   void loadSnapshots();
 }
@@ -256,7 +313,12 @@ async function doRestore(id: string): Promise<void> {
   const err = refused(r.status, r.body);
   if (err) return showError(err);
   const counts = r.body.counts as Record<string, number>;
-  $('action-result').innerHTML = `<p id="restore-status" data-ok="${r.body.ok ? 'yes' : 'no'}">Restore of ${esc(id)}: ${r.body.ok ? 'back as recorded' : 'NOT fully restored'} (${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}).</p>`;
+  $('action-result').innerHTML =
+    `<p id="restore-status" data-ok="${r.body.ok ? 'yes' : 'no'}">Restore of ${esc(id)}: ${r.body.ok ? 'back as recorded' : 'NOT fully restored'} (${Object.entries(
+      counts,
+    )
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ')}).</p>`;
   void loadSnapshots();
 }
 
@@ -270,7 +332,9 @@ async function doMode(mode: string): Promise<void> {
 
 async function loadSnapshots(): Promise<void> {
   try {
-    const s = await getJson<{ snapshots: { id: string; createdAt?: string; policy?: string; status?: string; interfaces?: number }[] }>('/api/snapshots');
+    const s = await getJson<{
+      snapshots: { id: string; createdAt?: string; policy?: string; status?: string; interfaces?: number }[];
+    }>('/api/snapshots');
     $('snapshots').innerHTML = s.snapshots.length
       ? `<ul>${s.snapshots.map((x) => `<li><code>${esc(x.id)}</code> ${esc(x.policy ?? '')} ${esc(x.status ?? '')} <button type="button" class="undo" data-snapshot="${esc(x.id)}">Restore</button></li>`).join('')}</ul>`
       : '<p class="hint">none</p>';

@@ -50,12 +50,20 @@ export function renderMatrix(m: Model, order: UiRow[], match: (r: UiRow) => bool
   const thead = ($('matrix') as HTMLTableElement).tHead!;
   thead.innerHTML =
     '<tr><th scope="col">Interface</th><th scope="col">Role</th><th scope="col">Master</th><th scope="col">VM</th><th scope="col">Agent state</th>' +
-    m.columns.map((c) => `<th scope="col" title="${esc(c.ethtool)}: ${esc(c.members.map((i) => m.features[i]).join(', '))}">${esc(c.head)}</th>`).join('') +
+    m.columns
+      .map(
+        (c) =>
+          `<th scope="col" title="${esc(c.ethtool)}: ${esc(c.members.map((i) => m.features[i]).join(', '))}">${esc(c.head)}</th>`,
+      )
+      .join('') +
     '</tr>';
   const tbody = ($('matrix') as HTMLTableElement).tBodies[0]!;
   if (chunkTimer !== null) clearTimeout(chunkTimer);
   notYet.clear();
-  tbody.innerHTML = order.slice(0, FIRST_ROWS).map((r) => rowHtml(m, r, !match(r))).join('');
+  tbody.innerHTML = order
+    .slice(0, FIRST_ROWS)
+    .map((r) => rowHtml(m, r, !match(r)))
+    .join('');
   const rest = order.slice(FIRST_ROWS).map((r) => r.ifindex);
   for (const i of rest) notYet.add(i);
   let at = 0;
@@ -110,7 +118,16 @@ export function renderDetail(m: Model, r: UiRow): void {
       let cls = 'c-none';
       if (w) {
         const v = w[0] === 1;
-        cls = st.active === v ? 'c-ok' : st.fixed ? 'c-fixed' : st.requested === v ? (guest ? 'c-guest' : 'c-held') : 'c-bad';
+        cls =
+          st.active === v
+            ? 'c-ok'
+            : st.fixed
+              ? 'c-fixed'
+              : st.requested === v
+                ? guest
+                  ? 'c-guest'
+                  : 'c-held'
+                : 'c-bad';
       }
       return `<tr class="${cls}"><td>${esc(name)}</td><td>${st.active ? 'on' : 'off'}</td><td>${st.requested ? 'on' : 'off'}</td><td>${st.fixed ? 'fixed' : ''}</td><td>${wantText}</td></tr>`;
     })

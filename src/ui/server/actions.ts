@@ -58,7 +58,9 @@ function conflict(deps: ActionDeps, policy: Policy): string | null {
 }
 
 export async function previewPlan(deps: ActionDeps, policy: Policy): Promise<PlanPreview> {
-  const planned = await withKernel(deps, (k) => observeAndPlan(k, { policy, interfaces: [], observe: { skipDrivers: false } }));
+  const planned = await withKernel(deps, (k) =>
+    observeAndPlan(k, { policy, interfaces: [], observe: { skipDrivers: false } }),
+  );
   return { policy: policy.name, plan: planned.plan, conflict: conflict(deps, policy) };
 }
 
@@ -84,7 +86,8 @@ export async function restoreById(deps: ActionDeps, id: string): Promise<Restore
   const unlock = await store.lock({ timeoutSeconds: LOCK_TIMEOUT_SECONDS });
   try {
     const snap = store.read(id);
-    if (!sameNetns(snap, currentNetns())) throw new OffloadError('input', `snapshot ${id} was taken in another network namespace`);
+    if (!sameNetns(snap, currentNetns()))
+      throw new OffloadError('input', `snapshot ${id} was taken in another network namespace`);
     const report = await withKernel(deps, (k) => restoreSnapshot(k, snap, store.entries(id)));
     if (report.counts.failed === 0) {
       const j = store.journal(id);

@@ -43,7 +43,9 @@ export function readBench(dir: string): BenchView | null {
   const d = latestBenchDir(dir);
   if (!d) return null;
   const results = JSON.parse(readFileSync(join(d, 'results.json'), 'utf8')) as unknown;
-  const charts = readdirSync(d).filter((f) => CHART.test(f)).sort();
+  const charts = readdirSync(d)
+    .filter((f) => CHART.test(f))
+    .sort();
   return { dir: d, results, charts };
 }
 
@@ -68,7 +70,10 @@ export async function doctorOnAgent(
   observe: () => Observation,
   opts: { logs: boolean; sinceSeconds?: number },
 ): Promise<DoctorReport> {
-  const [logSources, stats] = await Promise.all([import('../../doctor/log-sources.js'), import('../../kernel/stats.js')]);
+  const [logSources, stats] = await Promise.all([
+    import('../../doctor/log-sources.js'),
+    import('../../kernel/stats.js'),
+  ]);
   const deps: DoctorDeps = {
     observe: async () => observe(),
     openLog: logSources.openLogSource,

@@ -124,7 +124,12 @@ export class UiTables {
  * Rows for `ifindexes` (all links when omitted), in ifindex order. Masters of the chosen links are
  * included in the observation (a port's role depends on its master's kind) but not returned.
  */
-export function buildRows(view: AgentView, tables: UiTables, ifindexes?: Iterable<number>, vmIndex: VmIndex = emptyVmIndex()): UiRow[] {
+export function buildRows(
+  view: AgentView,
+  tables: UiTables,
+  ifindexes?: Iterable<number>,
+  vmIndex: VmIndex = emptyVmIndex(),
+): UiRow[] {
   let links: LinkInfo[];
   let wanted: Set<number> | null = null;
   if (ifindexes === undefined) links = [...view.links.values()];

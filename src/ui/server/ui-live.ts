@@ -136,7 +136,10 @@ export class UiLive {
     const slice = keys.slice(0, SLICE);
     const rows = buildRows(this.view, this.tables, slice, this.vms(false));
     const present = new Set(rows.map((r) => r.ifindex));
-    this.publish(rows, slice.filter((k) => !present.has(k) && this.sent.has(k)));
+    this.publish(
+      rows,
+      slice.filter((k) => !present.has(k) && this.sent.has(k)),
+    );
     if (keys.length > SLICE) setImmediate(() => this.buildInSlices(keys.slice(SLICE)));
   }
 

@@ -4,7 +4,15 @@ import type { Observation } from '../../model/types.js';
 import { buildObservation } from '../../host/observe.js';
 import { OffloadError } from '../../model/errors.js';
 import { checkBearer } from '../../agent/token.js';
-import { applyPolicy, ConflictError, listSnapshots, policyFromBody, previewPlan, restoreById, type ActionDeps } from './actions.js';
+import {
+  applyPolicy,
+  ConflictError,
+  listSnapshots,
+  policyFromBody,
+  previewPlan,
+  restoreById,
+  type ActionDeps,
+} from './actions.js';
 import { doctorOnAgent, readBench, readChart } from './measurements.js';
 import { SseHub, type SseOptions } from './sse.js';
 import { defaultAssetsDir, securityHeaders, StaticAssets } from './static.js';
@@ -58,7 +66,12 @@ const MAX_BODY = 64 * 1024;
 
 function json(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
   const text = JSON.stringify(body) + '\n';
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...securityHeaders(), ...extra });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    ...securityHeaders(),
+    ...extra,
+  });
   res.end(text);
 }
 
@@ -80,18 +93,25 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 const POSTS = new Set(['/api/plan', '/api/apply', '/api/restore']);
 /** Every path this file answers. */
-const UI_PATH = /^\/(?:$|index\.html$|favicon\.ico$|ui\/|api\/(?:ui\/|stream$|bench|doctor$|snapshots$|plan$|apply$|restore$))/;
+const UI_PATH =
+  /^\/(?:$|index\.html$|favicon\.ico$|ui\/|api\/(?:ui\/|stream$|bench|doctor$|snapshots$|plan$|apply$|restore$))/;
 
 export function uiRoutes(o: UiRoutesOptions): UiRoutes {
   const hub = new SseHub(o.sse);
   const live = new UiLive(o.view, o.events, hub, { tokenConfigured: () => o.token() !== null, ...o.live });
   const assets = new StaticAssets(o.assetsDir === undefined ? defaultAssetsDir() : o.assetsDir);
-  const observe = (): Observation => buildObservation({ links: [...o.view.links.values()], features: o.view.features, backend: 'netlink' });
+  const observe = (): Observation =>
+    buildObservation({ links: [...o.view.links.values()], features: o.view.features, backend: 'netlink' });
 
   async function post(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     if (!checkBearer(req.headers.authorization, o.token())) {
       o.onDenied?.(req.method ?? 'POST', path, req.socket.remoteAddress);
-      return json(res, 401, { error: 'unauthorized: Authorization: Bearer <token from --token-file> required' }, { 'www-authenticate': 'Bearer realm="offloadctl"' });
+      return json(
+        res,
+        401,
+        { error: 'unauthorized: Authorization: Bearer <token from --token-file> required' },
+        { 'www-authenticate': 'Bearer realm="offloadctl"' },
+      );
     }
     let body: Record<string, unknown>;
     try {
@@ -126,7 +146,9 @@ export function uiRoutes(o: UiRoutesOptions): UiRoutes {
     const path = url.pathname;
     const method = req.method ?? 'GET';
     if (o.allowedHost && UI_PATH.test(path) && !o.allowedHost(req.headers.host ?? '')) {
-      json(res, 421, { error: `Host ${JSON.stringify(req.headers.host ?? '')} not accepted: open the page by IP address (e.g. http://127.0.0.1:PORT/) or localhost` });
+      json(res, 421, {
+        error: `Host ${JSON.stringify(req.headers.host ?? '')} not accepted: open the page by IP address (e.g. http://127.0.0.1:PORT/) or localhost`,
+      });
       return true;
     }
     if (method === 'POST' && POSTS.has(path)) {
@@ -173,7 +195,12 @@ export function uiRoutes(o: UiRoutesOptions): UiRoutes {
       if (!svg) json(res, 404, { error: 'no such chart' });
       else {
         // an SVG is a document that could carry script: shown as <img> only, and sandboxed if opened
-        res.writeHead(200, { 'content-type': 'image/svg+xml', 'cache-control': 'no-store', ...securityHeaders(), 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; sandbox" });
+        res.writeHead(200, {
+          'content-type': 'image/svg+xml',
+          'cache-control': 'no-store',
+          ...securityHeaders(),
+          'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+        });
         res.end(head ? undefined : svg);
       }
       return true;

@@ -97,15 +97,26 @@ export function matrixCell(
     else if (st.fixed) c = 'fixed';
     else if (st.requested === value) c = guest ? 'guest' : 'held';
     else c = 'bad';
-    if (c !== 'ok') notes.push(`${name}: active ${st.active ? 'on' : 'off'}, requested ${st.requested ? 'on' : 'off'}${st.fixed ? ' [fixed]' : ''} (${c === 'guest' ? "held by the guest's negotiation" : c === 'held' ? 'held by a dependency' : c === 'fixed' ? 'cannot change' : 'deviates'})`);
+    if (c !== 'ok')
+      notes.push(
+        `${name}: active ${st.active ? 'on' : 'off'}, requested ${st.requested ? 'on' : 'off'}${st.fixed ? ' [fixed]' : ''} (${c === 'guest' ? "held by the guest's negotiation" : c === 'held' ? 'held by a dependency' : c === 'fixed' ? 'cannot change' : 'deviates'})`,
+      );
     if (RANK[c] > RANK[compliance] || compliance === 'none') compliance = c;
   }
-  if (present === 0) return { text: '-', active: null, marks: [], compliance: 'absent', title: `${head}: the kernel reports none of these features here` };
+  if (present === 0)
+    return {
+      text: '-',
+      active: null,
+      marks: [],
+      compliance: 'absent',
+      title: `${head}: the kernel reports none of these features here`,
+    };
   const isOn = active > 0;
   const text = !isOn ? 'off' : active < counted ? `on ${active}/${counted}` : 'on';
   const marks: string[] = [];
   if (fixed === present) marks.push('fixed');
-  else if (requested > 0 !== isOn) marks.push(guest ? `guest (req ${requested > 0 ? 'on' : 'off'})` : `req ${requested > 0 ? 'on' : 'off'}`);
+  else if (requested > 0 !== isOn)
+    marks.push(guest ? `guest (req ${requested > 0 ? 'on' : 'off'})` : `req ${requested > 0 ? 'on' : 'off'}`);
   const lines: string[] = [];
   if (wantedBy.size === 0) lines.push(`${head}: the policy wants nothing here`);
   for (const [key, names] of wantedBy) lines.push(`${head} wanted ${key}: ${names.join(', ')}`);

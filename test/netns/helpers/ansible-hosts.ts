@@ -15,7 +15,13 @@ import { run, runOk } from '../../../src/kernel/exec.js';
 import { CLI, ROOT, skipReason } from './cli.js';
 import { oracleAll, type State } from './oracle.js';
 
-export const ansibleSkip = skipReason('ansible-playbook', '/usr/sbin/sshd', 'ssh-keygen', 'ansible-doc', 'ansible-lint');
+export const ansibleSkip = skipReason(
+  'ansible-playbook',
+  '/usr/sbin/sshd',
+  'ssh-keygen',
+  'ansible-doc',
+  'ansible-lint',
+);
 export const COLLECTIONS = join(ROOT, 'ansible');
 export const HOSTS = ['h1', 'h2'] as const;
 export type Host = (typeof HOSTS)[number];
@@ -50,34 +56,36 @@ const HOST_TOPOLOGY = [
 
 export function ansibleFleet(tag: string): void {
   before(async () => {
-  if (ansibleSkip) return;
-  prefix = uniquePrefix(tag);
-  dir = mkdtempSync(join(tmpdir(), 'olc-ansible-'));
-  ctl = await createNetns(`${prefix}ctl`);
-  await runOk(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'client_key')]);
-  for (const [i, h] of HOSTS.entries()) {
-    ns[h] = await createNetns(`${prefix}${h}`);
-    await ipBatch(ns[h]!, HOST_TOPOLOGY);
-    // the control namespace reaches each host over its own veth pair
-    await nsRunOk(ctl, ['ip', 'link', 'add', `to-${h}`, 'type', 'veth', 'peer', 'name', 'mgmt0', 'netns', ns[h]!]);
-    await ipBatch(ctl, [`addr add 10.218.${i + 1}.1/24 dev to-${h}`, `link set to-${h} up`]);
-    await ipBatch(ns[h]!, [`addr add ${ADDR[h]}/24 dev mgmt0`, 'link set mgmt0 up']);
-    sshd.push(await startSshd(h));
-  }
-  const t0 = Date.now();
-  for (const h of HOSTS) await waitForSsh(h);
-  if (process.env.OFFLOADCTL_TEST_VERBOSE) process.stderr.write(`sshd ready after ${Date.now() - t0} ms\n`);
-  writeFileSync(join(dir, 'inventory.yml'), JSON.stringify(inventory()));
-  initial = await kernelState();
-  if (process.env.OFFLOADCTL_TEST_VERBOSE) process.stderr.write(`before() done after ${Date.now() - t0} ms\n`);
+    if (ansibleSkip) return;
+    prefix = uniquePrefix(tag);
+    dir = mkdtempSync(join(tmpdir(), 'olc-ansible-'));
+    ctl = await createNetns(`${prefix}ctl`);
+    await runOk(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'client_key')]);
+    for (const [i, h] of HOSTS.entries()) {
+      ns[h] = await createNetns(`${prefix}${h}`);
+      await ipBatch(ns[h]!, HOST_TOPOLOGY);
+      // the control namespace reaches each host over its own veth pair
+      await nsRunOk(ctl, ['ip', 'link', 'add', `to-${h}`, 'type', 'veth', 'peer', 'name', 'mgmt0', 'netns', ns[h]!]);
+      await ipBatch(ctl, [`addr add 10.218.${i + 1}.1/24 dev to-${h}`, `link set to-${h} up`]);
+      await ipBatch(ns[h]!, [`addr add ${ADDR[h]}/24 dev mgmt0`, 'link set mgmt0 up']);
+      sshd.push(await startSshd(h));
+    }
+    const t0 = Date.now();
+    for (const h of HOSTS) await waitForSsh(h);
+    if (process.env.OFFLOADCTL_TEST_VERBOSE) process.stderr.write(`sshd ready after ${Date.now() - t0} ms\n`);
+    writeFileSync(join(dir, 'inventory.yml'), JSON.stringify(inventory()));
+    initial = await kernelState();
+    if (process.env.OFFLOADCTL_TEST_VERBOSE) process.stderr.write(`before() done after ${Date.now() - t0} ms\n`);
   });
 
   after(async () => {
-  await closeSshMasters();
-  for (const p of sshd) if (p.pid && p.exitCode === null) p.kill('SIGTERM');
-  await Promise.all(sshd.map((p) => (p.exitCode === null && p.signalCode === null ? new Promise((r) => p.once('exit', r)) : null)));
-  for (const n of [ctl, ...Object.values(ns)]) if (n) await deleteNetns(n);
-  if (dir) rmSync(dir, { recursive: true, force: true });
+    await closeSshMasters();
+    for (const p of sshd) if (p.pid && p.exitCode === null) p.kill('SIGTERM');
+    await Promise.all(
+      sshd.map((p) => (p.exitCode === null && p.signalCode === null ? new Promise((r) => p.once('exit', r)) : null)),
+    );
+    for (const n of [ctl, ...Object.values(ns)]) if (n) await deleteNetns(n);
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 }
 
@@ -92,7 +100,11 @@ async function closeSshMasters(): Promise<void> {
   } catch {
     return;
   }
-  for (const s of socks) await run(['ip', 'netns', 'exec', ctl, 'ssh', '-o', `ControlPath=${join(dir, 'cp', s)}`, '-O', 'exit', 'placeholder'], { timeoutMs: 10_000 });
+  for (const s of socks)
+    await run(
+      ['ip', 'netns', 'exec', ctl, 'ssh', '-o', `ControlPath=${join(dir, 'cp', s)}`, '-O', 'exit', 'placeholder'],
+      { timeoutMs: 10_000 },
+    );
 }
 
 /** sshd of host h: own config, host key, authorized_keys; /run/sshd (privilege separation) on a private tmpfs. */
@@ -124,7 +136,13 @@ async function startSshd(h: Host): Promise<ChildProcess> {
   const p = spawn(
     'ip',
     [
-      'netns', 'exec', ns[h]!, 'unshare', '-m', 'sh', '-c',
+      'netns',
+      'exec',
+      ns[h]!,
+      'unshare',
+      '-m',
+      'sh',
+      '-c',
       // /run/netns is carried over (moved back after the tmpfs) so `ip netns` and offloadctl see the names
       'mount --rbind /run/netns "$1" && mount -t tmpfs -o mode=0755 tmpfs /run && mkdir -m 0755 /run/sshd /run/netns && mount --move "$1" /run/netns && exec /usr/sbin/sshd -D -e -f "$0"',
       config,
@@ -142,7 +160,9 @@ async function startSshd(h: Host): Promise<ChildProcess> {
 
 async function waitForSsh(h: Host): Promise<void> {
   for (let i = 0; i < 100; i++) {
-    const r = await run(['ip', 'netns', 'exec', ctl, 'ssh', ...sshArgs(), `root@${ADDR[h]}`, 'true'], { timeoutMs: 20_000 });
+    const r = await run(['ip', 'netns', 'exec', ctl, 'ssh', ...sshArgs(), `root@${ADDR[h]}`, 'true'], {
+      timeoutMs: 20_000,
+    });
     if (r.code === 0) return;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -150,12 +170,29 @@ async function waitForSsh(h: Host): Promise<void> {
 }
 
 function sshArgs(): string[] {
-  return ['-i', join(dir, 'client_key'), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR'];
+  return [
+    '-i',
+    join(dir, 'client_key'),
+    '-o',
+    'StrictHostKeyChecking=no',
+    '-o',
+    'UserKnownHostsFile=/dev/null',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'LogLevel=ERROR',
+  ];
 }
 
 function inventory(): unknown {
   const hosts: Record<string, unknown> = {};
-  for (const h of HOSTS) hosts[h] = { ansible_host: ADDR[h], state_dir: join(dir, h, 'state'), persist_root: join(dir, h, 'root'), ansible_remote_tmp: join(dir, h, 'remote-tmp') };
+  for (const h of HOSTS)
+    hosts[h] = {
+      ansible_host: ADDR[h],
+      state_dir: join(dir, h, 'state'),
+      persist_root: join(dir, h, 'root'),
+      ansible_remote_tmp: join(dir, h, 'remote-tmp'),
+    };
   return {
     all: {
       hosts,
@@ -178,7 +215,12 @@ export interface HostResult {
   msg?: string;
   diff?: { before: string; after: string } | { before: string; after: string }[];
   snapshot?: string;
-  ansible_facts?: { offloadctl: { interfaces: Record<string, { role: string; features: Record<string, boolean> }>; roles: Record<string, string[]> } };
+  ansible_facts?: {
+    offloadctl: {
+      interfaces: Record<string, { role: string; features: Record<string, boolean> }>;
+      roles: Record<string, string[]>;
+    };
+  };
   [k: string]: unknown;
 }
 export interface PlayRun {
@@ -206,9 +248,16 @@ export async function playbook(name: string, text: string, ...args: string[]): P
     ANSIBLE_PIPELINING: 'True',
   };
   const t0 = Date.now();
-  const r = await run(['ip', 'netns', 'exec', ctl, 'ansible-playbook', '-i', join(dir, 'inventory.yml'), file, ...args], { env, timeoutMs: 180_000 });
-  if (process.env.OFFLOADCTL_TEST_VERBOSE) process.stderr.write(`ansible-playbook ${name} ${args.join(' ')}: ${Date.now() - t0} ms\n`);
-  let parsed: { stats: PlayRun['stats']; plays: { tasks: { task: { name: string }; hosts: Record<string, HostResult> }[] }[] };
+  const r = await run(
+    ['ip', 'netns', 'exec', ctl, 'ansible-playbook', '-i', join(dir, 'inventory.yml'), file, ...args],
+    { env, timeoutMs: 180_000 },
+  );
+  if (process.env.OFFLOADCTL_TEST_VERBOSE)
+    process.stderr.write(`ansible-playbook ${name} ${args.join(' ')}: ${Date.now() - t0} ms\n`);
+  let parsed: {
+    stats: PlayRun['stats'];
+    plays: { tasks: { task: { name: string }; hosts: Record<string, HostResult> }[] }[];
+  };
   try {
     parsed = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
   } catch {
@@ -219,7 +268,9 @@ export async function playbook(name: string, text: string, ...args: string[]): P
   // what went wrong, short: the failed tasks' messages (the assertion messages print `raw`)
   const failed: string[] = [];
   for (const [task, hosts] of Object.entries(tasks))
-    for (const [h, res] of Object.entries(hosts)) if (res.failed || res.unreachable) failed.push(`${h} ${task}: ${res.msg ?? ''} ${String(res.stderr ?? '').slice(0, 500)}`);
+    for (const [h, res] of Object.entries(hosts))
+      if (res.failed || res.unreachable)
+        failed.push(`${h} ${task}: ${res.msg ?? ''} ${String(res.stderr ?? '').slice(0, 500)}`);
   return { code: r.code, stats: parsed.stats, tasks, raw: `${failed.join('\n')}\n${r.stderr.slice(0, 2000)}` };
 }
 
@@ -232,4 +283,3 @@ export async function kernelState(): Promise<Record<string, State>> {
   }
   return out;
 }
-

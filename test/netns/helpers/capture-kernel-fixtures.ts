@@ -28,7 +28,6 @@ import { KERNEL_TOPOLOGY, UNUSUAL_STATES } from './kernel-topology.js';
 const here = fileURLToPath(import.meta.url);
 const defaultOut = fileURLToPath(new URL('../../unit/kernel/fixtures/', import.meta.url));
 
-
 async function outer(outDir: string): Promise<void> {
   const ns = await createNetns(`${uniquePrefix('kfix')}a`);
   try {
@@ -63,7 +62,10 @@ async function inner(outDir: string): Promise<void> {
   let cap = tapped(genl);
   const fr = await genl.request(GENL_ID_CTRL, encodeGetFamily('ethtool'), {});
   const fam = decodeFamily(fr.messages[0]!.payload);
-  save(outDir, 'genl-getfamily-ethtool', { description: 'CTRL_CMD_GETFAMILY "ethtool": request and reply (+ ACK)', ...cap });
+  save(outDir, 'genl-getfamily-ethtool', {
+    description: 'CTRL_CMD_GETFAMILY "ethtool": request and reply (+ ACK)',
+    ...cap,
+  });
 
   cap = tapped(genl);
   const sr = await genl.request(fam.id, encodeStrsetFeatures(), {});
@@ -105,7 +107,8 @@ async function inner(outDir: string): Promise<void> {
     {},
   );
   save(outDir, 'features-set', {
-    description: 'FEATURES_SET vif3.0 gso off, tx-checksum-ipv4 on (not changeable), rx-gro on; reply has the WANTED/ACTIVE diffs',
+    description:
+      'FEATURES_SET vif3.0 gso off, tx-checksum-ipv4 on (not changeable), rx-gro on; reply has the WANTED/ACTIVE diffs',
     familyId: fam.id,
     names,
     ...cap,
@@ -115,7 +118,11 @@ async function inner(outDir: string): Promise<void> {
 
   cap = tapped(genl);
   await genl.request(fam.id, encodeFeaturesGet({ ifname: 'nosuchdev0' }), {}).catch(() => undefined);
-  save(outDir, 'features-get-enodev', { description: 'FEATURES_GET of a missing device: NLMSG_ERROR ENODEV (no extended ACK requested)', familyId: fam.id, ...cap });
+  save(outDir, 'features-get-enodev', {
+    description: 'FEATURES_GET of a missing device: NLMSG_ERROR ENODEV (no extended ACK requested)',
+    familyId: fam.id,
+    ...cap,
+  });
   genl.close();
 
   const rt = new NlSocket(NETLINK_ROUTE);

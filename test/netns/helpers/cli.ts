@@ -46,7 +46,10 @@ export interface CliOptions {
 /** `node CLI ARGS` from the test process (pass `--netns NS` to reach a namespace); retried while dist/ is being rebuilt. */
 export async function cli(args: readonly string[], opts: CliOptions = {}): Promise<ExecResult> {
   for (let attempt = 0; ; attempt++) {
-    const r = await run([process.execPath, CLI, ...args], { env: { ...process.env, ...opts.env }, timeoutMs: opts.timeoutMs ?? 60_000 });
+    const r = await run([process.execPath, CLI, ...args], {
+      env: { ...process.env, ...opts.env },
+      timeoutMs: opts.timeoutMs ?? 60_000,
+    });
     if (attempt >= RETRIES || !LOAD_FAILED.test(r.stderr)) return r;
     await sleep(2000);
   }

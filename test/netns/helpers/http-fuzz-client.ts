@@ -16,7 +16,11 @@ for (let i = 0; i < 1000; i++) {
   if (i % 3 === 0) s.write('GET /metr');
   idle.push(s);
 }
-await Promise.all(idle.map((s) => new Promise<void>((r) => (s.connecting ? s.once('connect', () => r()).once('error', () => r()) : r()))));
+await Promise.all(
+  idle.map(
+    (s) => new Promise<void>((r) => (s.connecting ? s.once('connect', () => r()).once('error', () => r()) : r())),
+  ),
+);
 let healthz: { status: number; text: string } | { error: string };
 try {
   const r = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(20_000) });

@@ -29,8 +29,11 @@ async function main(): Promise<unknown> {
       case 'set':
         return await k.setFeatures(ifname!, JSON.parse(arg!) as Record<string, boolean>);
       case 'set-many': {
-        if (!k.setFeaturesMany) return { error: { code: 'exception', message: 'backend has no setFeaturesMany', errno: null, extack: null } };
-        const errs = await k.setFeaturesMany(JSON.parse(ifname!) as { ifname: string; changes: Record<string, boolean> }[]);
+        if (!k.setFeaturesMany)
+          return { error: { code: 'exception', message: 'backend has no setFeaturesMany', errno: null, extack: null } };
+        const errs = await k.setFeaturesMany(
+          JSON.parse(ifname!) as { ifname: string; changes: Record<string, boolean> }[],
+        );
         return errs.map((e) => (e ? { code: e.code, message: e.message } : null));
       }
       case 'driver':
@@ -53,8 +56,17 @@ async function main(): Promise<unknown> {
       }
       case 'parallel': {
         // several dumps and lookups at once on one backend (dumps must be serialised per socket)
-        const [a, b, links, c] = await Promise.all([k.dumpFeatures(), k.dumpFeatures(), k.listLinks(), k.getFeatures('lo')]);
-        return { same: JSON.stringify([...a]) === JSON.stringify([...b]), links: links.length, lo: Object.keys(c).length };
+        const [a, b, links, c] = await Promise.all([
+          k.dumpFeatures(),
+          k.dumpFeatures(),
+          k.listLinks(),
+          k.getFeatures('lo'),
+        ]);
+        return {
+          same: JSON.stringify([...a]) === JSON.stringify([...b]),
+          links: links.length,
+          lo: Object.keys(c).length,
+        };
       }
       case 'dump-then-get': {
         const dump = await k.dumpFeatures();
@@ -77,9 +89,10 @@ main().then(
     process.stdout.write(JSON.stringify(r) + '\n');
   },
   (e: unknown) => {
-    const err = e instanceof KernelError
-      ? { code: e.code, message: e.message, errno: e.errno, extack: e.extack }
-      : { code: 'exception', message: String((e as Error)?.stack ?? e), errno: null, extack: null };
+    const err =
+      e instanceof KernelError
+        ? { code: e.code, message: e.message, errno: e.errno, extack: e.extack }
+        : { code: 'exception', message: String((e as Error)?.stack ?? e), errno: null, extack: null };
     process.stdout.write(JSON.stringify({ error: err }) + '\n');
     process.exitCode = 1;
   },

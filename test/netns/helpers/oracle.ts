@@ -25,7 +25,12 @@ export const LEGACY: Readonly<Record<string, string>> = {
 };
 
 /** Legacy labels over several kernel bits: ethtool prints their fixed/requested as null. */
-export const AGGREGATES: ReadonlySet<string> = new Set(['tx-checksumming', 'scatter-gather', 'tcp-segmentation-offload', 'udp-fragmentation-offload']);
+export const AGGREGATES: ReadonlySet<string> = new Set([
+  'tx-checksumming',
+  'scatter-gather',
+  'tcp-segmentation-offload',
+  'udp-fragmentation-offload',
+]);
 
 export interface FeatureState {
   active: boolean;
@@ -62,7 +67,10 @@ export async function oracleFeatures(ns: string, ifname: string): Promise<Featur
 
 /** Every interface's features in ns, from one `ethtool --json -k '*'`. */
 export async function oracleAll(ns: string): Promise<State> {
-  const all = JSON.parse(await nsRunOk(ns, ['ethtool', '--json', '-k', '*'], { timeoutMs: 60_000 })) as Record<string, unknown>[];
+  const all = JSON.parse(await nsRunOk(ns, ['ethtool', '--json', '-k', '*'], { timeoutMs: 60_000 })) as Record<
+    string,
+    unknown
+  >[];
   const out: State = {};
   for (const obj of all) out[obj.ifname as string] = parseEthtoolFeatures(obj);
   return out;

@@ -33,7 +33,8 @@ export interface OvsLab {
 export function ovsMissing(): string | false {
   if (!existsSync(SCHEMA)) return `needs ${SCHEMA} (openvswitch-common; scripts/test-deps.d/ovs.list)`;
   for (const t of OVS_TOOLS) {
-    if (!['/usr/bin/', '/usr/sbin/', '/sbin/'].some((d) => existsSync(d + t))) return `needs ${t} (openvswitch-switch; scripts/test-deps.d/ovs.list)`;
+    if (!['/usr/bin/', '/usr/sbin/', '/sbin/'].some((d) => existsSync(d + t)))
+      return `needs ${t} (openvswitch-switch; scripts/test-deps.d/ovs.list)`;
   }
   return false;
 }
@@ -47,7 +48,8 @@ export async function startOvs(ns: string): Promise<OvsLab> {
     dir,
     db,
     env,
-    vsctl: (...args) => runOk(['ovs-vsctl', `--db=${db}`, '--timeout=30', ...args], { env: { ...process.env, ...env } }),
+    vsctl: (...args) =>
+      runOk(['ovs-vsctl', `--db=${db}`, '--timeout=30', ...args], { env: { ...process.env, ...env } }),
     async list(table, columns) {
       const out = await lab.vsctl('--format=json', `--columns=${columns.join(',')}`, 'list', table);
       const t = JSON.parse(out) as { headings: string[]; data: unknown[][] };
@@ -74,8 +76,19 @@ export async function startOvs(ns: string): Promise<OvsLab> {
       ['ovsdb-server', [join(dir, 'conf.db'), `--remote=punix:${join(dir, 'db.sock')}`]],
       ['ovs-vswitchd', [db]],
     ] as const) {
-      await nsRunOk(ns, [prog, ...args, `--pidfile=${join(dir, prog + '.pid')}`, `--unixctl=${join(dir, prog + '.ctl')}`,
-        `--log-file=${join(dir, prog + '.log')}`, '--detach', '--no-chdir'], opts);
+      await nsRunOk(
+        ns,
+        [
+          prog,
+          ...args,
+          `--pidfile=${join(dir, prog + '.pid')}`,
+          `--unixctl=${join(dir, prog + '.ctl')}`,
+          `--log-file=${join(dir, prog + '.log')}`,
+          '--detach',
+          '--no-chdir',
+        ],
+        opts,
+      );
       pids.push(Number(readFileSync(join(dir, prog + '.pid'), 'utf8').trim()));
       if (prog === 'ovsdb-server') await lab.vsctl('--no-wait', 'init');
     }

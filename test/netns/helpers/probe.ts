@@ -14,8 +14,16 @@ export async function probe<T>(ns: string, backend: string, ...args: string[]): 
 }
 
 /** probe() under a wrapper such as `setpriv --reuid=65534 ...` (an unprivileged user). */
-export async function probeAs<T>(ns: string, wrapper: readonly string[], backend: string, ...args: string[]): Promise<T> {
-  const r = await run(['ip', 'netns', 'exec', ns, ...wrapper, process.execPath, '--import', 'tsx', PROBE, backend, ...args], { timeoutMs: 60_000 });
+export async function probeAs<T>(
+  ns: string,
+  wrapper: readonly string[],
+  backend: string,
+  ...args: string[]
+): Promise<T> {
+  const r = await run(
+    ['ip', 'netns', 'exec', ns, ...wrapper, process.execPath, '--import', 'tsx', PROBE, backend, ...args],
+    { timeoutMs: 60_000 },
+  );
   const line = r.stdout.trim().split('\n').at(-1) ?? '';
   if (!line) throw new Error(`probe ${backend} ${args.join(' ')} printed nothing (exit ${r.code}): ${r.stderr}`);
   return JSON.parse(line) as T;
@@ -30,7 +38,11 @@ export function probeDumpThenGet(
   backend: string,
   ifname: string,
 ): { dumped: Promise<unknown>; finish: () => Promise<unknown>; stop: () => void } {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', PROBE, backend, 'dump-then-get', ifname], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(
+    'ip',
+    ['netns', 'exec', ns, process.execPath, '--import', 'tsx', PROBE, backend, 'dump-then-get', ifname],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   let buf = '';
   const lines: string[] = [];
   const waiters: Array<() => void> = [];

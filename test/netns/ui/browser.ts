@@ -14,7 +14,9 @@ import type { BenchResult, Sample, TestName } from '../../../src/bench/types.js'
 const WRAPPER = fileURLToPath(new URL('./chromium-in-netns.sh', import.meta.url));
 
 /** Why the page tests cannot run here, or false. */
-export const browserSkip: string | false = !existsSync('/usr/bin/chromium') ? 'needs Debian chromium (/usr/bin/chromium; scripts/test-deps.d/ui.list)' : false;
+export const browserSkip: string | false = !existsSync('/usr/bin/chromium')
+  ? 'needs Debian chromium (/usr/bin/chromium; scripts/test-deps.d/ui.list)'
+  : false;
 
 export const CHROMIUM_ARGS = [
   '--headless',
@@ -65,8 +67,20 @@ export function writeBenchDir(dir: string): void {
   const off = [4.4, 4.6, 4.3];
   for (let r = 0; r < 3; r++) {
     samples.push(
-      { round: r + 1, profile: 'offloads-on', test: 'tcp', startedAt: '', metrics: { gbps: on[r]!, senderCpu: 90, senderCpuPerGbps: 90 / on[r]!, hostCpu: 60 } },
-      { round: r + 1, profile: 'tso-gso-off', test: 'tcp', startedAt: '', metrics: { gbps: off[r]!, senderCpu: 95, senderCpuPerGbps: 95 / off[r]!, hostCpu: 70 } },
+      {
+        round: r + 1,
+        profile: 'offloads-on',
+        test: 'tcp',
+        startedAt: '',
+        metrics: { gbps: on[r]!, senderCpu: 90, senderCpuPerGbps: 90 / on[r]!, hostCpu: 60 },
+      },
+      {
+        round: r + 1,
+        profile: 'tso-gso-off',
+        test: 'tcp',
+        startedAt: '',
+        metrics: { gbps: off[r]!, senderCpu: 95, senderCpuPerGbps: 95 / off[r]!, hostCpu: 70 },
+      },
     );
   }
   const profiles = ['offloads-on', 'tso-gso-off'];
@@ -89,4 +103,12 @@ export function writeBenchDir(dir: string): void {
 }
 
 /** ethtool --json -k aggregate keys of the matrix columns. */
-export const MATRIX_KEYS = ['tcp-segmentation-offload', 'generic-segmentation-offload', 'generic-receive-offload', 'large-receive-offload', 'scatter-gather', 'tx-checksumming', 'rx-checksumming'];
+export const MATRIX_KEYS = [
+  'tcp-segmentation-offload',
+  'generic-segmentation-offload',
+  'generic-receive-offload',
+  'large-receive-offload',
+  'scatter-gather',
+  'tx-checksumming',
+  'rx-checksumming',
+];

@@ -21,7 +21,17 @@ function setup(n = 0) {
   const monitor = new FakeMonitor();
   const metrics = new AgentMetrics({ defaultMetrics: false });
   let now = 0;
-  const agent = new Agent({ kernel, monitor, policy, mode: 'enforce', logger: silentLogger, metrics, windowMs: 1, resyncIntervalMs: 0, clock: () => now });
+  const agent = new Agent({
+    kernel,
+    monitor,
+    policy,
+    mode: 'enforce',
+    logger: silentLogger,
+    metrics,
+    windowMs: 1,
+    resyncIntervalMs: 0,
+    clock: () => now,
+  });
   return { kernel, monitor, metrics, agent, tick: (ms: number) => (now += ms), now: () => now };
 }
 
@@ -31,7 +41,12 @@ test('start-up: one dump, existing interfaces enforced, loopback left alone', as
   const { kernel, agent } = setup(3);
   await agent.start();
   assert.equal(kernel.calls.filter((c) => c.method === 'dumpFeatures').length, 1);
-  assert.deepEqual(sets(kernel).map((c) => (c as { ifname: string }).ifname).sort(), ['veth0', 'veth1', 'veth2']);
+  assert.deepEqual(
+    sets(kernel)
+      .map((c) => (c as { ifname: string }).ifname)
+      .sort(),
+    ['veth0', 'veth1', 'veth2'],
+  );
   assert.equal(kernel.peekFeatures('veth1')!['tx-tcp-segmentation']!.requested, false);
   assert.equal(kernel.peekFeatures('lo')!['tx-tcp-segmentation']!.requested, true);
   const st = agent.state() as { counts: Record<string, number>; ready: boolean };
@@ -69,7 +84,10 @@ test('a few new links use per-device GETs, not a dump', async () => {
   monitor.emit({ type: 'link-new', link: l, at: 0 });
   await agent.idle();
   const calls = kernel.calls.slice(before);
-  assert.deepEqual(calls.map((c) => c.method), ['getFeatures', 'setFeatures']);
+  assert.deepEqual(
+    calls.map((c) => c.method),
+    ['getFeatures', 'setFeatures'],
+  );
   await agent.stop();
 });
 
@@ -128,7 +146,14 @@ test('a failing set is retried with back-off (timers), then given up: bounded at
   const kernel = new FakeKernel({ links: [link(1, 'lo', null, { flags: 0x9 })], features: { lo: feats() } });
   const monitor = new FakeMonitor();
   const agent = new Agent({
-    kernel, monitor, policy, mode: 'enforce', logger: silentLogger, metrics: new AgentMetrics({ defaultMetrics: false }), windowMs: 1, resyncIntervalMs: 0,
+    kernel,
+    monitor,
+    policy,
+    mode: 'enforce',
+    logger: silentLogger,
+    metrics: new AgentMetrics({ defaultMetrics: false }),
+    windowMs: 1,
+    resyncIntervalMs: 0,
     backoff: { baseMs: 5, maxMs: 20, maxAttempts: 3, quietMs: 60_000 },
   });
   await agent.start();
@@ -152,8 +177,17 @@ test('SIGHUP reload with a bad policy keeps the old one', async () => {
   const monitor = new FakeMonitor();
   let bad = false;
   const agent = new Agent({
-    kernel, monitor, policy, mode: 'enforce', logger: silentLogger, metrics: new AgentMetrics({ defaultMetrics: false }), resyncIntervalMs: 0,
-    loadPolicy: () => { if (bad) throw new Error('line 3: unknown feature "tos"'); return findProfile('offloads-on')!; },
+    kernel,
+    monitor,
+    policy,
+    mode: 'enforce',
+    logger: silentLogger,
+    metrics: new AgentMetrics({ defaultMetrics: false }),
+    resyncIntervalMs: 0,
+    loadPolicy: () => {
+      if (bad) throw new Error('line 3: unknown feature "tos"');
+      return findProfile('offloads-on')!;
+    },
   });
   await agent.start();
   bad = true;
@@ -187,7 +221,16 @@ test('with setFeaturesMany: pipelined sets, one verification read, delay samples
   const kernel = new ManyKernel({ links: [link(1, 'lo', null, { flags: 0x9 })], features: { lo: feats() } });
   const monitor = new FakeMonitor();
   const metrics = new AgentMetrics({ defaultMetrics: false });
-  const agent = new Agent({ kernel, monitor, policy, mode: 'enforce', logger: silentLogger, metrics, windowMs: 1, resyncIntervalMs: 0 });
+  const agent = new Agent({
+    kernel,
+    monitor,
+    policy,
+    mode: 'enforce',
+    logger: silentLogger,
+    metrics,
+    windowMs: 1,
+    resyncIntervalMs: 0,
+  });
   await agent.start();
   kernel.failOn.add('t3');
   for (let i = 0; i < 10; i++) {

@@ -22,10 +22,24 @@ async function cli(args: string[]): Promise<{ code: number; err: string; out: st
 }
 
 test('--install-unit --root writes the unit under the root only', async () => {
-  const r = await cli(['agent', '--install-unit', '--root', root, '--profile', 'tso-gso-sg-off', '--mode', 'report', '--exec-path', '/usr/bin/offloadctl']);
+  const r = await cli([
+    'agent',
+    '--install-unit',
+    '--root',
+    root,
+    '--profile',
+    'tso-gso-sg-off',
+    '--mode',
+    'report',
+    '--exec-path',
+    '/usr/bin/offloadctl',
+  ]);
   assert.equal(r.code, 0, r.err);
   const unit = readFileSync(join(root, 'etc/systemd/system/offloadctl-agent.service'), 'utf8');
-  assert.match(unit, /^ExecStart=\/usr\/bin\/offloadctl agent --profile tso-gso-sg-off --mode report --listen 127.0.0.1:9469 --state-dir \/var\/lib\/offloadctl$/m);
+  assert.match(
+    unit,
+    /^ExecStart=\/usr\/bin\/offloadctl agent --profile tso-gso-sg-off --mode report --listen 127.0.0.1:9469 --state-dir \/var\/lib\/offloadctl$/m,
+  );
   assert.match(r.out, /wrote .*offloadctl-agent.service/);
 });
 
@@ -40,10 +54,24 @@ test('usage errors exit 2 before anything else', async () => {
   assert.equal((await cli(['agent', ...safe, '--profile', 'no-such-profile'])).code, 2);
   assert.equal((await cli(['agent', ...safe, '--window-ms', 'x'])).code, 2);
   assert.equal((await cli(['agent', '--install-unit', '--root', root, '--mode', 'sometimes'])).code, 2);
-  const r = await cli(['agent', ...safe, '--listen', '0.0.0.0:9469', '--allow-remote', '--token-file', '/etc/offloadctl/agent.token']);
+  const r = await cli([
+    'agent',
+    ...safe,
+    '--listen',
+    '0.0.0.0:9469',
+    '--allow-remote',
+    '--token-file',
+    '/etc/offloadctl/agent.token',
+  ]);
   assert.equal(r.code, 0, r.err);
-  assert.match(readFileSync(join(root, 'etc/systemd/system/offloadctl-agent.service'), 'utf8'), /^LoadCredential=token:\/etc\/offloadctl\/agent.token$/m);
-  assert.match(readFileSync(join(root, 'etc/systemd/system/offloadctl-agent.service'), 'utf8'), /^CPUSchedulingPolicy=fifo$/m);
+  assert.match(
+    readFileSync(join(root, 'etc/systemd/system/offloadctl-agent.service'), 'utf8'),
+    /^LoadCredential=token:\/etc\/offloadctl\/agent.token$/m,
+  );
+  assert.match(
+    readFileSync(join(root, 'etc/systemd/system/offloadctl-agent.service'), 'utf8'),
+    /^CPUSchedulingPolicy=fifo$/m,
+  );
   assert.equal((await cli(['agent', ...safe, '--scheduling', 'normal'])).code, 0);
   assert.doesNotMatch(readFileSync(join(root, 'etc/systemd/system/offloadctl-agent.service'), 'utf8'), /CPUScheduling/);
   assert.equal((await cli(['agent', ...safe, '--scheduling', 'fast'])).code, 2);
@@ -54,12 +82,36 @@ test('systemd-analyze verify accepts the rendered unit', { skip: noAnalyze }, as
   // Any existing executable outside /root, /home and /tmp (where a checkout may be, and which the
   // unit refuses): systemd-analyze only checks that ExecStart's program exists.
   const bin = process.execPath;
-  const r = await cli(['agent', '--install-unit', '--root', root, '--exec-path', bin, '--token-file', '/etc/offloadctl/agent.token', '--policy', fileURLToPath(new URL('./fixtures.ts', import.meta.url))]);
+  const r = await cli([
+    'agent',
+    '--install-unit',
+    '--root',
+    root,
+    '--exec-path',
+    bin,
+    '--token-file',
+    '/etc/offloadctl/agent.token',
+    '--policy',
+    fileURLToPath(new URL('./fixtures.ts', import.meta.url)),
+  ]);
   // a .ts file is not a policy: expect exit 2; then render with a profile
   assert.equal(r.code, 2);
-  const r2 = await cli(['agent', '--install-unit', '--root', root, '--exec-path', bin, '--token-file', '/etc/offloadctl/agent.token']);
+  const r2 = await cli([
+    'agent',
+    '--install-unit',
+    '--root',
+    root,
+    '--exec-path',
+    bin,
+    '--token-file',
+    '/etc/offloadctl/agent.token',
+  ]);
   assert.equal(r2.code, 0, r2.err);
   // --man=no: Documentation= names offloadctl's own man pages, installed by the package, not here.
-  const v = spawnSync('systemd-analyze', ['verify', '--man=no', join(root, 'etc/systemd/system/offloadctl-agent.service')], { encoding: 'utf8' });
+  const v = spawnSync(
+    'systemd-analyze',
+    ['verify', '--man=no', join(root, 'etc/systemd/system/offloadctl-agent.service')],
+    { encoding: 'utf8' },
+  );
   assert.equal(v.status, 0, v.stdout + v.stderr);
 });

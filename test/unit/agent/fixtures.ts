@@ -12,7 +12,9 @@ export function link(ifindex: number, name: string, kind: string | null, extra: 
 }
 
 /** A veth-like feature map: everything changeable, TSO/GSO/SG on. */
-export function feats(over: Partial<Record<string, Partial<{ active: boolean; requested: boolean; fixed: boolean }>>> = {}): FeatureMap {
+export function feats(
+  over: Partial<Record<string, Partial<{ active: boolean; requested: boolean; fixed: boolean }>>> = {},
+): FeatureMap {
   const base: FeatureMap = {
     'tx-scatter-gather': { active: true, requested: true, fixed: false },
     'tx-tcp-segmentation': { active: true, requested: true, fixed: false },
@@ -21,10 +23,17 @@ export function feats(over: Partial<Record<string, Partial<{ active: boolean; re
     'rx-gro': { active: true, requested: true, fixed: false },
     'tx-checksum-ip-generic': { active: true, requested: true, fixed: false },
   };
-  for (const [k, v] of Object.entries(over)) base[k] = { ...(base[k] ?? { active: false, requested: false, fixed: false }), ...v };
+  for (const [k, v] of Object.entries(over))
+    base[k] = { ...(base[k] ?? { active: false, requested: false, fixed: false }), ...v };
   return base;
 }
 
-export function iface(ifindex: number, name: string, kind: string | null, features: FeatureMap, role: Interface['role'] = 'veth'): Interface {
+export function iface(
+  ifindex: number,
+  name: string,
+  kind: string | null,
+  features: FeatureMap,
+  role: Interface['role'] = 'veth',
+): Interface {
   return { ifindex, name, kind, role, master: null, driver: null, mtu: 1500, operstate: 'UP', vm: null, features };
 }

@@ -18,7 +18,12 @@ export interface RawAnswer {
 }
 
 /** Send raw bytes, optionally half-close, and collect what comes back until the server closes. */
-export function raw(port: number, chunks: Buffer[], opts: { end?: boolean; waitMs?: number } = {}, host = '127.0.0.1'): Promise<RawAnswer> {
+export function raw(
+  port: number,
+  chunks: Buffer[],
+  opts: { end?: boolean; waitMs?: number } = {},
+  host = '127.0.0.1',
+): Promise<RawAnswer> {
   return new Promise((resolve) => {
     const s: Socket = connect(port, host);
     const got: Buffer[] = [];
@@ -47,16 +52,53 @@ export function raw(port: number, chunks: Buffer[], opts: { end?: boolean; waitM
   });
 }
 
-
-const tchar = fc.constantFrom(...'!#$%&\'*+-.^_`|~abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789');
+const tchar = fc.constantFrom(..."!#$%&'*+-.^_`|~abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
 const anyText = fc.string({ unit: 'binary', maxLength: 200 });
 const method = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom('GET', 'HEAD', 'POST') },
-  fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'TRACE', 'CONNECT', 'PRI', 'get', 'GET ', ''),
+  fc.constantFrom(
+    'GET',
+    'HEAD',
+    'POST',
+    'PUT',
+    'DELETE',
+    'OPTIONS',
+    'PATCH',
+    'TRACE',
+    'CONNECT',
+    'PRI',
+    'get',
+    'GET ',
+    '',
+  ),
   fc.string({ unit: tchar, minLength: 1, maxLength: 20 }),
   anyText,
 );
-const knownPath = fc.constantFrom('/metrics', '/api/state', '/api/events', '/healthz', '/api/reconcile', '/api/mode', '/', '//', '//x:99999', '///', '/api//mode', '/healthz/', '/api/events?since=-1&limit=1e309', '/api/events?since=abc&limit=-5', '/api/events?limit=0', '*', 'http://agent/metrics', 'http://[::1/', '//[', '/?', '/#', '/%00', '/%E0%A4%A');
+const knownPath = fc.constantFrom(
+  '/metrics',
+  '/api/state',
+  '/api/events',
+  '/healthz',
+  '/api/reconcile',
+  '/api/mode',
+  '/',
+  '//',
+  '//x:99999',
+  '///',
+  '/api//mode',
+  '/healthz/',
+  '/api/events?since=-1&limit=1e309',
+  '/api/events?since=abc&limit=-5',
+  '/api/events?limit=0',
+  '*',
+  'http://agent/metrics',
+  'http://[::1/',
+  '//[',
+  '/?',
+  '/#',
+  '/%00',
+  '/%E0%A4%A',
+);
 const path = fc.oneof(
   { weight: 4, arbitrary: knownPath },
   { weight: 2, arbitrary: fc.tuple(knownPath, fc.string({ maxLength: 40 })).map(([a, b]) => a + b) },
@@ -65,7 +107,15 @@ const path = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: 1, max: 20_000 }).map((n) => '/' + 'a'.repeat(n)) },
 );
 const header = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom(`Authorization: Bearer ${FUZZ_TOKEN}`, 'Content-Type: application/json', 'Connection: keep-alive', 'Accept: */*') },
+  {
+    weight: 6,
+    arbitrary: fc.constantFrom(
+      `Authorization: Bearer ${FUZZ_TOKEN}`,
+      'Content-Type: application/json',
+      'Connection: keep-alive',
+      'Accept: */*',
+    ),
+  },
   fc.constantFrom(
     `Authorization: Bearer ${FUZZ_TOKEN}`,
     'Authorization: Bearer wrong',
@@ -92,11 +142,27 @@ const header = fc.oneof(
 );
 const body = fc.oneof(
   { weight: 3, arbitrary: fc.constant('') },
-  fc.constantFrom('', 'null', '{}', '[]', '{"mode":"report"}', '{"mode":"enforce"}', '{"mode":null}', '"x"', '{', '0\r\n\r\n', '5\r\nhello\r\n0\r\n\r\n', 'zz\r\n'),
+  fc.constantFrom(
+    '',
+    'null',
+    '{}',
+    '[]',
+    '{"mode":"report"}',
+    '{"mode":"enforce"}',
+    '{"mode":null}',
+    '"x"',
+    '{',
+    '0\r\n\r\n',
+    '5\r\nhello\r\n0\r\n\r\n',
+    'zz\r\n',
+  ),
   anyText,
   fc.integer({ min: 1, max: 64 * 1024 }).map((n) => 'x'.repeat(n)),
 );
-const version = fc.oneof({ weight: 8, arbitrary: fc.constant('HTTP/1.1') }, fc.constantFrom('HTTP/1.0', 'HTTP/2.0', 'HTTP/9.9', 'HTTP/1.1 extra', ''));
+const version = fc.oneof(
+  { weight: 8, arbitrary: fc.constant('HTTP/1.1') },
+  fc.constantFrom('HTTP/1.0', 'HTTP/2.0', 'HTTP/9.9', 'HTTP/1.1 extra', ''),
+);
 const eol = fc.oneof({ weight: 8, arbitrary: fc.constant('\r\n') }, fc.constantFrom('\n', '\r'));
 export const request = fc
   .record({
@@ -134,7 +200,6 @@ export function chunksOf(c: { bytes: Buffer; shape: string; cut: number }): { ch
   }
 }
 
-
 export interface FuzzResult {
   cases: number;
   answered: number;
@@ -143,7 +208,13 @@ export interface FuzzResult {
 }
 
 /** Run the cases `parallel` at a time against 127.0.0.1:port; stop collecting after 5 failures. */
-export async function runFuzz(port: number, runs: number, seed: number, parallel = 16, host = '127.0.0.1'): Promise<FuzzResult> {
+export async function runFuzz(
+  port: number,
+  runs: number,
+  seed: number,
+  parallel = 16,
+  host = '127.0.0.1',
+): Promise<FuzzResult> {
   const cases = fc.sample(request, { numRuns: runs, seed });
   let answered = 0;
   const statuses = new Map<number, number>();
@@ -158,9 +229,17 @@ export async function runFuzz(port: number, runs: number, seed: number, parallel
       if (r.statuses.length) answered++;
       for (const st of r.statuses) statuses.set(st, (statuses.get(st) ?? 0) + 1);
       const bad = r.malformed || r.statuses.some((st) => st >= 500 && st !== 503) || (r.timedOut && end);
-      if (bad) failures.push(`case ${i} (seed ${seed}): ${JSON.stringify(c.bytes.toString('latin1').slice(0, 300))} → ${JSON.stringify(r.text.slice(0, 200))}${r.timedOut ? ' (no close)' : ''}`);
+      if (bad)
+        failures.push(
+          `case ${i} (seed ${seed}): ${JSON.stringify(c.bytes.toString('latin1').slice(0, 300))} → ${JSON.stringify(r.text.slice(0, 200))}${r.timedOut ? ' (no close)' : ''}`,
+        );
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));
-  return { cases: cases.length, answered, statuses: Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])), failures };
+  return {
+    cases: cases.length,
+    answered,
+    statuses: Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])),
+    failures,
+  };
 }

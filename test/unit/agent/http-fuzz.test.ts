@@ -12,7 +12,6 @@ import type { AddressInfo } from 'node:net';
 import { throttledMetrics, HTTP_LIMITS, startHttp, type AgentApi } from '../../../src/agent/http.js';
 import { FUZZ_TOKEN as TOKEN, raw, runFuzz } from './http-fuzz-gen.js';
 
-
 const problems: string[] = [];
 const onUncaught = (e: unknown) => problems.push(`uncaught: ${(e as Error)?.stack ?? String(e)}`);
 process.on('uncaughtException', onUncaught);
@@ -35,9 +34,18 @@ function fakeApi() {
   return { api, renders: () => renders };
 }
 
-async function withServer(fn: (port: number, server: Server, errors: Error[]) => Promise<void>, opts: { maxConnections?: number } = {}) {
+async function withServer(
+  fn: (port: number, server: Server, errors: Error[]) => Promise<void>,
+  opts: { maxConnections?: number } = {},
+) {
   const errors: Error[] = [];
-  const server = await startHttp(fakeApi().api, { host: '127.0.0.1', port: 0, token: () => TOKEN, onError: (e) => errors.push(e), ...opts });
+  const server = await startHttp(fakeApi().api, {
+    host: '127.0.0.1',
+    port: 0,
+    token: () => TOKEN,
+    onError: (e) => errors.push(e),
+    ...opts,
+  });
   try {
     await fn((server.address() as AddressInfo).port, server, errors);
   } finally {
@@ -69,7 +77,9 @@ test('an oversized body answers 413 (not a reset); a body that is JSON but not a
     assert.equal(r.status, 413);
     // chunked, no Content-Length: found out while reading
     const chunked = await raw(port, [
-      Buffer.from(`POST /api/mode HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ${TOKEN}\r\nTransfer-Encoding: chunked\r\n\r\n`),
+      Buffer.from(
+        `POST /api/mode HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ${TOKEN}\r\nTransfer-Encoding: chunked\r\n\r\n`,
+      ),
       ...Array.from({ length: 4 }, () => Buffer.from(`800\r\n${'y'.repeat(0x800)}\r\n`)),
       Buffer.from('0\r\n\r\n'),
     ]);
@@ -78,7 +88,11 @@ test('an oversized body answers 413 (not a reset); a body that is JSON but not a
       const b = await fetch(`http://127.0.0.1:${port}/api/mode`, { method: 'POST', headers: auth, body });
       assert.equal(b.status, 400, body);
     }
-    assert.equal((await fetch(`http://127.0.0.1:${port}/api/mode`, { method: 'POST', headers: auth, body: '{"mode":"report"}' })).status, 200);
+    assert.equal(
+      (await fetch(`http://127.0.0.1:${port}/api/mode`, { method: 'POST', headers: auth, body: '{"mode":"report"}' }))
+        .status,
+      200,
+    );
   });
 });
 
@@ -141,14 +155,19 @@ test('1,000 idle connections: the oldest idle ones are closed, /healthz answers'
       assert.equal(r.status, 200);
       assert.equal(await r.text(), 'ok\n');
       const open = await new Promise<number>((res, rej) => server.getConnections((e, n) => (e ? rej(e) : res(n))));
-      assert.ok(open <= HTTP_LIMITS.maxConnections + 1, `${open} connections open, limit ${HTTP_LIMITS.maxConnections}`);
+      assert.ok(
+        open <= HTTP_LIMITS.maxConnections + 1,
+        `${open} connections open, limit ${HTTP_LIMITS.maxConnections}`,
+      );
     } finally {
       for (const s of idle) s.destroy();
     }
   });
 });
 
-test('fuzz: generated raw requests never end the server, never get a 5xx or a malformed answer', { timeout: 600_000 }, async () => {
+test('fuzz: generated raw requests never end the server, never get a 5xx or a malformed answer', {
+  timeout: 600_000,
+}, async () => {
   const runs = Number(process.env.FUZZ_RUNS ?? 10_000);
   const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
   await withServer(async (port, _server, errors) => {
@@ -157,8 +176,13 @@ test('fuzz: generated raw requests never end the server, never get a 5xx or a ma
     // still alive and well
     const h = await get(port, '/healthz');
     assert.equal(h.status, 200);
-    assert.deepEqual(errors.map((e) => e.message), []);
+    assert.deepEqual(
+      errors.map((e) => e.message),
+      [],
+    );
     assert.deepEqual(problems, []);
-    process.stdout.write(`# http fuzz: ${r.cases} cases (seed ${seed}), ${r.answered} answered, statuses ${JSON.stringify(r.statuses)}, 0 crashes, 0 uncaught errors\n`);
+    process.stdout.write(
+      `# http fuzz: ${r.cases} cases (seed ${seed}), ${r.answered} answered, statuses ${JSON.stringify(r.statuses)}, 0 crashes, 0 uncaught errors\n`,
+    );
   });
 });

@@ -58,7 +58,12 @@ test('GET routes answer', async () => {
 
 test('POST without or with a wrong token: 401 and nothing changes', async () => {
   await withServer(async (base, f) => {
-    for (const headers of <Record<string, string>[]>[{}, { authorization: 'Bearer wrong-token-000000000' }, { authorization: TOKEN }, { authorization: `Basic ${TOKEN}` }]) {
+    for (const headers of <Record<string, string>[]>[
+      {},
+      { authorization: 'Bearer wrong-token-000000000' },
+      { authorization: TOKEN },
+      { authorization: `Basic ${TOKEN}` },
+    ]) {
       const r1 = await fetch(base + '/api/reconcile', { method: 'POST', headers });
       assert.equal(r1.status, 401);
       assert.match(r1.headers.get('www-authenticate') ?? '', /Bearer/);
@@ -74,8 +79,14 @@ test('POST with the token works; bad mode body is 400', async () => {
   await withServer(async (base, f) => {
     const h = { authorization: `Bearer ${TOKEN}` };
     assert.equal((await fetch(base + '/api/reconcile', { method: 'POST', headers: h })).status, 200);
-    assert.equal((await fetch(base + '/api/mode', { method: 'POST', headers: h, body: '{"mode":"report"}' })).status, 200);
-    assert.equal((await fetch(base + '/api/mode', { method: 'POST', headers: h, body: '{"mode":"yolo"}' })).status, 400);
+    assert.equal(
+      (await fetch(base + '/api/mode', { method: 'POST', headers: h, body: '{"mode":"report"}' })).status,
+      200,
+    );
+    assert.equal(
+      (await fetch(base + '/api/mode', { method: 'POST', headers: h, body: '{"mode":"yolo"}' })).status,
+      400,
+    );
     assert.deepEqual(f.calls, ['reconcile', 'mode report']);
   });
 });
@@ -95,7 +106,10 @@ test('token file must be 0600 (not group/world readable)', () => {
   const p = join(dir, 'token');
   writeFileSync(p, TOKEN + '\n');
   chmodSync(p, 0o644);
-  assert.throws(() => readTokenFile(p), (e: unknown) => e instanceof OffloadError && e.exitCode === 2 && /chmod 600/.test(e.message));
+  assert.throws(
+    () => readTokenFile(p),
+    (e: unknown) => e instanceof OffloadError && e.exitCode === 2 && /chmod 600/.test(e.message),
+  );
   chmodSync(p, 0o640);
   assert.throws(() => readTokenFile(p), OffloadError);
   chmodSync(p, 0o600);

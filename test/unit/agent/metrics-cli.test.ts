@@ -12,16 +12,41 @@ const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url))
 
 function cli(args: string[]): { code: number; err: string } {
   const code = `import { main } from ${JSON.stringify(MAIN)}; process.exitCode = await main(['node', 'offloadctl', ...JSON.parse(process.env.OLC_ARGS)]);`;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8', env: { ...process.env, OLC_ARGS: JSON.stringify(args) } });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    encoding: 'utf8',
+    env: { ...process.env, OLC_ARGS: JSON.stringify(args) },
+  });
   return { code: r.status ?? -1, err: r.stderr };
 }
 
 // --install-unit --root only: nothing starts an agent in this machine's root namespace.
-test('agent metrics options go into the unit\'s ExecStart; a bad --metrics-features is a usage error', () => {
-  const r = cli(['agent', '--install-unit', '--root', root, '--mode', 'report', '--exec-path', '/usr/bin/offloadctl', '--metrics-features', 'none', '--metrics-role', 'vm-port', '--metrics-exclude', 'tap9*', '--metrics-include', 'vnet*', '--metrics-exclude-role', 'bridge']);
+test("agent metrics options go into the unit's ExecStart; a bad --metrics-features is a usage error", () => {
+  const r = cli([
+    'agent',
+    '--install-unit',
+    '--root',
+    root,
+    '--mode',
+    'report',
+    '--exec-path',
+    '/usr/bin/offloadctl',
+    '--metrics-features',
+    'none',
+    '--metrics-role',
+    'vm-port',
+    '--metrics-exclude',
+    'tap9*',
+    '--metrics-include',
+    'vnet*',
+    '--metrics-exclude-role',
+    'bridge',
+  ]);
   assert.equal(r.code, 0, r.err);
   const unit = readFileSync(join(root, 'etc/systemd/system/offloadctl-agent.service'), 'utf8');
-  assert.match(unit, /^ExecStart=\/usr\/bin\/offloadctl agent --mode report --listen 127.0.0.1:9469 --metrics-features none --metrics-include "?vnet\*"? --metrics-exclude "?tap9\*"? --metrics-role vm-port --metrics-exclude-role bridge --state-dir \/var\/lib\/offloadctl$/m);
+  assert.match(
+    unit,
+    /^ExecStart=\/usr\/bin\/offloadctl agent --mode report --listen 127.0.0.1:9469 --metrics-features none --metrics-include "?vnet\*"? --metrics-exclude "?tap9\*"? --metrics-role vm-port --metrics-exclude-role bridge --state-dir \/var\/lib\/offloadctl$/m,
+  );
   assert.equal(cli(['agent', '--install-unit', '--root', root, '--metrics-features', 'everything']).code, 2);
   const bad = cli(['agent', '--install-unit', '--root', root, '--metrics-include', 'vnet[']);
   assert.equal(bad.code, 2);

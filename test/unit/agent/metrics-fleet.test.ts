@@ -10,7 +10,11 @@ function perInterface(text: string): string[] {
 }
 
 const TSO = { feature: 'tx-tcp-segmentation', active: true, want: false };
-const ALL = { 'tx-tcp-segmentation': { active: true }, 'rx-gro': { active: true }, 'tx-scatter-gather': { active: false } };
+const ALL = {
+  'tx-tcp-segmentation': { active: true },
+  'rx-gro': { active: true },
+  'tx-scatter-gather': { active: false },
+};
 
 function sel(o: Partial<MetricsSelection>): MetricsSelection {
   return { ...DEFAULT_METRICS_SELECTION, ...o };
@@ -34,14 +38,26 @@ test('metrics: --metrics-features all exports the full interface × feature matr
   m.setInterface(6, 'eth0', 'uplink', [], null, { all: ALL });
   const lines = perInterface(await m.text());
   assert.equal(lines.filter((l) => l.startsWith('offloadctl_feature_active')).length, 6, '3 features × 2 interfaces');
-  assert.equal(lines.filter((l) => l.startsWith('offloadctl_feature_compliant')).length, 1, 'compliance only where the policy wants something');
-  assert.equal(lines.filter((l) => l.startsWith('offloadctl_interface_compliant')).length, 1, 'unmanaged eth0 has no compliance series');
+  assert.equal(
+    lines.filter((l) => l.startsWith('offloadctl_feature_compliant')).length,
+    1,
+    'compliance only where the policy wants something',
+  );
+  assert.equal(
+    lines.filter((l) => l.startsWith('offloadctl_interface_compliant')).length,
+    1,
+    'unmanaged eth0 has no compliance series',
+  );
 });
 
 test('metrics: include/exclude by interface glob and role (exclude wins)', async () => {
   const m = new AgentMetrics({
     defaultMetrics: false,
-    selection: sel({ includeInterfaces: ['vnet*', 'tap*', 'br*'], excludeInterfaces: ['tap9*'], excludeRoles: ['bridge'] }),
+    selection: sel({
+      includeInterfaces: ['vnet*', 'tap*', 'br*'],
+      excludeInterfaces: ['tap9*'],
+      excludeRoles: ['bridge'],
+    }),
   });
   m.setInterface(1, 'vnet0', 'vm-port', [TSO], true);
   m.setInterface(2, 'tap900i0', 'vm-port', [TSO], true);
@@ -52,7 +68,10 @@ test('metrics: include/exclude by interface glob and role (exclude wins)', async
   const roles = new AgentMetrics({ defaultMetrics: false, selection: sel({ includeRoles: ['vm-port'] }) });
   roles.setInterface(1, 'vnet0', 'vm-port', [TSO], true);
   roles.setInterface(3, 'br0', 'bridge', [TSO], true);
-  assert.deepEqual(new Set(perInterface(await roles.text()).map((l) => /interface="([^"]+)"/.exec(l)![1])), new Set(['vnet0']));
+  assert.deepEqual(
+    new Set(perInterface(await roles.text()).map((l) => /interface="([^"]+)"/.exec(l)![1])),
+    new Set(['vnet0']),
+  );
   // an interface leaving the selection (renamed) loses its series
   roles.setInterface(1, 'br1', 'bridge', [TSO], true);
   assert.equal(perInterface(await roles.text()).length, 0);

@@ -5,7 +5,11 @@ import { rateLimitedLog } from '../../../src/agent/rate-limit.js';
 test('rate-limited log: N lines per interval, then one "suppressed K" line', () => {
   let now = 0;
   const lines: string[] = [];
-  const l = rateLimitedLog((f) => lines.push(`line ${String(f.i)}`), (k, ms) => lines.push(`suppressed ${k} in ${ms}`), { burst: 3, intervalMs: 1000, now: () => now });
+  const l = rateLimitedLog(
+    (f) => lines.push(`line ${String(f.i)}`),
+    (k, ms) => lines.push(`suppressed ${k} in ${ms}`),
+    { burst: 3, intervalMs: 1000, now: () => now },
+  );
   for (let i = 0; i < 2000; i++) l.log({ i });
   assert.deepEqual(lines, ['line 0', 'line 1', 'line 2']);
   assert.equal(l.suppressed, 1997);

@@ -15,15 +15,21 @@ const B: BackoffOptions = { baseMs: 100, maxMs: 1000, maxAttempts: 3, quietMs: 1
 test('a new non-compliant interface gets one set, reason new', () => {
   const i = iface(5, 'veth0', 'veth', feats());
   const r = decide(i, want(5, 'veth0', OFF), newHistory(1000), 'enforce', 1001, B);
-  assert.deepEqual(r.actions, [
-    { kind: 'set', ifindex: 5, name: 'veth0', changes: OFF, reason: 'new', attempt: 1 },
-  ]);
+  assert.deepEqual(r.actions, [{ kind: 'set', ifindex: 5, name: 'veth0', changes: OFF, reason: 'new', attempt: 1 }]);
   assert.equal(r.history.attempts, 1);
   assert.equal(r.history.retryAt, 1101);
 });
 
 test('compliant on first sight: compliant action with the delay since the link event', () => {
-  const i = iface(5, 'veth0', 'veth', feats({ 'tx-tcp-segmentation': { active: false, requested: false }, 'tx-generic-segmentation': { active: false, requested: false } }));
+  const i = iface(
+    5,
+    'veth0',
+    'veth',
+    feats({
+      'tx-tcp-segmentation': { active: false, requested: false },
+      'tx-generic-segmentation': { active: false, requested: false },
+    }),
+  );
   const r = decide(i, want(5, 'veth0', OFF), newHistory(1000), 'enforce', 1004, B);
   assert.deepEqual(r.actions, [{ kind: 'compliant', ifindex: 5, name: 'veth0', delayMs: 4 }]);
   assert.equal(r.history.state, 'compliant');
@@ -40,14 +46,29 @@ test('unmanaged interface: no actions', () => {
 });
 
 test('drift after compliance is reported and corrected in enforce mode', () => {
-  const good = iface(5, 'veth0', 'veth', feats({ 'tx-tcp-segmentation': { active: false, requested: false }, 'tx-generic-segmentation': { active: false, requested: false } }));
+  const good = iface(
+    5,
+    'veth0',
+    'veth',
+    feats({
+      'tx-tcp-segmentation': { active: false, requested: false },
+      'tx-generic-segmentation': { active: false, requested: false },
+    }),
+  );
   const h = decide(good, want(5, 'veth0', OFF), newHistory(null), 'enforce', 0, B).history;
   const drifted = iface(5, 'veth0', 'veth', feats({ 'tx-generic-segmentation': { active: false, requested: false } }));
   const r = decide(drifted, want(5, 'veth0', OFF), h, 'enforce', 50_000, B);
   assert.equal(r.actions[0]!.kind, 'report');
   assert.equal((r.actions[0] as { finding: string }).finding, 'drift');
   assert.equal((r.actions[0] as { drift: boolean }).drift, true);
-  assert.deepEqual(r.actions[1], { kind: 'set', ifindex: 5, name: 'veth0', changes: { 'tx-tcp-segmentation': false }, reason: 'drift', attempt: 1 });
+  assert.deepEqual(r.actions[1], {
+    kind: 'set',
+    ifindex: 5,
+    name: 'veth0',
+    changes: { 'tx-tcp-segmentation': false },
+    reason: 'drift',
+    attempt: 1,
+  });
 });
 
 test('report mode never sets, and reports a deviation once', () => {
@@ -95,10 +116,19 @@ test('a quiet period starts a new streak: occasional drift is always corrected',
 });
 
 test('tap with requested on / active off (guest negotiation) is reported once, never set', () => {
-  const tap = iface(7, 'tap101i0', 'tun', feats({ 'tx-tcp-segmentation': { active: false, requested: true } }), 'vm-port');
+  const tap = iface(
+    7,
+    'tap101i0',
+    'tun',
+    feats({ 'tx-tcp-segmentation': { active: false, requested: true } }),
+    'vm-port',
+  );
   const on = { 'tx-tcp-segmentation': true };
   const r = decide(tap, want(7, 'tap101i0', on), newHistory(0), 'enforce', 1, B);
-  assert.deepEqual(r.actions.map((a) => a.kind), ['report']);
+  assert.deepEqual(
+    r.actions.map((a) => a.kind),
+    ['report'],
+  );
   assert.equal((r.actions[0] as { finding: string }).finding, 'guest-negotiated');
   assert.equal(r.history.state, 'held');
   const r2 = decide(tap, want(7, 'tap101i0', on), r.history, 'enforce', 2, B);
@@ -106,12 +136,23 @@ test('tap with requested on / active off (guest negotiation) is reported once, n
 });
 
 test('fixed bits that differ are reported, not set, and do not make the interface non-compliant', () => {
-  const i = iface(5, 'veth0', 'veth', feats({ 'tx-tcp-segmentation': { active: true, requested: true, fixed: true }, 'tx-generic-segmentation': { active: false, requested: false } }));
+  const i = iface(
+    5,
+    'veth0',
+    'veth',
+    feats({
+      'tx-tcp-segmentation': { active: true, requested: true, fixed: true },
+      'tx-generic-segmentation': { active: false, requested: false },
+    }),
+  );
   const c = classify(i, want(5, 'veth0', OFF));
   assert.equal(c.fixed.length, 1);
   assert.equal(c.toSet.length, 0);
   const r = decide(i, want(5, 'veth0', OFF), newHistory(0), 'enforce', 1, B);
-  assert.deepEqual(r.actions.map((a) => a.kind), ['report', 'compliant']);
+  assert.deepEqual(
+    r.actions.map((a) => a.kind),
+    ['report', 'compliant'],
+  );
   assert.equal(r.history.state, 'compliant');
 });
 
@@ -123,7 +164,16 @@ test('a fresh tap (TSO off, requested on) under tso-gso-off gets its requested b
 });
 
 test('held and fixed findings together are each reported once', () => {
-  const tap = iface(7, 'tap0', 'tun', feats({ 'tx-tcp-segmentation': { active: false, requested: true }, 'tx-generic-segmentation': { active: false, requested: false, fixed: true } }), 'vm-port');
+  const tap = iface(
+    7,
+    'tap0',
+    'tun',
+    feats({
+      'tx-tcp-segmentation': { active: false, requested: true },
+      'tx-generic-segmentation': { active: false, requested: false, fixed: true },
+    }),
+    'vm-port',
+  );
   const on = { 'tx-tcp-segmentation': true, 'tx-generic-segmentation': true };
   let h = newHistory(0);
   const reports: string[] = [];
@@ -137,13 +187,51 @@ test('held and fixed findings together are each reported once', () => {
 
 test('a tap whose TSO is held by the policy itself (SG wanted off) is "held", not "guest-negotiated"', () => {
   // TSO needs SG (netdev_fix_features): with SG off by policy, TSO stays off whatever the guest does.
-  const tap = iface(7, 'tap0', 'tun', feats({ 'tx-scatter-gather': { active: false, requested: false }, 'tx-tcp-segmentation': { active: false, requested: true } }), 'vm-port');
-  const r = decide(tap, want(7, 'tap0', { 'tx-scatter-gather': false, 'tx-tcp-segmentation': true }), newHistory(0), 'enforce', 1, B);
-  assert.deepEqual(r.actions.map((a) => (a.kind === 'report' ? a.finding : a.kind)), ['held']);
+  const tap = iface(
+    7,
+    'tap0',
+    'tun',
+    feats({
+      'tx-scatter-gather': { active: false, requested: false },
+      'tx-tcp-segmentation': { active: false, requested: true },
+    }),
+    'vm-port',
+  );
+  const r = decide(
+    tap,
+    want(7, 'tap0', { 'tx-scatter-gather': false, 'tx-tcp-segmentation': true }),
+    newHistory(0),
+    'enforce',
+    1,
+    B,
+  );
+  assert.deepEqual(
+    r.actions.map((a) => (a.kind === 'report' ? a.finding : a.kind)),
+    ['held'],
+  );
 });
 
 test('a Xen vif (a veth-like VM port, no TUNSETOFFLOAD) is never "guest-negotiated"', () => {
-  const vif = iface(8, 'vif3.0', 'veth', feats({ 'tx-scatter-gather': { active: false, requested: false }, 'tx-tcp-segmentation': { active: false, requested: true } }), 'vm-port');
-  const r = decide(vif, want(8, 'vif3.0', { 'tx-scatter-gather': false, 'tx-tcp-segmentation': true }), newHistory(0), 'enforce', 1, B);
-  assert.deepEqual(r.actions.map((a) => (a.kind === 'report' ? a.finding : a.kind)), ['held']);
+  const vif = iface(
+    8,
+    'vif3.0',
+    'veth',
+    feats({
+      'tx-scatter-gather': { active: false, requested: false },
+      'tx-tcp-segmentation': { active: false, requested: true },
+    }),
+    'vm-port',
+  );
+  const r = decide(
+    vif,
+    want(8, 'vif3.0', { 'tx-scatter-gather': false, 'tx-tcp-segmentation': true }),
+    newHistory(0),
+    'enforce',
+    1,
+    B,
+  );
+  assert.deepEqual(
+    r.actions.map((a) => (a.kind === 'report' ? a.finding : a.kind)),
+    ['held'],
+  );
 });

@@ -18,7 +18,16 @@ const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url))
 const SHIPPED = fileURLToPath(new URL('../../../deploy/systemd/offloadctl-agent.service', import.meta.url));
 
 test('the shipped unit file equals the unit `agent --install-unit` renders', () => {
-  const args = ['agent', '--install-unit', '--root', root, '--exec-path', '/usr/bin/offloadctl', '--token-file', '/etc/offloadctl/agent.token'];
+  const args = [
+    'agent',
+    '--install-unit',
+    '--root',
+    root,
+    '--exec-path',
+    '/usr/bin/offloadctl',
+    '--token-file',
+    '/etc/offloadctl/agent.token',
+  ];
   const code = `import { main } from ${JSON.stringify(MAIN)}; process.exitCode = await main(['node', 'offloadctl', ...JSON.parse(process.env.OLC_ARGS)]);`;
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
     encoding: 'utf8',
@@ -26,5 +35,9 @@ test('the shipped unit file equals the unit `agent --install-unit` renders', () 
   });
   assert.equal(r.status, 0, r.stderr);
   const rendered = readFileSync(join(root, 'etc/systemd/system/offloadctl-agent.service'), 'utf8');
-  assert.equal(readFileSync(SHIPPED, 'utf8'), rendered, 'deploy/systemd/offloadctl-agent.service differs from the rendered unit: regenerate it with the command above');
+  assert.equal(
+    readFileSync(SHIPPED, 'utf8'),
+    rendered,
+    'deploy/systemd/offloadctl-agent.service differs from the rendered unit: regenerate it with the command above',
+  );
 });

@@ -13,7 +13,10 @@ const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url))
 
 function cli(args: string[]): { code: number; err: string } {
   const code = `import { main } from ${JSON.stringify(MAIN)}; process.exitCode = await main(['node', 'offloadctl', ...JSON.parse(process.env.OLC_ARGS)]);`;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8', env: { ...process.env, OLC_ARGS: JSON.stringify(args) } });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    encoding: 'utf8',
+    env: { ...process.env, OLC_ARGS: JSON.stringify(args) },
+  });
   return { code: r.status ?? -1, err: r.stderr };
 }
 
@@ -32,11 +35,31 @@ test('deploy/systemd/offloadctl-agent.service is the rendered unit (defaults, to
 });
 
 test('the agent accepts --libvirt-dir and --proxmox-dir like the other commands, and the unit keeps them', () => {
-  const r = cli(['agent', '--install-unit', '--root', root, '--mode', 'report', '--exec-path', '/usr/bin/offloadctl', '--libvirt-dir', '/srv/libvirt-status', '--proxmox-dir', '/srv/pve']);
+  const r = cli([
+    'agent',
+    '--install-unit',
+    '--root',
+    root,
+    '--mode',
+    'report',
+    '--exec-path',
+    '/usr/bin/offloadctl',
+    '--libvirt-dir',
+    '/srv/libvirt-status',
+    '--proxmox-dir',
+    '/srv/pve',
+  ]);
   assert.equal(r.code, 0, r.err);
   const unit = readFileSync(join(root, 'etc/systemd/system/offloadctl-agent.service'), 'utf8');
-  assert.match(unit, /^ExecStart=\/usr\/bin\/offloadctl agent --mode report --listen 127.0.0.1:9469 --libvirt-dir \/srv\/libvirt-status --proxmox-dir \/srv\/pve --state-dir \/var\/lib\/offloadctl$/m);
+  assert.match(
+    unit,
+    /^ExecStart=\/usr\/bin\/offloadctl agent --mode report --listen 127.0.0.1:9469 --libvirt-dir \/srv\/libvirt-status --proxmox-dir \/srv\/pve --state-dir \/var\/lib\/offloadctl$/m,
+  );
   const d = cli(['agent', '--install-unit', '--root', root, '--mode', 'report', '--exec-path', '/usr/bin/offloadctl']);
   assert.equal(d.code, 0, d.err);
-  assert.doesNotMatch(readFileSync(join(root, 'etc/systemd/system/offloadctl-agent.service'), 'utf8'), /--libvirt-dir|--proxmox-dir/, 'defaults are left out');
+  assert.doesNotMatch(
+    readFileSync(join(root, 'etc/systemd/system/offloadctl-agent.service'), 'utf8'),
+    /--libvirt-dir|--proxmox-dir/,
+    'defaults are left out',
+  );
 });

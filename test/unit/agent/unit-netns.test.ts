@@ -14,7 +14,11 @@ test('unit: LimitNOFILE is set; a namespace is carried in (NetworkNamespacePath,
   const host = renderUnit({ execPath: '/usr/bin/offloadctl', args: [] }).split('\n');
   assert.ok(host.includes(`LimitNOFILE=${UNIT_LIMIT_NOFILE}`));
   assert.ok(!host.some((l) => l.startsWith('NetworkNamespacePath=')));
-  const ns = renderUnit({ execPath: '/usr/bin/offloadctl', args: ['--state-dir', '/var/lib/offloadctl/netns-lab-1'], netns: 'lab-1' }).split('\n');
+  const ns = renderUnit({
+    execPath: '/usr/bin/offloadctl',
+    args: ['--state-dir', '/var/lib/offloadctl/netns-lab-1'],
+    netns: 'lab-1',
+  }).split('\n');
   assert.ok(ns.includes('NetworkNamespacePath=/run/netns/lab-1'));
   assert.ok(ns.includes('RequiresMountsFor=/run/netns/lab-1'));
   assert.ok(ns.includes('StateDirectory=offloadctl/netns-lab-1'));
@@ -28,12 +32,17 @@ test('unit: LimitNOFILE is set; a namespace is carried in (NetworkNamespacePath,
   assert.equal(checkNetnsName('lab_1.x-y'), null);
 });
 
-test('unit: systemd-analyze verify accepts the host and the namespace unit', { skip: hasAnalyze ? false : 'systemd-analyze not installed' }, () => {
+test('unit: systemd-analyze verify accepts the host and the namespace unit', {
+  skip: hasAnalyze ? false : 'systemd-analyze not installed',
+}, () => {
   const d = mkdtempSync(join(tmpdir(), 'olc-unit-verify-'));
   try {
     for (const netns of [undefined, 'lab-1']) {
       const p = join(d, unitName(netns));
-      writeFileSync(p, renderUnit({ execPath: BIN, args: ['--mode', 'enforce'], netns, tokenSource: '/etc/offloadctl/agent.token' }));
+      writeFileSync(
+        p,
+        renderUnit({ execPath: BIN, args: ['--mode', 'enforce'], netns, tokenSource: '/etc/offloadctl/agent.token' }),
+      );
       const r = spawnSync('systemd-analyze', ['verify', '--man=no', p], { encoding: 'utf8' });
       assert.equal(r.status, 0, `${p}: ${r.stderr}`);
     }

@@ -11,10 +11,15 @@ import type { FeatureMap } from '../../../src/model/types.js';
 
 const on = { requested: true, active: true, fixed: false };
 const off = { requested: false, active: false, fixed: false };
-const feats = (tso: boolean): FeatureMap => ({ 'tx-tcp-segmentation': tso ? on : off, 'rx-gro': on, 'tx-lockless': { requested: true, active: true, fixed: true } });
+const feats = (tso: boolean): FeatureMap => ({
+  'tx-tcp-segmentation': tso ? on : off,
+  'rx-gro': on,
+  'tx-lockless': { requested: true, active: true, fixed: true },
+});
 const iface = (name: string, ifindex: number) => ({ name, ifindex, role: 'vm-port' as const, master: null });
 const tso = (snap: NonNullable<ReturnType<typeof agentSnapshot>>['snapshot'], name: string) =>
-  recordedFeatures(snap, snap.interfaces.find((i) => i.name === name)!).find((f) => f.name === 'tx-tcp-segmentation')!.requested;
+  recordedFeatures(snap, snap.interfaces.find((i) => i.name === name)!).find((f) => f.name === 'tx-tcp-segmentation')!
+    .requested;
 
 test('the agent records each interface once, before its first change, as snapshot lines of its run', () => {
   const dir = mkdtempSync(join(tmpdir(), 'olc-first-'));
@@ -22,13 +27,34 @@ test('the agent records each interface once, before its first change, as snapsho
     const rec = new FirstChangeRecord(dir);
     assert.ok(rec.record([{ iface: iface('tap0', 10), features: feats(true), stage: 0 }], 'agent: tso-gso-off'));
     // tap0 again (a later drift fix): not recorded again; tap1 is new
-    assert.ok(rec.record([{ iface: iface('tap0', 10), features: feats(false), stage: 0 }, { iface: iface('tap1', 11), features: feats(true), stage: 0 }], 'agent: tso-gso-off'));
-    assert.equal(rec.record([{ iface: iface('tap1', 11), features: feats(false), stage: 0 }], 'agent: tso-gso-off'), null);
+    assert.ok(
+      rec.record(
+        [
+          { iface: iface('tap0', 10), features: feats(false), stage: 0 },
+          { iface: iface('tap1', 11), features: feats(true), stage: 0 },
+        ],
+        'agent: tso-gso-off',
+      ),
+    );
+    assert.equal(
+      rec.record([{ iface: iface('tap1', 11), features: feats(false), stage: 0 }], 'agent: tso-gso-off'),
+      null,
+    );
     rec.close();
-    const lines = readFileSync(rec.path, 'utf8').trim().split('\n').map((l) => decodeSnapshot(l));
-    assert.deepEqual(lines.map((s) => s.interfaces.map((i) => i.name)), [['tap0'], ['tap1']]);
+    const lines = readFileSync(rec.path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => decodeSnapshot(l));
+    assert.deepEqual(
+      lines.map((s) => s.interfaces.map((i) => i.name)),
+      [['tap0'], ['tap1']],
+    );
     assert.equal(lines[0]!.by, 'agent');
-    assert.deepEqual(recordedFeatures(lines[0]!, lines[0]!.interfaces[0]!).map((f) => `${f.name}=${f.requested}`), ['tx-tcp-segmentation=true', 'rx-gro=true'], 'fixed features are not recorded');
+    assert.deepEqual(
+      recordedFeatures(lines[0]!, lines[0]!.interfaces[0]!).map((f) => `${f.name}=${f.requested}`),
+      ['tx-tcp-segmentation=true', 'rx-gro=true'],
+      'fixed features are not recorded',
+    );
     const store = new SnapshotStore(dir);
     assert.deepEqual(store.ids(), [], 'not an apply snapshot: `snapshots` and restore --last do not see it');
     assert.equal(store.last(currentNetns()), null);
@@ -46,19 +72,35 @@ test('restore --agent: per interface the oldest record not restored yet, of this
     first.close();
     // a restarted agent finds tap0 as the first one left it, and a new tap2
     const second = new FirstChangeRecord(dir);
-    second.record([{ iface: iface('tap0', 10), features: feats(false), stage: 0 }, { iface: iface('tap2', 12), features: feats(true), stage: 0 }], 'agent: tso-gso-off');
+    second.record(
+      [
+        { iface: iface('tap0', 10), features: feats(false), stage: 0 },
+        { iface: iface('tap2', 12), features: feats(true), stage: 0 },
+      ],
+      'agent: tso-gso-off',
+    );
     appendFileSync(second.path, '{"version":2,"id":"torn'); // a crash mid-line
     const merged = agentSnapshot(store, currentNetns())!;
     assert.equal(merged.sources.length, 2);
-    assert.deepEqual(merged.snapshot.interfaces.map((i) => i.name), ['tap0', 'tap2']);
+    assert.deepEqual(
+      merged.snapshot.interfaces.map((i) => i.name),
+      ['tap0', 'tap2'],
+    );
     assert.equal(tso(merged.snapshot, 'tap0'), true, 'the state before the first agent');
-    assert.equal(agentSnapshot(store, { name: 'elsewhere', id: 'net:[1]', host: false }), null, "another namespace's records are not this one's");
+    assert.equal(
+      agentSnapshot(store, { name: 'elsewhere', id: 'net:[1]', host: false }),
+      null,
+      "another namespace's records are not this one's",
+    );
     markAgentRestored(merged.sources);
     assert.equal(agentSnapshot(store, currentNetns()), null, 'restored: nothing left');
     // the second agent still runs and changes tap3: only that is left to restore
     second.record([{ iface: iface('tap3', 13), features: feats(true), stage: 0 }], 'agent: tso-gso-off');
     second.close();
-    assert.deepEqual(agentSnapshot(store, currentNetns())!.snapshot.interfaces.map((i) => i.name), ['tap3']);
+    assert.deepEqual(
+      agentSnapshot(store, currentNetns())!.snapshot.interfaces.map((i) => i.name),
+      ['tap3'],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

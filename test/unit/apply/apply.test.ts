@@ -22,13 +22,18 @@ import { TSO, TSO_GSO_OFF, bridgeFeatures, link, nicFeatures, tapFeatures, vethF
  */
 function fakeHost(): FakeKernel {
   const ports = ['eno1', 'tap0', 'veth0'];
-  const tapHeld = new Set(Object.entries(tapFeatures()).filter(([, s]) => s.requested && !s.active).map(([f]) => f));
+  const tapHeld = new Set(
+    Object.entries(tapFeatures())
+      .filter(([, s]) => s.requested && !s.active)
+      .map(([f]) => f),
+  );
   const brHeld = new Set(['tx-gso-robust']); // off [requested on] on a real bridge
   let k: FakeKernel;
   const recompute = (ifname: string, fm: FeatureMap) => {
     const held = ifname === 'tap0' ? tapHeld : ifname === 'br0' ? brHeld : null;
     for (const [f, st] of Object.entries(fm)) if (!st.fixed) st.active = st.requested && !held?.has(f);
-    if (!fm['tx-scatter-gather']!.active) for (const f of [...TSO.slice(0, 4), 'tx-generic-segmentation']) if (!fm[f]!.fixed) fm[f]!.active = false;
+    if (!fm['tx-scatter-gather']!.active)
+      for (const f of [...TSO.slice(0, 4), 'tx-generic-segmentation']) if (!fm[f]!.fixed) fm[f]!.active = false;
   };
   const bridgeRule = () => {
     const br = k.peekFeatures('br0');
@@ -85,7 +90,11 @@ async function planned(k: FakeKernel, values: Record<string, boolean> = TSO_GSO_
       .map((i) => ({
         ifindex: i.ifindex,
         name: i.name,
-        features: Object.fromEntries(Object.entries(values).filter(([f]) => f in i.features).map(([f, v]) => [f, { value: v, rule: 'r' }])),
+        features: Object.fromEntries(
+          Object.entries(values)
+            .filter(([f]) => f in i.features)
+            .map(([f, v]) => [f, { value: v, rule: 'r' }]),
+        ),
       })),
   };
   return { observation, desired, plan: plan(observation, desired) };
@@ -103,16 +112,33 @@ test('apply: snapshot first, ports before the bridge, re-observe between stages,
     assert.deepEqual(report.counts, { changed: 5, compliant: 0, failed: 0, vanished: 0 });
     // Snapshot on disk with the pre-apply requested bits of every touched interface.
     const snap = t.store.read(report.snapshot!);
-    assert.deepEqual(snap.interfaces.map((s) => [s.name, s.stage]), [['eno1', 0], ['tap0', 0], ['veth0', 0], ['veth9', 0], ['br0', 1]]);
+    assert.deepEqual(
+      snap.interfaces.map((s) => [s.name, s.stage]),
+      [
+        ['eno1', 0],
+        ['tap0', 0],
+        ['veth0', 0],
+        ['veth9', 0],
+        ['br0', 1],
+      ],
+    );
     for (const s of snap.interfaces) {
       const recorded = recordedFeatures(snap, s);
       for (const r of recorded) assert.equal(r.requested, before[s.name]![r.name]!.requested, `${s.name} ${r.name}`);
       for (const r of recorded) assert.equal(r.active, before[s.name]![r.name]!.active, `${s.name} ${r.name}`);
-      const changeable = Object.entries(before[s.name]!).filter(([, st]) => !st.fixed).map(([f]) => f);
-      assert.deepEqual(recorded.map((r) => r.name).sort(), changeable.sort(), `${s.name}: every changeable feature, no fixed one`);
+      const changeable = Object.entries(before[s.name]!)
+        .filter(([, st]) => !st.fixed)
+        .map(([f]) => f);
+      assert.deepEqual(
+        recorded.map((r) => r.name).sort(),
+        changeable.sort(),
+        `${s.name}: every changeable feature, no fixed one`,
+      );
     }
     // Order of kernel calls: ports' SETs, a fresh dump, then br0's SET, then the verifying dump.
-    const seq = k.calls.filter((c) => c.method === 'setFeatures' || c.method === 'dumpFeatures').map((c) => ('ifname' in c ? c.ifname : c.method));
+    const seq = k.calls
+      .filter((c) => c.method === 'setFeatures' || c.method === 'dumpFeatures')
+      .map((c) => ('ifname' in c ? c.ifname : c.method));
     assert.deepEqual(seq.slice(-3), ['dumpFeatures', 'br0', 'dumpFeatures']);
     assert.deepEqual(seq.slice(0, 5).sort(), ['dumpFeatures', 'eno1', 'tap0', 'veth0', 'veth9']);
     // Kernel state: every changeable TSO/GSO bit off.
@@ -184,7 +210,11 @@ test('a failure rolls back everything apply changed', async () => {
     assert.deepEqual(await stateOf(k), before, 'every feature back as it was');
     assert.equal(t.store.summary(report.snapshot!).status, 'rolled-back');
     // Batches after the failure were not attempted (br0 is in a later stage).
-    assert.ok(!k.calls.some((c) => c.method === 'setFeatures' && c.ifname === 'br0' && c.changes['tx-tcp-segmentation'] === false));
+    assert.ok(
+      !k.calls.some(
+        (c) => c.method === 'setFeatures' && c.ifname === 'br0' && c.changes['tx-tcp-segmentation'] === false,
+      ),
+    );
   } finally {
     t.done();
   }
@@ -244,7 +274,10 @@ test('a permission error is a system error (exit 3), and nothing stays changed',
     await assert.rejects(
       applyPlan(k, p.observation, p.desired, p.plan, { store: t.store }),
       (e: unknown) =>
-        e instanceof OffloadError && e.category === 'permission' && e.exitCode === 3 && /undo with `offloadctl restore \d/.test(e.message),
+        e instanceof OffloadError &&
+        e.category === 'permission' &&
+        e.exitCode === 3 &&
+        /undo with `offloadctl restore \d/.test(e.message),
     );
   } finally {
     t.done();
@@ -260,7 +293,7 @@ test('restore brings back requested and active bits exactly; a second restore fi
     const report = await applyPlan(k, p.observation, p.desired, p.plan, { store: t.store });
     const snap = t.store.read(report.snapshot!);
     const r1 = await restoreSnapshot(k, snap, t.store.entries(snap.id));
-    assert.equal(r1.ok, true, JSON.stringify(r1.results.filter((r) => r.activeDiffers || r.status !== "restored")));
+    assert.equal(r1.ok, true, JSON.stringify(r1.results.filter((r) => r.activeDiffers || r.status !== 'restored')));
     assert.equal(r1.counts.restored, 5);
     assert.ok(r1.results.every((r) => r.journaled));
     assert.deepEqual(await stateOf(k), before);
@@ -297,7 +330,13 @@ test('crash at every point, journal tail lost: restore from the snapshot alone g
         // Lose the last journal lines, as a crash between write and fsync could.
         const jp = join(t.store.dir, `${id}.journal`);
         const lines = readFileSync(jp, 'utf8').split('\n').filter(Boolean);
-        writeFileSync(jp, lines.slice(0, Math.max(0, lines.length - dropJournalLines)).map((l) => l + '\n').join(''));
+        writeFileSync(
+          jp,
+          lines
+            .slice(0, Math.max(0, lines.length - dropJournalLines))
+            .map((l) => l + '\n')
+            .join(''),
+        );
         const r = await restoreSnapshot(k, t.store.read(id), t.store.entries(id));
         assert.equal(r.ok, true, `killAt ${killAt} drop ${dropJournalLines}`);
         assert.deepEqual(await stateOf(k), before, `killAt ${killAt} drop ${dropJournalLines}`);
@@ -373,11 +412,13 @@ test('snapshot files are complete JSON, no temporary files left behind', async (
   }
 });
 
-test('setMany through a backend\'s setFeaturesMany: errors per device become outcomes; EPERM is a system error', async () => {
+test("setMany through a backend's setFeaturesMany: errors per device become outcomes; EPERM is a system error", async () => {
   const { setMany } = await import('../../../src/apply/execute.js');
   class Many extends FakeKernel {
     many = 0;
-    async setFeaturesMany(items: readonly { ifname: string; changes: Record<string, boolean> }[]): Promise<(KernelError | null)[]> {
+    async setFeaturesMany(
+      items: readonly { ifname: string; changes: Record<string, boolean> }[],
+    ): Promise<(KernelError | null)[]> {
       this.many++;
       return Promise.all(
         items.map(async (it) => {
@@ -401,7 +442,10 @@ test('setMany through a backend\'s setFeaturesMany: errors per device become out
     { onDone: (o) => done.push(o.ifname) },
   );
   assert.equal(k.many, 1, 'one pipelined call, no per-device fallback');
-  assert.deepEqual(out.map((o) => (o.ok ? 'ok' : o.vanished ? 'vanished' : 'failed')), ['ok', 'failed', 'vanished']);
+  assert.deepEqual(
+    out.map((o) => (o.ok ? 'ok' : o.vanished ? 'vanished' : 'failed')),
+    ['ok', 'failed', 'vanished'],
+  );
   assert.deepEqual(done, ['tap0', 'veth0', 'veth9']);
   class Denied extends Many {
     override async setFeaturesMany(items: readonly { ifname: string }[]): Promise<(KernelError | null)[]> {
@@ -409,5 +453,8 @@ test('setMany through a backend\'s setFeaturesMany: errors per device become out
     }
   }
   const d = new Denied({ links: await base.listLinks(), features: await stateOf(base) });
-  await assert.rejects(setMany(d, [{ ifname: 'tap0', set: { 'rx-gro': false } }]), (e) => e instanceof OffloadError && e.exitCode === 3);
+  await assert.rejects(
+    setMany(d, [{ ifname: 'tap0', set: { 'rx-gro': false } }]),
+    (e) => e instanceof OffloadError && e.exitCode === 3,
+  );
 });

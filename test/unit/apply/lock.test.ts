@@ -47,7 +47,10 @@ test('the lock is a kernel flock: held until released, visible in /proc/locks; a
     assert.deepEqual(kernelLocks(path), { granted: 1, waiting: 0 });
     assert.equal(freeFromOutside(path), false, 'flock(1) from outside cannot take it');
     // Another taker without waiting: one line, exit 3, names the holder.
-    await assert.rejects(lockStateDir(dir, { timeoutSeconds: 0 }), (e) => e instanceof OffloadError && e.exitCode === 3 && new RegExp(`pid ${process.pid}`).test(e.message));
+    await assert.rejects(
+      lockStateDir(dir, { timeoutSeconds: 0 }),
+      (e) => e instanceof OffloadError && e.exitCode === 3 && new RegExp(`pid ${process.pid}`).test(e.message),
+    );
     // With a timeout it waits, says so once, and gets the lock when the holder lets go.
     let told = 0;
     const waiting = lockStateDir(dir, { timeoutSeconds: 60, onWait: () => told++ });
@@ -60,14 +63,19 @@ test('the lock is a kernel flock: held until released, visible in /proc/locks; a
     assert.equal(freeFromOutside(path), true);
     // A bounded wait gives up: exit 3, says how long it waited.
     const r3 = await lockStateDir(dir, { timeoutSeconds: 0 });
-    await assert.rejects(lockStateDir(dir, { timeoutSeconds: 1 }), (e) => e instanceof OffloadError && e.exitCode === 3 && /waiting 1 s/.test(e.message));
+    await assert.rejects(
+      lockStateDir(dir, { timeoutSeconds: 1 }),
+      (e) => e instanceof OffloadError && e.exitCode === 3 && /waiting 1 s/.test(e.message),
+    );
     r3();
   } finally {
     t.done();
   }
 });
 
-test('stale-lock takeover: kill -9 the holder 20 times, never two holders (kernel /proc/locks as oracle)', { timeout: 180_000 }, async () => {
+test('stale-lock takeover: kill -9 the holder 20 times, never two holders (kernel /proc/locks as oracle)', {
+  timeout: 180_000,
+}, async () => {
   const t = tmp();
   const holder = fileURLToPath(new URL('./lock-holder.ts', import.meta.url));
   const procs = new Set<ChildProcess>();
@@ -85,7 +93,8 @@ test('stale-lock takeover: kill -9 the holder 20 times, never two holders (kerne
       child.on('exit', () => procs.delete(child));
       child.stdout!.on('data', (b: Buffer) => {
         if (!b.toString().includes('acquired')) return;
-        if (!currentKilled) violations.push(`pid ${child.pid} acquired while pid ${current?.pid} held the lock and was not killed`);
+        if (!currentKilled)
+          violations.push(`pid ${child.pid} acquired while pid ${current?.pid} held the lock and was not killed`);
         current = child;
         currentKilled = false;
         acquired.push({ child, at: Date.now() });

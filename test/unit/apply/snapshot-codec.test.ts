@@ -1,10 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SnapshotRecorder, decodeSnapshot, encodeSnapshot, recordedFeatures } from '../../../src/apply/snapshot-codec.js';
+import {
+  SnapshotRecorder,
+  decodeSnapshot,
+  encodeSnapshot,
+  recordedFeatures,
+} from '../../../src/apply/snapshot-codec.js';
 import type { Snapshot } from '../../../src/apply/types.js';
 import type { FeatureMap } from '../../../src/model/types.js';
 
-const NAMES = ['tx-scatter-gather', 'tx-tcp-segmentation', 'tx-tcp6-segmentation', 'tx-generic-segmentation', 'rx-gro', 'tx-checksum-ip-generic'];
+const NAMES = [
+  'tx-scatter-gather',
+  'tx-tcp-segmentation',
+  'tx-tcp6-segmentation',
+  'tx-generic-segmentation',
+  'rx-gro',
+  'tx-checksum-ip-generic',
+];
 
 /** Interfaces with different feature sets (a tap has others than a veth), fixed ones, varying bits. */
 function featuresOf(i: number): FeatureMap {
@@ -20,9 +32,21 @@ function featuresOf(i: number): FeatureMap {
 function build(n: number): { snap: Snapshot; fms: FeatureMap[] } {
   const r = new SnapshotRecorder();
   const fms = Array.from({ length: n }, (_, i) => featuresOf(i));
-  const interfaces = fms.map((fm, i) => r.record({ name: `v${i}`, ifindex: i + 2, role: 'veth', master: i % 3 ? 'br0' : null }, fm, i % 2));
+  const interfaces = fms.map((fm, i) =>
+    r.record({ name: `v${i}`, ifindex: i + 2, role: 'veth', master: i % 3 ? 'br0' : null }, fm, i % 2),
+  );
   r.finish(interfaces);
-  const snap: Snapshot = { version: 2, id: '20261125-120000-000-aaaa', createdAt: '2026-11-25T12:00:00.000Z', policy: 'tso-gso-off', netns: 'x', netnsId: 'net:[1]', netnsHost: false, features: r.features, interfaces };
+  const snap: Snapshot = {
+    version: 2,
+    id: '20261125-120000-000-aaaa',
+    createdAt: '2026-11-25T12:00:00.000Z',
+    policy: 'tso-gso-off',
+    netns: 'x',
+    netnsId: 'net:[1]',
+    netnsHost: false,
+    features: r.features,
+    interfaces,
+  };
   return { snap, fms };
 }
 
@@ -41,7 +65,8 @@ test('snapshot recorder: every changeable feature with its requested and active 
     snap.interfaces.forEach((s, i) => assert.deepEqual(byName(recordedFeatures(snap, s)), expected(fms[i]!), s.name));
     // Bitmaps all have the final table's length (early interfaces are padded).
     const digits = Math.ceil(snap.features.length / 4);
-    for (const s of snap.interfaces) for (const m of [s.recorded, s.requested, s.active]) assert.equal(m.length, digits);
+    for (const s of snap.interfaces)
+      for (const m of [s.recorded, s.requested, s.active]) assert.equal(m.length, digits);
   }
 });
 
@@ -60,39 +85,70 @@ test('snapshot codec: encode → decode is the identity; the file holds the tabl
 
 test('snapshot codec: a format 1 file (name → bool maps) is read and converted', () => {
   const v1 = {
-    version: 1, id: 'a', createdAt: 'c', policy: 'p', netns: null,
+    version: 1,
+    id: 'a',
+    createdAt: 'c',
+    policy: 'p',
+    netns: null,
     interfaces: [
-      { name: 'v0', ifindex: 2, role: 'veth', master: null, stage: 0, requested: { a: true, b: false }, active: { a: false, b: false } },
+      {
+        name: 'v0',
+        ifindex: 2,
+        role: 'veth',
+        master: null,
+        stage: 0,
+        requested: { a: true, b: false },
+        active: { a: false, b: false },
+      },
       { name: 'br0', ifindex: 3, role: 'bridge', master: null, stage: 1, requested: { c: true }, active: { c: true } },
     ],
   };
   const s = decodeSnapshot(JSON.stringify(v1));
   assert.equal(s.version, 2);
   assert.deepEqual(s.features, ['a', 'b', 'c']);
-  assert.deepEqual(recordedFeatures(s, s.interfaces[0]!), [{ name: 'a', requested: true, active: false }, { name: 'b', requested: false, active: false }]);
+  assert.deepEqual(recordedFeatures(s, s.interfaces[0]!), [
+    { name: 'a', requested: true, active: false },
+    { name: 'b', requested: false, active: false },
+  ]);
   assert.deepEqual(recordedFeatures(s, s.interfaces[1]!), [{ name: 'c', requested: true, active: true }]);
-  assert.deepEqual(s.interfaces.map((i) => [i.name, i.stage, i.role]), [['v0', 0, 'veth'], ['br0', 1, 'bridge']]);
+  assert.deepEqual(
+    s.interfaces.map((i) => [i.name, i.stage, i.role]),
+    [
+      ['v0', 0, 'veth'],
+      ['br0', 1, 'bridge'],
+    ],
+  );
 });
 
 test('snapshot codec: unknown versions and damaged bitmaps are refused with a reason', () => {
-  assert.throws(() => decodeSnapshot('{"version":3,"interfaces":[]}'), /format version 3, this offloadctl reads versions 1 and 2/);
+  assert.throws(
+    () => decodeSnapshot('{"version":3,"interfaces":[]}'),
+    /format version 3, this offloadctl reads versions 1 and 2/,
+  );
   assert.throws(() => decodeSnapshot('{"interfaces":[]}'), /no format version/);
   const file = JSON.parse(encodeSnapshot(build(2).snap));
   file.interfaces[1].requested = 'zz';
   assert.throws(() => decodeSnapshot(JSON.stringify(file)), /v1: bad feature bitmap "zz"/);
   assert.throws(
-    () => decodeSnapshot('{"version":2,"id":"a","createdAt":"c","policy":"p","netns":null,"features":[1],"interfaces":[]}'),
+    () =>
+      decodeSnapshot('{"version":2,"id":"a","createdAt":"c","policy":"p","netns":null,"features":[1],"interfaces":[]}'),
     /features: expected an array of feature names/,
   );
 });
 
 test('snapshot codec: every field is type-checked; truncated or wrong-typed files give a reason, never a TypeError', (t) => {
-  const good = JSON.parse(encodeSnapshot(build(3).snap)) as Record<string, unknown> & { interfaces: Record<string, unknown>[] };
+  const good = JSON.parse(encodeSnapshot(build(3).snap)) as Record<string, unknown> & {
+    interfaces: Record<string, unknown>[];
+  };
   const text = JSON.stringify(good);
   let cases = 0;
   const refused = (t: string, label: string) => {
     cases++;
-    assert.throws(() => decodeSnapshot(t), (e: unknown) => e instanceof Error && e.constructor === Error && e.message.length > 0, label);
+    assert.throws(
+      () => decodeSnapshot(t),
+      (e: unknown) => e instanceof Error && e.constructor === Error && e.message.length > 0,
+      label,
+    );
   };
   for (let n = 0; n < text.length; n += 7) refused(text.slice(0, n), `truncated at ${n}`);
   const wrong: unknown[] = [null, 1, -1, 1.5, '', 'x', true, [], {}, [1], { a: 1 }];
@@ -109,13 +165,14 @@ test('snapshot codec: every field is type-checked; truncated or wrong-typed file
         assert.equal((e as Error).constructor, Error, `${k}=${JSON.stringify(w)}: ${(e as Error).message}`);
       }
       // Accepted only where the type allows it (a nullable string / boolean, or an empty list).
-      if (ok) assert.ok(
-        (w === null && ['netns', 'netnsId', 'netnsHost'].includes(k)) ||
-          (typeof w === 'string' && w !== '' && ['id', 'createdAt', 'policy', 'netns', 'netnsId'].includes(k)) ||
-          (w === true && k === 'netnsHost') ||
-          (Array.isArray(w) && w.length === 0 && k === 'interfaces'),
-        `${k}=${JSON.stringify(w)} accepted`,
-      );
+      if (ok)
+        assert.ok(
+          (w === null && ['netns', 'netnsId', 'netnsHost'].includes(k)) ||
+            (typeof w === 'string' && w !== '' && ['id', 'createdAt', 'policy', 'netns', 'netnsId'].includes(k)) ||
+            (w === true && k === 'netnsHost') ||
+            (Array.isArray(w) && w.length === 0 && k === 'interfaces'),
+          `${k}=${JSON.stringify(w)} accepted`,
+        );
     }
   }
   for (const k of ['name', 'ifindex', 'role', 'master', 'stage', 'recorded', 'requested', 'active']) {
@@ -137,7 +194,10 @@ test('snapshot codec: every field is type-checked; truncated or wrong-typed file
   }
   refused('[]', 'array');
   refused('null', 'null');
-  refused('{"version":1,"id":"a","createdAt":"c","policy":"p","netns":null,"interfaces":[{"name":"x","ifindex":2,"role":"veth","master":null,"stage":0,"requested":{"a":"yes"},"active":{}}]}', 'format 1 wrong type');
+  refused(
+    '{"version":1,"id":"a","createdAt":"c","policy":"p","netns":null,"interfaces":[{"name":"x","ifindex":2,"role":"veth","master":null,"stage":0,"requested":{"a":"yes"},"active":{}}]}',
+    'format 1 wrong type',
+  );
   assert.ok(cases > 200, `${cases} corrupt cases`);
   t.diagnostic(`${cases} corrupt snapshot cases refused with a reason`);
 });
@@ -147,12 +207,25 @@ test('snapshot codec: 1000 interfaces of 60 features are ~10x smaller than name 
   const r = new SnapshotRecorder();
   const maps: unknown[] = [];
   const interfaces = Array.from({ length: 1000 }, (_, i) => {
-    const fm: FeatureMap = Object.fromEntries(feats.map((f, k) => [f, { requested: (i + k) % 3 === 0, active: (i + k) % 2 === 0, fixed: false }]));
-    maps.push({ requested: Object.fromEntries(feats.map((f) => [f, fm[f]!.requested])), active: Object.fromEntries(feats.map((f) => [f, fm[f]!.active])) });
+    const fm: FeatureMap = Object.fromEntries(
+      feats.map((f, k) => [f, { requested: (i + k) % 3 === 0, active: (i + k) % 2 === 0, fixed: false }]),
+    );
+    maps.push({
+      requested: Object.fromEntries(feats.map((f) => [f, fm[f]!.requested])),
+      active: Object.fromEntries(feats.map((f) => [f, fm[f]!.active])),
+    });
     return r.record({ name: `veth${i}`, ifindex: i + 2, role: 'veth', master: null }, fm, 0);
   });
   r.finish(interfaces);
-  const text = encodeSnapshot({ version: 2, id: 'x', createdAt: 'y', policy: 'p', netns: null, features: r.features, interfaces });
+  const text = encodeSnapshot({
+    version: 2,
+    id: 'x',
+    createdAt: 'y',
+    policy: 'p',
+    netns: null,
+    features: r.features,
+    interfaces,
+  });
   const v1 = JSON.stringify(maps).length;
   assert.ok(text.length * 8 < v1, `${text.length} bytes, format 1: ${v1}`);
 });

@@ -1,6 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, truncateSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  truncateSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SnapshotStore } from '../../../src/apply/store.js';
@@ -22,19 +33,29 @@ function tmp(): { dir: string; done: () => void } {
 
 function snap(id: string): Snapshot {
   return {
-    version: 2, id, createdAt: '2026-11-25T12:00:00.000Z', policy: 'tso-gso-off', netns: null,
+    version: 2,
+    id,
+    createdAt: '2026-11-25T12:00:00.000Z',
+    policy: 'tso-gso-off',
+    netns: null,
     features: ['a'],
-    interfaces: [{ name: 'v0', ifindex: 2, role: 'veth', master: null, stage: 0, recorded: '1', requested: '1', active: '1' }],
+    interfaces: [
+      { name: 'v0', ifindex: 2, role: 'veth', master: null, stage: 0, recorded: '1', requested: '1', active: '1' },
+    ],
   };
 }
 
-const refused = (re: RegExp) => (e: unknown) => e instanceof OffloadError && e.exitCode === 3 && re.test(e.message) && !e.message.includes('\n');
+const refused = (re: RegExp) => (e: unknown) =>
+  e instanceof OffloadError && e.exitCode === 3 && re.test(e.message) && !e.message.includes('\n');
 
 /** A file standing for /etc/shadow: outside the state directory, 0600, owned by the test's user. */
 function victim(dir: string): { path: string; unchanged: () => void } {
   const path = join(dir, 'victim');
   writeFileSync(path, 'root:secret\n', { mode: 0o600 });
-  return { path, unchanged: () => assert.equal(readFileSync(path, 'utf8'), 'root:secret\n', 'the symlink target is not modified') };
+  return {
+    path,
+    unchanged: () => assert.equal(readFileSync(path, 'utf8'), 'root:secret\n', 'the symlink target is not modified'),
+  };
 }
 
 test('a group- or world-writable state directory is refused (exit 3, one line); the planted symlink target is untouched', () => {
@@ -59,13 +80,18 @@ test('a group- or world-writable state directory is refused (exit 3, one line); 
   }
 });
 
-test('a state directory owned by another user is refused (exit 3)', { skip: isRoot ? false : 'needs root to chown' }, () => {
+test('a state directory owned by another user is refused (exit 3)', {
+  skip: isRoot ? false : 'needs root to chown',
+}, () => {
   const t = tmp();
   try {
     const state = join(t.dir, 'state');
     mkdirSync(state, { mode: 0o700 });
     chownSync(state, 65534, 65534);
-    assert.throws(() => new SnapshotStore(state).create(snap('20261125-120000-000-aaaa')), refused(/owned by uid 65534, not by the running user/));
+    assert.throws(
+      () => new SnapshotStore(state).create(snap('20261125-120000-000-aaaa')),
+      refused(/owned by uid 65534, not by the running user/),
+    );
   } finally {
     t.done();
   }
@@ -81,7 +107,10 @@ test('in a good state directory, planted symlinks (ID.journal, agent-journal.jso
     const id = '20261125-120000-000-aaaa';
     // apply: the journal is created with O_EXCL|O_NOFOLLOW
     symlinkSync(v.path, join(state, 'snapshots', `${id}.journal`));
-    assert.throws(() => s.create(snap(id)), (e) => e instanceof OffloadError && e.exitCode === 3);
+    assert.throws(
+      () => s.create(snap(id)),
+      (e) => e instanceof OffloadError && e.exitCode === 3,
+    );
     rmSync(join(state, 'snapshots', `${id}.journal`));
     s.create(snap(id)).close();
     // restore: an existing journal swapped for a symlink
@@ -117,16 +146,32 @@ test('corrupt snapshots: listed as corrupt with the reason, the others still lis
     bad.interfaces[0].ifindex = 'two';
     writeFileSync(join(s.dir, `${ids[2]}.json`), JSON.stringify(bad));
     const list = s.list();
-    assert.deepEqual(list.map((x) => [x.id, x.status]), [[ids[0], 'interrupted'], [ids[1], 'corrupt'], [ids[2], 'corrupt']]);
+    assert.deepEqual(
+      list.map((x) => [x.id, x.status]),
+      [
+        [ids[0], 'interrupted'],
+        [ids[1], 'corrupt'],
+        [ids[2], 'corrupt'],
+      ],
+    );
     assert.match(list[1]!.error!, /truncated/);
     assert.match(list[2]!.error!, /bad ifindex "two"/);
     assert.equal(list[2]!.createdAt, '2026-11-25T12:00:02.000Z', 'time from the id');
     const skipped: string[] = [];
-    assert.equal(s.last({ name: null, id: null, host: null }, (id) => skipped.push(id)), ids[0]);
+    assert.equal(
+      s.last({ name: null, id: null, host: null }, (id) => skipped.push(id)),
+      ids[0],
+    );
     assert.deepEqual(skipped, [ids[2], ids[1]]);
-    assert.throws(() => s.read(ids[2]!), (e) => e instanceof OffloadError && e.exitCode === 2 && /bad ifindex/.test(e.message));
+    assert.throws(
+      () => s.read(ids[2]!),
+      (e) => e instanceof OffloadError && e.exitCode === 2 && /bad ifindex/.test(e.message),
+    );
     // A garbled journal line (valid JSON, wrong shape) is ignored, not trusted.
-    writeFileSync(join(s.dir, `${ids[0]}.journal`), '{"op":"end","at":"x","status":"applied"}\n{"op":"end","status":5}\n');
+    writeFileSync(
+      join(s.dir, `${ids[0]}.journal`),
+      '{"op":"end","at":"x","status":"applied"}\n{"op":"end","status":5}\n',
+    );
     assert.equal(s.summary(ids[0]!).status, 'applied');
   } finally {
     t.done();

@@ -37,8 +37,18 @@ test('defaults against tso-gso-off: every non-loopback interface deviates, one f
   assert.deepEqual(
     { ...br.find((f) => f.feature === 'tx-tcp-segmentation')!, ifindex: 0 },
     {
-      type: 'feature', ifname: 'br0', ifindex: 0, role: 'bridge', vm: null, feature: 'tx-tcp-segmentation', shortName: 'tso',
-      expected: false, actual: true, requested: true, fixed: false, rule: 'tso-gso-off',
+      type: 'feature',
+      ifname: 'br0',
+      ifindex: 0,
+      role: 'bridge',
+      vm: null,
+      feature: 'tx-tcp-segmentation',
+      shortName: 'tso',
+      expected: false,
+      actual: true,
+      requested: true,
+      fixed: false,
+      rule: 'tso-gso-off',
     },
   );
   const tapRows = groupFindings(r.findings.filter((f) => f.ifname === 'tap100i0'));
@@ -62,11 +72,17 @@ test('compliance is the ACTIVE state: off [requested on] (a fresh tap) complies;
   const br = obs.interfaces.find((i) => i.name === 'br0')!;
   br.features['tx-generic-segmentation'] = { active: true, requested: false, fixed: false };
   const r = run(obs);
-  assert.deepEqual(r.findings.map((f) => [f.ifname, f.feature, f.requested]), [['br0', 'tx-generic-segmentation', false]]);
+  assert.deepEqual(
+    r.findings.map((f) => [f.ifname, f.feature, f.requested]),
+    [['br0', 'tx-generic-segmentation', false]],
+  );
   const rows = groupFindings(r.findings);
   assert.equal(findingTable(rows).cells[0]![5], 'on [requested off]');
   // The tap's held-off bit is reported as latent: it returns when QEMU re-applies offloads.
-  assert.deepEqual(r.latent.map((f) => [f.type, f.ifname, f.feature, f.actual, f.requested]), [['latent', 'tap100i0', 'tx-tcp-segmentation', false, true]]);
+  assert.deepEqual(
+    r.latent.map((f) => [f.type, f.ifname, f.feature, f.actual, f.requested]),
+    [['latent', 'tap100i0', 'tx-tcp-segmentation', false, true]],
+  );
   assert.equal(r.summary.latent, 1);
   assert.equal(r.interfaces.find((i) => i.ifname === 'tap100i0')!.compliant, true);
 });
@@ -113,21 +129,43 @@ test('MTU: a port of a bond is not a bridge-port mismatch; with --interface the 
   );
   const scoped = filterInterfaces(obs, ['vnet0']);
   const r = audit(scoped, resolvePolicy(loadPolicy({}), scoped), { context: obs });
-  assert.deepEqual(r.mtuMismatches.map((m) => [m.ifname, m.bridge, m.mtu, m.bridgeMtu]), [['vnet0', 'br0', 1400, 1500]]);
+  assert.deepEqual(
+    r.mtuMismatches.map((m) => [m.ifname, m.bridge, m.mtu, m.bridgeMtu]),
+    [['vnet0', 'br0', 1400, 1500]],
+  );
   const full = run(obs);
-  assert.deepEqual(full.mtuMismatches.map((m) => m.ifname), ['vnet0']);
+  assert.deepEqual(
+    full.mtuMismatches.map((m) => m.ifname),
+    ['vnet0'],
+  );
 });
 
 test('human view groups tx-tcp*-segmentation under tso; JSON keeps kernel names', () => {
   const obs = observation([iface('br0', 'bridge')]);
   const r = run(obs);
   const rows = groupFindings(r.findings);
-  assert.deepEqual(rows.map((x) => x.feature), ['gso', 'tso']);
+  assert.deepEqual(
+    rows.map((x) => x.feature),
+    ['gso', 'tso'],
+  );
   const tso = rows.find((x) => x.feature === 'tso')!;
   assert.deepEqual(tso.kernel.sort(), TSO_618.sort());
   const t = findingTable(rows);
-  assert.deepEqual(t.cells[0], ['br0', 'bridge', '-', 'gso', 'off', 'on', 'yes', 'tso-gso-off', 'tx-generic-segmentation']);
-  assert.ok(r.findings.every((f) => f.feature.startsWith('tx-')), 'JSON findings use kernel names');
+  assert.deepEqual(t.cells[0], [
+    'br0',
+    'bridge',
+    '-',
+    'gso',
+    'off',
+    'on',
+    'yes',
+    'tso-gso-off',
+    'tx-generic-segmentation',
+  ]);
+  assert.ok(
+    r.findings.every((f) => f.feature.startsWith('tx-')),
+    'JSON findings use kernel names',
+  );
   assert.deepEqual(JSON.parse(JSON.stringify(r)), r, 'the report is plain JSON data');
 });
 
@@ -148,7 +186,9 @@ test('offloads-on: fixed-off checksum variants are unchangeable, GRO off on a ve
   const rows = groupFindings(r.findings);
   assert.equal(rows.length, 2);
   assert.ok(rows.some((x) => x.feature === 'gro' && !x.fixed));
-  assert.ok(rows.some((x) => x.feature === 'tx' && x.fixed && x.kernel.join(' ') === 'tx-checksum-ipv4 tx-checksum-ipv6'));
+  assert.ok(
+    rows.some((x) => x.feature === 'tx' && x.fixed && x.kernel.join(' ') === 'tx-checksum-ipv4 tx-checksum-ipv6'),
+  );
 });
 
 test('nothing selected: compliant, and the summary says nothing was audited', () => {
@@ -164,7 +204,11 @@ test('a Desired naming a feature the interface lacks, or a stale ifindex, is ign
   const r = audit(obs, {
     policy: 'x',
     interfaces: [
-      { ifindex: obs.interfaces[0]!.ifindex, name: 'br0', features: { 'tx-tcp-segmentation': { value: false, rule: 'r' } } },
+      {
+        ifindex: obs.interfaces[0]!.ifindex,
+        name: 'br0',
+        features: { 'tx-tcp-segmentation': { value: false, rule: 'r' } },
+      },
       { ifindex: 999, name: 'gone', features: { 'rx-gro': { value: false, rule: 'r' } } },
     ],
   });

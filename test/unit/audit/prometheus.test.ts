@@ -10,7 +10,9 @@ import { writeTextfileAtomically } from '../../../src/audit/textfile.js';
 import { loadPolicy, resolvePolicy } from '../../../src/policy/index.js';
 import { kvmHost } from '../policy/helpers.js';
 
-const noPromtool = spawnSync('promtool', ['--version']).error ? 'promtool not installed (Debian package prometheus)' : false;
+const noPromtool = spawnSync('promtool', ['--version']).error
+  ? 'promtool not installed (Debian package prometheus)'
+  : false;
 
 function render() {
   const obs = kvmHost();
@@ -19,7 +21,7 @@ function render() {
   return { obs, report, text: renderAuditPrometheus(report, desired, obs) };
 }
 
-test('audit as Prometheus text: the agent\'s per-interface names, one compliance series per audited interface', () => {
+test("audit as Prometheus text: the agent's per-interface names, one compliance series per audited interface", () => {
   const { report, text } = render();
   const compliant = text.split('\n').filter((l) => l.startsWith('offloadctl_interface_compliant{'));
   assert.equal(compliant.length, report.summary.audited);
@@ -28,7 +30,10 @@ test('audit as Prometheus text: the agent\'s per-interface names, one compliance
   assert.match(text, /^offloadctl_audit_compliant 0$/m);
   assert.match(text, new RegExp(`^offloadctl_audit_deviating_interfaces ${report.summary.deviating}$`, 'm'));
   assert.match(text, /^offloadctl_audit_info\{policy="tso-gso-off"\} 1$/m);
-  assert.match(text, new RegExp(`^offloadctl_audit_last_run_timestamp_seconds ${Date.parse(report.takenAt) / 1000}$`, 'm'));
+  assert.match(
+    text,
+    new RegExp(`^offloadctl_audit_last_run_timestamp_seconds ${Date.parse(report.takenAt) / 1000}$`, 'm'),
+  );
 });
 
 test('audit as Prometheus text passes promtool check metrics', { skip: noPromtool }, () => {

@@ -10,7 +10,11 @@ test('threshold: 10%, 10 and 0.1 are the same; nonsense is a usage error', () =>
   assert.equal(parseThreshold('0.1'), 0.1);
   assert.equal(parseThreshold(' 2.5% '), 0.025);
   for (const bad of ['', 'ten', '-5%', '0', '100%', '150'])
-    assert.throws(() => parseThreshold(bad), (e) => e instanceof OffloadError && e.exitCode === 2, bad);
+    assert.throws(
+      () => parseThreshold(bad),
+      (e) => e instanceof OffloadError && e.exitCode === 2,
+      bad,
+    );
   assert.equal(parseGuardTest('rr'), 'rr');
   assert.throws(() => parseGuardTest('ping'), /unknown test/);
 });
@@ -36,7 +40,9 @@ function fakeDeps(before: number[], after: number[], snapshot: string | null = '
   return {
     calls,
     deps: {
-      measure: async (phase: 'before' | 'after') => (calls.push(`measure-${phase}`), phase === 'before' ? before : after),
+      measure: async (phase: 'before' | 'after') => (
+        calls.push(`measure-${phase}`), phase === 'before' ? before : after
+      ),
       apply: async () => (calls.push('apply'), { snapshot, ok }),
       restore: async (id: string) => (calls.push(`restore-${id}`), { ok: true }),
     },

@@ -21,7 +21,11 @@ function fakeApplier(log: string[]): ProfileApplier {
   const snapshots: string[] = [];
   return {
     snapshots,
-    apply: async (p) => (log.push(`apply ${p}`), snapshots.push(`s${snapshots.length}`), { profile: p, snapshot: null, status: 'applied', changed: 1 }),
+    apply: async (p) => (
+      log.push(`apply ${p}`),
+      snapshots.push(`s${snapshots.length}`),
+      { profile: p, snapshot: null, status: 'applied', changed: 1 }
+    ),
     restoreAll: async () => ({ ok: true, restored: [], errors: [] }),
   };
 }
@@ -38,10 +42,23 @@ test('profiles interleave A B A B, every test once per profile per round', async
     runTest: async (_t, test) => (log.push(`run ${test}`), { gbps: 1 }),
   });
   assert.deepEqual(log, [
-    'apply A', 'run tcp', 'run rr', 'apply B', 'run tcp', 'run rr',
-    'apply A', 'run tcp', 'run rr', 'apply B', 'run tcp', 'run rr',
+    'apply A',
+    'run tcp',
+    'run rr',
+    'apply B',
+    'run tcp',
+    'run rr',
+    'apply A',
+    'run tcp',
+    'run rr',
+    'apply B',
+    'run tcp',
+    'run rr',
   ]);
-  assert.deepEqual(samples.map((s) => `${s.round}${s.profile}${s.test}`), ['1Atcp', '1Arr', '1Btcp', '1Brr', '2Atcp', '2Arr', '2Btcp', '2Brr']);
+  assert.deepEqual(
+    samples.map((s) => `${s.round}${s.profile}${s.test}`),
+    ['1Atcp', '1Arr', '1Btcp', '1Brr', '2Atcp', '2Arr', '2Btcp', '2Brr'],
+  );
   assert.equal(progress.at(-1)!.done, 8);
   assert.equal(progress.at(-1)!.total, 8);
   assert.ok(progress.every((p) => p.done <= p.total));
@@ -60,7 +77,13 @@ test('a failed run is recorded with its error and the loop goes on; unsupported 
       return { gbps: 2 };
     },
   });
-  assert.deepEqual(samples.map((s) => [s.test, s.error ?? null]), [['tcp', null], ['udp', 'iperf3: boom']]);
+  assert.deepEqual(
+    samples.map((s) => [s.test, s.error ?? null]),
+    [
+      ['tcp', null],
+      ['udp', 'iperf3: boom'],
+    ],
+  );
   assert.match(logged[0]!, /A udp round 1 failed: iperf3: boom/);
 });
 

@@ -36,14 +36,26 @@ test('iperf3 UDP report: loss and jitter as the receiver saw them', () => {
 });
 
 test('iperf3 errors and garbage are errors, not zeros', () => {
-  assert.throws(() => parseIperfJson(fx('iperf-refused.json')), /iperf3: unable to connect to server: Connection refused/);
+  assert.throws(
+    () => parseIperfJson(fx('iperf-refused.json')),
+    /iperf3: unable to connect to server: Connection refused/,
+  );
   assert.throws(() => parseIperfJson(''), /no JSON/);
   assert.throws(() => parseIperfJson('{}'), /no "end"/);
 });
 
 test('iperf3 client argv per test (argv arrays, never a shell string)', () => {
   const o = { duration: 3, udpRate: '500M', streams: 4 };
-  assert.deepEqual(iperfClientArgs('tcp', '10.0.0.2', 5201, o), ['iperf3', '--json', '-c', '10.0.0.2', '-p', '5201', '-t', '3']);
+  assert.deepEqual(iperfClientArgs('tcp', '10.0.0.2', 5201, o), [
+    'iperf3',
+    '--json',
+    '-c',
+    '10.0.0.2',
+    '-p',
+    '5201',
+    '-t',
+    '3',
+  ]);
   assert.deepEqual(iperfClientArgs('tcp-reverse', 'h', 1, o).slice(-1), ['-R']);
   assert.deepEqual(iperfClientArgs('tcp-multi', 'h', 1, o).slice(-2), ['-P', '4']);
   assert.deepEqual(iperfClientArgs('udp', 'h', 1, o).slice(-3), ['-u', '-b', '500M']);

@@ -8,8 +8,20 @@ import { policyArgs } from '../../../src/bench/profile-applier.js';
 import type { BenchResult, Sample, TestName } from '../../../src/bench/types.js';
 import { OffloadError } from '../../../src/model/errors.js';
 
-function sample(round: number, profile: string, test: TestName, gbps: number, extra: Record<string, number> = {}): Sample {
-  return { round, profile, test, startedAt: '2026-01-01T00:00:00Z', metrics: { gbps, senderCpu: 90, senderCpuPerGbps: 90 / gbps, hostCpu: 60, ...extra } };
+function sample(
+  round: number,
+  profile: string,
+  test: TestName,
+  gbps: number,
+  extra: Record<string, number> = {},
+): Sample {
+  return {
+    round,
+    profile,
+    test,
+    startedAt: '2026-01-01T00:00:00Z',
+    metrics: { gbps, senderCpu: 90, senderCpuPerGbps: 90 / gbps, hostCpu: 60, ...extra },
+  };
 }
 
 function result(): BenchResult {
@@ -19,8 +31,20 @@ function result(): BenchResult {
   for (let r = 0; r < 5; r++) {
     samples.push(sample(r + 1, 'offloads-on', 'tcp', on[r]!), sample(r + 1, 'tso-gso-off', 'tcp', off[r]!));
     samples.push(
-      { round: r + 1, profile: 'offloads-on', test: 'rr', startedAt: '', metrics: { rttP50Us: 50 + r, rttP99Us: 100 + r, tps: 15000 } },
-      { round: r + 1, profile: 'tso-gso-off', test: 'rr', startedAt: '', metrics: { rttP50Us: 51 - r, rttP99Us: 101 - r, tps: 15000 } },
+      {
+        round: r + 1,
+        profile: 'offloads-on',
+        test: 'rr',
+        startedAt: '',
+        metrics: { rttP50Us: 50 + r, rttP99Us: 100 + r, tps: 15000 },
+      },
+      {
+        round: r + 1,
+        profile: 'tso-gso-off',
+        test: 'rr',
+        startedAt: '',
+        metrics: { rttP50Us: 51 - r, rttP99Us: 101 - r, tps: 15000 },
+      },
     );
   }
   samples.push({ round: 6, profile: 'tso-gso-off', test: 'tcp', startedAt: '', metrics: {}, error: 'iperf3: boom' });
@@ -33,7 +57,14 @@ function result(): BenchResult {
     tests,
     durationSec: 5,
     repeat: 5,
-    environment: { lab: 'netns', path: 'g1 → br0 → g2', appliedIn: 'olab-x-hv', kernel: '6.18', cpus: 2, notes: ['lab x'] },
+    environment: {
+      lab: 'netns',
+      path: 'g1 → br0 → g2',
+      appliedIn: 'olab-x-hv',
+      kernel: '6.18',
+      cpus: 2,
+      notes: ['lab x'],
+    },
     samples,
     summary: summarizeSamples(samples, profiles, tests),
     comparisons: compare(samples, profiles, tests, { where: 'on the netns lab', seed: 1 }),
@@ -67,9 +98,15 @@ test('table: one row per metric, median [IQR] per profile, ratio with CI', () =>
 });
 
 test('progress line: bar, round, profile, test, ETA', () => {
-  const l = progressLine({ done: 6, total: 12, round: 2, rounds: 3, profile: 'tso-gso-off', test: 'tcp', etaSec: 65 }, 10);
+  const l = progressLine(
+    { done: 6, total: 12, round: 2, rounds: 3, profile: 'tso-gso-off', test: 'tcp', etaSec: 65 },
+    10,
+  );
   assert.equal(l, '[#####-----] 6/12 round 2/3 tso-gso-off tcp ETA 1m05s');
-  assert.match(progressLine({ done: 0, total: 4, round: 1, rounds: 2, profile: 'a', test: null, etaSec: null }), /applying a ETA …/);
+  assert.match(
+    progressLine({ done: 0, total: 4, round: 1, rounds: 2, profile: 'a', test: null, etaSec: null }),
+    /applying a ETA …/,
+  );
 });
 
 /** A small well-formedness check: every tag closes in order, attributes quoted, entities known. */
@@ -100,7 +137,10 @@ test('SVG charts are well-formed and show every run', () => {
   }
   // 10 successful tcp runs → 10 dots
   assert.equal((files['throughput.svg']!.match(/<circle /g) ?? []).length, 10);
-  const odd = barChart({ ...r, profiles: ['a<&>"b', 'tso-gso-off'] }, { title: 'x & y', metric: 'gbps', tests: ['tcp'] });
+  const odd = barChart(
+    { ...r, profiles: ['a<&>"b', 'tso-gso-off'] },
+    { title: 'x & y', metric: 'gbps', tests: ['tcp'] },
+  );
   assertWellFormed(odd);
   assert.equal(escapeXml(`<&>'"`), '&lt;&amp;&gt;&apos;&quot;');
 });
@@ -114,7 +154,10 @@ test('nice axis', () => {
 test('flags: tests, profiles, policy files, limits', () => {
   assert.deepEqual(parseTests('tcp, rr,tcp'), ['tcp', 'rr']);
   assert.equal(parseTests('all').length, 5);
-  assert.throws(() => parseTests('tcp,ping'), (e) => e instanceof OffloadError && e.exitCode === 2 && /unknown test "ping"/.test(e.message));
+  assert.throws(
+    () => parseTests('tcp,ping'),
+    (e) => e instanceof OffloadError && e.exitCode === 2 && /unknown test "ping"/.test(e.message),
+  );
   assert.deepEqual(parseProfiles('offloads-on,tso-gso-off,offloads-on'), ['offloads-on', 'tso-gso-off']);
   assert.deepEqual(policyArgs('tso-gso-off'), ['--profile', 'tso-gso-off']);
   assert.deepEqual(policyArgs('./p.yaml'), ['--policy', './p.yaml']);

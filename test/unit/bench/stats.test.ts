@@ -118,12 +118,27 @@ test('verdict: few runs are flagged; missing data is "unknown"', () => {
 test('end to end: bootstrap of identical distributions says no measurable difference', () => {
   const a = [10, 11, 9, 10.5, 9.5];
   const b = [10.2, 9.8, 10.9, 9.4, 10.1];
-  const v = verdict({ metric: 'TCP throughput', better: 'higher', baseline: 'a', candidate: 'b', interval: ratioInterval(a, b, { seed: 3 }) });
+  const v = verdict({
+    metric: 'TCP throughput',
+    better: 'higher',
+    baseline: 'a',
+    candidate: 'b',
+    interval: ratioInterval(a, b, { seed: 3 }),
+  });
   assert.equal(v.kind, 'no-difference');
 });
 
 test('verdict: a single run per profile gives a ratio but no verdict', () => {
-  const v = verdict({ metric: 'TCP throughput', better: 'higher', baseline: 'a', candidate: 'b', interval: ratioInterval([10], [3]) });
+  const v = verdict({
+    metric: 'TCP throughput',
+    better: 'higher',
+    baseline: 'a',
+    candidate: 'b',
+    interval: ratioInterval([10], [3]),
+  });
   assert.equal(v.kind, 'unknown');
-  assert.equal(v.text, 'on this host, TCP throughput: b/a ratio 0.30 from a single run each: no interval, no verdict (use --repeat 3 or more)');
+  assert.equal(
+    v.text,
+    'on this host, TCP throughput: b/a ratio 0.30 from a single run each: no interval, no verdict (use --repeat 3 or more)',
+  );
 });

@@ -1,7 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +27,11 @@ function copy(): { dir: string; run: (...args: string[]) => ReturnType<typeof sp
   writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
   copyFileSync(join(ROOT, 'bin/offloadctl'), join(dir, 'bin/offloadctl'));
   copyFileSync(BUNDLE, join(dir, 'dist/main.cjs'));
-  const run = (...args: string[]) => spawnSync(process.execPath, [join(dir, 'bin/offloadctl'), ...args], { encoding: 'utf8', env: { ...process.env, OFFLOADCTL_CODE_CACHE: undefined } });
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [join(dir, 'bin/offloadctl'), ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, OFFLOADCTL_CODE_CACHE: undefined },
+    });
   return { dir, run, done: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -40,8 +54,15 @@ test('bin/offloadctl writes one code cache per command and uses it on the next r
     assert.equal(second.stdout, first.stdout);
     assert.equal(statSync(cache).mtimeMs, mtime, 'a valid cache is not rewritten');
     // The build named: version, commit, date, and which netlink addon loads (none in this copy).
-    assert.match(String(t.run('--version').stdout).trim(), /^offloadctl \d+\.\d+\.\d+\S* \(commit \S+, built \d{4}-\d\d-\d\d; no netlink addon loadable/);
-    assert.deepEqual(readdirSync(join(t.dir, 'dist')).sort(), ['main.cjs', 'main.cjs.none.cache', 'main.cjs.profiles.cache']);
+    assert.match(
+      String(t.run('--version').stdout).trim(),
+      /^offloadctl \d+\.\d+\.\d+\S* \(commit \S+, built \d{4}-\d\d-\d\d; no netlink addon loadable/,
+    );
+    assert.deepEqual(readdirSync(join(t.dir, 'dist')).sort(), [
+      'main.cjs',
+      'main.cjs.none.cache',
+      'main.cjs.profiles.cache',
+    ]);
   } finally {
     t.done();
   }

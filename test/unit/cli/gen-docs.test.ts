@@ -12,7 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { buildProgram } from '../../../src/cli/main.js';
 
 const DIST = fileURLToPath(new URL('../../../dist/', import.meta.url));
-const built = existsSync(join(DIST, 'man/offloadctl.8')) ? false : 'needs npm run build (it generates dist/man, dist/completion)';
+const built = existsSync(join(DIST, 'man/offloadctl.8'))
+  ? false
+  : 'needs npm run build (it generates dist/man, dist/completion)';
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
 test('offloadctl(8) and offloadctl-agent(8) name every command and visible option', { skip: built }, () => {
@@ -21,7 +23,8 @@ test('offloadctl(8) and offloadctl-agent(8) name every command and visible optio
   for (const c of buildProgram().commands) {
     const page = c.name() === 'agent' ? agent : main;
     if (c.name() !== 'agent') assert.match(page, new RegExp(`^\\.Ss ${c.name()}$`, 'm'), c.name());
-    for (const o of c.options.filter((o) => !o.hidden)) assert.ok(page.includes(`Fl Fl ${o.long!.slice(2)}`), `${c.name()} ${o.long}`);
+    for (const o of c.options.filter((o) => !o.hidden))
+      assert.ok(page.includes(`Fl Fl ${o.long!.slice(2)}`), `${c.name()} ${o.long}`);
   }
   assert.doesNotMatch(main + agent, /monitor-child/, 'hidden options stay hidden');
 });
@@ -62,7 +65,9 @@ test('completion scripts parse (bash -n, zsh -n)', { skip: built }, (t) => {
  * zsh completes in a real interactive zsh on a pseudo-terminal (zsh/zpty): each line is typed with
  * a TAB, then Enter runs a stub `offloadctl` that prints what it was given.
  */
-test('zsh completion completes commands, choices and sub-commands', { skip: built || (has('zsh') ? false : 'zsh not installed') }, () => {
+test('zsh completion completes commands, choices and sub-commands', {
+  skip: built || (has('zsh') ? false : 'zsh not installed'),
+}, () => {
   const lines = ['offloadctl st', 'offloadctl --backend net', 'offloadctl lab u', 'offloadctl agent --mode rep'];
   const driver = [
     'zmodload zsh/zpty',

@@ -2,7 +2,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildProgram, commandName } from '../../../src/cli/main.js';
 
-const ALL = ['status', 'lab', 'audit', 'profiles', 'plan', 'apply', 'restore', 'snapshots', 'agent', 'bench', 'persist', 'doctor', 'explain', 'effect'];
+const ALL = [
+  'status',
+  'lab',
+  'audit',
+  'profiles',
+  'plan',
+  'apply',
+  'restore',
+  'snapshots',
+  'agent',
+  'bench',
+  'persist',
+  'doctor',
+  'explain',
+  'effect',
+];
 
 test('commandName: the first operand, skipping root options and --backend VALUE', () => {
   assert.equal(commandName(['apply', '--yes']), 'apply');
@@ -14,11 +29,32 @@ test('commandName: the first operand, skipping root options and --backend VALUE'
 });
 
 test('buildProgram registers only the named command, or all of them for help and unknown names', () => {
-  assert.deepEqual(buildProgram('apply').commands.map((c) => c.name()), ['apply']);
-  assert.deepEqual(buildProgram('lab').commands.map((c) => c.name()), ['lab']);
-  assert.deepEqual(buildProgram(null).commands.map((c) => c.name()).sort(), [...ALL].sort());
-  assert.deepEqual(buildProgram('help').commands.map((c) => c.name()).sort(), [...ALL].sort());
-  assert.deepEqual(buildProgram('aply').commands.map((c) => c.name()).sort(), [...ALL].sort());
+  assert.deepEqual(
+    buildProgram('apply').commands.map((c) => c.name()),
+    ['apply'],
+  );
+  assert.deepEqual(
+    buildProgram('lab').commands.map((c) => c.name()),
+    ['lab'],
+  );
+  assert.deepEqual(
+    buildProgram(null)
+      .commands.map((c) => c.name())
+      .sort(),
+    [...ALL].sort(),
+  );
+  assert.deepEqual(
+    buildProgram('help')
+      .commands.map((c) => c.name())
+      .sort(),
+    [...ALL].sort(),
+  );
+  assert.deepEqual(
+    buildProgram('aply')
+      .commands.map((c) => c.name())
+      .sort(),
+    [...ALL].sort(),
+  );
   assert.deepEqual(buildProgram('__proto__').commands.length, ALL.length);
 });
 

@@ -22,7 +22,10 @@ const expected = (() => {
 })();
 
 test('writeChunks: a pipe stdout gets every chunk, in order, shared Buffers repeated (21 MB)', () => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', child], { maxBuffer: 1 << 26, encoding: 'latin1' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', child], {
+    maxBuffer: 1 << 26,
+    encoding: 'latin1',
+  });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.length, expected.length);
   assert.ok(r.stdout === expected);
@@ -32,7 +35,11 @@ test('writeChunks: a file stdout (SyncWriteStream) gets the same bytes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'olc-write-chunks-'));
   try {
     const file = join(dir, 'out');
-    const r = spawnSync('sh', ['-c', `"$0" --import tsx --input-type=module -e "$1" > "$2"`, process.execPath, child, file], { encoding: 'utf8' });
+    const r = spawnSync(
+      'sh',
+      ['-c', `"$0" --import tsx --input-type=module -e "$1" > "$2"`, process.execPath, child, file],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, r.stderr);
     const got = readFileSync(file, 'latin1');
     assert.equal(got.length, expected.length);

@@ -7,7 +7,11 @@ import type { CounterSnapshot } from '../../../src/doctor/types.js';
 const a: CounterSnapshot = {
   atMs: 1000,
   interfaces: [
-    { ifname: 'eno1', stats: { rx_crc_errors: 100, rx_dropped: 5, tx_timeout: 2, rx_packets: 1e6 }, driver: { rx_csum_err: 0, tx_restart_queue: 7, rx_csum_good: 10, peer_ifindex: 3 } },
+    {
+      ifname: 'eno1',
+      stats: { rx_crc_errors: 100, rx_dropped: 5, tx_timeout: 2, rx_packets: 1e6 },
+      driver: { rx_csum_err: 0, tx_restart_queue: 7, rx_csum_good: 10, peer_ifindex: 3 },
+    },
     { ifname: 'vmbr0', stats: { rx_dropped: 50, tx_errors: 0 }, driver: null },
     { ifname: 'tap1', stats: { rx_errors: 10 }, driver: null },
   ],
@@ -15,7 +19,11 @@ const a: CounterSnapshot = {
 const b: CounterSnapshot = {
   atMs: 3000, // 2 s later
   interfaces: [
-    { ifname: 'eno1', stats: { rx_crc_errors: 100, rx_dropped: 9, tx_timeout: 3, rx_packets: 2e6 }, driver: { rx_csum_err: 4, tx_restart_queue: 7, rx_csum_good: 99, peer_ifindex: 3 } },
+    {
+      ifname: 'eno1',
+      stats: { rx_crc_errors: 100, rx_dropped: 9, tx_timeout: 3, rx_packets: 2e6 },
+      driver: { rx_csum_err: 4, tx_restart_queue: 7, rx_csum_good: 99, peer_ifindex: 3 },
+    },
     { ifname: 'vmbr0', stats: { rx_dropped: 50, tx_errors: 0 }, driver: null },
     { ifname: 'tap1', stats: { rx_errors: 3 }, driver: null }, // went backwards (re-created): skipped
     { ifname: 'new0', stats: { rx_errors: 3 }, driver: null }, // not in the first sample
@@ -46,13 +54,17 @@ test('counter findings: one per interface at the severity of its worst counter, 
 });
 
 test('drops alone are info', () => {
-  const f = counterFindings([{ ifname: 'vmbr0', counter: 'rx_dropped', source: 'stats', delta: 10, perSecond: 10, total: 99 }]);
+  const f = counterFindings([
+    { ifname: 'vmbr0', counter: 'rx_dropped', source: 'stats', delta: 10, perSecond: 10, total: 99 },
+  ]);
   assert.equal(f[0]!.severity, 'info');
   assert.equal(f[0]!.features.length, 0);
 });
 
 test('ethtool -S text parsing', () => {
-  const s = parseEthtoolStats('NIC statistics:\n     peer_ifindex: 5\n     rx_queue_0_drops: 12\n     tx_csum err: 3\n');
+  const s = parseEthtoolStats(
+    'NIC statistics:\n     peer_ifindex: 5\n     rx_queue_0_drops: 12\n     tx_csum err: 3\n',
+  );
   assert.deepEqual(s, { peer_ifindex: 5, rx_queue_0_drops: 12, 'tx_csum err': 3 });
 });
 
@@ -65,7 +77,19 @@ tap100i0: 1000 10 1 2 3 4 0 5 2000 20 6 7 8 9 10 0
   const m = parseProcNetDev(text);
   assert.deepEqual([...m.keys()], ['lo', 'tap100i0']);
   assert.deepEqual(m.get('tap100i0'), {
-    rx_bytes: 1000, rx_packets: 10, rx_errors: 1, rx_dropped: 2, rx_fifo_errors: 3, rx_frame_errors: 4, multicast: 5,
-    tx_bytes: 2000, tx_packets: 20, tx_errors: 6, tx_dropped: 7, tx_fifo_errors: 8, collisions: 9, tx_carrier_errors: 10,
+    rx_bytes: 1000,
+    rx_packets: 10,
+    rx_errors: 1,
+    rx_dropped: 2,
+    rx_fifo_errors: 3,
+    rx_frame_errors: 4,
+    multicast: 5,
+    tx_bytes: 2000,
+    tx_packets: 20,
+    tx_errors: 6,
+    tx_dropped: 7,
+    tx_fifo_errors: 8,
+    collisions: 9,
+    tx_carrier_errors: 10,
   });
 });

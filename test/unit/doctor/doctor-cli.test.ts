@@ -13,7 +13,11 @@ test('doctor --kernel-log FILE --json: offline analysis of a saved log, findings
   assert.equal(rep.log.linesRead, 32);
   const sev = rep.findings.map((f: { severity: string }) => f.severity);
   const order = ['critical', 'error', 'warning', 'info'];
-  assert.deepEqual(sev, [...sev].sort((a: string, b: string) => order.indexOf(a) - order.indexOf(b)), 'ranked by severity');
+  assert.deepEqual(
+    sev,
+    [...sev].sort((a: string, b: string) => order.indexOf(a) - order.indexOf(b)),
+    'ranked by severity',
+  );
   const hang = rep.findings.find((f: { id: string }) => f.id === 'e1000e-hardware-unit-hang');
   assert.deepEqual(hang.interfaces, ['nic0']);
   assert.equal(hang.evidence[0], '[Fri Jul 24 15:23:37 2026] e1000e 0000:00:1f.6 nic0: Detected Hardware Unit Hang:');

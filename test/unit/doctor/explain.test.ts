@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { explainFeature, explainableNames, renderExplanation, suggestFeatureNames } from '../../../src/doctor/explain.js';
+import {
+  explainFeature,
+  explainableNames,
+  renderExplanation,
+  suggestFeatureNames,
+} from '../../../src/doctor/explain.js';
 import { COMMON_KERNEL_FEATURES, SHORT_NAMES } from '../../../src/policy/short-names.js';
 import { OffloadError } from '../../../src/model/errors.js';
 import { builtinSignatures } from '../../../src/doctor/signatures.js';

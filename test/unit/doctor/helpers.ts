@@ -33,4 +33,10 @@ export function observation(interfaces: Interface[]): Observation {
 }
 
 /** A healthy path: eno1 (uplink) ↔ vmbr0 ↔ tap100i0, all offloads on. */
-export const PATH_ON = { 'tx-tcp-segmentation': 'on', 'tx-generic-segmentation': 'on', 'rx-gro': 'on', 'tx-scatter-gather': 'on', 'rx-lro': 'off [fixed]' };
+export const PATH_ON = {
+  'tx-tcp-segmentation': 'on',
+  'tx-generic-segmentation': 'on',
+  'rx-gro': 'on',
+  'tx-scatter-gather': 'on',
+  'rx-lro': 'off [fixed]',
+};

@@ -55,7 +55,9 @@ test('a generated log of 200,000 lines is streamed: lines are consumed while it 
   const heapBefore = heapMiB();
   const r = await scanLog(counting(linesOf(Readable.from(producer()))), { signatures: sigs, source: 'generated' });
   const heapGrowthMiB = heapMiB() - heapBefore;
-  console.log(`streamed ${TOTAL} lines (~${(TOTAL * 75 / 1e6).toFixed(0)} MB): heap after GC +${heapGrowthMiB.toFixed(2)} MiB, producer at most ${maxLead} lines ahead`);
+  console.log(
+    `streamed ${TOTAL} lines (~${((TOTAL * 75) / 1e6).toFixed(0)} MB): heap after GC +${heapGrowthMiB.toFixed(2)} MiB, producer at most ${maxLead} lines ahead`,
+  );
   assert.equal(r.linesRead, TOTAL);
   assert.equal(r.linesMatched, TOTAL / 500);
   const hang = r.hits.find((h) => h.signature === 'e1000e-hardware-unit-hang')!;
@@ -69,7 +71,13 @@ test('a generated log of 200,000 lines is streamed: lines are consumed while it 
 });
 
 test('linesOf: split across chunk borders, multi-byte characters, CRLF, last line without newline, over-long line cut', async () => {
-  const chunks = [Buffer.from('a\nb'), Buffer.from('c\r\nd'), Buffer.from([0xc3]), Buffer.from([0xa9, 0x0a]), Buffer.from('tail')];
+  const chunks = [
+    Buffer.from('a\nb'),
+    Buffer.from('c\r\nd'),
+    Buffer.from([0xc3]),
+    Buffer.from([0xa9, 0x0a]),
+    Buffer.from('tail'),
+  ];
   const out: string[] = [];
   for await (const l of linesOf(Readable.from(chunks))) out.push(l);
   assert.deepEqual(out, ['a', 'bc\r', 'dé', 'tail']);
@@ -92,10 +100,22 @@ test('--since: wall-clock lines filtered; monotonic lines placed with the boot t
   async function* src() {
     yield* lines;
   }
-  const r = await scanLog(src(), { signatures: sigs, source: 't', sinceMs: now - 30 * 60_000, bootMs: boot, nowMs: now });
+  const r = await scanLog(src(), {
+    signatures: sigs,
+    source: 't',
+    sinceMs: now - 30 * 60_000,
+    bootMs: boot,
+    nowMs: now,
+  });
   assert.deepEqual(r.hits.map((h) => h.ifname).sort(), ['eth1', 'eth3']);
   assert.equal(r.linesTooOld, 2);
-  const r2 = await scanLog(src(), { signatures: sigs, source: 't', sinceMs: now - 30 * 60_000, bootMs: null, nowMs: now });
+  const r2 = await scanLog(src(), {
+    signatures: sigs,
+    source: 't',
+    sinceMs: now - 30 * 60_000,
+    bootMs: null,
+    nowMs: now,
+  });
   assert.deepEqual(r2.hits.map((h) => h.ifname).sort(), ['eth1', 'eth2', 'eth3']);
   assert.match(r2.notes.join(), /2 line\(s\) had no usable time/);
 });

@@ -29,24 +29,39 @@ test('encapsulation overheads: vxlan/geneve 50 (IPv6 70), gre 38 (+4 with a key)
 });
 
 test('doctor: vxlan_sys_4789 with tx-checksum-ip-generic on is a finding (calico#11435); off is ok', () => {
-  const on = topologyChecks(obs(OPENSTACK_LINKS, (l) => l.name === 'vxlan_sys_4789'), NO_FWD);
+  const on = topologyChecks(
+    obs(OPENSTACK_LINKS, (l) => l.name === 'vxlan_sys_4789'),
+    NO_FWD,
+  );
   const f = on.findings.filter((x) => x.id === 'tunnel-checksum-offload');
-  assert.deepEqual(f.map((x) => x.interfaces), [['vxlan_sys_4789']]);
+  assert.deepEqual(
+    f.map((x) => x.interfaces),
+    [['vxlan_sys_4789']],
+  );
   assert.ok(f[0]!.references.includes('https://github.com/projectcalico/calico/issues/11435'));
   assert.match(f[0]!.fix.ethtool[0]!, /^ethtool -K vxlan_sys_4789 tx(-checksum-ip-generic)? off$/);
-  const off = topologyChecks(obs(OPENSTACK_LINKS, () => false), NO_FWD);
+  const off = topologyChecks(
+    obs(OPENSTACK_LINKS, () => false),
+    NO_FWD,
+  );
   assert.equal(off.findings.filter((x) => x.id === 'tunnel-checksum-offload').length, 0);
 });
 
 test('doctor: MTU along br-int → (patch) → br-tun vxlan: a 1450 tap fits a 1500 underlay, a 1500 tap does not', () => {
-  const fits = topologyChecks(obs(OPENSTACK_LINKS, () => false), NO_FWD);
+  const fits = topologyChecks(
+    obs(OPENSTACK_LINKS, () => false),
+    NO_FWD,
+  );
   assert.equal(fits.findings.filter((x) => x.id === 'tunnel-path-mtu').length, 0);
   assert.ok(fits.checks.some((c) => c.check === 'tunnel-path-mtu' && c.result === 'ok'));
   // OVS bridges are not judged by the Linux-bridge port MTU rule (br-int 1500 with a 1450 tap is normal).
   assert.equal(fits.findings.filter((x) => x.id === 'bridge-port-mtu').length, 0);
 
   const big = OPENSTACK_LINKS.map((l) => (l.name === 'tap3f1c2a9b-12' ? { ...l, mtu: 1500 } : l));
-  const r = topologyChecks(obs(big, () => false), NO_FWD);
+  const r = topologyChecks(
+    obs(big, () => false),
+    NO_FWD,
+  );
   const f = r.findings.filter((x) => x.id === 'tunnel-path-mtu');
   assert.equal(f.length, 1);
   assert.equal(f[0]!.interfaces[0], 'tap3f1c2a9b-12');

@@ -48,20 +48,32 @@ test('doctor pipeline: log hang + counters + known problem confirmed by the log;
   ]);
   const r = await runDoctor({ checks: new Set(['logs', 'counters', 'topology']), intervalSeconds: 2 }, d);
   assert.deepEqual(d.slept, [2000]);
-  assert.deepEqual(r.findings.map((f) => [f.severity, f.id]), [
-    ['critical', 'e1000e-hardware-unit-hang'],
-    ['critical', 'counters-tx-timeout'],
-    ['critical', 'known-e1000e-tso'], // warning, raised by the log lines for eno1
-  ]);
+  assert.deepEqual(
+    r.findings.map((f) => [f.severity, f.id]),
+    [
+      ['critical', 'e1000e-hardware-unit-hang'],
+      ['critical', 'counters-tx-timeout'],
+      ['critical', 'known-e1000e-tso'], // warning, raised by the log lines for eno1
+    ],
+  );
   const hang = r.findings[0]!;
   assert.deepEqual(hang.interfaces, ['eno1']);
   assert.ok(hang.evidence.includes('2 line(s)'));
-  assert.ok(hang.evidence.some((e) => /^now on eno1 \(e1000e\): tx-tcp-segmentation, tx-generic-segmentation, tx-scatter-gather on$/.test(e)), hang.evidence.join('\n'));
+  assert.ok(
+    hang.evidence.some((e) =>
+      /^now on eno1 \(e1000e\): tx-tcp-segmentation, tx-generic-segmentation, tx-scatter-gather on$/.test(e),
+    ),
+    hang.evidence.join('\n'),
+  );
   assert.ok(hang.fix.offloadctl.some((c) => c.includes('--interface eno1')));
   // sg is implicated, but the first step offered is tso/gso (the signature's `fix`).
   assert.deepEqual(hang.fix.ethtool, ['ethtool -K eno1 tso off gso off']);
   assert.equal(hang.fix.offloadctl[0], 'offloadctl apply --profile tso-gso-off --interface eno1 --yes');
-  assert.ok(r.findings[2]!.evidence.some((e) => e.startsWith('confirmed by the kernel log: 2× e1000e-hardware-unit-hang on eno1')));
+  assert.ok(
+    r.findings[2]!.evidence.some((e) =>
+      e.startsWith('confirmed by the kernel log: 2× e1000e-hardware-unit-hang on eno1'),
+    ),
+  );
   assert.equal(r.counters!.rates[0]!.perSecond, 0.5);
   assert.equal(r.log!.linesRead, 3);
   assert.equal(exitCodeFor(r, 'warning'), 1);
@@ -71,11 +83,19 @@ test('doctor pipeline: log hang + counters + known problem confirmed by the log;
 test('doctor pipeline: nothing wrong → exit 0; info findings count only with --fail-on info', async () => {
   const obs = observation([
     iface('br0', { role: 'bridge', kind: 'bridge', features: feats(PATH_ON) }),
-    iface('tap0', { role: 'vm-port', kind: 'tun', master: 'br0', features: feats({ ...PATH_ON, 'tx-tcp-segmentation': 'off [requested on]' }) }),
+    iface('tap0', {
+      role: 'vm-port',
+      kind: 'tun',
+      master: 'br0',
+      features: feats({ ...PATH_ON, 'tx-tcp-segmentation': 'off [requested on]' }),
+    }),
   ]);
   const d = { ...deps([]), observe: async () => obs };
   const r = await runDoctor({ checks: new Set(['topology']), intervalSeconds: 0 }, d);
-  assert.deepEqual(r.findings.map((f) => f.id), ['tap-offloads-negotiated-away']);
+  assert.deepEqual(
+    r.findings.map((f) => f.id),
+    ['tap-offloads-negotiated-away'],
+  );
   assert.equal(exitCodeFor(r, 'warning'), 0);
   assert.equal(exitCodeFor(r, 'info'), 1);
   assert.equal(r.log, null);
@@ -84,7 +104,10 @@ test('doctor pipeline: nothing wrong → exit 0; info findings count only with -
 
 test('--interface restricts topology and log findings to the selected interfaces', async () => {
   const d = deps([]);
-  const r = await runDoctor({ checks: new Set(['logs', 'topology']), intervalSeconds: 0, selectInterface: (n) => n.startsWith('tap') }, d);
+  const r = await runDoctor(
+    { checks: new Set(['logs', 'topology']), intervalSeconds: 0, selectInterface: (n) => n.startsWith('tap') },
+    d,
+  );
   assert.deepEqual(r.findings, []);
 });
 

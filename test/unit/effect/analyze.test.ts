@@ -5,10 +5,24 @@ import { synthRecording, type Rates } from './synth.js';
 
 const T0 = 1_700_000_000_000;
 // A bridge forwarding 1 GB/s from vif1.0 to vif2.0: 64 kB super-packets with TSO/GSO on.
-const tsoOn: Rates = { 'vif1.0': [1e9, 1e5, 16_000, 1500, 0, 0], 'vif2.0': [1e5, 1e9, 1500, 16_000, 0, 0], lo: [5e9, 5e9, 1e5, 1e5, 0, 0] };
+const tsoOn: Rates = {
+  'vif1.0': [1e9, 1e5, 16_000, 1500, 0, 0],
+  'vif2.0': [1e5, 1e9, 1500, 16_000, 0, 0],
+  lo: [5e9, 5e9, 1e5, 1e5, 0, 0],
+};
 // After tso-gso-off: MTU-sized packets, less throughput.
-const tsoOff: Rates = { 'vif1.0': [4e8, 4e4, 6500, 600, 0, 0], 'vif2.0': [4e4, 4e8, 600, 265_000, 0, 0], lo: [5e9, 5e9, 1e5, 1e5, 0, 0] };
-const span = (at: number) => ({ start: at, end: at + 100, source: 'apply' as const, id: 'snap', interfaces: ['vif1.0', 'vif2.0'] });
+const tsoOff: Rates = {
+  'vif1.0': [4e8, 4e4, 6500, 600, 0, 0],
+  'vif2.0': [4e4, 4e8, 600, 265_000, 0, 0],
+  lo: [5e9, 5e9, 1e5, 1e5, 0, 0],
+};
+const span = (at: number) => ({
+  start: at,
+  end: at + 100,
+  source: 'apply' as const,
+  id: 'snap',
+  interfaces: ['vif1.0', 'vif2.0'],
+});
 const opts = { windowMs: 10_000, settleMs: 2000 };
 
 test('a TSO/GSO-off change: packet size falls to an MTU, CPU per GB rises, with its interval', () => {
@@ -77,7 +91,10 @@ test('drops and errors appear in the evidence', () => {
     { seconds: 14, rates: lossy, cpuTicks: 70 },
   ]);
   const r = compareAroundChange(rec, span(T0 + 12_000), opts);
-  assert.ok(r.evidence.some((e) => /drops \+ errors .*: 0 before, \d+ after/.test(e)), r.evidence.join('\n'));
+  assert.ok(
+    r.evidence.some((e) => /drops \+ errors .*: 0 before, \d+ after/.test(e)),
+    r.evidence.join('\n'),
+  );
 });
 
 test('an interface filter limits what is counted and reported', () => {
@@ -86,5 +103,8 @@ test('an interface filter limits what is counted and reported', () => {
     { seconds: 14, rates: tsoOff, cpuTicks: 70 },
   ]);
   const r = compareAroundChange(rec, span(T0 + 12_000), { ...opts, select: (n) => n === 'vif1.0' });
-  assert.deepEqual(r.interfaces.map((e) => e.name), ['vif1.0']);
+  assert.deepEqual(
+    r.interfaces.map((e) => e.name),
+    ['vif1.0'],
+  );
 });

@@ -14,7 +14,10 @@ function recordingWithMarks() {
     { seconds: 40, rates: on, cpuTicks: 60, noise: 0.05 },
     { seconds: 40, rates: off, cpuTicks: 70, noise: 0.05 },
   ]);
-  rec.marks.push({ at: T0 + 40_000, source: 'kernel', interfaces: ['vif1.0'] }, { at: T0 + 40_300, source: 'kernel', interfaces: ['vif2.0'] });
+  rec.marks.push(
+    { at: T0 + 40_000, source: 'kernel', interfaces: ['vif1.0'] },
+    { at: T0 + 40_300, source: 'kernel', interfaces: ['vif2.0'] },
+  );
   return rec;
 }
 
@@ -42,8 +45,14 @@ test('the doctor cites the measured effect on findings about the changed interfa
   const effects = measuredEffects([recordingWithMarks()], { windowMs: 30_000, settleMs: 2000, limit: 5 });
   assert.equal(effects.length, 1);
   assert.equal(effects[0]!.verdict, 'changed');
-  const [about, other, noFeatures] = citeMeasuredEffects([finding(['vif2.0'], ['tx-tcp-segmentation']), finding(['eno1'], ['rx-gro']), finding(['vif2.0'], [])], effects);
-  assert.match(about!.evidence.at(-1)!, /^measured on this host around kernel at .*: average TX packet size on vif2\.0 fell/);
+  const [about, other, noFeatures] = citeMeasuredEffects(
+    [finding(['vif2.0'], ['tx-tcp-segmentation']), finding(['eno1'], ['rx-gro']), finding(['vif2.0'], [])],
+    effects,
+  );
+  assert.match(
+    about!.evidence.at(-1)!,
+    /^measured on this host around kernel at .*: average TX packet size on vif2\.0 fell/,
+  );
   assert.match(about!.fix.measure!, /^measured \(offloadctl effect\)/);
   assert.deepEqual(other!.evidence, ['e']);
   assert.deepEqual(noFeatures!.evidence, ['e']);

@@ -13,7 +13,8 @@ const reading = (at: number, links: Record<string, number[]>, cpu = [0, 0, 0, 0,
   netTx: 0,
 });
 
-const recorder = (capacity = 10) => new Recorder({ intervalMs: 1000, capacity, read: async () => reading(0, {}), hostname: 'h', netns: null });
+const recorder = (capacity = 10) =>
+  new Recorder({ intervalMs: 1000, capacity, read: async () => reading(0, {}), hostname: 'h', netns: null });
 
 test('stores deltas only for interfaces whose counters moved', () => {
   const r = recorder();
@@ -48,7 +49,10 @@ test('the ring is bounded: the oldest samples go', () => {
   const r = recorder(3);
   for (let i = 0; i <= 10; i++) r.add(reading(i * 1000, { a: [i * 10, 0, i, 0, 0, 0] }));
   const s = r.recording().samples;
-  assert.deepEqual(s.map((x) => x.t), [8000, 9000, 10000]);
+  assert.deepEqual(
+    s.map((x) => x.t),
+    [8000, 9000, 10000],
+  );
   assert.equal(r.sampleCount, 3);
 });
 
@@ -66,7 +70,12 @@ test('a recording survives its file format, and a cut last line is ignored', () 
 });
 
 test('/proc/stat and /proc/softirqs parse', () => {
-  assert.deepEqual([...parseProcStatCpu('cpu  5995 1 4336 51865 355 0 140 3 0 0\ncpu0 1 2 3\n')], [5995, 1, 4336, 51865, 355, 0, 140, 3]);
-  const s = parseSoftirqs('                    CPU0       CPU1\n          HI:          0          0\n      NET_TX:          5          7\n      NET_RX:      25658       100\n');
+  assert.deepEqual(
+    [...parseProcStatCpu('cpu  5995 1 4336 51865 355 0 140 3 0 0\ncpu0 1 2 3\n')],
+    [5995, 1, 4336, 51865, 355, 0, 140, 3],
+  );
+  const s = parseSoftirqs(
+    '                    CPU0       CPU1\n          HI:          0          0\n      NET_TX:          5          7\n      NET_RX:      25658       100\n',
+  );
   assert.deepEqual(s, { netRx: 25758, netTx: 12 });
 });

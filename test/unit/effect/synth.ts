@@ -46,7 +46,13 @@ export function synthRecording(phases: Phase[], t0 = 1_700_000_000_000): Recordi
       readings.push(snapshot());
     }
   }
-  const rec = new Recorder({ intervalMs: 1000, capacity: 10_000, read: async () => readings[0]!, hostname: 'h', netns: null });
+  const rec = new Recorder({
+    intervalMs: 1000,
+    capacity: 10_000,
+    read: async () => readings[0]!,
+    hostname: 'h',
+    netns: null,
+  });
   for (const r of readings) rec.add(r);
   return rec.recording();
 }

@@ -42,14 +42,20 @@ test('observeHost: one dump each, roles, masters by name, drivers, VMs', async (
   assert.deepEqual(obs.interfaces[1]!.features, F);
   assert.equal(k.calls.filter((c) => c.method === 'listLinks').length, 1);
   assert.equal(k.calls.filter((c) => c.method === 'dumpFeatures').length, 1);
-  assert.equal(k.calls.some((c) => c.method === 'getFeatures'), false);
+  assert.equal(
+    k.calls.some((c) => c.method === 'getFeatures'),
+    false,
+  );
 });
 
 test('a link gone between the link dump and the features dump is dropped, not an error', () => {
   const features = new Map<number, FeatureMap>(links.filter((l) => l.name !== 'vnet0').map((l) => [l.ifindex, F]));
   features.set(99, F); // appeared after the link dump: ignored
   const obs = buildObservation({ links, features, backend: 'netlink', takenAt: 't' });
-  assert.deepEqual(obs.interfaces.map((i) => i.name), ['lo', 'eth0', 'br0', 'vif2.0']);
+  assert.deepEqual(
+    obs.interfaces.map((i) => i.name),
+    ['lo', 'eth0', 'br0', 'vif2.0'],
+  );
   assert.equal(obs.takenAt, 't');
 });
 
@@ -90,5 +96,8 @@ test('dumpDriverInfo is used when the backend has it (one pass instead of one lo
   const obs = await observeHost(k, { libvirtDir: '/nonexistent' });
   assert.equal(asked, 5);
   assert.equal(obs.interfaces[2]!.driver, 'd-br0');
-  assert.equal(k.calls.some((c) => c.method === 'driverInfo'), false);
+  assert.equal(
+    k.calls.some((c) => c.method === 'driverInfo'),
+    false,
+  );
 });

@@ -11,7 +11,10 @@ const fixture = (f: string) => readFileSync(new URL(`./fixtures/${f}`, import.me
 function rolesOf(links: LinkInfo[]): Record<string, string> {
   const byIndex = new Map(links.map((l) => [l.ifindex, l]));
   return Object.fromEntries(
-    links.map((l) => [l.name, classifyRole(l, l.masterIndex !== null ? (byIndex.get(l.masterIndex)?.kind ?? null) : null)]),
+    links.map((l) => [
+      l.name,
+      classifyRole(l, l.masterIndex !== null ? (byIndex.get(l.masterIndex)?.kind ?? null) : null),
+    ]),
   );
 }
 
@@ -72,7 +75,10 @@ test('uplink needs a bridge master; slaveKind or the master kind decides', () =>
   assert.equal(classifyRole(link(5, 'eth0', { physical: true })), 'physical');
   assert.equal(classifyRole(link(5, 'eth0', { physical: true, masterIndex: 9, slaveKind: 'bridge' })), 'uplink');
   assert.equal(classifyRole(link(5, 'eth0', { physical: true, masterIndex: 9 }), 'bridge'), 'uplink');
-  assert.equal(classifyRole(link(5, 'eth0', { physical: true, masterIndex: 9, slaveKind: 'bond' }), 'bond'), 'physical');
+  assert.equal(
+    classifyRole(link(5, 'eth0', { physical: true, masterIndex: 9, slaveKind: 'bond' }), 'bond'),
+    'physical',
+  );
   assert.equal(classifyRole(link(6, 'bond0', { kind: 'bond', masterIndex: 9 }), 'bridge'), 'uplink');
   assert.equal(classifyRole(link(6, 'bond0', { kind: 'bond' })), 'bond');
 });

@@ -25,7 +25,10 @@ const iface: fc.Arbitrary<Interface> = fc.record({
       nic: fc.option(fc.string()),
     }),
   ),
-  features: fc.dictionary(fc.string({ minLength: 1 }).filter((k) => !/^\d+$/.test(k) && k !== '__proto__'), featureState),
+  features: fc.dictionary(
+    fc.string({ minLength: 1 }).filter((k) => !/^\d+$/.test(k) && k !== '__proto__'),
+    featureState,
+  ),
 });
 
 test('statusJsonText is byte for byte JSON.stringify(statusJson(…), null, 2)', () => {
@@ -40,9 +43,19 @@ test('statusJsonText is byte for byte JSON.stringify(statusJson(…), null, 2)',
 test('statusJsonText: empty list and a typical interface', () => {
   assert.equal(statusJsonText([]), reference([]));
   const one: Interface = {
-    ifindex: 4, name: 'vnet0', kind: 'tun', role: 'vm-port', master: 'br0', driver: 'tun', mtu: 1500, operstate: 'DOWN',
+    ifindex: 4,
+    name: 'vnet0',
+    kind: 'tun',
+    role: 'vm-port',
+    master: 'br0',
+    driver: 'tun',
+    mtu: 1500,
+    operstate: 'DOWN',
     vm: { platform: 'libvirt', id: 'u-u', name: 'web01', nic: '52:54:00:00:00:01' },
-    features: { 'tx-tcp-segmentation': { active: false, requested: true, fixed: false }, 'rx-lro': { active: false, requested: false, fixed: true } },
+    features: {
+      'tx-tcp-segmentation': { active: false, requested: true, fixed: false },
+      'rx-lro': { active: false, requested: false, fixed: true },
+    },
   };
   assert.equal(statusJsonText([one]), reference([one]));
   assert.deepEqual(JSON.parse(statusJsonText([one])), statusJson([one]));
@@ -55,7 +68,15 @@ test('statusJsonChunks: frozen maps shared by many interfaces (the netlink dump 
   const ifs: Interface[] = [];
   for (let i = 0; i < 3000; i++) {
     ifs.push({
-      ifindex: i + 1, name: `b${i}`, kind: 'veth', role: 'other', master: i % 3 ? 'br0' : null, driver: 'veth', mtu: 1500, operstate: 'UP', vm: null,
+      ifindex: i + 1,
+      name: `b${i}`,
+      kind: 'veth',
+      role: 'other',
+      master: i % 3 ? 'br0' : null,
+      driver: 'veth',
+      mtu: 1500,
+      operstate: 'UP',
+      vm: null,
       // the same frozen object again and again, a mutable equal copy now and then
       features: i % 7 === 0 ? { ...m2 } : i % 2 ? m1 : m2,
     });

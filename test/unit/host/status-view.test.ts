@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { featureCell, featuresOf, selectInterfaces, statusJson, statusTable, treeOrder } from '../../../src/host/status-view.js';
+import {
+  featureCell,
+  featuresOf,
+  selectInterfaces,
+  statusJson,
+  statusTable,
+  treeOrder,
+} from '../../../src/host/status-view.js';
 import { buildObservation } from '../../../src/host/observe.js';
 import { emptyVmIndex } from '../../../src/host/vm.js';
 import { OffloadError } from '../../../src/model/errors.js';
@@ -70,10 +77,19 @@ test('featureCell: on/off, [fixed], [req on], partial', () => {
   assert.equal(cell(TAPF, 'tx'), 'off [req on]');
   assert.equal(cell(TAPF, 'rx'), 'off [fixed]');
   assert.equal(cell(TAPF, 'ntuple'), '-');
-  const partial = feats({ 'tx-tcp-segmentation': 'on', 'tx-tcp6-segmentation': 'off', 'tx-tcp-ecn-segmentation': 'off-fixed' });
+  const partial = feats({
+    'tx-tcp-segmentation': 'on',
+    'tx-tcp6-segmentation': 'off',
+    'tx-tcp-ecn-segmentation': 'off-fixed',
+  });
   assert.equal(cell(partial, 'tso'), 'on 1/2');
   // A typical NIC: mangleid (opt-in) off is not "partial".
-  const nic = feats({ 'tx-tcp-segmentation': 'on', 'tx-tcp6-segmentation': 'on', 'tx-tcp-mangleid-segmentation': 'off', 'tx-tcp-ecn-segmentation': 'off-fixed' });
+  const nic = feats({
+    'tx-tcp-segmentation': 'on',
+    'tx-tcp6-segmentation': 'on',
+    'tx-tcp-mangleid-segmentation': 'off',
+    'tx-tcp-ecn-segmentation': 'off-fixed',
+  });
   assert.equal(cell(nic, 'tso'), 'on');
   const reqOff = feats({ 'rx-gro': 'on-req-off' });
   assert.equal(cell(reqOff, 'gro'), 'on [req off]');
@@ -87,12 +103,40 @@ test('treeOrder: ports under their master, depth-first, nested bonds', () => {
 
 test('statusTable: loopback hidden unless --all; columns; legend only for markers shown', () => {
   const t = statusTable(observation().interfaces);
-  assert.deepEqual(t.headers, ['NAME', 'ROLE', 'VM', 'MASTER', 'DRIVER', 'MTU', 'TSO', 'GSO', 'GRO', 'LRO', 'SG', 'TX-CSUM', 'RX-CSUM']);
+  assert.deepEqual(t.headers, [
+    'NAME',
+    'ROLE',
+    'VM',
+    'MASTER',
+    'DRIVER',
+    'MTU',
+    'TSO',
+    'GSO',
+    'GRO',
+    'LRO',
+    'SG',
+    'TX-CSUM',
+    'RX-CSUM',
+  ]);
   assert.deepEqual(
     t.rows.map((r) => r[0]),
     ['br0', '  vif1.0', '  bond0', '    vnet0', 'eth1'],
   );
-  assert.deepEqual(t.rows[3], ['    vnet0', 'vm-port', 'libvirt:?', 'bond0', '-', '1500', 'off [req on]', 'on', 'on', 'off [fixed]', 'on', 'off [req on]', 'off [fixed]']);
+  assert.deepEqual(t.rows[3], [
+    '    vnet0',
+    'vm-port',
+    'libvirt:?',
+    'bond0',
+    '-',
+    '1500',
+    'off [req on]',
+    'on',
+    'on',
+    'off [fixed]',
+    'on',
+    'off [req on]',
+    'off [fixed]',
+  ]);
   assert.deepEqual(t.rows[1]!.slice(1, 6), ['vm-port', 'xen:dom1', 'br0', '-', '1500']);
   assert.equal(t.rows[2]![5], '9000');
   assert.equal(t.legend.length, 2);
@@ -104,12 +148,30 @@ test('statusTable: loopback hidden unless --all; columns; legend only for marker
 
 test('selectInterfaces: names, globs, masters bring their ports, unknown → not-found (exit 2)', () => {
   const obs = observation();
-  assert.deepEqual(selectInterfaces(obs, ['eth1']).map((i) => i.name), ['eth1']);
-  assert.deepEqual(selectInterfaces(obs, ['bond0']).map((i) => i.name), ['vnet0', 'bond0']);
-  assert.deepEqual(selectInterfaces(obs, ['br0']).map((i) => i.name), ['br0', 'vnet0', 'vif1.0', 'bond0']);
-  assert.deepEqual(selectInterfaces(obs, ['vif?.0', 'e*']).map((i) => i.name), ['vif1.0', 'eth1']);
-  assert.deepEqual(selectInterfaces(obs, ['vif1.0']).map((i) => i.name), ['vif1.0']); // dot is literal
-  assert.throws(() => selectInterfaces(obs, ['vif1x0']), (e: unknown) => e instanceof OffloadError && e.exitCode === 2 && /no such interface: vif1x0/.test(e.message));
+  assert.deepEqual(
+    selectInterfaces(obs, ['eth1']).map((i) => i.name),
+    ['eth1'],
+  );
+  assert.deepEqual(
+    selectInterfaces(obs, ['bond0']).map((i) => i.name),
+    ['vnet0', 'bond0'],
+  );
+  assert.deepEqual(
+    selectInterfaces(obs, ['br0']).map((i) => i.name),
+    ['br0', 'vnet0', 'vif1.0', 'bond0'],
+  );
+  assert.deepEqual(
+    selectInterfaces(obs, ['vif?.0', 'e*']).map((i) => i.name),
+    ['vif1.0', 'eth1'],
+  );
+  assert.deepEqual(
+    selectInterfaces(obs, ['vif1.0']).map((i) => i.name),
+    ['vif1.0'],
+  ); // dot is literal
+  assert.throws(
+    () => selectInterfaces(obs, ['vif1x0']),
+    (e: unknown) => e instanceof OffloadError && e.exitCode === 2 && /no such interface: vif1x0/.test(e.message),
+  );
   assert.throws(() => selectInterfaces(obs, ['zz*']), /no interface matches zz\*/);
   assert.equal(selectInterfaces(obs, []).length, 6);
 });
@@ -117,7 +179,18 @@ test('selectInterfaces: names, globs, masters bring their ports, unknown → not
 test('statusJson: exactly the documented keys, every feature', () => {
   const j = statusJson(observation().interfaces);
   const vif = j.interfaces[3] as Record<string, unknown>;
-  assert.deepEqual(Object.keys(vif), ['name', 'ifindex', 'kind', 'role', 'master', 'driver', 'mtu', 'operstate', 'vm', 'features']);
+  assert.deepEqual(Object.keys(vif), [
+    'name',
+    'ifindex',
+    'kind',
+    'role',
+    'master',
+    'driver',
+    'mtu',
+    'operstate',
+    'vm',
+    'features',
+  ]);
   assert.deepEqual(vif.vm, { platform: 'xen', id: '1', name: null, nic: '0' });
   assert.deepEqual(vif.features, VETH);
   assert.equal((j.interfaces[0] as { vm: unknown }).vm, null);

@@ -36,7 +36,14 @@ test('libvirt: plain <domain> (virsh dumpxml) and garbage', () => {
   const d = parseLibvirtDomainXml(
     `<domain type="kvm"><name>a&lt;b</name><devices><interface type="ethernet"><target dev="tapx"/></interface></devices></domain>`,
   );
-  assert.deepEqual(d, { name: 'a<b', uuid: null, domid: null, state: null, novaName: null, interfaces: [{ target: 'tapx', mac: null, alias: null, type: 'ethernet' }] });
+  assert.deepEqual(d, {
+    name: 'a<b',
+    uuid: null,
+    domid: null,
+    state: null,
+    novaName: null,
+    interfaces: [{ target: 'tapx', mac: null, alias: null, type: 'ethernet' }],
+  });
   assert.equal(parseLibvirtDomainXml('not xml'), null);
   assert.equal(parseLibvirtDomainXml('<domain type="kvm"></domain>'), null);
   assert.equal(parseLibvirtDomainXml('<domainsnapshot><name>x</name></domainsnapshot>'), null);
@@ -60,8 +67,18 @@ test('libvirt index on an OpenStack compute node: nova-managed domains are OpenS
     <devices><interface type='ethernet'><mac address='fa:16:3e:01:02:03'/><target dev='tap3f1c2a9b-12'/></interface>
     <interface type='bridge'><mac address='fa:16:3e:01:02:04'/><target dev='vnet9'/></interface></devices></domain></domstatus>`;
   const idx = libvirtIndex([parseLibvirtDomainXml(xml)!]);
-  assert.deepEqual(idx.get('tap3f1c2a9b-12'), { platform: 'openstack', id: '3f1c2a9b-12', name: 'web & api', nic: 'fa:16:3e:01:02:03' });
-  assert.deepEqual(idx.get('vnet9'), { platform: 'openstack', id: 'aaaa', name: 'web & api', nic: 'fa:16:3e:01:02:04' });
+  assert.deepEqual(idx.get('tap3f1c2a9b-12'), {
+    platform: 'openstack',
+    id: '3f1c2a9b-12',
+    name: 'web & api',
+    nic: 'fa:16:3e:01:02:03',
+  });
+  assert.deepEqual(idx.get('vnet9'), {
+    platform: 'openstack',
+    id: 'aaaa',
+    name: 'web & api',
+    nic: 'fa:16:3e:01:02:04',
+  });
   assert.equal(formatVm(idx.get('vnet9')!), 'openstack:web & api');
 });
 
@@ -75,16 +92,41 @@ test('naming schemes of every platform', () => {
     ['fwbr100i0', { vm: { platform: 'proxmox', id: '100', name: null, nic: 'net0' }, firewall: true, port: false }],
     ['fwpr100p1', { vm: { platform: 'proxmox', id: '100', name: null, nic: 'net1' }, firewall: true, port: false }],
     ['fwln100i1', { vm: { platform: 'proxmox', id: '100', name: null, nic: 'net1' }, firewall: true, port: false }],
-    ['tap3f1c2a9b-12', { vm: { platform: 'openstack', id: '3f1c2a9b-12', name: null, nic: null }, firewall: false, port: true }],
-    ['qbr3f1c2a9b-12', { vm: { platform: 'openstack', id: '3f1c2a9b-12', name: null, nic: null }, firewall: true, port: false }],
-    ['qvb3f1c2a9b-12', { vm: { platform: 'openstack', id: '3f1c2a9b-12', name: null, nic: null }, firewall: true, port: false }],
-    ['qvo3f1c2a9b-12', { vm: { platform: 'openstack', id: '3f1c2a9b-12', name: null, nic: null }, firewall: true, port: false }],
+    [
+      'tap3f1c2a9b-12',
+      { vm: { platform: 'openstack', id: '3f1c2a9b-12', name: null, nic: null }, firewall: false, port: true },
+    ],
+    [
+      'qbr3f1c2a9b-12',
+      { vm: { platform: 'openstack', id: '3f1c2a9b-12', name: null, nic: null }, firewall: true, port: false },
+    ],
+    [
+      'qvb3f1c2a9b-12',
+      { vm: { platform: 'openstack', id: '3f1c2a9b-12', name: null, nic: null }, firewall: true, port: false },
+    ],
+    [
+      'qvo3f1c2a9b-12',
+      { vm: { platform: 'openstack', id: '3f1c2a9b-12', name: null, nic: null }, firewall: true, port: false },
+    ],
     ['vif3.0', { vm: { platform: 'xen', id: '3', name: null, nic: '0' }, firewall: false, port: true }],
     ['vif12.1-emu', { vm: { platform: 'xen', id: '12', name: null, nic: '1' }, firewall: false, port: true }],
     ['tap12.1', { vm: { platform: 'xen', id: '12', name: null, nic: '1' }, firewall: false, port: true }],
   ];
   for (const [name, want] of cases) assert.deepEqual(vmHintFromName(name), want, name);
-  for (const name of ['eth0', 'vnet', 'vnetx', 'tap100', 'tapi0', 'vif3', 'vif3.0-x', 'qvbXYZ', 'tap3f1c2a9b-1', 'br0', 'vmbr0', 'fwbr100']) {
+  for (const name of [
+    'eth0',
+    'vnet',
+    'vnetx',
+    'tap100',
+    'tapi0',
+    'vif3',
+    'vif3.0-x',
+    'qvbXYZ',
+    'tap3f1c2a9b-1',
+    'br0',
+    'vmbr0',
+    'fwbr100',
+  ]) {
     assert.equal(vmHintFromName(name), null, name);
   }
 });

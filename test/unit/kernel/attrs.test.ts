@@ -1,6 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { attr, attrMap, flagAttr, nest, NLA_F_NESTED, parseAttrs, readStr, readU16, readU32, readU8, strAttr, u16Attr, u32Attr, u8Attr } from '../../../src/kernel/netlink/attrs.js';
+import {
+  attr,
+  attrMap,
+  flagAttr,
+  nest,
+  NLA_F_NESTED,
+  parseAttrs,
+  readStr,
+  readU16,
+  readU32,
+  readU8,
+  strAttr,
+  u16Attr,
+  u32Attr,
+  u8Attr,
+} from '../../../src/kernel/netlink/attrs.js';
 
 test('scalar attributes are padded to 4 bytes and round-trip', () => {
   const buf = Buffer.concat([u8Attr(1, 7), u16Attr(2, 0xbeef), u32Attr(3, 0xdeadbeef), strAttr(4, 'vif3.0-emu')]);
@@ -33,7 +48,10 @@ test('flag attributes have an empty payload', () => {
 
 test('a repeated attribute type is kept in parseAttrs order; attrMap keeps the last', () => {
   const buf = Buffer.concat([u32Attr(1, 1), u32Attr(1, 2)]);
-  assert.deepEqual(parseAttrs(buf).map((a) => readU32(a.data)), [1, 2]);
+  assert.deepEqual(
+    parseAttrs(buf).map((a) => readU32(a.data)),
+    [1, 2],
+  );
   assert.equal(readU32(attrMap(buf).get(1)), 2);
 });
 

@@ -28,15 +28,24 @@ test('compact value+mask round-trips, and mask is sent (never NOMASK for a SET)'
   assert.ok(m.has(ETHTOOL_A_BITSET_MASK));
   const b = decodeBitset(payload(parts));
   assert.equal(b.size, 64);
-  assert.deepEqual([...b.value].sort((a, c) => a - c), [11, 33]);
-  assert.deepEqual([...b.mask!].sort((a, c) => a - c), [11, 14, 33, 35]);
+  assert.deepEqual(
+    [...b.value].sort((a, c) => a - c),
+    [11, 33],
+  );
+  assert.deepEqual(
+    [...b.mask!].sort((a, c) => a - c),
+    [11, 14, 33, 35],
+  );
 });
 
 test('NOMASK compact bitset decodes with mask null', () => {
   const b = decodeBitset(payload(encodeCompactBitset(40, [0, 39], null)));
   assert.equal(b.nomask, true);
   assert.equal(b.mask, null);
-  assert.deepEqual([...b.value].sort((a, c) => a - c), [0, 39]);
+  assert.deepEqual(
+    [...b.value].sort((a, c) => a - c),
+    [0, 39],
+  );
 });
 
 test('bits beyond SIZE in the last word are ignored', () => {
@@ -67,15 +76,23 @@ test('verbose bitset by name: BITS{BIT{NAME, VALUE?}}; decoded as value+mask wit
 test('property: compact encode/decode is the identity for any value ⊆ mask ⊆ [0, size)', () => {
   fc.assert(
     fc.property(
-      fc.integer({ min: 1, max: 128 }).chain((size) =>
-        fc.tuple(fc.constant(size), fc.uniqueArray(fc.integer({ min: 0, max: size - 1 }), { maxLength: size })),
-      ),
+      fc
+        .integer({ min: 1, max: 128 })
+        .chain((size) =>
+          fc.tuple(fc.constant(size), fc.uniqueArray(fc.integer({ min: 0, max: size - 1 }), { maxLength: size })),
+        ),
       fc.func(fc.boolean()),
       ([size, mask], pick) => {
         const value = mask.filter((i) => pick(i));
         const b = decodeBitset(payload(encodeCompactBitset(size, value, mask)));
-        assert.deepEqual([...b.value].sort((x, y) => x - y), [...value].sort((x, y) => x - y));
-        assert.deepEqual([...b.mask!].sort((x, y) => x - y), [...mask].sort((x, y) => x - y));
+        assert.deepEqual(
+          [...b.value].sort((x, y) => x - y),
+          [...value].sort((x, y) => x - y),
+        );
+        assert.deepEqual(
+          [...b.mask!].sort((x, y) => x - y),
+          [...mask].sort((x, y) => x - y),
+        );
       },
     ),
   );

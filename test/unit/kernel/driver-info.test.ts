@@ -7,8 +7,19 @@ import { driverInfoFor } from '../../../src/kernel/driver-info.js';
 import type { LinkInfo } from '../../../src/model/types.js';
 
 const link = (name: string, kind: string | null, tun: LinkInfo['tun'] = null): LinkInfo => ({
-  ifindex: 1, name, kind, slaveKind: null, masterIndex: null, parentIndex: null, mtu: 1500,
-  operstate: 'UP', mac: null, flags: 0, tun, vlanId: null, physical: kind === null,
+  ifindex: 1,
+  name,
+  kind,
+  slaveKind: null,
+  masterIndex: null,
+  parentIndex: null,
+  mtu: 1500,
+  operstate: 'UP',
+  mac: null,
+  flags: 0,
+  tun,
+  vlanId: null,
+  physical: kind === null,
 });
 
 const root = mkdtempSync(join(tmpdir(), 'olc-sysfs-'));
@@ -21,13 +32,22 @@ test('physical NIC: driver and bus info from the sysfs device links', () => {
   symlinkSync(join(root, 'bus/pci/drivers/e1000e'), join(pci, 'driver'));
   mkdirSync(join(root, 'class/net/eno1'), { recursive: true });
   symlinkSync(pci, join(root, 'class/net/eno1/device'));
-  assert.deepEqual(driverInfoFor(link('eno1', null), join(root, 'class/net')), { driver: 'e1000e', busInfo: '0000:00:03.0' });
+  assert.deepEqual(driverInfoFor(link('eno1', null), join(root, 'class/net')), {
+    driver: 'e1000e',
+    busInfo: '0000:00:03.0',
+  });
 });
 
 test('software devices: the name their get_drvinfo reports', () => {
   const sys = join(root, 'class/net');
   assert.deepEqual(driverInfoFor(link('br0', 'bridge'), sys), { driver: 'bridge', busInfo: 'N/A' });
-  assert.deepEqual(driverInfoFor(link('tap0', 'tun', { type: 'tap', vnetHdr: true, multiQueue: false, persist: true, owner: null, group: null }), sys), { driver: 'tun', busInfo: 'tap' });
+  assert.deepEqual(
+    driverInfoFor(
+      link('tap0', 'tun', { type: 'tap', vnetHdr: true, multiQueue: false, persist: true, owner: null, group: null }),
+      sys,
+    ),
+    { driver: 'tun', busInfo: 'tap' },
+  );
   assert.deepEqual(driverInfoFor(link('macvtap0', 'macvtap'), sys), { driver: 'macvlan', busInfo: null });
   assert.deepEqual(driverInfoFor(link('bond0', 'bond'), sys), { driver: 'bonding', busInfo: null });
   assert.deepEqual(driverInfoFor(link('eno1.100', 'vlan'), sys), { driver: '802.1Q VLAN Support', busInfo: null });

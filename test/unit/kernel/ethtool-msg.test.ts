@@ -83,11 +83,18 @@ test('FEATURES_GET verbose reply (names inside) decodes like the oracle, even wi
 });
 
 test('FEATURES_SET around a shared WANTED attribute: the same bytes as encoding it per device', () => {
-  const changes: [number, boolean][] = [[3, false], [40, true], [7, false]];
+  const changes: [number, boolean][] = [
+    [3, false],
+    [40, true],
+    [7, false],
+  ];
   const wanted = encodeFeaturesWanted(66, changes);
   for (const ifname of ['b0', 'vif3.0', 'tap100i0']) {
     for (const omitReply of [false, true]) {
-      assert.deepEqual(Buffer.concat(encodeFeaturesSetWanted({ ifname }, wanted, { omitReply })), Buffer.concat(encodeFeaturesSet({ ifname }, 66, changes, { omitReply })));
+      assert.deepEqual(
+        Buffer.concat(encodeFeaturesSetWanted({ ifname }, wanted, { omitReply })),
+        Buffer.concat(encodeFeaturesSet({ ifname }, 66, changes, { omitReply })),
+      );
     }
   }
 });

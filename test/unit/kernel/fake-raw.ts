@@ -35,4 +35,3 @@ export class FakeRaw extends EventEmitter implements RawSocketLike {
     this.emit('message', Buffer.concat(msgs));
   }
 }
-

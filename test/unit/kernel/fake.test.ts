@@ -5,8 +5,19 @@ import { KernelError } from '../../../src/kernel/types.js';
 import type { FeatureMap, LinkInfo } from '../../../src/model/types.js';
 
 const link = (ifindex: number, name: string, kind: string | null): LinkInfo => ({
-  ifindex, name, kind, slaveKind: null, masterIndex: null, parentIndex: null, mtu: 1500,
-  operstate: 'UP', mac: null, flags: 0, tun: null, vlanId: null, physical: false,
+  ifindex,
+  name,
+  kind,
+  slaveKind: null,
+  masterIndex: null,
+  parentIndex: null,
+  mtu: 1500,
+  operstate: 'UP',
+  mac: null,
+  flags: 0,
+  tun: null,
+  vlanId: null,
+  physical: false,
 });
 const feats = (): FeatureMap => ({
   'tx-tcp-segmentation': { active: true, requested: true, fixed: false },
@@ -38,7 +49,10 @@ test('setFeatures changes requested+active of changeable bits; fixed bits land i
   const f = await k.getFeatures('br0');
   assert.deepEqual(f['tx-tcp-segmentation'], { active: false, requested: false, fixed: false });
   assert.deepEqual(f['tx-checksum-ipv4'], { active: false, requested: false, fixed: true });
-  assert.deepEqual(k.calls.map((c) => c.method), ['setFeatures', 'getFeatures']);
+  assert.deepEqual(
+    k.calls.map((c) => c.method),
+    ['setFeatures', 'getFeatures'],
+  );
 });
 
 test('applyRules models dependencies (e.g. TSO needs GSO here) and shows in notApplied', async () => {
@@ -49,7 +63,11 @@ test('applyRules models dependencies (e.g. TSO needs GSO here) and shows in notA
   };
   const r = await k.setFeatures('tap100i0', { 'tx-generic-segmentation': false, 'tx-tcp-segmentation': true });
   assert.deepEqual(r.notApplied, ['tx-tcp-segmentation']);
-  assert.deepEqual((await k.getFeatures('tap100i0'))['tx-tcp-segmentation'], { active: false, requested: true, fixed: false });
+  assert.deepEqual((await k.getFeatures('tap100i0'))['tx-tcp-segmentation'], {
+    active: false,
+    requested: true,
+    fixed: false,
+  });
 });
 
 test('unknown interface → not-found; injected failure → invalid; unknown feature → not-supported', async () => {
@@ -57,14 +75,23 @@ test('unknown interface → not-found; injected failure → invalid; unknown fea
   await assert.rejects(k.getFeatures('nope'), (e: unknown) => e instanceof KernelError && e.code === 'not-found');
   await assert.rejects(k.setFeatures('nope', {}), (e: unknown) => e instanceof KernelError && e.code === 'not-found');
   k.failOn.add('br0');
-  await assert.rejects(k.setFeatures('br0', { 'tx-tcp-segmentation': false }), (e: unknown) => e instanceof KernelError && e.code === 'invalid');
-  await assert.rejects(k.setFeatures('lo', { bogus: false }), (e: unknown) => e instanceof KernelError && e.code === 'not-supported');
+  await assert.rejects(
+    k.setFeatures('br0', { 'tx-tcp-segmentation': false }),
+    (e: unknown) => e instanceof KernelError && e.code === 'invalid',
+  );
+  await assert.rejects(
+    k.setFeatures('lo', { bogus: false }),
+    (e: unknown) => e instanceof KernelError && e.code === 'not-supported',
+  );
 });
 
 test('removeLink makes an interface vanish from lists and lookups', async () => {
   const k = make();
   k.removeLink('tap100i0');
-  assert.deepEqual((await k.listLinks()).map((l) => l.name), ['lo', 'br0']);
+  assert.deepEqual(
+    (await k.listLinks()).map((l) => l.name),
+    ['lo', 'br0'],
+  );
   assert.equal((await k.dumpFeatures()).has(3), false);
   await assert.rejects(k.getFeatures('tap100i0'), (e: unknown) => e instanceof KernelError && e.code === 'not-found');
   await assert.rejects(k.driverInfo('tap100i0'), (e: unknown) => e instanceof KernelError && e.code === 'not-found');

@@ -4,7 +4,11 @@ import { NetlinkBackend } from '../../../src/kernel/netlink/backend.js';
 import { NlSocket } from '../../../src/kernel/netlink/socket.js';
 import { decodeFamily } from '../../../src/kernel/netlink/genl.js';
 import { NLM_F_DUMP, NLM_F_DUMP_INTR, type NlMessage } from '../../../src/kernel/netlink/nlmsg.js';
-import { decodeFeaturesReply, ETHTOOL_MSG_FEATURES_GET, ETHTOOL_MSG_STRSET_GET } from '../../../src/kernel/netlink/ethtool-msg.js';
+import {
+  decodeFeaturesReply,
+  ETHTOOL_MSG_FEATURES_GET,
+  ETHTOOL_MSG_STRSET_GET,
+} from '../../../src/kernel/netlink/ethtool-msg.js';
 import { parseEthtoolFeatures } from '../../../src/kernel/ethtool-cli/parse-features.js';
 import { KernelError } from '../../../src/kernel/types.js';
 import { FakeRaw } from './fake-raw.js';
@@ -67,8 +71,17 @@ test('a dump interrupted every time gives up with KernelError busy', async () =>
 
 test('getFeatures of a missing device → not-found (recorded ENODEV); invalid names never reach the kernel', async () => {
   const { k } = replayBackend({ interruptFirstDumps: 0 });
-  await assert.rejects(k.getFeatures('nosuchdev0'), (e: unknown) => e instanceof KernelError && e.code === 'not-found' && e.errno === 19);
-  await assert.rejects(k.getFeatures('a-name-longer-than-15'), (e: unknown) => e instanceof KernelError && e.code === 'not-found');
-  await assert.rejects(k.setFeatures('eth0', { 'no-such-feature': true }), (e: unknown) => e instanceof KernelError && e.code === 'not-supported');
+  await assert.rejects(
+    k.getFeatures('nosuchdev0'),
+    (e: unknown) => e instanceof KernelError && e.code === 'not-found' && e.errno === 19,
+  );
+  await assert.rejects(
+    k.getFeatures('a-name-longer-than-15'),
+    (e: unknown) => e instanceof KernelError && e.code === 'not-found',
+  );
+  await assert.rejects(
+    k.setFeatures('eth0', { 'no-such-feature': true }),
+    (e: unknown) => e instanceof KernelError && e.code === 'not-supported',
+  );
   k.close();
 });

@@ -19,7 +19,10 @@ test('encodeMessage writes nlmsghdr and pads to 4; parseMessages reads it back',
   assert.equal(m.length, 20);
   assert.equal(m.readUInt32LE(0), 19);
   const [p] = parseMessages(m);
-  assert.deepEqual({ type: p!.type, flags: p!.flags, seq: p!.seq, pid: p!.pid }, { type: 21, flags: 5, seq: 7, pid: 99 });
+  assert.deepEqual(
+    { type: p!.type, flags: p!.flags, seq: p!.seq, pid: p!.pid },
+    { type: 21, flags: 5, seq: 7, pid: 99 },
+  );
   assert.deepEqual([...p!.payload], [1, 2, 3]);
 });
 

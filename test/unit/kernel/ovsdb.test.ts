@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { defaultOvsdbSocket, jsonStream, OvsdbError, readOvsdbTables } from '../../../src/kernel/ovsdb.js';
 
 test('jsonStream: concatenated JSON-RPC messages split at any byte, braces inside strings ignored', () => {
-  const text = JSON.stringify({ id: 1, result: [{ rows: [{ name: 'a}{"' }] }] }) + JSON.stringify({ method: 'echo', params: [], id: 'echo' });
+  const text =
+    JSON.stringify({ id: 1, result: [{ rows: [{ name: 'a}{"' }] }] }) +
+    JSON.stringify({ method: 'echo', params: [], id: 'echo' });
   for (let cut = 1; cut < text.length; cut++) {
     const got: unknown[] = [];
     const feed = jsonStream((m) => got.push(m));
@@ -43,7 +45,14 @@ test('a server that answers the transact: rows per table; one that errs: OvsdbEr
       c.write(echo.slice(0, 5));
       c.write(echo.slice(5));
       if (mode === 'err') c.write(JSON.stringify({ id: req.id, result: null, error: 'unknown database' }));
-      else c.write(JSON.stringify({ id: req.id, error: null, result: [{ rows: [{ name: 'br0' }] }, { rows: [] }, { rows: [{ name: 'vm1' }] }] }));
+      else
+        c.write(
+          JSON.stringify({
+            id: req.id,
+            error: null,
+            result: [{ rows: [{ name: 'br0' }] }, { rows: [] }, { rows: [{ name: 'vm1' }] }],
+          }),
+        );
     });
     c.on('data', (b) => feed(b.toString()));
     c.on('error', () => {});
@@ -55,7 +64,10 @@ test('a server that answers the transact: rows per table; one that errs: OvsdbEr
     const req = seen[0] as { method: string; params: [string, ...{ op: string; table: string }[]] };
     assert.equal(req.method, 'transact');
     assert.equal(req.params[0], 'Open_vSwitch');
-    assert.deepEqual(req.params.slice(1).map((p) => (p as { table: string }).table), ['Bridge', 'Port', 'Interface']);
+    assert.deepEqual(
+      req.params.slice(1).map((p) => (p as { table: string }).table),
+      ['Bridge', 'Port', 'Interface'],
+    );
     mode = 'err';
     await assert.rejects(readOvsdbTables(path), OvsdbError);
   } finally {

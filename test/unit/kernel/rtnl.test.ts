@@ -1,13 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeLink, encodeGetLinkDump, IFLA_EVENT, IFLA_EVENT_FEATURES, linkEvent, RTM_NEWLINK } from '../../../src/kernel/netlink/rtnl.js';
+import {
+  decodeLink,
+  encodeGetLinkDump,
+  IFLA_EVENT,
+  IFLA_EVENT_FEATURES,
+  linkEvent,
+  RTM_NEWLINK,
+} from '../../../src/kernel/netlink/rtnl.js';
 import { u32Attr } from '../../../src/kernel/netlink/attrs.js';
 import { IFF_NOT_SHOWN_BY_IP, parseIpLinks } from '../../../src/kernel/ethtool-cli/parse-links.js';
 import { loadFixture, received, sent } from './fixtures.js';
 
 test('RTM_GETLINK dump decodes to what ip -json -d link showed (recorded)', () => {
   const f = loadFixture('rtnl-getlink-dump');
-  const links = received(f).filter((m) => m.type === RTM_NEWLINK).map((m) => decodeLink(m.payload));
+  const links = received(f)
+    .filter((m) => m.type === RTM_NEWLINK)
+    .map((m) => decodeLink(m.payload));
   const oracle = parseIpLinks(JSON.stringify(f.oracle));
   assert.equal(links.length, oracle.length);
   for (const [i, l] of links.entries()) {
@@ -20,13 +29,30 @@ test('RTM_GETLINK dump decodes to what ip -json -d link showed (recorded)', () =
   assert.equal(by.get('vif3.0')!.slaveKind, 'bridge');
   assert.equal(by.get('vif3.0')!.masterIndex, by.get('br0')!.ifindex);
   assert.equal(by.get('vif3.0')!.parentIndex, by.get('vif3.0-emu')!.ifindex);
-  assert.deepEqual(by.get('tap100i0')!.tun, { type: 'tap', vnetHdr: true, multiQueue: false, persist: true, owner: null, group: null });
+  assert.deepEqual(by.get('tap100i0')!.tun, {
+    type: 'tap',
+    vnetHdr: true,
+    multiQueue: false,
+    persist: true,
+    owner: null,
+    group: null,
+  });
   assert.equal(by.get('tap101i0')!.tun!.vnetHdr, false);
-  assert.deepEqual(by.get('vnet7')!.tun, { type: 'tap', vnetHdr: true, multiQueue: true, persist: true, owner: 0, group: 0 });
+  assert.deepEqual(by.get('vnet7')!.tun, {
+    type: 'tap',
+    vnetHdr: true,
+    multiQueue: true,
+    persist: true,
+    owner: 0,
+    group: 0,
+  });
   assert.equal(by.get('macvtap0')!.kind, 'macvtap');
   assert.equal(by.get('macvtap0')!.parentIndex, by.get('abcdefghijklmno')!.ifindex);
   assert.equal(by.get('vx0')!.kind, 'vxlan');
-  assert.equal(by.get('br0')!.operstate, ['UP', 'UNKNOWN', 'DOWN'].includes(by.get('br0')!.operstate) ? by.get('br0')!.operstate : 'x');
+  assert.equal(
+    by.get('br0')!.operstate,
+    ['UP', 'UNKNOWN', 'DOWN'].includes(by.get('br0')!.operstate) ? by.get('br0')!.operstate : 'x',
+  );
   assert.ok(links.every((l) => !l.physical));
   assert.deepEqual(sent(f)[0]!.payload, Buffer.concat(encodeGetLinkDump()));
 });
@@ -51,8 +77,19 @@ test('decodeLink: a VLAN (IFLA_INFO_DATA/IFLA_VLAN_ID) and a bond port, built wi
   ]);
   const l = R.decodeLink(vlan);
   assert.deepEqual(l, {
-    ifindex: 12, name: 'bond0.100', kind: 'vlan', slaveKind: null, masterIndex: null, parentIndex: 11, mtu: 9000,
-    operstate: 'DORMANT', mac: '52:54:00:ab:cd:ef', flags: 0x1003, tun: null, vlanId: 100, physical: false,
+    ifindex: 12,
+    name: 'bond0.100',
+    kind: 'vlan',
+    slaveKind: null,
+    masterIndex: null,
+    parentIndex: 11,
+    mtu: 9000,
+    operstate: 'DORMANT',
+    mac: '52:54:00:ab:cd:ef',
+    flags: 0x1003,
+    tun: null,
+    vlanId: 100,
+    physical: false,
   });
   const port = Buffer.concat([
     ifi(3, 0x1843),
@@ -70,7 +107,12 @@ test('decodeLink: a VLAN (IFLA_INFO_DATA/IFLA_VLAN_ID) and a bond port, built wi
   assert.equal(p.operstate, 'UNKNOWN'); // no IFLA_OPERSTATE
   assert.equal(p.mac, null);
   // a veth whose peer lives in another namespace: IFLA_LINK + IFLA_LINK_NETNSID → no parent here
-  const veth = Buffer.concat([ifi(5, 0), strAttr(R.IFLA_IFNAME, 'vnet0'), u32Attr(R.IFLA_LINK, 2), u32Attr(R.IFLA_LINK_NETNSID, 0)]);
+  const veth = Buffer.concat([
+    ifi(5, 0),
+    strAttr(R.IFLA_IFNAME, 'vnet0'),
+    u32Attr(R.IFLA_LINK, 2),
+    u32Attr(R.IFLA_LINK_NETNSID, 0),
+  ]);
   assert.equal(R.decodeLink(veth).parentIndex, null);
 });
 

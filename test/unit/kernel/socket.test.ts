@@ -20,9 +20,15 @@ const errno = (n: number) => {
   return b;
 };
 /** NLMSG_ERROR answering request `req` (errno 0 = ACK). */
-const ack = (req: NlMessage, e = 0) => encodeMessage(NLMSG_ERROR, 0x100, req.seq, 4242, [errno(e), encodeMessage(req.type, req.flags, req.seq, req.pid, []).subarray(0, 16)]);
-const reply = (req: NlMessage, body: number[], flags = 0) => encodeMessage(req.type, flags, req.seq, 4242, [Buffer.from(body)]);
-const done = (req: NlMessage, e = 0, flags = NLM_F_MULTI) => encodeMessage(NLMSG_DONE, flags, req.seq, 4242, [errno(e)]);
+const ack = (req: NlMessage, e = 0) =>
+  encodeMessage(NLMSG_ERROR, 0x100, req.seq, 4242, [
+    errno(e),
+    encodeMessage(req.type, req.flags, req.seq, req.pid, []).subarray(0, 16),
+  ]);
+const reply = (req: NlMessage, body: number[], flags = 0) =>
+  encodeMessage(req.type, flags, req.seq, 4242, [Buffer.from(body)]);
+const done = (req: NlMessage, e = 0, flags = NLM_F_MULTI) =>
+  encodeMessage(NLMSG_DONE, flags, req.seq, 4242, [errno(e)]);
 const tick = () => new Promise((r) => setImmediate(r));
 
 test('request: NLM_F_REQUEST|NLM_F_ACK, reply collected, resolved on the ACK', async () => {
@@ -138,15 +144,23 @@ test('timeouts, truncation and close reject what is pending; the socket is refer
   clearInterval(keepAlive);
 });
 
-test('ackless: no NLM_F_ACK but on the datagram\'s last message; its ACK completes the batch, a failure rejects only its request', async () => {
+test("ackless: no NLM_F_ACK but on the datagram's last message; its ACK completes the batch, a failure rejects only its request", async () => {
   const raw = new FakeRaw();
   const s = new NlSocket(16, raw);
   const ps = [0, 1, 2, 3].map((i) => s.request(21, [Buffer.from([i, 0, 0, 0])], { ackless: true, ifname: `t${i}` }));
   const settled: string[] = [];
-  ps.forEach((p, i) => p.then(() => settled.push(`ok${i}`), (e: KernelError) => settled.push(`err${i}:${e.errno}`)));
+  ps.forEach((p, i) =>
+    p.then(
+      () => settled.push(`ok${i}`),
+      (e: KernelError) => settled.push(`err${i}:${e.errno}`),
+    ),
+  );
   await tick();
   assert.equal(raw.sent.length, 4);
-  assert.deepEqual(raw.sent.map((m) => m.flags & NLM_F_ACK), [0, 0, 0, NLM_F_ACK]);
+  assert.deepEqual(
+    raw.sent.map((m) => m.flags & NLM_F_ACK),
+    [0, 0, 0, NLM_F_ACK],
+  );
   // the kernel answers only the failure of #1, then the last message's ACK
   raw.deliver(ack(raw.sent[1]!, 19));
   await tick();
@@ -184,6 +198,9 @@ test('ackless: without the ACK they time out with their datagram', async () => {
   const ps = [0, 1, 2].map((i) => s.request(21, [Buffer.from([i, 0, 0, 0])], { ackless: true, timeoutMs: 20 }));
   const r = await Promise.allSettled(ps);
   clearTimeout(keepAlive);
-  assert.deepEqual(r.map((x) => x.status), ['rejected', 'rejected', 'rejected']);
+  assert.deepEqual(
+    r.map((x) => x.status),
+    ['rejected', 'rejected', 'rejected'],
+  );
   s.close();
 });

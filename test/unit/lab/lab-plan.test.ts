@@ -45,11 +45,19 @@ test('planLab: 1000 ports stay within IFNAMSIZ and the /16', () => {
 
 test('validation: names and port counts', () => {
   for (const bad of ['', '-x', 'a b', 'a/b', 'x'.repeat(25), 'é']) {
-    assert.throws(() => validateLabName(bad), (e: unknown) => e instanceof OffloadError && e.exitCode === 2, bad);
+    assert.throws(
+      () => validateLabName(bad),
+      (e: unknown) => e instanceof OffloadError && e.exitCode === 2,
+      bad,
+    );
   }
   validateLabName('t-1_A');
   for (const bad of [0, -1, 1.5, 1001, NaN]) {
-    assert.throws(() => planLab('ok', bad), (e: unknown) => e instanceof OffloadError && e.exitCode === 2, String(bad));
+    assert.throws(
+      () => planLab('ok', bad),
+      (e: unknown) => e instanceof OffloadError && e.exitCode === 2,
+      String(bad),
+    );
   }
 });
 

@@ -3,9 +3,35 @@ import assert from 'node:assert/strict';
 import { compareNatural } from '../../../src/model/natural-order.js';
 
 test('compareNatural: digit runs by value, the rest by code unit', () => {
-  const names = ['veth10', 'vif10.0', 'b2', 'veth2', 'vif1.1', 'vif1.0', 'b10', 'br0', 'b1', 'tap100i0', 'tap99i1', 'eth0', 'vif1.0-emu'];
+  const names = [
+    'veth10',
+    'vif10.0',
+    'b2',
+    'veth2',
+    'vif1.1',
+    'vif1.0',
+    'b10',
+    'br0',
+    'b1',
+    'tap100i0',
+    'tap99i1',
+    'eth0',
+    'vif1.0-emu',
+  ];
   assert.deepEqual([...names].sort(compareNatural), [
-    'b1', 'b2', 'b10', 'br0', 'eth0', 'tap99i1', 'tap100i0', 'veth2', 'veth10', 'vif1.0', 'vif1.0-emu', 'vif1.1', 'vif10.0',
+    'b1',
+    'b2',
+    'b10',
+    'br0',
+    'eth0',
+    'tap99i1',
+    'tap100i0',
+    'veth2',
+    'veth10',
+    'vif1.0',
+    'vif1.0-emu',
+    'vif1.1',
+    'vif10.0',
   ]);
 });
 
@@ -21,6 +47,10 @@ test('compareNatural: a prefix sorts first; equal strings compare 0; leading zer
 test('compareNatural agrees with Intl.Collator numeric on typical interface names', () => {
   const coll = new Intl.Collator('en', { numeric: true });
   const names: string[] = [];
-  for (let i = 0; i < 30; i++) names.push(`veth${i}`, `b${i}`, `c${i}`, `vif${i}.${i % 3}`, `tap${i * 7}i${i % 2}`, `vnet${i}`, `br${i % 4}`);
-  assert.deepEqual([...names].sort(compareNatural), [...names].sort((a, b) => coll.compare(a, b)));
+  for (let i = 0; i < 30; i++)
+    names.push(`veth${i}`, `b${i}`, `c${i}`, `vif${i}.${i % 3}`, `tap${i * 7}i${i % 2}`, `vnet${i}`, `br${i % 4}`);
+  assert.deepEqual(
+    [...names].sort(compareNatural),
+    [...names].sort((a, b) => coll.compare(a, b)),
+  );
 });

@@ -33,14 +33,21 @@ test('policy selectors match OVS bridges and ports: master = OVS bridge, role, V
 
 test('plan: LRO on for a kernel-datapath OVS port is held (dev_disable_lro, ovs-system above it), never attempted', () => {
   const obs = obsOf(KERNEL_DATAPATH_LINKS, fixtureTopology('kernel-datapath'));
-  const policy = parsePolicyText('name: lro\nrules:\n  - select: { name: [eno1] }\n    features: { lro: on }\n', 't.yaml');
+  const policy = parsePolicyText(
+    'name: lro\nrules:\n  - select: { name: [eno1] }\n    features: { lro: on }\n',
+    't.yaml',
+  );
   const p = plan(obs, resolvePolicy(policy, obs));
   assert.deepEqual(p.changes, []);
   assert.equal(p.skipped.length, 1);
   assert.equal(p.skipped[0]!.reason, 'held');
   assert.match(p.skipped[0]!.detail ?? '', /dev_disable_lro/);
   // Without OVSDB the same NIC is a plain NIC: the plan would try.
-  const plain = buildObservation({ links: KERNEL_DATAPATH_LINKS, features: new Map(KERNEL_DATAPATH_LINKS.map((l) => [l.ifindex, NIC])), backend: 'fake' });
+  const plain = buildObservation({
+    links: KERNEL_DATAPATH_LINKS,
+    features: new Map(KERNEL_DATAPATH_LINKS.map((l) => [l.ifindex, NIC])),
+    backend: 'fake',
+  });
   assert.equal(plan(plain, resolvePolicy(policy, plain)).changes.length, 1);
 });
 
@@ -48,8 +55,16 @@ test('plan: an OVS bridge (internal port) does not "follow its ports": a held fe
   const topo = fixtureTopology('kernel-datapath');
   const held = feats({ 'tx-tcp-segmentation': 'off-req-on' });
   const links = KERNEL_DATAPATH_LINKS;
-  const obs = buildObservation({ links, features: new Map(links.map((l) => [l.ifindex, l.name === 'vmbr0' ? held : NIC])), backend: 'fake', ovs: topo });
-  const policy = parsePolicyText('name: t\nrules:\n  - select: { name: [vmbr0] }\n    features: { tx-tcp-segmentation: on }\n', 't.yaml');
+  const obs = buildObservation({
+    links,
+    features: new Map(links.map((l) => [l.ifindex, l.name === 'vmbr0' ? held : NIC])),
+    backend: 'fake',
+    ovs: topo,
+  });
+  const policy = parsePolicyText(
+    'name: t\nrules:\n  - select: { name: [vmbr0] }\n    features: { tx-tcp-segmentation: on }\n',
+    't.yaml',
+  );
   const p = plan(obs, resolvePolicy(policy, obs));
   const s = p.skipped.find((x) => x.ifname === 'vmbr0')!;
   assert.equal(s.reason, 'held');

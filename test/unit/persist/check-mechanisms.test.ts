@@ -60,21 +60,57 @@ test('holds: udev and the hook set a tap once; the agent keeps it', () => {
   ];
   const once = checkCoverage([], schemes, installed);
   assert.equal(once.rows.find((x) => x.interface === 'vnet*')!.holds, 'set-once');
-  const agent = { path: '/etc/systemd/system/offloadctl-agent.service', mode: 'enforce' as const, samePolicy: true, netns: null };
+  const agent = {
+    path: '/etc/systemd/system/offloadctl-agent.service',
+    mode: 'enforce' as const,
+    samePolicy: true,
+    netns: null,
+  };
   const kept = checkCoverage([], schemes, installed, { host: true, netns: null }, agent);
-  assert.ok(kept.rows.every((x) => x.holds === 'kept'), JSON.stringify(kept.rows.map((x) => [x.interface, x.holds])));
-  assert.deepEqual(kept.mechanisms.map((m) => [m.target, m.holds]), [['udev', 'set-once'], ['libvirt-hook', 'set-once'], ['agent', 'kept']]);
+  assert.ok(
+    kept.rows.every((x) => x.holds === 'kept'),
+    JSON.stringify(kept.rows.map((x) => [x.interface, x.holds])),
+  );
+  assert.deepEqual(
+    kept.mechanisms.map((m) => [m.target, m.holds]),
+    [
+      ['udev', 'set-once'],
+      ['libvirt-hook', 'set-once'],
+      ['agent', 'kept'],
+    ],
+  );
 });
 
 function host(): Observation {
   const features = Object.fromEntries(KNOWN.map((k) => [k, { active: true, requested: true, fixed: false }]));
-  const mk = (ifindex: number, name: string, role: Interface['role'], kind: string | null, master: string | null = null): Interface => ({
-    ifindex, name, kind, role, master, driver: null, mtu: 1500, operstate: 'UP', vm: null, features,
+  const mk = (
+    ifindex: number,
+    name: string,
+    role: Interface['role'],
+    kind: string | null,
+    master: string | null = null,
+  ): Interface => ({
+    ifindex,
+    name,
+    kind,
+    role,
+    master,
+    driver: null,
+    mtu: 1500,
+    operstate: 'UP',
+    vm: null,
+    features,
   });
   return {
     takenAt: '',
     backend: 'netlink',
-    interfaces: [mk(1, 'lo', 'loopback', null), mk(2, 'br0', 'bridge', 'bridge'), mk(3, 'uplink0', 'veth', 'veth', 'br0'), mk(4, 'vnet0', 'vm-port', 'tun', 'br0'), mk(5, 'tap100i0', 'vm-port', 'tun', 'br0')],
+    interfaces: [
+      mk(1, 'lo', 'loopback', null),
+      mk(2, 'br0', 'bridge', 'bridge'),
+      mk(3, 'uplink0', 'veth', 'veth', 'br0'),
+      mk(4, 'vnet0', 'vm-port', 'tun', 'br0'),
+      mk(5, 'tap100i0', 'vm-port', 'tun', 'br0'),
+    ],
   };
 }
 
@@ -91,13 +127,22 @@ test('the agent unit alone (deploy/systemd/offloadctl-agent.service) covers ever
     assert.ok(r.rows.every((x) => x.holds === 'kept'));
     // The same unit does not reach another namespace; one started with --netns NS does.
     assert.ok(check(ctx, undefined, { host: false, netns: 'lab1' }).gaps > 0);
-    writeFileSync(join(root, 'etc/systemd/system/offloadctl-agent.service'), unit.replace('/usr/bin/offloadctl agent', '/usr/bin/offloadctl --netns lab1 agent'));
+    writeFileSync(
+      join(root, 'etc/systemd/system/offloadctl-agent.service'),
+      unit.replace('/usr/bin/offloadctl agent', '/usr/bin/offloadctl --netns lab1 agent'),
+    );
     assert.equal(check(ctx, undefined, { host: false, netns: 'lab1' }).gaps, 0);
     // Report mode changes nothing; another policy is not this one.
-    writeFileSync(join(root, 'etc/systemd/system/offloadctl-agent.service'), unit.replace('--mode enforce', '--mode report'));
+    writeFileSync(
+      join(root, 'etc/systemd/system/offloadctl-agent.service'),
+      unit.replace('--mode enforce', '--mode report'),
+    );
     const rep = check(ctx, undefined, { host: true, netns: null });
     assert.ok(rep.gaps > 0 && rep.notes.some((n) => n.includes('report mode')));
-    writeFileSync(join(root, 'etc/systemd/system/offloadctl-agent.service'), unit.replace('--mode enforce', '--profile offloads-on --mode enforce'));
+    writeFileSync(
+      join(root, 'etc/systemd/system/offloadctl-agent.service'),
+      unit.replace('--mode enforce', '--profile offloads-on --mode enforce'),
+    );
     assert.ok(check(ctx, undefined, { host: true, netns: null }).notes.some((n) => n.includes('another policy')));
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -105,8 +150,17 @@ test('the agent unit alone (deploy/systemd/offloadctl-agent.service) covers ever
 });
 
 test('parseAgentUnit: ExecStart words, systemd prefixes and quoting, --netns before agent', () => {
-  const u = parseAgentUnit('/u', '[Service]\nExecStart=-/usr/bin/offloadctl --netns "lab 1" agent --policy "/etc/off loadctl/p.yaml" --mode=report\n');
-  assert.deepEqual(u, { path: '/u', mode: 'report', policyFile: '/etc/off loadctl/p.yaml', profile: null, netns: 'lab 1' });
+  const u = parseAgentUnit(
+    '/u',
+    '[Service]\nExecStart=-/usr/bin/offloadctl --netns "lab 1" agent --policy "/etc/off loadctl/p.yaml" --mode=report\n',
+  );
+  assert.deepEqual(u, {
+    path: '/u',
+    mode: 'report',
+    policyFile: '/etc/off loadctl/p.yaml',
+    profile: null,
+    netns: 'lab 1',
+  });
   assert.equal(parseAgentUnit('/u', '[Service]\nExecStart=/usr/bin/offloadctl status\n'), null);
   assert.equal(parseAgentUnit('/u', '[Unit]\nDescription=x\n'), null);
 });

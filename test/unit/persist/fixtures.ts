@@ -40,7 +40,14 @@ export function schemes(desired = tsoGsoOff()): VmPortScheme[] {
   return [
     { label: 'libvirt (vnetN)', glob: 'vnet*', tun: true, platform: 'libvirt', desired, known: KNOWN },
     { label: 'Proxmox (tap<vmid>i<n>)', glob: 'tap*i*', tun: true, platform: 'proxmox', desired, known: KNOWN },
-    { label: 'Xen (vif<domid>.<n>)', glob: 'vif*.*', tun: false, platform: 'xen', desired: { ...desired, ...Object.fromEntries(expandFeatureName('sg', KNOWN).map((f) => [f, false])) }, known: KNOWN },
+    {
+      label: 'Xen (vif<domid>.<n>)',
+      glob: 'vif*.*',
+      tun: false,
+      platform: 'xen',
+      desired: { ...desired, ...Object.fromEntries(expandFeatureName('sg', KNOWN).map((f) => [f, false])) },
+      known: KNOWN,
+    },
     { label: 'any other tun/tap device', glob: null, tun: true, platform: null, desired, known: KNOWN },
   ];
 }

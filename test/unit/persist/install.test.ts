@@ -21,13 +21,20 @@ const result = (files: RenderResult['files'], moves: RenderResult['moves'] = [])
   commands: [],
 });
 
-const RULE = { path: '/etc/udev/rules.d/90-offloadctl-vm-ports.rules', content: '# offloadctl:persist\nA\n', mode: 0o644 };
+const RULE = {
+  path: '/etc/udev/rules.d/90-offloadctl-vm-ports.rules',
+  content: '# offloadctl:persist\nA\n',
+  mode: 0o644,
+};
 
 test('install writes atomically with the mode; a second run is "unchanged"; the manifest lists hashes', (t) => {
   const root = tmpRoot(t);
   const a = installTarget(root, result([RULE]), { policy: 'p' });
   assert.equal(a.status, 'changed');
-  assert.deepEqual(a.files.map((f) => f.action), ['created']);
+  assert.deepEqual(
+    a.files.map((f) => f.action),
+    ['created'],
+  );
   const abs = join(root, RULE.path);
   assert.equal(readFileSync(abs, 'utf8'), RULE.content);
   assert.equal(statSync(abs).mode & 0o777, 0o644);
@@ -69,7 +76,9 @@ test('uninstall removes exactly what it wrote and leaves a hand-edited file with
   installTarget(root, result([RULE, other]), { policy: 'p' });
   writeFileSync(join(root, 'etc/udev/rules.d/50-mine.rules'), 'not ours\n');
   writeFileSync(join(root, other.path), 'edited\n');
-  assert.deepEqual(verifyManifest(root, readManifest(root, 'udev')!), [`${other.path} was changed since it was installed`]);
+  assert.deepEqual(verifyManifest(root, readManifest(root, 'udev')!), [
+    `${other.path} was changed since it was installed`,
+  ]);
   const again = installTarget(root, result([RULE, other]), { policy: 'p' });
   assert.equal(again.files[1]!.action, 'kept', 'install does not overwrite a hand edit without --force');
   const u = uninstallTarget(root, 'udev');
@@ -85,7 +94,13 @@ test('a file no longer rendered is removed on the next install', (t) => {
   const other = { ...RULE, path: '/etc/udev/rules.d/91-offloadctl-b.rules' };
   installTarget(root, result([RULE, other]), { policy: 'p' });
   const r = installTarget(root, result([RULE]), { policy: 'p' });
-  assert.deepEqual(r.files.map((f) => [f.path, f.action]), [[RULE.path, 'unchanged'], [other.path, 'removed']]);
+  assert.deepEqual(
+    r.files.map((f) => [f.path, f.action]),
+    [
+      [RULE.path, 'unchanged'],
+      [other.path, 'removed'],
+    ],
+  );
   assert.ok(!existsSync(join(root, other.path)));
 });
 
@@ -99,7 +114,10 @@ test('an existing hook is moved aside (chained) and moved back on uninstall', (t
   const mv = [{ from: '/etc/libvirt/hooks/qemu', to: '/etc/libvirt/hooks/qemu.offloadctl-chained' }];
   const r = { ...result([ours], mv), target: 'libvirt-hook' as const };
   const a = installTarget(root, r, { policy: 'p' });
-  assert.deepEqual(a.files.map((f) => f.action), ['moved', 'created']);
+  assert.deepEqual(
+    a.files.map((f) => f.action),
+    ['moved', 'created'],
+  );
   assert.equal(readFileSync(hook + '.offloadctl-chained', 'utf8'), '#!/bin/sh\necho original\n');
   assert.equal(installTarget(root, r, { policy: 'p' }).status, 'unchanged');
   uninstallTarget(root, 'libvirt-hook');

@@ -78,9 +78,24 @@ export function nicFeatures(): FeatureMap {
   };
 }
 
-export function iface(ifindex: number, name: string, role: Role, features: FeatureMap, extra: Partial<Interface> = {}): Interface {
-  const kind = role === 'bridge' ? 'bridge' : role === 'veth' ? 'veth' : role === 'vm-port' ? 'tun' : role === 'bond' ? 'bond' : null;
-  const driver = kind === 'bond' ? 'bonding' : kind ?? (role === 'loopback' ? null : 'e1000e');
+export function iface(
+  ifindex: number,
+  name: string,
+  role: Role,
+  features: FeatureMap,
+  extra: Partial<Interface> = {},
+): Interface {
+  const kind =
+    role === 'bridge'
+      ? 'bridge'
+      : role === 'veth'
+        ? 'veth'
+        : role === 'vm-port'
+          ? 'tun'
+          : role === 'bond'
+            ? 'bond'
+            : null;
+  const driver = kind === 'bond' ? 'bonding' : (kind ?? (role === 'loopback' ? null : 'e1000e'));
   return { ifindex, name, kind, role, master: null, driver, mtu: 1500, operstate: 'UP', vm: null, features, ...extra };
 }
 
@@ -122,7 +137,13 @@ export const TSO_GSO_OFF: Record<string, boolean> = Object.fromEntries(
 );
 
 /** LinkInfo for FakeKernel. */
-export function link(ifindex: number, name: string, kind: string | null, masterIndex: number | null = null, physical = false): LinkInfo {
+export function link(
+  ifindex: number,
+  name: string,
+  kind: string | null,
+  masterIndex: number | null = null,
+  physical = false,
+): LinkInfo {
   return {
     ifindex,
     name,
@@ -134,7 +155,10 @@ export function link(ifindex: number, name: string, kind: string | null, masterI
     operstate: 'UP',
     mac: null,
     flags: 0,
-    tun: kind === 'tun' ? { type: 'tap', vnetHdr: true, multiQueue: false, persist: true, owner: null, group: null } : null,
+    tun:
+      kind === 'tun'
+        ? { type: 'tap', vnetHdr: true, multiQueue: false, persist: true, owner: null, group: null }
+        : null,
     vlanId: null,
     physical,
   };

@@ -44,7 +44,15 @@ test('held by the policy itself (SG off), wanted off, a veth, or an unknown owne
 });
 
 test('a bridge with ports: a one-for-all bit requested on, active off, follows its ports', () => {
-  const br = { kind: 'bridge', role: 'bridge' as const, features: { 'tx-tcp-accecn-segmentation': { active: false, requested: true, fixed: false } } };
+  const br = {
+    kind: 'bridge',
+    role: 'bridge' as const,
+    features: { 'tx-tcp-accecn-segmentation': { active: false, requested: true, fixed: false } },
+  };
   assert.equal(heldBy(br, 'tx-tcp-accecn-segmentation', true, true), 'ports');
-  assert.equal(heldBy(br, 'tx-tcp-accecn-segmentation', true, false), null, 'no ports: nothing holds it but the device');
+  assert.equal(
+    heldBy(br, 'tx-tcp-accecn-segmentation', true, false),
+    null,
+    'no ports: nothing holds it but the device',
+  );
 });

@@ -29,7 +29,10 @@ test('sets requested bits that differ, with the rule that wants them', () => {
 
 test('fixed features are skipped (reason fixed), never attempted; fixed-as-wanted counts as already', () => {
   const obs = host();
-  const p = plan(obs, desire(obs, { 'tx-tcp6-segmentation': true, 'tx-vlan-hw-insert': false, 'rx-lro': false }, ['eno1']));
+  const p = plan(
+    obs,
+    desire(obs, { 'tx-tcp6-segmentation': true, 'tx-vlan-hw-insert': false, 'rx-lro': false }, ['eno1']),
+  );
   // eno1: tso6 fixed off (wanted on) → fixed; txvlan fixed on (wanted off) → fixed; lro fixed off → already.
   assert.equal(p.changes.length, 0);
   const reasons = Object.fromEntries(p.skipped.map((s) => [s.feature, s.reason]));
@@ -42,11 +45,16 @@ test('absent features are skipped with reason absent', () => {
   const d = desire(obs, {}, ['veth9']);
   d.interfaces[0]!.features['tx-made-up-segmentation'] = { value: false, rule: 'r' };
   const p = plan(obs, d);
-  assert.deepEqual(p.skipped.map((s) => [s.feature, s.reason]), [['tx-made-up-segmentation', 'absent']]);
+  assert.deepEqual(
+    p.skipped.map((s) => [s.feature, s.reason]),
+    [['tx-made-up-segmentation', 'absent']],
+  );
 });
 
 test('already as wanted: nothing to do, interface compliant', () => {
-  const obs = observation([iface(7, 'v', 'veth', { ...vethFeatures(), 'rx-gro': { active: false, requested: false, fixed: false } })]);
+  const obs = observation([
+    iface(7, 'v', 'veth', { ...vethFeatures(), 'rx-gro': { active: false, requested: false, fixed: false } }),
+  ]);
   const p = plan(obs, desire(obs, { 'rx-gro': false }));
   assert.deepEqual(p.changes, []);
   assert.deepEqual(p.compliant, ['v']);
@@ -72,7 +80,13 @@ test('sg off takes TSO and GSO off with it: listed as effects, their requested b
   const p = plan(obs, desire(obs, { 'tx-scatter-gather': false }));
   const c = p.changes[0]!;
   assert.deepEqual(c.set, { 'tx-scatter-gather': false });
-  for (const f of ['tx-tcp-segmentation', 'tx-tcp-ecn-segmentation', 'tx-tcp-mangleid-segmentation', 'tx-tcp6-segmentation', 'tx-generic-segmentation']) {
+  for (const f of [
+    'tx-tcp-segmentation',
+    'tx-tcp-ecn-segmentation',
+    'tx-tcp-mangleid-segmentation',
+    'tx-tcp6-segmentation',
+    'tx-generic-segmentation',
+  ]) {
     assert.equal(c.effects[f], false, f);
   }
   // measured on 6.18: accecn is not in NETIF_F_ALL_TSO and stays on
@@ -109,7 +123,10 @@ test('TSO and SG both wanted on: only SG is set, TSO returns with it (already)',
   f['tx-tcp-segmentation'] = { active: false, requested: true, fixed: false };
   f['tx-generic-segmentation'] = { active: false, requested: true, fixed: false };
   const obs = observation([iface(7, 'v', 'veth', f)]);
-  const p = plan(obs, desire(obs, { 'tx-scatter-gather': true, 'tx-tcp-segmentation': true, 'tx-generic-segmentation': true }));
+  const p = plan(
+    obs,
+    desire(obs, { 'tx-scatter-gather': true, 'tx-tcp-segmentation': true, 'tx-generic-segmentation': true }),
+  );
   assert.deepEqual(p.changes[0]!.set, { 'tx-scatter-gather': true });
   assert.equal(p.changes[0]!.effects['tx-tcp-segmentation'], true);
   const s = p.skipped.find((x) => x.feature === 'tx-tcp-segmentation')!;
@@ -122,7 +139,11 @@ test('TSO set on while SG is being turned off: a warning says it stays off', () 
   f['tx-tcp-segmentation'] = { active: false, requested: false, fixed: false };
   const obs = observation([iface(7, 'v', 'veth', f)]);
   const p = plan(obs, desire(obs, { 'tx-scatter-gather': false, 'tx-tcp-segmentation': true }));
-  assert.ok(p.changes[0]!.warnings.some((w) => /tx-tcp-segmentation is requested on but stays off: TSO needs scatter-gather/.test(w)));
+  assert.ok(
+    p.changes[0]!.warnings.some((w) =>
+      /tx-tcp-segmentation is requested on but stays off: TSO needs scatter-gather/.test(w),
+    ),
+  );
 });
 
 test('a tap cannot be forced on: TSO wanted on is held (its owner decides)', () => {
@@ -147,7 +168,14 @@ test('bridges come after their ports; bonds in between (stages)', () => {
   const p = plan(obs, desire(obs, TSO_GSO_OFF));
   assert.deepEqual(
     p.changes.map((c) => [c.ifname, c.stage]),
-    [['eno1', 0], ['eno2', 0], ['tap1', 0], ['veth9', 0], ['bond0', 1], ['br0', 2]],
+    [
+      ['eno1', 0],
+      ['eno2', 0],
+      ['tap1', 0],
+      ['veth9', 0],
+      ['bond0', 1],
+      ['br0', 2],
+    ],
   );
 });
 
@@ -167,7 +195,8 @@ test('physical NICs get a link-reset warning; virtual devices do not', () => {
   const p = plan(obs, desire(obs, TSO_GSO_OFF));
   const byName = Object.fromEntries(p.changes.map((c) => [c.ifname, c]));
   assert.ok(byName.eno1!.warnings.some((w) => /reset the link/.test(w) && /e1000e/.test(w)));
-  for (const n of ['br0', 'tap100i0', 'veth0', 'veth9']) assert.ok(!byName[n]!.warnings.some((w) => /reset/.test(w)), n);
+  for (const n of ['br0', 'tap100i0', 'veth0', 'veth9'])
+    assert.ok(!byName[n]!.warnings.some((w) => /reset/.test(w)), n);
   assert.equal(isPhysical(iface(1, 'eth0', 'other', {}, { kind: null, driver: 'virtio_net' })), true);
   assert.equal(isPhysical(iface(1, 'lo', 'loopback', {}, { kind: null, driver: null })), false);
 });
@@ -177,7 +206,10 @@ test('with the real tso-gso-off profile: every non-loopback interface, bridge la
   obs.interfaces.unshift(iface(1, 'lo', 'loopback', vethFeatures(), { kind: null, driver: null }));
   const p = plan(obs, resolvePolicy(loadPolicy({ profile: 'tso-gso-off' }), obs));
   assert.equal(p.policy, 'tso-gso-off');
-  assert.deepEqual(p.changes.map((c) => c.ifname), ['eno1', 'tap100i0', 'veth0', 'veth9', 'br0']);
+  assert.deepEqual(
+    p.changes.map((c) => c.ifname),
+    ['eno1', 'tap100i0', 'veth0', 'veth9', 'br0'],
+  );
   for (const c of p.changes) for (const v of Object.values(c.set)) assert.equal(v, false);
 });
 

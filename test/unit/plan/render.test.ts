@@ -6,7 +6,10 @@ import { TSO_GSO_OFF, desire, host } from './fixtures.js';
 
 test('ethtool -K command with kernel names in order', () => {
   assert.equal(
-    ethtoolCommand({ ifname: 'br0', set: { 'tx-tcp-segmentation': false, 'tx-generic-segmentation': false, 'rx-gro': true } }),
+    ethtoolCommand({
+      ifname: 'br0',
+      set: { 'tx-tcp-segmentation': false, 'tx-generic-segmentation': false, 'rx-gro': true },
+    }),
     'ethtool -K br0 tx-tcp-segmentation off tx-generic-segmentation off rx-gro on',
   );
 });

@@ -4,10 +4,23 @@ import type { FeatureMap, Interface, Observation, Role } from '../../../src/mode
 
 /** Feature names of a 6.18 veth/bridge (tx-tcp-accecn-segmentation included). */
 export const FEATURES_618 = [
-  'tx-scatter-gather', 'tx-scatter-gather-fraglist', 'tx-checksum-ipv4', 'tx-checksum-ip-generic',
-  'tx-checksum-ipv6', 'tx-checksum-sctp', 'rx-checksum', 'tx-generic-segmentation', 'rx-gro', 'rx-lro',
-  'tx-tcp-segmentation', 'tx-tcp-ecn-segmentation', 'tx-tcp-mangleid-segmentation', 'tx-tcp6-segmentation',
-  'tx-tcp-accecn-segmentation', 'tx-udp-segmentation', 'highdma',
+  'tx-scatter-gather',
+  'tx-scatter-gather-fraglist',
+  'tx-checksum-ipv4',
+  'tx-checksum-ip-generic',
+  'tx-checksum-ipv6',
+  'tx-checksum-sctp',
+  'rx-checksum',
+  'tx-generic-segmentation',
+  'rx-gro',
+  'rx-lro',
+  'tx-tcp-segmentation',
+  'tx-tcp-ecn-segmentation',
+  'tx-tcp-mangleid-segmentation',
+  'tx-tcp6-segmentation',
+  'tx-tcp-accecn-segmentation',
+  'tx-udp-segmentation',
+  'highdma',
 ];
 
 /** A 6.1-like list: no accecn. */

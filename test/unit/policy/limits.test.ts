@@ -50,7 +50,11 @@ test('YAML tags outside the core schema are refused: !foo, !!binary, !!timestamp
     ['name: !!timestamp 2001-12-14' + rule, '!!timestamp'],
     ['name: a\nrules: !rules\n  - features: {tso: off}\n', '!rules'],
   ]) {
-    assert.throws(() => parsePolicyText(text!, 'p.yaml'), refused(new RegExp(`YAML tag ${tag!.replace(/[!]/g, '\\!')} is not accepted`)), text);
+    assert.throws(
+      () => parsePolicyText(text!, 'p.yaml'),
+      refused(new RegExp(`YAML tag ${tag!.replace(/[!]/g, '\\!')} is not accepted`)),
+      text,
+    );
   }
   assert.equal(parsePolicyText('name: !!str a' + rule, 'p.yaml').name, 'a'); // core tags are fine
 });
@@ -65,14 +69,24 @@ test('a token (glob) with whitespace is refused, ASCII or Unicode', () => {
 });
 
 test('POSIX classes in globs are accepted and match as they say', () => {
-  const p = parsePolicyText('rules:\n  - select: {name: ["[[:alpha:]]*", "vnet[[:digit:]]"]}\n    features: {tso: off}\n', 'p.yaml');
+  const p = parsePolicyText(
+    'rules:\n  - select: {name: ["[[:alpha:]]*", "vnet[[:digit:]]"]}\n    features: {tso: off}\n',
+    'p.yaml',
+  );
   const sel = p.rules[0]!.select;
-  const iface = (name: string) => ({ name, role: 'vm-port', kind: 'tun', driver: 'tun', master: null }) as unknown as Interface;
+  const iface = (name: string) =>
+    ({ name, role: 'vm-port', kind: 'tun', driver: 'tun', master: null }) as unknown as Interface;
   assert.equal(matchesSelector(sel, iface('tap0')), true);
   assert.equal(matchesSelector(sel, iface('vnet7')), true);
   assert.equal(matchesSelector(sel, iface('0tap')), false);
-  assert.throws(() => parsePolicyText('rules:\n  - select: {name: ["[[:bogus:]]*"]}\n    features: {tso: off}\n', 'p.yaml'), refused(/invalid glob/));
-  assert.throws(() => parsePolicyText('rules:\n  - select: {name: ["a:b[[:alpha:]]"]}\n    features: {tso: off}\n', 'p.yaml'), refused(/cannot contain/));
+  assert.throws(
+    () => parsePolicyText('rules:\n  - select: {name: ["[[:bogus:]]*"]}\n    features: {tso: off}\n', 'p.yaml'),
+    refused(/invalid glob/),
+  );
+  assert.throws(
+    () => parsePolicyText('rules:\n  - select: {name: ["a:b[[:alpha:]]"]}\n    features: {tso: off}\n', 'p.yaml'),
+    refused(/cannot contain/),
+  );
 });
 
 test('problems: counting stops at MAX_PROBLEMS, the message says so', () => {
@@ -80,7 +94,10 @@ test('problems: counting stops at MAX_PROBLEMS, the message says so', () => {
   const t0 = Date.now();
   assert.throws(
     () => parsePolicyText(`name: bad\nrules:\n${rules}\n`, 'p.yaml'),
-    (e: unknown) => isOffloadError(e) && /or more more problems/.test(e.message) && ((e.detail?.problems as string[] | undefined) ?? []).length <= MAX_PROBLEMS,
+    (e: unknown) =>
+      isOffloadError(e) &&
+      /or more more problems/.test(e.message) &&
+      ((e.detail?.problems as string[] | undefined) ?? []).length <= MAX_PROBLEMS,
   );
   assert.ok(Date.now() - t0 < 20_000);
 });

@@ -36,13 +36,59 @@ function check(text: string): void {
 }
 
 const word = fc.constantFrom(
-  'name', 'rules', 'select', 'exclude', 'features', 'extends', 'description', 'role', 'kind', 'driver',
-  'master', 'vmPlatform', 'tso', 'gso', 'sg', 'gro', 'tsoo', 'on', 'off', 'true', 'uplink', 'bridge',
-  'vm-port', 'loopback', 'xen', 'vnet*', 'tap[', '{a,b', 'tso-gso-off', 'nope', '__proto__', 'constructor',
-  'tx-tcp-segmentation', 'generic-segmentation-offload', '', '*', 'a/b', 'line\nbreak', 'tab\there', 'q"uote',
-  'vnet*\n', 'ünï', '\u0000',
+  'name',
+  'rules',
+  'select',
+  'exclude',
+  'features',
+  'extends',
+  'description',
+  'role',
+  'kind',
+  'driver',
+  'master',
+  'vmPlatform',
+  'tso',
+  'gso',
+  'sg',
+  'gro',
+  'tsoo',
+  'on',
+  'off',
+  'true',
+  'uplink',
+  'bridge',
+  'vm-port',
+  'loopback',
+  'xen',
+  'vnet*',
+  'tap[',
+  '{a,b',
+  'tso-gso-off',
+  'nope',
+  '__proto__',
+  'constructor',
+  'tx-tcp-segmentation',
+  'generic-segmentation-offload',
+  '',
+  '*',
+  'a/b',
+  'line\nbreak',
+  'tab\there',
+  'q"uote',
+  'vnet*\n',
+  'ünï',
+  '\u0000',
 );
-const scalar = fc.oneof(word, fc.string(), fc.string({ unit: 'binary' }), fc.integer(), fc.boolean(), fc.constant(null), fc.double());
+const scalar = fc.oneof(
+  word,
+  fc.string(),
+  fc.string({ unit: 'binary' }),
+  fc.integer(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.double(),
+);
 const value = fc.letrec((tie) => ({
   node: fc.oneof({ depthSize: 'small' }, scalar, tie('list'), tie('map')),
   list: fc.array(tie('node'), { maxLength: 4 }),
@@ -69,7 +115,10 @@ const policyLike = fc.record(
           name: word,
           select: fc.oneof(selector, value),
           exclude: selector,
-          features: fc.oneof(fc.dictionary(word, fc.oneof(fc.constantFrom('on', 'off'), scalar), { maxKeys: 4 }), value),
+          features: fc.oneof(
+            fc.dictionary(word, fc.oneof(fc.constantFrom('on', 'off'), scalar), { maxKeys: 4 }),
+            value,
+          ),
           extra: value,
         },
         { requiredKeys: [] },
@@ -81,11 +130,17 @@ const policyLike = fc.record(
 );
 
 test('property: random text never crashes the parser', () => {
-  fc.assert(fc.property(fc.string({ maxLength: 200 }), (s) => check(s)), { numRuns: 400 });
+  fc.assert(
+    fc.property(fc.string({ maxLength: 200 }), (s) => check(s)),
+    { numRuns: 400 },
+  );
 });
 
 test('property: random YAML values never crash the parser', () => {
-  fc.assert(fc.property(value, (v) => check(stringify(v))), { numRuns: 400 });
+  fc.assert(
+    fc.property(value, (v) => check(stringify(v))),
+    { numRuns: 400 },
+  );
 });
 
 test('property: damaged policy-shaped documents: a Policy or a located input error', () => {
@@ -96,7 +151,8 @@ test('property: damaged policy-shaped documents: a Policy or a located input err
 });
 
 test('property: random edits of a valid policy text: a Policy or a located input error', () => {
-  const base = 'name: my-host\nextends: tso-gso-off\nrules:\n  - name: keep-uplink-gro\n    select: { role: [uplink], name: ["eno*", "enp*"] }\n    exclude: { name: ["enp3s0"] }\n    features: { gro: on, tso: off }\n';
+  const base =
+    'name: my-host\nextends: tso-gso-off\nrules:\n  - name: keep-uplink-gro\n    select: { role: [uplink], name: ["eno*", "enp*"] }\n    exclude: { name: ["enp3s0"] }\n    features: { gro: on, tso: off }\n';
   fc.assert(
     fc.property(fc.nat(base.length), fc.nat(8), fc.string({ maxLength: 6 }), (at, del, ins) =>
       check(base.slice(0, at) + ins + base.slice(at + del)),

@@ -14,7 +14,9 @@ function expectation(path: string): { line: number; col: number; text: string } 
   return { line: Number(m[1]), col: Number(m[2]), text: m[3]!.trim() };
 }
 
-const bad = readdirSync(FIXTURES + 'bad').filter((f) => f.endsWith('.yaml')).sort();
+const bad = readdirSync(FIXTURES + 'bad')
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 test('the broken-policy corpus is not empty', () => assert.ok(bad.length >= 25, String(bad.length)));
 
@@ -45,7 +47,10 @@ test('good policies load; extends puts the profile rules first', () => {
   assert.equal(p.name, 'my-host');
   assert.equal(p.extends, 'tso-gso-off');
   assert.equal(p.source, FIXTURES + 'good/readme-example.yaml');
-  assert.deepEqual(p.rules.map((r) => r.name), ['tso-gso-off', 'keep-uplink-gro']);
+  assert.deepEqual(
+    p.rules.map((r) => r.name),
+    ['tso-gso-off', 'keep-uplink-gro'],
+  );
   assert.deepEqual(p.rules[1], {
     name: 'keep-uplink-gro',
     select: { role: ['uplink'], name: ['eno*', 'enp*'] },
@@ -61,9 +66,15 @@ test('good policies load; extends puts the profile rules first', () => {
 });
 
 test('unnamed rules are named by position; name defaults to the file name', () => {
-  const p = parsePolicyText('rules:\n  - features: { gso: off }\n  - features: { tso: off }\n', '/etc/offloadctl/site.yaml');
+  const p = parsePolicyText(
+    'rules:\n  - features: { gso: off }\n  - features: { tso: off }\n',
+    '/etc/offloadctl/site.yaml',
+  );
   assert.equal(p.name, 'site');
-  assert.deepEqual(p.rules.map((r) => r.name), ['rule 1', 'rule 2']);
+  assert.deepEqual(
+    p.rules.map((r) => r.name),
+    ['rule 1', 'rule 2'],
+  );
   assert.deepEqual(p.rules[0]!.select, {});
 });
 
@@ -110,8 +121,14 @@ test('problems in file order, every one counted: a name problem before a shape p
 });
 
 test('a missing file is exit 2 with the path; a directory too', () => {
-  assert.throws(() => loadPolicyFile('/nonexistent/p.yaml'), (e) => isOffloadError(e) && e.exitCode === 2 && /\/nonexistent\/p\.yaml: no such file/.test(e.message));
-  assert.throws(() => loadPolicyFile(FIXTURES), (e) => isOffloadError(e) && e.exitCode === 2);
+  assert.throws(
+    () => loadPolicyFile('/nonexistent/p.yaml'),
+    (e) => isOffloadError(e) && e.exitCode === 2 && /\/nonexistent\/p\.yaml: no such file/.test(e.message),
+  );
+  assert.throws(
+    () => loadPolicyFile(FIXTURES),
+    (e) => isOffloadError(e) && e.exitCode === 2,
+  );
 });
 
 test('YAML 1.2: on/off are strings (no YAML 1.1 booleans), quoted or not', () => {

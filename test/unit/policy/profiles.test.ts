@@ -8,19 +8,31 @@ const TSO = FEATURES_618.filter((f) => /^tx-tcp.*-segmentation$/.test(f));
 
 test('listProfiles: the three built-ins with descriptions, tso-gso-off the default', () => {
   const ps = listProfiles();
-  assert.deepEqual(ps.map((p) => p.name), ['tso-gso-off', 'tso-gso-sg-off', 'offloads-on']);
+  assert.deepEqual(
+    ps.map((p) => p.name),
+    ['tso-gso-off', 'tso-gso-sg-off', 'offloads-on'],
+  );
   assert.equal(DEFAULT_PROFILE, 'tso-gso-off');
-  assert.deepEqual(ps.filter((p) => p.default).map((p) => p.name), ['tso-gso-off']);
+  assert.deepEqual(
+    ps.filter((p) => p.default).map((p) => p.name),
+    ['tso-gso-off'],
+  );
   for (const p of ps) assert.ok(p.description.length > 20, p.name);
 });
 
 test('loadPolicy: neither option → tso-gso-off; both → usage error; unknown profile → usage with a hint', () => {
   assert.equal(loadPolicy({}).name, 'tso-gso-off');
   assert.equal(loadPolicy().source, 'builtin');
-  assert.throws(() => loadPolicy({ profile: 'tso-gso-off', file: 'x.yaml' }), (e) => isOffloadError(e) && e.category === 'usage' && e.exitCode === 2);
+  assert.throws(
+    () => loadPolicy({ profile: 'tso-gso-off', file: 'x.yaml' }),
+    (e) => isOffloadError(e) && e.category === 'usage' && e.exitCode === 2,
+  );
   assert.throws(
     () => loadPolicy({ profile: 'tso-gso-of' }),
-    (e) => isOffloadError(e) && e.exitCode === 2 && /unknown profile "tso-gso-of".*did you mean "tso-gso-off"/.test(e.message),
+    (e) =>
+      isOffloadError(e) &&
+      e.exitCode === 2 &&
+      /unknown profile "tso-gso-of".*did you mean "tso-gso-off"/.test(e.message),
   );
 });
 
@@ -34,7 +46,10 @@ test('tso-gso-off expands to every tx-tcp*-segmentation bit and GSO, on every in
   const obs = kvmHost();
   const d = resolvePolicy(loadPolicy({ profile: 'tso-gso-off' }), obs);
   assert.equal(d.policy, 'tso-gso-off');
-  assert.deepEqual(d.interfaces.map((i) => i.name), ['eno1', 'br0', 'tap100i0', 'vnet3', 'veth9']);
+  assert.deepEqual(
+    d.interfaces.map((i) => i.name),
+    ['eno1', 'br0', 'tap100i0', 'vnet3', 'veth9'],
+  );
   const br = d.interfaces.find((i) => i.name === 'br0')!;
   assert.deepEqual(Object.keys(br.features).sort(), [...TSO, 'tx-generic-segmentation'].sort());
   for (const v of Object.values(br.features)) assert.deepEqual(v, { value: false, rule: 'tso-gso-off' });
@@ -47,7 +62,14 @@ test('tso-gso-sg-off adds scatter-gather; offloads-on turns the defaults on', ()
   assert.equal(sg.features['tx-scatter-gather-fraglist']?.value, false);
   assert.equal(sg.features['rx-gro'], undefined, 'GRO untouched');
   const on = resolvePolicy(loadPolicy({ profile: 'offloads-on' }), obs).interfaces[0]!;
-  for (const f of [...TSO, 'tx-generic-segmentation', 'tx-scatter-gather', 'rx-gro', 'rx-checksum', 'tx-checksum-ip-generic']) {
+  for (const f of [
+    ...TSO,
+    'tx-generic-segmentation',
+    'tx-scatter-gather',
+    'rx-gro',
+    'rx-checksum',
+    'tx-checksum-ip-generic',
+  ]) {
     assert.equal(on.features[f]?.value, true, f);
   }
   assert.equal(on.features['rx-lro'], undefined, 'LRO is not a default to turn back on');

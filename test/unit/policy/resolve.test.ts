@@ -40,14 +40,23 @@ test('an earlier specific rule is overridden by a later general one (order, not 
     ]),
     kvmHost(),
   );
-  assert.deepEqual(d.interfaces.find((i) => i.name === 'br0')!.features['tx-generic-segmentation'], { value: false, rule: 'general' });
+  assert.deepEqual(d.interfaces.find((i) => i.name === 'br0')!.features['tx-generic-segmentation'], {
+    value: false,
+    rule: 'general',
+  });
 });
 
 test('loopback: left out unless a rule selects role loopback', () => {
   const none = resolvePolicy(policy([{ name: 'a', select: {}, features: { gso: 'off' } }]), kvmHost());
   assert.ok(!none.interfaces.some((i) => i.name === 'lo'));
-  const lo = resolvePolicy(policy([{ name: 'lo', select: { role: ['loopback'] }, features: { gso: 'off' } }]), kvmHost());
-  assert.deepEqual(lo.interfaces.map((i) => i.name), ['lo']);
+  const lo = resolvePolicy(
+    policy([{ name: 'lo', select: { role: ['loopback'] }, features: { gso: 'off' } }]),
+    kvmHost(),
+  );
+  assert.deepEqual(
+    lo.interfaces.map((i) => i.name),
+    ['lo'],
+  );
 });
 
 test('long labels and kernel names work like short names; missing kernel names are skipped; unselected interfaces left out', () => {
@@ -61,7 +70,10 @@ test('long labels and kernel names work like short names; missing kernel names a
     ]),
     kvmHost(),
   );
-  assert.deepEqual(d.interfaces.map((i) => i.name), ['tap100i0', 'vnet3']);
+  assert.deepEqual(
+    d.interfaces.map((i) => i.name),
+    ['tap100i0', 'vnet3'],
+  );
   assert.deepEqual(Object.keys(d.interfaces[0]!.features).sort(), ['rx-gro', 'tx-udp-segmentation']);
 });
 
@@ -71,7 +83,10 @@ test('a rule whose features the interface lacks entirely leaves it out of Desire
 });
 
 test('the same feature twice in one rule: the later key wins', () => {
-  const d = resolvePolicy(policy([{ name: 'x', select: { name: ['br0'] }, features: { tso: 'off', 'tx-tcp6-segmentation': 'on' } }]), kvmHost());
+  const d = resolvePolicy(
+    policy([{ name: 'x', select: { name: ['br0'] }, features: { tso: 'off', 'tx-tcp6-segmentation': 'on' } }]),
+    kvmHost(),
+  );
   assert.equal(d.interfaces[0]!.features['tx-tcp6-segmentation']!.value, true);
   assert.equal(d.interfaces[0]!.features['tx-tcp-segmentation']!.value, false);
 });

@@ -13,10 +13,18 @@ import { isOffloadError } from '../../../src/model/errors.js';
 import type { Rule } from '../../../src/model/types.js';
 import { iface, kvmHost } from './helpers.js';
 
-const rule = (select: Rule['select'], exclude?: Rule['exclude']): Rule => ({ name: 'r', select, exclude, features: { tso: 'off' } });
+const rule = (select: Rule['select'], exclude?: Rule['exclude']): Rule => ({
+  name: 'r',
+  select,
+  exclude,
+  features: { tso: 'off' },
+});
 
 test('empty selector matches everything; fields AND, list items OR', () => {
-  const tap = iface('tap100i0', 'vm-port', { master: 'br0', vm: { platform: 'proxmox', id: '100', name: null, nic: '0' } });
+  const tap = iface('tap100i0', 'vm-port', {
+    master: 'br0',
+    vm: { platform: 'proxmox', id: '100', name: null, nic: '0' },
+  });
   assert.ok(matchesSelector({}, tap));
   assert.ok(matchesSelector({ role: ['uplink', 'vm-port'] }, tap));
   assert.ok(!matchesSelector({ role: ['uplink'] }, tap));
@@ -77,10 +85,19 @@ test('globProblem: unbalanced brackets, slashes, spaces, empty', () => {
 
 test('--interface: globs filter, a missing plain name is not-found (exit 2), a glob matching nothing is fine', () => {
   const obs = kvmHost();
-  assert.deepEqual(filterInterfaces(obs, ['br0', 'tap*']).interfaces.map((i) => i.name), ['br0', 'tap100i0']);
+  assert.deepEqual(
+    filterInterfaces(obs, ['br0', 'tap*']).interfaces.map((i) => i.name),
+    ['br0', 'tap100i0'],
+  );
   assert.equal(filterInterfaces(obs, []), obs);
   assert.deepEqual(filterInterfaces(obs, ['vif*']).interfaces, []);
-  assert.throws(() => filterInterfaces(obs, ['br0', 'eth7']), (e) => isOffloadError(e) && e.category === 'not-found' && e.exitCode === 2 && /"eth7"/.test(e.message));
-  assert.throws(() => filterInterfaces(obs, ['br[']), (e) => isOffloadError(e) && e.category === 'usage');
+  assert.throws(
+    () => filterInterfaces(obs, ['br0', 'eth7']),
+    (e) => isOffloadError(e) && e.category === 'not-found' && e.exitCode === 2 && /"eth7"/.test(e.message),
+  );
+  assert.throws(
+    () => filterInterfaces(obs, ['br[']),
+    (e) => isOffloadError(e) && e.category === 'usage',
+  );
   assert.deepEqual(selectByInterfaceGlobs([{ name: 'a1' }, { name: 'b1' }], ['a*']), [{ name: 'a1' }]);
 });

@@ -4,8 +4,11 @@ import { expandFeatureName } from '../../../src/policy/short-names.js';
 
 test('tso expands to every tx-tcp*-segmentation bit the kernel knows, accecn included', () => {
   assert.deepEqual(expandFeatureName('tso').sort(), [
-    'tx-tcp-accecn-segmentation', 'tx-tcp-ecn-segmentation', 'tx-tcp-mangleid-segmentation',
-    'tx-tcp-segmentation', 'tx-tcp6-segmentation',
+    'tx-tcp-accecn-segmentation',
+    'tx-tcp-ecn-segmentation',
+    'tx-tcp-mangleid-segmentation',
+    'tx-tcp-segmentation',
+    'tx-tcp6-segmentation',
   ]);
 });
 

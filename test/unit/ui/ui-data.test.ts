@@ -6,7 +6,11 @@ import { buildRows, rowKey, UiTables, type AgentView } from '../../../src/ui/ser
 import { decode, matrixCell } from '../../../src/ui/shared/matrix-cell.js';
 import { feats, link } from '../agent/fixtures.js';
 
-function view(links: LinkInfo[], features: Map<number, FeatureMap>, states: Record<number, { state: string; finding: string | null }> = {}): AgentView {
+function view(
+  links: LinkInfo[],
+  features: Map<number, FeatureMap>,
+  states: Record<number, { state: string; finding: string | null }> = {},
+): AgentView {
   return {
     links: new Map(links.map((l) => [l.ifindex, l])),
     features,
@@ -26,12 +30,41 @@ const lab = () => {
     link(5, 've0', 'veth'),
   ];
   const features = new Map<number, FeatureMap>([
-    [2, feats({ 'tx-tcp-segmentation': { active: false, requested: false }, 'tx-generic-segmentation': { active: false, requested: false }, 'tx-tcp6-segmentation': { active: false, requested: false } })],
+    [
+      2,
+      feats({
+        'tx-tcp-segmentation': { active: false, requested: false },
+        'tx-generic-segmentation': { active: false, requested: false },
+        'tx-tcp6-segmentation': { active: false, requested: false },
+      }),
+    ],
     // a tap: requested off as wanted, but QEMU's TUNSETOFFLOAD keeps TSO on... and checksum requested on, active off
-    [3, feats({ 'tx-tcp-segmentation': { active: true, requested: false }, 'tx-generic-segmentation': { active: false, requested: false }, 'tx-tcp6-segmentation': { active: false, requested: false }, 'tx-checksum-ip-generic': { active: false, requested: true } })],
-    [4, feats({ 'tx-tcp-segmentation': { active: false, requested: false }, 'tx-generic-segmentation': { active: false, requested: false }, 'tx-tcp6-segmentation': { active: false, requested: false } })],
+    [
+      3,
+      feats({
+        'tx-tcp-segmentation': { active: true, requested: false },
+        'tx-generic-segmentation': { active: false, requested: false },
+        'tx-tcp6-segmentation': { active: false, requested: false },
+        'tx-checksum-ip-generic': { active: false, requested: true },
+      }),
+    ],
+    [
+      4,
+      feats({
+        'tx-tcp-segmentation': { active: false, requested: false },
+        'tx-generic-segmentation': { active: false, requested: false },
+        'tx-tcp6-segmentation': { active: false, requested: false },
+      }),
+    ],
     // drift: GSO back on
-    [5, feats({ 'tx-tcp-segmentation': { active: false, requested: false }, 'tx-tcp6-segmentation': { active: false, requested: false }, 'rx-gro': { active: true, requested: true, fixed: true } })],
+    [
+      5,
+      feats({
+        'tx-tcp-segmentation': { active: false, requested: false },
+        'tx-tcp6-segmentation': { active: false, requested: false },
+        'rx-gro': { active: true, requested: true, fixed: true },
+      }),
+    ],
   ]);
   return { links, features };
 };
@@ -40,7 +73,15 @@ test('rows: roles, masters and VMs as status classifies them; wants and rules in
   const { links, features } = lab();
   const t = new UiTables();
   const rows = buildRows(view(links, features, { 5: { state: 'non-compliant', finding: 'drift' } }), t);
-  assert.deepEqual(rows.map((r) => [r.name, r.role, r.master]), [['br0', 'bridge', null], ['vnet0', 'vm-port', 'br0'], ['tap100i0', 'vm-port', 'br0'], ['ve0', 'veth', null]]);
+  assert.deepEqual(
+    rows.map((r) => [r.name, r.role, r.master]),
+    [
+      ['br0', 'bridge', null],
+      ['vnet0', 'vm-port', 'br0'],
+      ['tap100i0', 'vm-port', 'br0'],
+      ['ve0', 'veth', null],
+    ],
+  );
   assert.deepEqual(rows[2]!.vm, { platform: 'proxmox', id: '100', name: null, nic: 'net0' });
   assert.equal(rows[3]!.state, 'non-compliant');
   assert.equal(rows[3]!.finding, 'drift');
@@ -58,7 +99,10 @@ test('rows: roles, masters and VMs as status classifies them; wants and rules in
 test('rows for some ifindexes: a port keeps its role (its master is looked at) and the master is not returned', () => {
   const { links, features } = lab();
   const rows = buildRows(view(links, features), new UiTables(), [3]);
-  assert.deepEqual(rows.map((r) => [r.name, r.role, r.master]), [['vnet0', 'vm-port', 'br0']]);
+  assert.deepEqual(
+    rows.map((r) => [r.name, r.role, r.master]),
+    [['vnet0', 'vm-port', 'br0']],
+  );
 });
 
 test('matrix cells: compliance, marks and the rule behind the wanted state', () => {
@@ -66,7 +110,15 @@ test('matrix cells: compliance, marks and the rule behind the wanted state', () 
   const t = new UiTables();
   const rows = buildRows(view(links, features), t);
   const cols = Object.fromEntries(t.columns().map((c) => [c.head, c]));
-  const cell = (row: number, head: string) => matrixCell(rows[row]!, t.features, cols[head]!.members, rows[row]!.want >= 0 ? t.wants[rows[row]!.want]! : null, t.rules, head);
+  const cell = (row: number, head: string) =>
+    matrixCell(
+      rows[row]!,
+      t.features,
+      cols[head]!.members,
+      rows[row]!.want >= 0 ? t.wants[rows[row]!.want]! : null,
+      t.rules,
+      head,
+    );
   assert.deepEqual(Object.keys(cols), ['TSO', 'GSO', 'GRO', 'LRO', 'SG', 'TX-CSUM', 'RX-CSUM']);
   assert.equal(cols.TSO!.ethtool, 'tcp-segmentation-offload');
   // compliant bridge

@@ -13,10 +13,21 @@ test('a burst of events: each goes out at once, their rows in a few patches once
   const features = new Map<number, FeatureMap>();
   const ring = new EventRing(1000);
   const published: { event: string; data: unknown; at: number }[] = [];
-  const hub = { size: 1, publish: (event: string, data: unknown) => published.push({ event, data, at: Date.now() }) } as unknown as SseHub;
+  const hub = {
+    size: 1,
+    publish: (event: string, data: unknown) => published.push({ event, data, at: Date.now() }),
+  } as unknown as SseHub;
   let built = 0;
   const live = new UiLive(
-    { links, features, tracked: () => (built++, { state: 'compliant', finding: null }), policy: () => loadProfile('tso-gso-off'), mode: () => 'enforce', ready: () => true, backend: 'netlink' },
+    {
+      links,
+      features,
+      tracked: () => (built++, { state: 'compliant', finding: null }),
+      policy: () => loadProfile('tso-gso-off'),
+      mode: () => 'enforce',
+      ready: () => true,
+      backend: 'netlink',
+    },
     { list: (s, l) => ring.list(s, l), subscribe: (f) => ring.subscribe(f) },
     hub,
     { fullDiffMs: 60_000, eventFlushMs: 40, eventMaxDelayMs: 10_000 },
@@ -37,7 +48,10 @@ test('a burst of events: each goes out at once, their rows in a few patches once
     assert.equal(agentEvents, N, 'every event went out as it came');
     assert.equal(built, 0, 'no row was built while the events kept coming');
     const deadline = Date.now() + 5000;
-    const rowsSent = () => new Set(published.filter((p) => p.event === 'rows').flatMap((p) => (p.data as UiPatch).rows.map((r) => r.ifindex)));
+    const rowsSent = () =>
+      new Set(
+        published.filter((p) => p.event === 'rows').flatMap((p) => (p.data as UiPatch).rows.map((r) => r.ifindex)),
+      );
     while (rowsSent().size < N && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.equal(rowsSent().size, N, 'every named row was sent');
     const patches = published.filter((p) => p.event === 'rows');

@@ -25,17 +25,49 @@ const api: AgentApi = {
   setMode: (m) => ({ mode: m }),
 };
 
-async function withUi(fn: (base: string, h: { features: Map<number, FeatureMap>; links: Map<number, LinkInfo>; ring: EventRing; kernelOpened: () => number }) => Promise<void>, assetsDir: string | null = null, allowedHost?: (h: string) => boolean) {
+async function withUi(
+  fn: (
+    base: string,
+    h: { features: Map<number, FeatureMap>; links: Map<number, LinkInfo>; ring: EventRing; kernelOpened: () => number },
+  ) => Promise<void>,
+  assetsDir: string | null = null,
+  allowedHost?: (h: string) => boolean,
+) {
   const links = new Map<number, LinkInfo>([[2, link(2, 've0', 'veth')]]);
-  const features = new Map<number, FeatureMap>([[2, feats({ 'tx-generic-segmentation': { active: false, requested: false }, 'tx-tcp-segmentation': { active: false, requested: false }, 'tx-tcp6-segmentation': { active: false, requested: false } })]]);
+  const features = new Map<number, FeatureMap>([
+    [
+      2,
+      feats({
+        'tx-generic-segmentation': { active: false, requested: false },
+        'tx-tcp-segmentation': { active: false, requested: false },
+        'tx-tcp6-segmentation': { active: false, requested: false },
+      }),
+    ],
+  ]);
   const ring = new EventRing(100);
-  const view: AgentView = { links, features, tracked: () => ({ state: 'compliant', finding: null }), policy: () => loadProfile('tso-gso-off'), mode: () => 'enforce', ready: () => true, backend: 'netlink' };
+  const view: AgentView = {
+    links,
+    features,
+    tracked: () => ({ state: 'compliant', finding: null }),
+    policy: () => loadProfile('tso-gso-off'),
+    mode: () => 'enforce',
+    ready: () => true,
+    backend: 'netlink',
+  };
   let opened = 0;
   const ui = uiRoutes({
     view,
     events: { list: (s, l) => ring.list(s, l), subscribe: (f) => ring.subscribe(f) },
     token: () => TOKEN,
-    actions: { openKernel: async () => { opened++; throw new Error('no kernel in unit tests'); }, stateDir: '/nonexistent', agentMode: () => 'enforce', agentPolicy: () => 'tso-gso-off' },
+    actions: {
+      openKernel: async () => {
+        opened++;
+        throw new Error('no kernel in unit tests');
+      },
+      stateDir: '/nonexistent',
+      agentMode: () => 'enforce',
+      agentPolicy: () => 'tso-gso-off',
+    },
     assetsDir,
     sse: { maxClients: 2, heartbeatMs: 0 },
     live: { fullDiffMs: 50, eventFlushMs: 5 },
@@ -43,7 +75,12 @@ async function withUi(fn: (base: string, h: { features: Map<number, FeatureMap>;
   });
   const server = await startHttp(api, { host: '127.0.0.1', port: 0, token: () => TOKEN, ui: ui.handle });
   try {
-    await fn(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { features, links, ring, kernelOpened: () => opened });
+    await fn(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, {
+      features,
+      links,
+      ring,
+      kernelOpened: () => opened,
+    });
   } finally {
     ui.close();
     server.closeAllConnections();
@@ -81,17 +118,29 @@ test('every action POST without (or with a wrong) token: 401 before the body is 
   await withUi(async (base, h) => {
     for (const path of ['/api/plan', '/api/apply', '/api/restore']) {
       for (const auth of [undefined, 'Bearer wrong-token-0123456789', `Basic ${TOKEN}`]) {
-        const r = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) }, body: '{"profile":"offloads-on"}' });
+        const r = await fetch(base + path, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
+          body: '{"profile":"offloads-on"}',
+        });
         assert.equal(r.status, 401, `${path} ${auth}`);
         assert.match(r.headers.get('www-authenticate')!, /Bearer/);
       }
     }
     assert.equal(h.kernelOpened(), 0);
     // with the token: the agent enforces tso-gso-off, so another policy is refused (409), still no kernel
-    const r = await fetch(base + '/api/apply', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: '{"profile":"offloads-on"}' });
+    const r = await fetch(base + '/api/apply', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+      body: '{"profile":"offloads-on"}',
+    });
     assert.equal(r.status, 409);
     assert.equal(h.kernelOpened(), 0);
-    const bad = await fetch(base + '/api/apply', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: '{"profile":"nope"}' });
+    const bad = await fetch(base + '/api/apply', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+      body: '{"profile":"nope"}',
+    });
     assert.equal(bad.status, 400);
   });
 });
@@ -123,7 +172,9 @@ test('state and the event stream: agent events and changed rows arrive without p
   });
 });
 
-function openStream(url: string): Promise<{ until: (f: (t: string) => boolean) => Promise<string>; close: () => void }> {
+function openStream(
+  url: string,
+): Promise<{ until: (f: (t: string) => boolean) => Promise<string>; close: () => void }> {
   return new Promise((resolve, reject) => {
     const req = request(url, (res) => {
       assert.equal(res.statusCode, 200);
@@ -163,18 +214,22 @@ test('loopback listener: a Host that is not an IP literal or localhost gets 421 
   assert.equal(isLiteralHost('evil.example:9469'), false);
   assert.equal(isLiteralHost('127.0.0.1.evil.example'), false);
   assert.equal(isLiteralHost(''), false);
-  await withUi(async (base) => {
-    const get = (path: string, host: string) =>
-      new Promise<number>((resolve, reject) => {
-        const r = request(base + path, { headers: { host } }, (res) => {
-          res.resume();
-          resolve(res.statusCode!);
+  await withUi(
+    async (base) => {
+      const get = (path: string, host: string) =>
+        new Promise<number>((resolve, reject) => {
+          const r = request(base + path, { headers: { host } }, (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          });
+          r.on('error', reject);
+          r.end();
         });
-        r.on('error', reject);
-        r.end();
-      });
-    assert.equal(await get('/api/ui/state', 'evil.example:9469'), 421);
-    assert.equal(await get('/api/stream', 'evil.example'), 421);
-    assert.equal(await get('/api/ui/state', '127.0.0.1:1'), 200);
-  }, null, isLiteralHost);
+      assert.equal(await get('/api/ui/state', 'evil.example:9469'), 421);
+      assert.equal(await get('/api/stream', 'evil.example'), 421);
+      assert.equal(await get('/api/ui/state', '127.0.0.1:1'), 200);
+    },
+    null,
+    isLiteralHost,
+  );
 });
