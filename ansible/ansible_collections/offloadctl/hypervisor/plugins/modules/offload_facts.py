@@ -42,20 +42,8 @@ options:
     description:
       - libvirt domain status XML directory, for VM ownership (C(--libvirt-dir)).
     type: path
-  offloadctl_path:
-    description:
-      - The offloadctl executable on the target.
-    type: path
-    default: /usr/bin/offloadctl
-  netns:
-    description:
-      - Run offloadctl inside this network namespace (C(offloadctl --netns)).
-    type: str
-  backend:
-    description:
-      - Kernel access (C(offloadctl --backend)).
-    type: str
-    choices: [auto, netlink, ethtool]
+extends_documentation_fragment:
+  - offloadctl.hypervisor.common
 notes:
   - Supports check mode (it reads only).
 seealso:

@@ -67,20 +67,8 @@ options:
       - Overwrite files offloadctl wrote that were edited by hand since (C(--force)).
     type: bool
     default: false
-  offloadctl_path:
-    description:
-      - The offloadctl executable on the target.
-    type: path
-    default: /usr/bin/offloadctl
-  netns:
-    description:
-      - Run offloadctl inside this network namespace (C(offloadctl --netns)), for labs and tests.
-    type: str
-  backend:
-    description:
-      - Kernel access (C(offloadctl --backend)).
-    type: str
-    choices: [auto, netlink, ethtool]
+extends_documentation_fragment:
+  - offloadctl.hypervisor.common
 notes:
   - Supports check mode and diff mode.
 seealso:

@@ -122,20 +122,8 @@ options:
     description:
       - libvirt domain status XML directory, for VM ownership (C(--libvirt-dir)).
     type: path
-  offloadctl_path:
-    description:
-      - The offloadctl executable on the target.
-    type: path
-    default: /usr/bin/offloadctl
-  netns:
-    description:
-      - Run offloadctl inside this network namespace (C(offloadctl --netns)), for labs and tests.
-    type: str
-  backend:
-    description:
-      - Kernel access (C(offloadctl --backend)); C(ethtool) for old kernels without ethtool netlink.
-    type: str
-    choices: [auto, netlink, ethtool]
+extends_documentation_fragment:
+  - offloadctl.hypervisor.common
 notes:
   - Supports check mode (C(state=applied) runs C(offloadctl plan); C(state=restored) compares the snapshot with
     the current requested bits) and diff mode.
