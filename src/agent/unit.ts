@@ -104,6 +104,11 @@ export function renderUnit(o: UnitOptions): string {
     ...(o.realtime !== false ? ['CPUSchedulingPolicy=fifo', 'CPUSchedulingPriority=1'] : []),
     `StateDirectory=${unitStateDirectory(ns)}`,
     'StateDirectoryMode=0700',
+    // The record of the state before the agent's first changes (restore --agent): tmpfs, kept after
+    // the agent stops (restore runs then), gone at reboot like the settings it describes.
+    `RuntimeDirectory=${unitStateDirectory(ns)}/agent`,
+    'RuntimeDirectoryMode=0700',
+    'RuntimeDirectoryPreserve=yes',
     `LimitNOFILE=${UNIT_LIMIT_NOFILE}`,
     ...(o.tokenSource ? [`LoadCredential=token:${o.tokenSource}`] : []),
     'CapabilityBoundingSet=CAP_NET_ADMIN',

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { AGENT_RECORD_SUFFIX } from './first-change-record.js';
+import { AGENT_RECORD_SUFFIX, agentRecordDir } from './first-change-record.js';
 import { decodeSnapshot, recordedFeatures, SnapshotRecorder, SNAPSHOT_FORMAT } from './snapshot-codec.js';
 import { sameNetns, type NetnsIdentity, type SnapshotStore } from './store.js';
 import type { FeatureMap } from '../model/types.js';
@@ -19,6 +19,7 @@ type RecordLine = Snapshot | { op: 'restored'; at: string };
 export function agentSnapshot(
   store: SnapshotStore,
   here: NetnsIdentity,
+  recordDir: string = agentRecordDir(store.stateDir),
 ): { snapshot: Snapshot; sources: string[] } | null {
   const sources: string[] = [];
   const seen = new Set<string>();
@@ -26,7 +27,7 @@ export function agentSnapshot(
   const interfaces: SnapshotInterface[] = [];
   let head: Snapshot | null = null;
   let policy = '';
-  for (const file of recordFiles(store)) {
+  for (const file of recordFiles([...new Set([store.dir, recordDir])])) {
     const lines = recordLines(readFileSync(file, 'utf8'));
     let from = 0;
     lines.forEach((l, i) => {
@@ -104,11 +105,14 @@ export function markAgentRestored(sources: readonly string[], at = new Date().to
   }
 }
 
-/** The agent runs' record files, oldest run first (their names start with the run's id, which sorts by time). */
-function recordFiles(store: SnapshotStore): string[] {
-  if (!existsSync(store.dir)) return [];
-  return readdirSync(store.dir)
-    .filter((f) => f.endsWith(AGENT_RECORD_SUFFIX) && !f.startsWith('.'))
-    .sort()
-    .map((f) => join(store.dir, f));
+/** The agent runs' record files in `dirs`, oldest run first (their names start with the run's id, which sorts by time). */
+function recordFiles(dirs: readonly string[]): string[] {
+  const files: { name: string; path: string }[] = [];
+  for (const dir of dirs) {
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir)) {
+      if (f.endsWith(AGENT_RECORD_SUFFIX) && !f.startsWith('.')) files.push({ name: f, path: join(dir, f) });
+    }
+  }
+  return files.sort((a, b) => a.name.localeCompare(b.name)).map((f) => f.path);
 }

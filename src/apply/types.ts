@@ -29,7 +29,7 @@ export interface Snapshot {
   policy: string;
   /**
    * Who wrote it: absent for `apply`; "agent" for what the agent found before it first changed
-   * these interfaces (lines of STATE_DIR/snapshots/RUN.agent.jsonl, apply/first-change-record.ts;
+   * these interfaces (lines of RUN.agent.jsonl in agentRecordDir(STATE_DIR), apply/first-change-record.ts;
    * `restore --agent` restores them all).
    */
   by?: 'agent';

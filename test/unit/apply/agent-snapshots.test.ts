@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FirstChangeRecord } from '../../../src/apply/first-change-record.js';
+import { FirstChangeRecord, agentRecordDir } from '../../../src/apply/first-change-record.js';
 import { agentSnapshot, markAgentRestored } from '../../../src/apply/agent-snapshots.js';
 import { decodeSnapshot, recordedFeatures } from '../../../src/apply/snapshot-codec.js';
 import { currentNetns, SnapshotStore } from '../../../src/apply/store.js';
@@ -70,6 +70,7 @@ test('restore --agent: per interface the oldest record not restored yet, of this
     const first = new FirstChangeRecord(dir);
     first.record([{ iface: iface('tap0', 10), features: feats(true), stage: 0 }], 'agent: tso-gso-off');
     first.close();
+    nextMillisecond(); // run ids sort by time (ms); a restart is never within the same ms
     // a restarted agent finds tap0 as the first one left it, and a new tap2
     const second = new FirstChangeRecord(dir);
     second.record(
@@ -105,3 +106,44 @@ test('restore --agent: per interface the oldest record not restored yet, of this
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a system state directory keeps the agent records on tmpfs (/run/NAME/agent); restore --agent reads both places', () => {
+  assert.equal(agentRecordDir('/var/lib/offloadctl'), '/run/offloadctl/agent');
+  assert.equal(agentRecordDir('/var/lib/offloadctl-netns-lab/'), '/run/offloadctl-netns-lab/agent');
+  assert.equal(agentRecordDir('/srv/olc'), '/srv/olc/snapshots', 'elsewhere: in the state directory');
+  const dir = mkdtempSync(join(tmpdir(), 'olc-agentsnap-'));
+  try {
+    const runDir = join(dir, 'run', 'agent');
+    const older = new FirstChangeRecord(dir); // in STATE_DIR/snapshots (a previous version's place)
+    older.record([{ iface: iface('tap0', 10), features: feats(true), stage: 0 }], 'agent: tso-gso-off');
+    older.close();
+    nextMillisecond();
+    const newer = new FirstChangeRecord(dir, runDir);
+    newer.record(
+      [
+        { iface: iface('tap0', 10), features: feats(false), stage: 0 },
+        { iface: iface('tap1', 11), features: feats(true), stage: 0 },
+      ],
+      'agent: tso-gso-off',
+    );
+    newer.close();
+    assert.ok(newer.path.startsWith(runDir));
+    const merged = agentSnapshot(new SnapshotStore(dir), currentNetns(), runDir)!;
+    assert.equal(merged.sources.length, 2);
+    assert.deepEqual(
+      merged.snapshot.interfaces.map((i) => i.name),
+      ['tap0', 'tap1'],
+    );
+    assert.equal(tso(merged.snapshot, 'tap0'), true, 'the oldest record wins, whichever directory holds it');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Wait until the clock's millisecond changes: record runs are ordered by their start time. */
+function nextMillisecond(): void {
+  const t = Date.now() + 2;
+  while (Date.now() < t) {
+    /* spin: a couple of ms */
+  }
+}
