@@ -61,18 +61,27 @@ async function uuidOf(
   return uuids[0]!;
 }
 
-/** Set every object's keys; one failure does not stop the others. */
-export async function applyXapi(plan: XapiPlan, xePath: string, xe: XeRunner = defaultXe): Promise<XapiStep[]> {
+/**
+ * Run `step` for every object that has keys, with its uuid looked up first; one object's failure
+ * (a missing VIF, xe failing) is reported in its step and does not stop the others.
+ */
+async function eachSetting(
+  plan: XapiPlan,
+  xePath: string,
+  xe: XeRunner,
+  step: (
+    s: XapiPlan['settings'][number],
+    uuid: string,
+    argvs: string[][],
+  ) => Promise<Omit<XapiStep, 'object' | 'ifnames' | 'uuid' | 'argv'>>,
+): Promise<XapiStep[]> {
   const out: XapiStep[] = [];
   for (const s of plan.settings) {
     if (s.keys.length === 0) continue;
     const argvs: string[][] = [];
     try {
       const uuid = await uuidOf(xe, xePath, s, plan.hostUuid, argvs);
-      const argv = setArgv(xePath, s, uuid);
-      argvs.push(argv);
-      await xeOk(xe, argv);
-      out.push({ object: s.object, ifnames: s.ifnames, uuid, argv: argvs, ok: true });
+      out.push({ object: s.object, ifnames: s.ifnames, uuid, argv: argvs, ...(await step(s, uuid, argvs)) });
     } catch (e) {
       if (e instanceof OffloadError) throw e;
       out.push({
@@ -86,6 +95,16 @@ export async function applyXapi(plan: XapiPlan, xePath: string, xe: XeRunner = d
     }
   }
   return out;
+}
+
+/** Set every object's keys; one failure does not stop the others. */
+export function applyXapi(plan: XapiPlan, xePath: string, xe: XeRunner = defaultXe): Promise<XapiStep[]> {
+  return eachSetting(plan, xePath, xe, async (s, uuid, argvs) => {
+    const argv = setArgv(xePath, s, uuid);
+    argvs.push(argv);
+    await xeOk(xe, argv);
+    return { ok: true };
+  });
 }
 
 /** XAPI accepts on/true and off/false (xen-api networking docs). */
@@ -95,37 +114,20 @@ function sameValue(found: string, want: 'on' | 'off'): boolean {
 }
 
 /** Read each key back (`xe vif-param-get … param-key=ethtool-<key>`); a missing key reads as ''. */
-export async function checkXapi(plan: XapiPlan, xePath: string, xe: XeRunner = defaultXe): Promise<XapiStep[]> {
-  const out: XapiStep[] = [];
-  for (const s of plan.settings) {
-    if (s.keys.length === 0) continue;
-    const argvs: string[][] = [];
-    try {
-      const uuid = await uuidOf(xe, xePath, s, plan.hostUuid, argvs);
-      const found: Record<string, string> = {};
-      const gaps: string[] = [];
-      for (const [k, v] of s.keys) {
-        const argv = getArgv(xePath, s, uuid, k);
-        argvs.push(argv);
-        const r = await xe(argv);
-        // xe exits non-zero when the map has no such key: that is a gap, not an error.
-        found[k] = r.code === 0 ? r.stdout.trim() : '';
-        if (!sameValue(found[k]!, v)) gaps.push(`ethtool-${k}`);
-      }
-      out.push({ object: s.object, ifnames: s.ifnames, uuid, argv: argvs, ok: gaps.length === 0, found, gaps });
-    } catch (e) {
-      if (e instanceof OffloadError) throw e;
-      out.push({
-        object: s.object,
-        ifnames: s.ifnames,
-        uuid: s.uuid,
-        argv: argvs,
-        ok: false,
-        error: (e as Error).message,
-      });
+export function checkXapi(plan: XapiPlan, xePath: string, xe: XeRunner = defaultXe): Promise<XapiStep[]> {
+  return eachSetting(plan, xePath, xe, async (s, uuid, argvs) => {
+    const found: Record<string, string> = {};
+    const gaps: string[] = [];
+    for (const [k, v] of s.keys) {
+      const argv = getArgv(xePath, s, uuid, k);
+      argvs.push(argv);
+      const r = await xe(argv);
+      // xe exits non-zero when the map has no such key: that is a gap, not an error.
+      found[k] = r.code === 0 ? r.stdout.trim() : '';
+      if (!sameValue(found[k]!, v)) gaps.push(`ethtool-${k}`);
     }
-  }
-  return out;
+    return { ok: gaps.length === 0, found, gaps };
+  });
 }
 
 export function xapiStepsText(steps: readonly XapiStep[], mode: 'apply' | 'check'): string {
