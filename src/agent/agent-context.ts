@@ -108,7 +108,10 @@ export interface AgentContext {
   readonly startedAt: string;
   ready: boolean;
   failed: string | null;
-  /** Why the last record before a first change failed (ENOSPC ...), null once one succeeds: /healthz degraded. */
+  /**
+   * Why a record before a first change failed (ENOSPC ...): sticky, since restore --agent will not
+   * know those interfaces' earlier state for the rest of this run; /healthz says degraded.
+   */
   recordProblem: string | null;
   /** Open vSwitch bridges/ports from OVSDB, kept current by a monitor (ovs-view.ts); null: no OVS watch. */
   ovs: OvsView | null;
@@ -183,7 +186,6 @@ export function recordFirstChanges(ctx: AgentContext, changes: readonly FirstCha
   try {
     const id = store.record(changes, `agent: ${ctx.policy.name}`);
     if (id) ctx.log('debug', 'recorded before the first change', { snapshot: id, interfaces: changes.length });
-    ctx.recordProblem = null;
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     ctx.recordProblem = err.code ?? err.message;
