@@ -215,7 +215,11 @@ test('stdin is passed: a policy read from a pipe (--policy -)', { skip }, async 
 
 /** A command on a pseudo-terminal (util-linux `script`), fed `input` once `when` shows in its output. */
 function onTerminal(command: string, when: RegExp, input: string): Promise<{ out: string; code: number | null }> {
-  const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // `script` runs the command with $SHELL, else /bin/sh. bash, not dash: dash dies of the terminal's
+  // SIGINT itself, so `; echo "status $?"` never runs; bash waits and goes on when the child handled
+  // it and exited 0 ("wait and cooperative exit"). CI runs without $SHELL, so set it.
+  const env = { ...process.env, SHELL: '/bin/bash' };
+  const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env });
   let out = '';
   let sent = false;
   child.stdout.on('data', (b: Buffer) => {
