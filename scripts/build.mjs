@@ -57,6 +57,12 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
+  // Whitespace and comments out (names and syntax kept: stack traces stay readable; the source map
+  // maps back): every run reads the bundle and V8 scans the functions it compiles lazily. 1.48 →
+  // 1.03 MB, and pure ASCII (the comments held the only non-ASCII characters: a string with one
+  // makes Node decode the whole file to two-byte text, ~5 ms): ~4–5 ms less CPU per command
+  // (bench/floor.ts, docs/performance.md).
+  minifyWhitespace: true,
   write: false,
   // netlink loads its native addon relative to its own folder: keep it a real package import.
   external: ['netlink'],
