@@ -59,6 +59,24 @@ test('bin/offloadctl is a CommonJS script (an ES module entry point costs Node 2
   assert.doesNotThrow(() => new Script(Module.wrap(src)));
 });
 
+test('a command that spawns nothing does not load node:child_process (commander and --netns load it lazily)', {
+  skip,
+}, () => {
+  const r = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      `require(process.argv[1]).main(['node', 'offloadctl', 'profiles']).then(() => {
+        process.stderr.write('child_process loaded: ' + process.moduleLoadList.includes('NativeModule child_process'));
+      })`,
+      BUNDLE,
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /child_process loaded: false/);
+});
+
 test('bin/offloadctl writes one code cache per command and uses it on the next run', { skip }, () => {
   const t = copy();
   try {
