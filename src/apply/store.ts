@@ -1,8 +1,7 @@
 import { existsSync, readdirSync, readlinkSync, unlinkSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { OffloadError } from '../model/errors.js';
-import { AppendLog, parseJsonLines, writeFileDurable } from './durable.js';
+import { AppendLog, parseJsonLines, randomHex, writeFileDurable } from './durable.js';
 import { lockStateDir, type LockOptions } from './lock.js';
 import { checkStateDir, readStateFile, stateFsError } from './state-dir.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
@@ -35,7 +34,7 @@ export class SnapshotStore {
   static newId(now = new Date()): string {
     const iso = now.toISOString(); // 2026-11-25T12:55:49.123Z
     const compact = iso.replace(/[-:]/g, '').replace('T', '-').replace('.', '-').replace('Z', '');
-    return `${compact}-${randomBytes(2).toString('hex')}`; // 20261125-125549-123-ab12
+    return `${compact}-${randomHex(2)}`; // 20261125-125549-123-ab12
   }
 
   /** Write the snapshot durably and open its journal. Nothing may change before this returns. */
