@@ -182,12 +182,19 @@ function restoreText(
   renderTable: (h: readonly string[], rows: readonly (readonly string[])[]) => string,
   compactSet: (set: Record<string, boolean>) => string,
 ): string {
+  // restoreSnapshot shares one `set` among interfaces restored alike: its text once
+  const setText = new Map<Record<string, boolean>, string>();
+  const setTextOf = (set: Record<string, boolean>) => {
+    let t = setText.get(set);
+    if (t === undefined) setText.set(set, (t = compactSet(set)));
+    return t;
+  };
   const rows = r.results
     .filter((x) => x.status !== 'unchanged' || x.activeDiffers || x.renamed)
     .map((x) => [
       x.renamed ? `${x.ifname} (now ${x.renamed})` : x.ifname,
       x.status,
-      x.set ? compactSet(x.set) : '',
+      x.set ? setTextOf(x.set) : '',
       [x.error, x.activeDiffers ? `active differs: ${x.activeDiffers.join(', ')}` : undefined]
         .filter(Boolean)
         .join('; '),
