@@ -285,7 +285,7 @@ export class NetlinkBackend implements KernelBackend {
   }
 
   async listLinks(): Promise<LinkInfo[]> {
-    if (!this.rtnl) this.rtnl = new NlSocket(NETLINK_ROUTE);
+    if (!this.rtnl) this.rtnl = rtnlSocket();
     for (let attempt = 0; ; attempt++) {
       const r = await this.rtnl.request(RTM_GETLINK, encodeGetLinkDump(), { dump: true, what: 'RTM_GETLINK dump' });
       if (r.interrupted && attempt < DUMP_RETRIES) continue;
@@ -297,7 +297,7 @@ export class NetlinkBackend implements KernelBackend {
   /** One link by name (RTM_GETLINK without dump). Throws KernelError('not-found'). */
   async getLink(ifname: string): Promise<LinkInfo> {
     checkName(ifname);
-    if (!this.rtnl) this.rtnl = new NlSocket(NETLINK_ROUTE);
+    if (!this.rtnl) this.rtnl = rtnlSocket();
     const r = await this.rtnl.request(RTM_GETLINK, encodeGetLinkByName(ifname), {
       what: `RTM_GETLINK ${ifname}`,
       ifname,
@@ -322,6 +322,14 @@ export class NetlinkBackend implements KernelBackend {
     this.rtnl?.close();
     this.rtnl = null;
   }
+}
+
+/**
+ * The rtnetlink socket reads link dumps: 32 KiB datagrams, read whole (NlSocket's readBuffer):
+ * 8x fewer datagrams and system calls than with peeking. 32 KiB is the most netlink_dump fills.
+ */
+function rtnlSocket(): NlSocket {
+  return new NlSocket(NETLINK_ROUTE, undefined, { readBuffer: 32 << 10 });
 }
 
 function decodeGenlCmd(payload: Buffer): number {
