@@ -117,12 +117,16 @@ async function runApply(opts: ApplyCliOptions, cmd: Command): Promise<number> {
   ]);
   const store = new SnapshotStore(opts.stateDir);
   // The lock comes BEFORE observing: the snapshot must describe the host after any concurrent
-  // apply's change, or restoring it would undo that change.
-  const unlock = opts.dryRun
-    ? () => {}
-    : await store.lock({ timeoutSeconds: lockTimeout, onWait: lockWaitNotice(opts.stateDir, lockTimeout) });
+  // apply's change, or restoring it would undo that change. Taking it (a flock(1) child, a few ms)
+  // overlaps opening the kernel boundary, which observes nothing.
+  const locking = opts.dryRun
+    ? Promise.resolve(() => {})
+    : store.lock({ timeoutSeconds: lockTimeout, onWait: lockWaitNotice(opts.stateDir, lockTimeout) });
+  locking.catch(() => {}); // awaited below; only unobserved when opening the kernel failed first
+  let unlock: (() => void) | null = null;
   try {
     return await withKernel(g, async (kernel) => {
+      unlock = await locking;
       const [{ planText }, out] = await Promise.all([import('./plan.js'), import('../output.js')]);
       let t0 = performance.now();
       let planned = await pipeline.observeAndPlan(kernel, input);
@@ -166,7 +170,12 @@ async function runApply(opts: ApplyCliOptions, cmd: Command): Promise<number> {
       return report.status === 'applied' || report.status === 'nothing-to-do' ? 0 : 1;
     });
   } finally {
-    unlock();
+    if (unlock) (unlock as () => void)();
+    else
+      locking.then(
+        (u) => u(),
+        () => {},
+      );
   }
 }
 
