@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-// isatty(0), not process.stdin.isTTY: the process.stdin getter builds a stream (~3 ms) that is never read.
-import { isatty } from 'node:tty';
 import { action, globalOpts } from '../action.js';
 import { DEFAULT_LOCK_TIMEOUT, LOCK_TIMEOUT_HELP, lockWaitNotice, parseLockTimeout } from '../lock-options.js';
 
@@ -67,6 +65,10 @@ interactive without --yes, 3 system error (state directory refused, lock still h
         if ([id !== undefined, !!opts.last, !!opts.agent].filter(Boolean).length !== 1) {
           throw new OffloadError('usage', 'give one of a snapshot id, --last or --agent (see `offloadctl snapshots`)');
         }
+        // isatty(0), not process.stdin.isTTY: the process.stdin getter builds a stream (~3 ms) that is
+        // never read. Imported here: every command evaluates this file to register it, and node:tty
+        // (with node:net) costs ~3 ms when stdout is a file.
+        const { isatty } = await import('node:tty');
         const interactive = isatty(0);
         if (!opts.yes && !interactive) {
           throw new OffloadError('usage', 'restore changes the host: pass --yes when stdin is not a terminal');
