@@ -32,7 +32,7 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
  * a rebuild of dist/ meanwhile cannot break a round.
  */
 const PRIVATE = join(ROOT, 'node_modules', '.cache', `offloadctl-bench-${process.pid}`);
-const CLI = join(PRIVATE, 'bin.mjs');
+const CLI = join(PRIVATE, 'bin.cjs'); // bin/offloadctl is CommonJS (bin/package.json)
 
 async function privateBuild(): Promise<void> {
   // the same bundle as dist/ (scripts/build.mjs), in a private folder

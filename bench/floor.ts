@@ -84,8 +84,9 @@ function privateBuild(): { cli: string; cleanup: () => void } {
   const bin = readFileSync(join(ROOT, 'bin/offloadctl'), 'utf8')
     .replace(/^#!.*\n/, '')
     .replaceAll('../dist/', './');
-  writeFileSync(join(dir, 'bin.mjs'), bin);
-  return { cli: join(dir, 'bin.mjs'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  // bin/offloadctl is CommonJS (bin/package.json); the copy's extension says so
+  writeFileSync(join(dir, 'bin.cjs'), bin);
+  return { cli: join(dir, 'bin.cjs'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 const LOOP = (v: 'on' | 'off') =>

@@ -41,8 +41,10 @@ async function bundle(srcRoot: string, out: string): Promise<string> {
   const bin = readFileSync(join(srcRoot, 'bin/offloadctl'), 'utf8')
     .replace(/^#!.*\n/, '')
     .replaceAll('../dist/', './');
-  writeFileSync(join(out, 'cli.mjs'), bin);
-  return join(out, 'cli.mjs');
+  // bin/offloadctl is CommonJS since issue 22 (bin/package.json); an older checkout's was an ES module
+  const cli = join(out, /^import /m.test(bin) ? 'cli.mjs' : 'cli.cjs');
+  writeFileSync(cli, bin);
+  return cli;
 }
 
 function timeStatus(ns: string, cli: string, env: Record<string, string>): number {

@@ -238,8 +238,8 @@ async function bundleCli(): Promise<{ cli: string; cleanup: () => void }> {
   const bin = readFileSync(`${root}bin/offloadctl`, 'utf8')
     .replace(/^#!.*\n/, '')
     .replaceAll('../dist/', './');
-  writeFileSync(`${dir}cli.mjs`, bin);
-  return { cli: `${dir}cli.mjs`, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  writeFileSync(`${dir}cli.cjs`, bin); // bin/offloadctl is CommonJS (bin/package.json)
+  return { cli: `${dir}cli.cjs`, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 if (process.argv.includes('--inner')) await inner(Number(process.argv[process.argv.indexOf('--inner') + 1]) || 5);

@@ -3,7 +3,7 @@ import { KernelError, type KernelBackend } from '../kernel/types.js';
 import { OffloadError } from '../model/errors.js';
 import { compareNatural } from '../model/natural-order.js';
 import { computeStages, planInterface } from '../plan/plan.js';
-import { guestHeldFeatures } from '../plan/held-by-guest.js';
+import { guestHeldFeatures, isGuestTap } from '../plan/held-by-guest.js';
 import type { Plan, PlannedChange } from '../plan/types.js';
 import { verify } from '../plan/verify.js';
 import { BATCH_SIZE, chunks, setMany, type SetOutcome } from './execute.js';
@@ -134,6 +134,9 @@ export async function applyPlan(
     // Verify with one dump: requested bits as set; features set off are off.
     timings.set = ms();
     live = await kernel.dumpFeatures();
+    // plan() shares `set` among interfaces planned alike and the dump shares feature maps: each
+    // distinct (set, frozen map) pair is verified once
+    const verified = new Map<object, WeakMap<FeatureMap, string[]>>();
     for (const r of results.values()) {
       if (r.status !== 'changed') continue;
       const features = live.get(byName.get(r.ifname)!.ifindex);
@@ -141,7 +144,13 @@ export async function applyPlan(
         r.status = 'vanished';
         continue;
       }
-      const problems = verify(r.set!, { features });
+      let byMap = verified.get(r.set!);
+      if (!byMap) verified.set(r.set!, (byMap = new WeakMap()));
+      let problems = byMap.get(features);
+      if (!problems) {
+        problems = verify(r.set!, { features });
+        if (Object.isFrozen(features)) byMap.set(features, problems);
+      }
       if (problems.length) {
         r.status = 'failed';
         r.error = `verification: ${problems.join('; ')}`;
@@ -251,7 +260,7 @@ function heldByGuest(
   for (const d of desired.interfaces) {
     const i = byIndex.get(d.ifindex);
     const features = live ? live.get(d.ifindex) : i?.features;
-    if (!i || !features) continue;
+    if (!i || !features || !isGuestTap(i)) continue; // (guestHeldFeatures: [] for any other)
     const held = guestHeldFeatures({ ...i, features }, d.features);
     if (held.length) out.push({ ifname: i.name, features: held });
   }

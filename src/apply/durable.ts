@@ -9,12 +9,24 @@ import {
   writeSync,
   existsSync,
 } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { APPEND_EXISTING, APPEND_NEW, openStateFile } from './state-dir.js';
 import { fsyncDir, mkdirDurable } from './fsync-dir.js';
 
 export { fsyncDir, mkdirDurable };
+
+/**
+ * `bytes` random bytes as hex, for names that only need to differ from a concurrent writer's (the
+ * pid and O_EXCL do the rest): Math.random, because node:crypto costs apply ~2 ms just to load.
+ */
+export function randomHex(bytes: number): string {
+  let s = '';
+  for (let i = 0; i < bytes; i++)
+    s += Math.floor(Math.random() * 256)
+      .toString(16)
+      .padStart(2, '0');
+  return s;
+}
 
 /**
  * Durable file writes: after these return, the data survives a crash or power loss (on file
@@ -24,7 +36,7 @@ export { fsyncDir, mkdirDurable };
  * Synchronous on purpose: an `apply` must not change anything before these return.
  */
 export function writeFileDurable(path: string, data: string | Uint8Array, mode = 0o600): void {
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`);
+  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomHex(3)}`);
   testFaultPoint(dirname(path));
   // O_EXCL: never through a planted symlink; rename() below replaces a symlink at `path`, never follows it.
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);

@@ -87,8 +87,8 @@ export interface LiveInterface {
 
 /** Links plus one features dump: the current state of the namespace, keyed by name. */
 export async function readLive(kernel: KernelBackend): Promise<Map<string, LiveInterface>> {
-  const links = await kernel.listLinks();
-  const feats = await kernel.dumpFeatures();
+  // both dumps at once: different sockets (rtnetlink, generic netlink), as observeHost does
+  const [links, feats] = await Promise.all([kernel.listLinks(), kernel.dumpFeatures()]);
   const out = new Map<string, LiveInterface>();
   for (const l of links) {
     const f = feats.get(l.ifindex);

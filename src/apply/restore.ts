@@ -1,7 +1,8 @@
 import type { KernelBackend } from '../kernel/types.js';
+import type { FeatureMap } from '../model/types.js';
 import { compareNatural } from '../model/natural-order.js';
 import { readLive, setMany, type LiveInterface } from './execute.js';
-import { recordedFeatures } from './snapshot-codec.js';
+import { recordedFeatures, type RecordedFeature } from './snapshot-codec.js';
 import { journaledInterfaces } from './store.js';
 import type { JournalEntry, RestoreReport, RestoreResult, RestoreStatus, Snapshot } from './types.js';
 
@@ -37,6 +38,28 @@ export async function restoreSnapshot(
   opts: RestoreOptions = {},
 ): Promise<RestoreReport> {
   const journaled = journaledInterfaces(journal);
+  // Interfaces recorded alike (same bitmaps) and now alike (the dump's shared feature maps) give
+  // the same answers: each distinct pair is worked out once (1000 veths: once, not 1000 times).
+  const recorded = new RecordedLists(snapshot);
+  const diff = new PairMemo((rec: readonly RecordedFeature[], features: FeatureMap) => {
+    let set: Record<string, boolean> | null = null;
+    for (const r of rec) {
+      const st = features[r.name];
+      if (st && !st.fixed && st.requested !== r.requested) (set ??= {})[r.name] = r.requested;
+    }
+    return set;
+  });
+  const check = new PairMemo((rec: readonly RecordedFeature[], features: FeatureMap) => {
+    const wrong: string[] = [];
+    const differs: string[] = [];
+    for (const x of rec) {
+      const st = features[x.name];
+      if (!st) continue;
+      if (st.requested !== x.requested) wrong.push(x.name);
+      if (st.active !== x.active) differs.push(x.name);
+    }
+    return { wrong, differs };
+  });
   const live = await readLive(kernel);
   // A device keeps its ifindex for life but not its name: find it by ifindex, then compare names.
   const byIndex = new Map<number, LiveInterface>();
@@ -60,13 +83,9 @@ export async function restoreSnapshot(
     }
     // Renamed (`ip link set X name Y`, or two names swapped): the same device, restored under its new name.
     const renamed = cur.name !== s.name ? { renamed: cur.name } : {};
-    const set: Record<string, boolean> = {};
-    for (const r of recordedFeatures(snapshot, s)) {
-      const st = cur.features[r.name];
-      if (st && !st.fixed && st.requested !== r.requested) set[r.name] = r.requested;
-    }
-    const result: RestoreResult = { ...base, ...renamed, status: Object.keys(set).length ? 'restored' : 'unchanged' };
-    if (result.status === 'restored') {
+    const set = diff.get(recorded.get(s), cur.features);
+    const result: RestoreResult = { ...base, ...renamed, status: set ? 'restored' : 'unchanged' };
+    if (set) {
       result.set = set;
       todo.push({ stage: s.stage, ifname: cur.name, set, result });
     }
@@ -98,19 +117,12 @@ export async function restoreSnapshot(
       r.status = 'vanished';
       continue;
     }
-    const wrong: string[] = [];
-    const differs: string[] = [];
-    for (const x of recordedFeatures(snapshot, s)) {
-      const st = features[x.name];
-      if (!st) continue;
-      if (st.requested !== x.requested) wrong.push(x.name);
-      if (st.active !== x.active) differs.push(x.name);
-    }
+    const { wrong, differs } = check.get(recorded.get(s), features);
     if (wrong.length) {
       r.status = 'failed';
       r.error = `requested still differs: ${wrong.join(', ')}`;
     }
-    if (differs.length) r.activeDiffers = differs;
+    if (differs.length) r.activeDiffers = [...differs];
   }
 
   const counts: Record<RestoreStatus, number> = { restored: 0, unchanged: 0, vanished: 0, replaced: 0, failed: 0 };
@@ -122,4 +134,37 @@ export async function restoreSnapshot(
     counts,
     ok: counts.failed === 0 && results.every((r) => !r.activeDiffers),
   };
+}
+
+/** The recorded features of each snapshot interface, one list per distinct triple of bitmaps. */
+class RecordedLists {
+  private readonly lists = new Map<string, Map<string, Map<string, RecordedFeature[]>>>();
+  constructor(private readonly snapshot: Snapshot) {}
+  get(s: Snapshot['interfaces'][number]): readonly RecordedFeature[] {
+    let byReq = this.lists.get(s.recorded);
+    if (!byReq) this.lists.set(s.recorded, (byReq = new Map()));
+    let byAct = byReq.get(s.requested);
+    if (!byAct) byReq.set(s.requested, (byAct = new Map()));
+    let list = byAct.get(s.active);
+    if (!list) byAct.set(s.active, (list = recordedFeatures(this.snapshot, s)));
+    return list;
+  }
+}
+
+/**
+ * fn(list, features), remembered per (list, feature map) pair of objects. Only frozen maps (the
+ * netlink dump's shared ones) are remembered: another map may be a fresh object each time.
+ */
+class PairMemo<T> {
+  private readonly memo = new Map<object, WeakMap<FeatureMap, T>>();
+  constructor(private readonly fn: (list: readonly RecordedFeature[], features: FeatureMap) => T) {}
+  get(list: readonly RecordedFeature[], features: FeatureMap): T {
+    if (!Object.isFrozen(features)) return this.fn(list, features);
+    let byMap = this.memo.get(list);
+    if (!byMap) this.memo.set(list, (byMap = new WeakMap()));
+    if (byMap.has(features)) return byMap.get(features)!;
+    const v = this.fn(list, features);
+    byMap.set(features, v);
+    return v;
+  }
 }

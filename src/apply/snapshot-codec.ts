@@ -27,6 +27,12 @@ export class SnapshotRecorder {
   private rec = new Uint8Array(16);
   private req = new Uint8Array(16);
   private act = new Uint8Array(16);
+  /**
+   * The netlink dump shares one frozen FeatureMap among devices in the same state: its bitmaps
+   * once (1000 veths: one walk over 64 features instead of 1000). The table can only have grown
+   * since, by features this map lacks: its bits are unchanged, finish() pads the strings.
+   */
+  private readonly byMap = new WeakMap<FeatureMap, { recorded: string; requested: string; active: string }>();
 
   /** Record the changeable features of an interface (e.g. its features before apply). */
   record(
@@ -34,6 +40,8 @@ export class SnapshotRecorder {
     features: FeatureMap,
     stage: number,
   ): SnapshotInterface {
+    const known = this.byMap.get(features);
+    if (known) return { name: i.name, ifindex: i.ifindex, role: i.role, master: i.master, stage, ...known };
     this.rec.fill(0);
     this.req.fill(0);
     this.act.fill(0);
@@ -53,7 +61,9 @@ export class SnapshotRecorder {
       if (st.requested) this.req[k]! |= bit;
       if (st.active) this.act[k]! |= bit;
     }
-    return { name: i.name, ifindex: i.ifindex, role: i.role, master: i.master, stage, ...this.bitmaps() };
+    const bitmaps = this.bitmaps();
+    if (Object.isFrozen(features)) this.byMap.set(features, bitmaps);
+    return { name: i.name, ifindex: i.ifindex, role: i.role, master: i.master, stage, ...bitmaps };
   }
 
   /**
@@ -146,15 +156,19 @@ export function decodeSnapshot(text: string): Snapshot {
   if (new Set(raw.features).size !== raw.features.length) throw new Error('features: a name appears twice');
   if (!Array.isArray(raw.interfaces)) throw new Error('interfaces: expected an array');
   const digits = (raw.features.length + 3) >> 2;
+  // Interfaces alike have the same bitmaps: each distinct string is checked once.
+  const good = new Set<string>();
   raw.interfaces.forEach((i: unknown, k: number) => {
     checkInterface(i, k);
     for (const m of ['recorded', 'requested', 'active'] as const) {
       const v = i[m];
+      if (typeof v === 'string' && good.has(v)) continue;
       if (typeof v !== 'string' || v.length !== digits || !/^[0-9a-f]*$/.test(v)) {
         throw new Error(
           `interfaces[${k}] ${i.name}: bad feature bitmap ${JSON.stringify(v)} (${m}: expected ${digits} hex digits)`,
         );
       }
+      good.add(v);
     }
   });
   return raw as unknown as Snapshot;

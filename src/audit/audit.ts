@@ -1,4 +1,4 @@
-import type { Desired, Interface, Observation, Role, VmRef } from '../model/types.js';
+import type { Desired, FeatureMap, FeatureState, Interface, Observation, Role, VmRef } from '../model/types.js';
 import { shortNameOf } from '../policy/short-names.js';
 import { heldBy, type HeldBy } from '../plan/held-by-guest.js';
 
@@ -118,6 +118,31 @@ function isBridge(i: Interface): boolean {
   return i.kind === 'bridge' || i.role === 'bridge';
 }
 
+/** One wanted object against one feature map: what differs, in feature-name order. */
+interface Comparison {
+  checked: number;
+  differing: {
+    feature: string;
+    want: { value: boolean; rule: string };
+    st: FeatureState;
+    deviates: boolean;
+    shortName: string | null;
+  }[];
+}
+
+function compare(wanted: Desired['interfaces'][number]['features'], features: FeatureMap): Comparison {
+  const out: Comparison = { checked: 0, differing: [] };
+  for (const feature of Object.keys(wanted).sort()) {
+    const want = wanted[feature]!;
+    const st = features[feature];
+    if (!st) continue; // the interface does not have it: nothing to want
+    out.checked++;
+    if (st.active === want.value && st.requested === want.value) continue;
+    out.differing.push({ feature, want, st, deviates: st.active !== want.value, shortName: shortNameOf(feature) });
+  }
+  return out;
+}
+
 export function audit(observation: Observation, desired: Desired, opts: AuditOptions = {}): AuditReport {
   const strict = opts.strict ?? false;
   const wanted = new Map(desired.interfaces.map((d) => [d.ifindex, d]));
@@ -148,41 +173,47 @@ export function audit(observation: Observation, desired: Desired, opts: AuditOpt
   const latent: FeatureFinding[] = [];
   const held: FeatureFinding[] = [];
   const interfaces: InterfaceVerdict[] = [];
+  // The comparison depends only on the two objects compared: resolvePolicy shares one wanted
+  // object among the interfaces the same rules select, the netlink dump one feature map among
+  // devices in the same state. So each distinct pair is compared once (1000 veths: one pair).
+  const comparisons = new Map<object, Map<object, Comparison>>();
   for (const iface of observation.interfaces) {
     const d = wanted.get(iface.ifindex);
     if (!d || d.name !== iface.name) continue;
-    let checked = 0;
+    let byFeatures = comparisons.get(d.features);
+    if (!byFeatures) comparisons.set(d.features, (byFeatures = new Map()));
+    let cmp = byFeatures.get(iface.features);
+    if (!cmp) byFeatures.set(iface.features, (cmp = compare(d.features, iface.features)));
     let changeable = 0;
     let unchangeable = 0;
     let heldCount = 0;
     const hasPorts = masters.has(iface.name);
-    for (const feature of Object.keys(d.features).sort()) {
-      const want = d.features[feature]!;
-      const st = iface.features[feature];
-      if (!st) continue; // the interface does not have it: nothing to want
-      checked++;
-      if (st.active === want.value && st.requested === want.value) continue;
-      const deviates = st.active !== want.value;
+    for (const { feature, want, st, deviates, shortName } of cmp.differing) {
       const by = deviates ? heldBy(iface, feature, want.value, hasPorts) : null;
       if (by) heldCount++;
       else if (deviates && st.fixed) unchangeable++;
       else if (deviates) changeable++;
-      (by ? held : deviates ? findings : latent).push({
+      const finding: FeatureFinding = {
         type: by ? 'held' : deviates ? 'feature' : 'latent',
-        ...(by ? { heldBy: by } : {}),
         ifname: iface.name,
         ifindex: iface.ifindex,
         role: iface.role,
         vm: iface.vm,
         feature,
-        shortName: shortNameOf(feature),
+        shortName,
         expected: want.value,
         actual: st.active,
         requested: st.requested,
         fixed: st.fixed,
         rule: want.rule,
-      });
+      };
+      if (by) {
+        // heldBy right after type, where the reports have always had it
+        const { type, ...rest } = finding;
+        held.push({ type, heldBy: by, ...rest });
+      } else (deviates ? findings : latent).push(finding);
     }
+    const checked = cmp.checked;
     interfaces.push({
       ifname: iface.name,
       ifindex: iface.ifindex,

@@ -1,6 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isOffloadError, EXIT } from '../model/errors.js';
-import { inNetns, reexecInNetns } from '../kernel/reexec.js';
 import { registerCommands } from './commands/index.js';
 import { versionText } from './version.js';
 
@@ -76,7 +75,10 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     throw e;
   });
   const { ns, rest } = takeNetns(argv.slice(2));
-  if (ns !== null && !inNetns(ns)) {
+  // Imported only with --netns: it loads node:child_process (~2-4 ms at every start).
+  const reexec = ns !== null ? await import('../kernel/reexec.js') : null;
+  if (ns !== null && reexec && !reexec.inNetns(ns)) {
+    const { reexecInNetns } = reexec;
     try {
       return await reexecInNetns(ns, [argv[1]!, ...rest]);
     } catch (e) {

@@ -50,6 +50,7 @@ export function plan(observation: Observation, desired: Desired): Plan {
   const changes: PlannedChange[] = [];
   const skipped: Skipped[] = [];
   const compliant: string[] = [];
+  const memo = new PlanMemo();
 
   for (const d of desired.interfaces) {
     const iface = byIndex.get(d.ifindex) ?? byName.get(d.name);
@@ -58,13 +59,56 @@ export function plan(observation: Observation, desired: Desired): Plan {
         skipped.push({ ifname: d.name, feature: f, reason: 'absent', detail: 'interface not observed' });
       continue;
     }
-    const r = planInterface(iface, d, stages.get(iface.name) ?? 0);
-    skipped.push(...r.skipped);
+    const r = memo.plan(iface, d, stages.get(iface.name) ?? 0);
+    for (const x of r.skipped) skipped.push(x);
     if (r.change) changes.push(r.change);
     else if (!r.skipped.some((s) => s.reason === 'fixed' || s.reason === 'held')) compliant.push(iface.name);
   }
   changes.sort((a, b) => a.stage - b.stage || a.ifindex - b.ifindex);
   return { policy: desired.policy, observedAt: observation.takenAt, changes, skipped, compliant };
+}
+
+type Planned = ReturnType<typeof planInterface>;
+
+/**
+ * planInterface, worked out once per kind of interface: what it plans depends on the wanted
+ * object and the feature map (resolvePolicy and the netlink dump share one of each among alike
+ * interfaces), the stage, and kind, role and driver; the name and index are only copied in. So
+ * 1000 veths are planned once and the result is copied 999 times (set, why, effects and warnings
+ * are shared, read-only). Not for OVS ports (their OVSDB facts count) nor when a feature is
+ * absent (its detail names the interface).
+ */
+class PlanMemo {
+  private readonly byWanted = new Map<object, Map<object, Map<string, { planned: Planned } | null>>>();
+
+  plan(iface: Interface, d: DesiredInterface, stage: number): Planned {
+    if (iface.ovs) return planInterface(iface, d, stage);
+    let byFeatures = this.byWanted.get(d.features);
+    if (!byFeatures) this.byWanted.set(d.features, (byFeatures = new Map()));
+    let byKey = byFeatures.get(iface.features);
+    if (!byKey) byFeatures.set(iface.features, (byKey = new Map()));
+    const key = `${stage}\0${iface.kind}\0${iface.role}\0${iface.driver}`;
+    const known = byKey.get(key);
+    if (known === null) return planInterface(iface, d, stage);
+    if (known === undefined) {
+      const planned = planInterface(iface, d, stage);
+      byKey.set(key, planned.skipped.some((x) => x.reason === 'absent') ? null : { planned });
+      return planned;
+    }
+    const { change, skipped } = known.planned;
+    return {
+      change: change && {
+        ...change,
+        ifname: iface.name,
+        ifindex: iface.ifindex,
+        role: iface.role,
+        kind: iface.kind,
+        driver: iface.driver,
+        master: iface.master,
+      },
+      skipped: skipped.map((x) => ({ ...x, ifname: iface.name })),
+    };
+  }
 }
 
 /** Plan one interface. Exported for apply's per-stage re-planning. */

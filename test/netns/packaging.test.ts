@@ -323,6 +323,7 @@ test('npm pack → npm install -g into an empty prefix, no compiler → status -
   const listing = sh(`tar -tzf ${join(packDir, tgz)}`).out;
   for (const f of [
     'package/bin/offloadctl',
+    'package/bin/package.json', // bin/offloadctl is CommonJS
     'package/dist/main.cjs',
     'package/dist/man/offloadctl.8',
     'package/dist/completion/offloadctl.bash',

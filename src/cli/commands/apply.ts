@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-// isatty(0), not process.stdin.isTTY: the process.stdin getter builds a stream (~3 ms) that is never read.
-import { isatty } from 'node:tty';
 import { action, globalOpts } from '../action.js';
 import { addPlanOptions, type PlanCliOptions } from './plan.js';
 import { addGuardOptions, type GuardCliOptions } from '../../bench/guard-options.js';
@@ -96,6 +94,10 @@ async function runApply(opts: ApplyCliOptions, cmd: Command): Promise<number> {
   ]);
   const policy = await loadPolicyLazy({ profile: opts.profile, file: opts.policy });
   await pipeline.checkGlobs(opts.interface);
+  // isatty(0), not process.stdin.isTTY: the process.stdin getter builds a stream (~3 ms) that is
+  // never read. Imported here: every command evaluates this file to register it, and node:tty
+  // (with node:net) costs ~3 ms when stdout is a file.
+  const { isatty } = await import('node:tty');
   const interactive = isatty(0);
   if (!opts.dryRun && !opts.yes && !interactive) {
     throw new OffloadError(
@@ -117,12 +119,16 @@ async function runApply(opts: ApplyCliOptions, cmd: Command): Promise<number> {
   ]);
   const store = new SnapshotStore(opts.stateDir);
   // The lock comes BEFORE observing: the snapshot must describe the host after any concurrent
-  // apply's change, or restoring it would undo that change.
-  const unlock = opts.dryRun
-    ? () => {}
-    : await store.lock({ timeoutSeconds: lockTimeout, onWait: lockWaitNotice(opts.stateDir, lockTimeout) });
+  // apply's change, or restoring it would undo that change. Taking it (a flock(1) child, a few ms)
+  // overlaps opening the kernel boundary, which observes nothing.
+  const locking = opts.dryRun
+    ? Promise.resolve(() => {})
+    : store.lock({ timeoutSeconds: lockTimeout, onWait: lockWaitNotice(opts.stateDir, lockTimeout) });
+  locking.catch(() => {}); // awaited below; only unobserved when opening the kernel failed first
+  let unlock: (() => void) | null = null;
   try {
     return await withKernel(g, async (kernel) => {
+      unlock = await locking;
       const [{ planText }, out] = await Promise.all([import('./plan.js'), import('../output.js')]);
       let t0 = performance.now();
       let planned = await pipeline.observeAndPlan(kernel, input);
@@ -166,7 +172,12 @@ async function runApply(opts: ApplyCliOptions, cmd: Command): Promise<number> {
       return report.status === 'applied' || report.status === 'nothing-to-do' ? 0 : 1;
     });
   } finally {
-    unlock();
+    if (unlock) (unlock as () => void)();
+    else
+      locking.then(
+        (u) => u(),
+        () => {},
+      );
   }
 }
 

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-// isatty(0), not process.stdin.isTTY: the process.stdin getter builds a stream (~3 ms) that is never read.
-import { isatty } from 'node:tty';
 import { action, globalOpts } from '../action.js';
 import { DEFAULT_LOCK_TIMEOUT, LOCK_TIMEOUT_HELP, lockWaitNotice, parseLockTimeout } from '../lock-options.js';
 
@@ -67,6 +65,10 @@ interactive without --yes, 3 system error (state directory refused, lock still h
         if ([id !== undefined, !!opts.last, !!opts.agent].filter(Boolean).length !== 1) {
           throw new OffloadError('usage', 'give one of a snapshot id, --last or --agent (see `offloadctl snapshots`)');
         }
+        // isatty(0), not process.stdin.isTTY: the process.stdin getter builds a stream (~3 ms) that is
+        // never read. Imported here: every command evaluates this file to register it, and node:tty
+        // (with node:net) costs ~3 ms when stdout is a file.
+        const { isatty } = await import('node:tty');
         const interactive = isatty(0);
         if (!opts.yes && !interactive) {
           throw new OffloadError('usage', 'restore changes the host: pass --yes when stdin is not a terminal');
@@ -182,12 +184,19 @@ function restoreText(
   renderTable: (h: readonly string[], rows: readonly (readonly string[])[]) => string,
   compactSet: (set: Record<string, boolean>) => string,
 ): string {
+  // restoreSnapshot shares one `set` among interfaces restored alike: its text once
+  const setText = new Map<Record<string, boolean>, string>();
+  const setTextOf = (set: Record<string, boolean>) => {
+    let t = setText.get(set);
+    if (t === undefined) setText.set(set, (t = compactSet(set)));
+    return t;
+  };
   const rows = r.results
     .filter((x) => x.status !== 'unchanged' || x.activeDiffers || x.renamed)
     .map((x) => [
       x.renamed ? `${x.ifname} (now ${x.renamed})` : x.ifname,
       x.status,
-      x.set ? compactSet(x.set) : '',
+      x.set ? setTextOf(x.set) : '',
       [x.error, x.activeDiffers ? `active differs: ${x.activeDiffers.join(', ')}` : undefined]
         .filter(Boolean)
         .join('; '),

@@ -15,9 +15,10 @@ import {
   decodeSetReplyNotApplied,
   encodeFeaturesGet,
   encodeFeaturesSet,
-  encodeFeaturesSetWanted,
   encodeFeaturesWanted,
   ETHTOOL_GENL_NAME,
+  featuresSetMessageLength,
+  writeFeaturesSetMessage,
   ETHTOOL_MCGRP_MONITOR_NAME,
   ETHTOOL_MSG_FEATURES_GET_REPLY,
   ETHTOOL_MSG_FEATURES_SET_REPLY,
@@ -28,6 +29,13 @@ import type { GenlFamily } from './genl.js';
 import { NETLINK_GENERIC, NETLINK_ROUTE } from './nlmsg.js';
 import { decodeLink, encodeGetLinkByName, encodeGetLinkDump, RTM_GETLINK, RTM_NEWLINK } from './rtnl.js';
 import { NlSocket } from './socket.js';
+
+/**
+ * FEATURES_SETs per datagram in setFeaturesMany (~100 bytes each). Bounded so that a datagram
+ * whose every message fails (EPERM) queues at most this many error answers (~1 KiB each in the
+ * receive buffer, which an overrun would cost: kernel-facts.md, netlink pitfall 3).
+ */
+const SET_DATAGRAM = 128;
 
 /** How often a dump is retried when the kernel flags it NLM_F_DUMP_INTR. */
 const DUMP_RETRIES = 5;
@@ -197,55 +205,87 @@ export class NetlinkBackend implements KernelBackend {
   }
 
   /**
-   * FEATURES_SET for many devices, pipelined on the socket (at most MAX_IN_FLIGHT on the wire),
-   * with OMIT_REPLY and no pre-read: ~0.1 ms per device instead of a GET + SET + reply decode.
-   * The caller leaves fixed bits out and verifies with a dump (see KernelBackend.setFeaturesMany).
+   * FEATURES_SET for many devices with OMIT_REPLY and no pre-read, written straight into datagram
+   * buffers of SET_DATAGRAM messages (writeFeaturesSetMessage: no Buffer, Promise or closure per
+   * device) and sent with NlSocket.requestMany: the kernel answers only failures and one ACK per
+   * datagram. The caller leaves fixed bits out and verifies with a dump (see
+   * KernelBackend.setFeaturesMany).
    */
   async setFeaturesMany(
     items: readonly { ifname: string; changes: Record<string, boolean> }[],
   ): Promise<(KernelError | null)[]> {
     const { names, bitOf: index } = await this.ethtool();
+    const out: (KernelError | null)[] = new Array(items.length).fill(null);
     // Most devices of one call get the same changes: encode each distinct WANTED bitset once.
     const wantedBy = new Map<string, Buffer>();
-    return Promise.all(
-      items.map(async ({ ifname, changes }) => {
-        try {
-          checkName(ifname);
-          const send: Array<[number, boolean]> = [];
-          let key = '';
-          for (const [name, on] of Object.entries(changes)) {
-            const i = index.get(name);
-            if (i === undefined) {
-              throw new KernelError(
-                'not-supported',
-                `${ifname}: unknown feature ${name} (not in this kernel's feature list)`,
-                { ifname },
-              );
-            }
-            send.push([i, on]);
-            key += on ? `+${i}` : `-${i}`;
+    const sends: { item: number; nameBytes: number; wanted: Buffer }[] = [];
+    for (let n = 0; n < items.length; n++) {
+      const { ifname, changes } = items[n]!;
+      try {
+        checkName(ifname);
+        let key = '';
+        let send: Array<[number, boolean]> | null = null;
+        for (const name of Object.keys(changes)) {
+          const i = index.get(name);
+          if (i === undefined) {
+            throw new KernelError(
+              'not-supported',
+              `${ifname}: unknown feature ${name} (not in this kernel's feature list)`,
+              { ifname },
+            );
           }
-          if (send.length) {
-            let wanted = wantedBy.get(key);
-            if (!wanted) wantedBy.set(key, (wanted = encodeFeaturesWanted(names.length, send)));
-            // ackless: with OMIT_REPLY a success has nothing to say; only failures are answered
-            await this.genl.request(this.family.id, encodeFeaturesSetWanted({ ifname }, wanted, { omitReply: true }), {
-              what: `FEATURES_SET ${ifname}`,
-              ifname,
-              ackless: true,
-            });
-          }
-          return null;
-        } catch (e) {
-          if (e instanceof KernelError) return e;
-          throw e;
+          const on = changes[name]!;
+          (send ??= []).push([i, on]);
+          key += on ? `+${i}` : `-${i}`;
         }
-      }),
-    );
+        if (!send) continue;
+        let wanted = wantedBy.get(key);
+        if (!wanted) wantedBy.set(key, (wanted = encodeFeaturesWanted(names.length, send)));
+        sends.push({ item: n, nameBytes: Buffer.byteLength(ifname), wanted });
+      } catch (e) {
+        if (e instanceof KernelError) out[n] = e;
+        else throw e;
+      }
+    }
+    for (let start = 0; start < sends.length; start += SET_DATAGRAM) {
+      const part = sends.slice(start, start + SET_DATAGRAM);
+      let size = 0;
+      for (const s of part) size += featuresSetMessageLength(s.nameBytes, s.wanted);
+      const datagram = Buffer.allocUnsafe(size);
+      const offsets: number[] = new Array(part.length);
+      let off = 0;
+      for (let j = 0; j < part.length; j++) {
+        const s = part[j]!;
+        offsets[j] = off;
+        off = writeFeaturesSetMessage(
+          datagram,
+          off,
+          this.family.id,
+          items[s.item]!.ifname,
+          s.nameBytes,
+          s.wanted,
+          true,
+        );
+      }
+      const describe = (j: number) => {
+        const ifname = items[part[j]!.item]!.ifname;
+        return { what: `FEATURES_SET ${ifname}`, ifname };
+      };
+      let errors: (KernelError | null)[];
+      try {
+        errors = await this.genl.requestMany(this.family.id, datagram, offsets, describe);
+      } catch (e) {
+        // the datagram as a whole (send failed, no answer): every device in it
+        if (!(e instanceof KernelError)) throw e;
+        errors = part.map(() => e);
+      }
+      for (let j = 0; j < part.length; j++) if (errors[j]) out[part[j]!.item] = errors[j]!;
+    }
+    return out;
   }
 
   async listLinks(): Promise<LinkInfo[]> {
-    if (!this.rtnl) this.rtnl = new NlSocket(NETLINK_ROUTE);
+    if (!this.rtnl) this.rtnl = rtnlSocket();
     for (let attempt = 0; ; attempt++) {
       const r = await this.rtnl.request(RTM_GETLINK, encodeGetLinkDump(), { dump: true, what: 'RTM_GETLINK dump' });
       if (r.interrupted && attempt < DUMP_RETRIES) continue;
@@ -257,7 +297,7 @@ export class NetlinkBackend implements KernelBackend {
   /** One link by name (RTM_GETLINK without dump). Throws KernelError('not-found'). */
   async getLink(ifname: string): Promise<LinkInfo> {
     checkName(ifname);
-    if (!this.rtnl) this.rtnl = new NlSocket(NETLINK_ROUTE);
+    if (!this.rtnl) this.rtnl = rtnlSocket();
     const r = await this.rtnl.request(RTM_GETLINK, encodeGetLinkByName(ifname), {
       what: `RTM_GETLINK ${ifname}`,
       ifname,
@@ -282,6 +322,14 @@ export class NetlinkBackend implements KernelBackend {
     this.rtnl?.close();
     this.rtnl = null;
   }
+}
+
+/**
+ * The rtnetlink socket reads link dumps: 32 KiB datagrams, read whole (NlSocket's readBuffer):
+ * 8x fewer datagrams and system calls than with peeking. 32 KiB is the most netlink_dump fills.
+ */
+function rtnlSocket(): NlSocket {
+  return new NlSocket(NETLINK_ROUTE, undefined, { readBuffer: 32 << 10 });
 }
 
 function decodeGenlCmd(payload: Buffer): number {

@@ -144,6 +144,53 @@ export function encodeFeaturesSetWanted(
   ];
 }
 
+/** Bytes FEATURES_SET by name takes as a whole netlink message (writeFeaturesSetMessage). */
+export function featuresSetMessageLength(nameBytes: number, wanted: Buffer): number {
+  // nlmsghdr + genlmsghdr + header nest (nla, DEV_NAME with its NUL, padded, FLAGS) + WANTED
+  return 16 + 4 + 4 + ((4 + nameBytes + 1 + 3) & ~3) + 8 + wanted.length;
+}
+
+/**
+ * One FEATURES_SET by device name written into `buf` at `off` as a whole netlink message, the
+ * same bytes as encodeMessage(genlFamily, flags, seq, pid, encodeFeaturesSetWanted({ ifname },
+ * wanted, { omitReply })), without the per-part Buffers (apply's 1000 SETs in one datagram
+ * buffer). Sequence number, port and flags are left 0: NlSocket.requestMany sets them.
+ * `nameBytes` is Buffer.byteLength(ifname) (≤ 15). Returns the offset after the message.
+ */
+export function writeFeaturesSetMessage(
+  buf: Buffer,
+  off: number,
+  genlFamily: number,
+  ifname: string,
+  nameBytes: number,
+  wanted: Buffer,
+  omitReply: boolean,
+): number {
+  const nameAttr = (4 + nameBytes + 1 + 3) & ~3;
+  const nestLen = 4 + nameAttr + 8;
+  const len = 16 + 4 + nestLen + wanted.length;
+  buf.fill(0, off, off + len);
+  buf.writeUInt32LE(len, off);
+  buf.writeUInt16LE(genlFamily, off + 4);
+  let o = off + 16;
+  buf[o] = ETHTOOL_MSG_FEATURES_SET;
+  buf[o + 1] = ETHTOOL_GENL_VERSION;
+  o += 4;
+  buf.writeUInt16LE(nestLen, o);
+  buf.writeUInt16LE(ETHTOOL_A_FEATURES_HEADER | 0x8000, o + 2); // NLA_F_NESTED
+  o += 4;
+  buf.writeUInt16LE(4 + nameBytes + 1, o);
+  buf.writeUInt16LE(ETHTOOL_A_HEADER_DEV_NAME, o + 2);
+  buf.write(ifname, o + 4, nameBytes, 'utf8');
+  o += nameAttr;
+  buf.writeUInt16LE(8, o);
+  buf.writeUInt16LE(ETHTOOL_A_HEADER_FLAGS, o + 2);
+  buf.writeUInt32LE(ETHTOOL_FLAG_COMPACT_BITSETS | (omitReply ? ETHTOOL_FLAG_OMIT_REPLY : 0), o + 4);
+  o += 8;
+  buf.set(wanted, o);
+  return o + wanted.length;
+}
+
 export interface ReplyHeader {
   ifindex: number | null;
   ifname: string | null;

@@ -54,6 +54,7 @@ test('agent --install-unit from a build under /tmp exits 2 and writes no unit', 
     mkdirSync(join(dir, 'dist'));
     copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
     copyFileSync(join(ROOT, 'bin/offloadctl'), join(dir, 'bin/offloadctl'));
+    copyFileSync(join(ROOT, 'bin/package.json'), join(dir, 'bin/package.json')); // bin/offloadctl is CommonJS
     copyFileSync(bundle, join(dir, 'dist/main.cjs'));
     const root = join(dir, 'root');
     const r = spawnSync(

@@ -229,3 +229,19 @@ test('snapshot codec: 1000 interfaces of 60 features are ~10x smaller than name 
   const v1 = JSON.stringify(maps).length;
   assert.ok(text.length * 8 < v1, `${text.length} bytes, format 1: ${v1}`);
 });
+
+test('SnapshotRecorder: a shared frozen feature map recorded again (table grown in between) = recorded afresh', () => {
+  const st = (active: boolean, requested: boolean, fixed = false) => ({ active, requested, fixed });
+  const shared: FeatureMap = Object.freeze({ a: st(true, true), b: st(false, true), c: st(true, true, true) });
+  const other: FeatureMap = { x: st(true, false), a: st(false, false), y: st(true, true), z: st(false, true) };
+  const record = (maps: FeatureMap[]) => {
+    const r = new SnapshotRecorder();
+    const out = maps.map((m, n) => r.record({ name: `i${n}`, ifindex: n + 1, role: 'veth', master: null }, m, 0));
+    r.finish(out);
+    return { features: r.features, out };
+  };
+  const cached = record([shared, other, shared, other, shared]);
+  const fresh = record([{ ...shared }, { ...other }, { ...shared }, { ...other }, { ...shared }]);
+  assert.deepEqual(cached, fresh);
+  assert.equal(cached.out[0]!.recorded.length, cached.out[4]!.recorded.length, 'padded to the final table');
+});

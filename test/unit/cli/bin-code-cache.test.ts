@@ -13,7 +13,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
+import Module from 'node:module';
 import { join } from 'node:path';
+import { Script } from 'node:vm';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -26,6 +28,7 @@ function copy(): { dir: string; run: (...args: string[]) => ReturnType<typeof sp
   mkdirSync(join(dir, 'dist'));
   writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
   copyFileSync(join(ROOT, 'bin/offloadctl'), join(dir, 'bin/offloadctl'));
+  copyFileSync(join(ROOT, 'bin/package.json'), join(dir, 'bin/package.json'));
   copyFileSync(BUNDLE, join(dir, 'dist/main.cjs'));
   const run = (...args: string[]) =>
     spawnSync(process.execPath, [join(dir, 'bin/offloadctl'), ...args], {
@@ -39,6 +42,39 @@ const skip = existsSync(BUNDLE) ? false : 'needs the built bundle (npm run build
 
 test('the bundle has no import() left (a vm.Script cannot run one without an experimental hook)', { skip }, () => {
   assert.doesNotMatch(readFileSync(BUNDLE, 'utf8'), /(?<![\w.$])import\(/);
+});
+
+test('the bundle is ASCII only (one other character makes Node decode all of it to two-byte text, ~5 ms per run)', {
+  skip,
+}, () => {
+  const text = readFileSync(BUNDLE, 'utf8');
+  const at = text.search(/[^\x00-\x7f]/);
+  assert.equal(at, -1, `non-ASCII at ${at}: ${JSON.stringify(text.slice(at - 40, at + 10))}`);
+});
+
+test('bin/offloadctl is a CommonJS script (an ES module entry point costs Node 20 its ESM loader, ~5 ms per command)', () => {
+  assert.equal(JSON.parse(readFileSync(join(ROOT, 'bin/package.json'), 'utf8')).type, 'commonjs');
+  // compiles as a CommonJS module body (an import statement or top-level await would not)
+  const src = readFileSync(join(ROOT, 'bin/offloadctl'), 'utf8').replace(/^#!.*/, '');
+  assert.doesNotThrow(() => new Script(Module.wrap(src)));
+});
+
+test('a command that spawns nothing does not load node:child_process (commander and --netns load it lazily)', {
+  skip,
+}, () => {
+  const r = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      `require(process.argv[1]).main(['node', 'offloadctl', 'profiles']).then(() => {
+        process.stderr.write('child_process loaded: ' + process.moduleLoadList.includes('NativeModule child_process'));
+      })`,
+      BUNDLE,
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /child_process loaded: false/);
 });
 
 test('bin/offloadctl writes one code cache per command and uses it on the next run', { skip }, () => {

@@ -14,8 +14,11 @@ import {
   decodeFeaturesCompact,
   featureLayout,
   SHARED_STATES,
+  featuresSetMessageLength,
+  writeFeaturesSetMessage,
 } from '../../../src/kernel/netlink/ethtool-msg.js';
 import { parseEthtoolFeatures } from '../../../src/kernel/ethtool-cli/parse-features.js';
+import { encodeMessage } from '../../../src/kernel/netlink/nlmsg.js';
 import type { FeatureMap } from '../../../src/model/types.js';
 import { loadFixture, received, sent } from './fixtures.js';
 
@@ -145,4 +148,26 @@ test('feature layouts: names are data, never code (quotes, backslashes, __proto_
   const safe = featureLayout(['x"y', 'z']);
   assert.deepEqual(Object.keys(safe.build(Uint8Array.from([1, 2]), SHARED_STATES)), ['x"y', 'z']);
   assert.ok(Object.isFrozen(SHARED_STATES[0]));
+});
+
+test('writeFeaturesSetMessage: the bytes of encodeMessage(encodeFeaturesSetWanted) with seq/pid/flags 0', () => {
+  const wanted = encodeFeaturesWanted(64, [
+    [10, false],
+    [16, false],
+    [3, true],
+  ]);
+  for (const ifname of ['v', 'veth0', 'tap1234567890ab', 'b\u00e9b\u00e9']) {
+    for (const omitReply of [true, false]) {
+      const expected = encodeMessage(0x1d, 0, 0, 0, encodeFeaturesSetWanted({ ifname }, wanted, { omitReply }));
+      const nameBytes = Buffer.byteLength(ifname);
+      const len = featuresSetMessageLength(nameBytes, wanted);
+      assert.equal(len, expected.length, ifname);
+      const buf = Buffer.alloc(len + 8, 0xee); // garbage around: the message overwrites only its own bytes
+      const end = writeFeaturesSetMessage(buf, 4, 0x1d, ifname, nameBytes, wanted, omitReply);
+      assert.equal(end, 4 + len);
+      assert.deepEqual(buf.subarray(4, end), expected, ifname);
+      assert.equal(buf[3], 0xee);
+      assert.equal(buf[end], 0xee);
+    }
+  }
 });

@@ -204,3 +204,84 @@ test('ackless: without the ACK they time out with their datagram', async () => {
   );
   s.close();
 });
+
+/** n whole messages of `type` back to back (4-byte payloads), for requestMany. */
+function prebuilt(type: number, n: number): { datagram: Buffer; offsets: number[] } {
+  const msgs = Array.from({ length: n }, (_, i) => encodeMessage(type, 0, 0, 0, [Buffer.from([i, 0, 0, 0])]));
+  const offsets = msgs.map((_, i) => i * 20);
+  return { datagram: Buffer.concat(msgs), offsets };
+}
+const describe = (i: number) => ({ what: `FEATURES_SET t${i}`, ifname: `t${i}` });
+
+test('requestMany: one datagram, numbered here, NLM_F_ACK only on the last; failures by seq, the ACK ends it', async () => {
+  const raw = new FakeRaw();
+  const s = new NlSocket(16, raw);
+  const { datagram, offsets } = prebuilt(21, 4);
+  const p = s.requestMany(21, datagram, offsets, describe);
+  await tick();
+  assert.equal(raw.sent.length, 4);
+  assert.deepEqual(
+    raw.sent.map((m) => m.flags),
+    [1, 1, 1, 1 | NLM_F_ACK],
+  );
+  assert.equal(new Set(raw.sent.map((m) => m.seq)).size, 4, 'a sequence number each');
+  assert.ok(raw.sent.every((m) => m.pid === 4242 && m.type === 21));
+  assert.deepEqual(
+    raw.sent.map((m) => m.payload[0]),
+    [0, 1, 2, 3],
+  );
+  // the kernel answers the failure of #1, then the last message's ACK
+  raw.deliver(ack(raw.sent[1]!, 19));
+  raw.deliver(ack(raw.sent[3]!));
+  const errors = await p;
+  assert.equal(errors.length, 4);
+  assert.equal(errors[0], null);
+  assert.ok(errors[1] instanceof KernelError && errors[1].code === 'not-found' && errors[1].ifname === 't1');
+  assert.equal(errors[2], null);
+  assert.equal(errors[3], null);
+  s.close();
+});
+
+test("requestMany: the last message's own failure is its error; the datagram waits for a free wire", async () => {
+  const raw = new FakeRaw();
+  const s = new NlSocket(16, raw);
+  const first = s.request(21, [Buffer.alloc(4)]);
+  const { datagram, offsets } = prebuilt(21, 2);
+  const p = s.requestMany(21, datagram, offsets, describe);
+  await tick();
+  assert.equal(raw.sent.length, 1, 'not while another request is on the wire');
+  raw.deliver(ack(raw.sent[0]!));
+  await first;
+  await tick();
+  assert.equal(raw.sent.length, 3);
+  raw.deliver(ack(raw.sent[2]!, 1));
+  const errors = await p;
+  assert.equal(errors[0], null);
+  assert.equal(errors[1]!.code, 'permission-denied');
+  s.close();
+});
+
+test('requestMany: no answer → rejected at the timeout; sequence numbers wrap without 0', async () => {
+  const raw = new FakeRaw();
+  const s = new NlSocket(16, raw);
+  (s as unknown as { seq: number }).seq = 0xfffffffe;
+  const keepAlive = setTimeout(() => {}, 5_000);
+  const { datagram, offsets } = prebuilt(21, 3);
+  const p = s.requestMany(21, datagram, offsets, describe, 20);
+  await assert.rejects(p, /no answer from the kernel/);
+  clearTimeout(keepAlive);
+  assert.deepEqual(
+    raw.sent.map((m) => m.seq),
+    [0xffffffff, 1, 2],
+  );
+  const again = prebuilt(21, 3);
+  const q = s.requestMany(21, again.datagram, again.offsets, describe);
+  await tick();
+  raw.deliver(ack(raw.sent[4]!, 19), ack(raw.sent[5]!));
+  const errors = await q;
+  assert.deepEqual(
+    errors.map((e) => e?.code ?? null),
+    [null, 'not-found', null],
+  );
+  s.close();
+});
