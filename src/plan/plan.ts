@@ -97,15 +97,7 @@ class PlanMemo {
     }
     const { change, skipped } = known.planned;
     return {
-      change: change && {
-        ...change,
-        ifname: iface.name,
-        ifindex: iface.ifindex,
-        role: iface.role,
-        kind: iface.kind,
-        driver: iface.driver,
-        master: iface.master,
-      },
+      change: change && { ...change, ...changeIdentity(iface) },
       skipped: skipped.map((x) => ({ ...x, ifname: iface.name })),
     };
   }
@@ -202,12 +194,7 @@ export function planInterface(
   }
   return {
     change: {
-      ifname: iface.name,
-      ifindex: iface.ifindex,
-      role: iface.role,
-      kind: iface.kind,
-      driver: iface.driver,
-      master: iface.master,
+      ...changeIdentity(iface),
       stage,
       set,
       why,
@@ -215,6 +202,18 @@ export function planInterface(
       warnings,
     },
     skipped,
+  };
+}
+
+/** The fields of a Change that name its interface (a memoised plan is copied with another's). */
+function changeIdentity(iface: Interface) {
+  return {
+    ifname: iface.name,
+    ifindex: iface.ifindex,
+    role: iface.role,
+    kind: iface.kind,
+    driver: iface.driver,
+    master: iface.master,
   };
 }
 
