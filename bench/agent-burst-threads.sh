@@ -19,6 +19,7 @@ round() {
   local ns="olcthr$$r$1" dir apid
   dir=$(mktemp -d)
   ip netns add "$ns"
+  ip -n "$ns" link set lo up
   # shellcheck disable=SC2064
   trap "kill \$apid 2>/dev/null || true; wait \$apid 2>/dev/null || true; ip netns del $ns; rm -rf $dir" RETURN
   echo 0123456789abcdef0123 >"$dir/token"
