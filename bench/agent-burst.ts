@@ -4,7 +4,7 @@
  * does it), on the same burst of new taps, in the same run. Then the agent's memory with many
  * interfaces, and after many create/delete cycles.
  *
- *   node --import tsx bench/agent-burst.ts [--taps 500] [--repeats 3] [--rt 1] [--observer-rt 2] [--pace MS] [--many 5000] [--cycles 20000] [--cpu-prof DIR] [--kernel-observer] [--poll-oracle] [--warm N] [--per-tap PREFIX] [--agent-node-args "ARGS"] [--memory-rt] [--page]
+ *   node --import tsx bench/agent-burst.ts [--taps 500] [--repeats 3] [--rt 1] [--observer-rt 2] [--pace MS] [--many 5000] [--cycles 20000] [--cpu-prof DIR] [--kernel-observer] [--poll-oracle] [--warm N] [--per-tap PREFIX] [--agent-node-args "ARGS"] [--agent-args "ARGS"] [--memory-rt] [--page]
  *
  * Each method runs in the normal scheduling class and, with --rt PRIO (default 1: how the systemd
  * unit runs the agent), once more SCHED_FIFO at PRIO; the observer runs SCHED_FIFO above both.
@@ -106,6 +106,11 @@ const LABEL: Record<Method, string> = {
 /** --agent-node-args "ARGS": extra node options for the agent (space-separated, e.g. "--trace-gc"). */
 const AGENT_NODE_ARGS = (() => {
   const i = process.argv.indexOf('--agent-node-args');
+  return i > 0 ? process.argv[i + 1]!.split(/\s+/).filter(Boolean) : [];
+})();
+/** --agent-args "ARGS": extra `offloadctl agent` options for the burst's agent (e.g. "--record-interval 0"). */
+const AGENT_ARGS = (() => {
+  const i = process.argv.indexOf('--agent-args');
   return i > 0 ? process.argv[i + 1]!.split(/\s+/).filter(Boolean) : [];
 })();
 /** Write V8 CPU profiles of the agent and its monitor process (one per process and burst) into DIR. */
@@ -302,7 +307,7 @@ async function burst(
     const pageArgs = method === 'agent-page' ? ['--listen', '0.0.0.0:9469', '--allow-remote'] : [];
     const agent =
       kind === 'agent'
-        ? await startAgent(ns, ['--log-level', 'info', ...pageArgs], {
+        ? await startAgent(ns, ['--log-level', 'info', ...pageArgs, ...AGENT_ARGS], {
             wrap: chrtOf(method),
             nodeArgs: [
               ...AGENT_NODE_ARGS,

@@ -1,10 +1,18 @@
-import { closeSync, fstatSync, ftruncateSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FeatureMap, Interface } from '../model/types.js';
 import { SnapshotRecorder, SNAPSHOT_FORMAT } from './snapshot-codec.js';
 import { currentNetns, SnapshotStore } from './store.js';
 import { APPEND_NEW, checkStateDir, openStateFile } from './state-dir.js';
-import type { Snapshot } from './types.js';
+import type { Snapshot, SnapshotInterface } from './types.js';
+
+/** A FeatureMap's recorded part, encoded once (snapshot-codec.ts: the table and the three bitmaps). */
+interface EncodedMap {
+  features: string[];
+  recorded: string;
+  requested: string;
+  active: string;
+}
 
 /** One interface about to be changed for the first time, with the features it has now. */
 export interface FirstChange {
@@ -51,7 +59,14 @@ export class FirstChangeRecord {
   private readonly runId = SnapshotStore.newId();
   private readonly netns = currentNetns();
   private fd: number | null = null;
+  /** Bytes in the record file (this run's own, opened O_EXCL: nobody else appends). */
+  private size = 0;
   private seq = 0;
+  /**
+   * The new ports of a burst share one interned FeatureMap (their kind's template, agent/templates.ts):
+   * a batch whose interfaces all have the same map encodes it once, not once per interface and batch.
+   */
+  private readonly encoded = new WeakMap<FeatureMap, EncodedMap>();
 
   /** `dir`: where the record files go (default agentRecordDir(stateDir)). */
   constructor(stateDir: string, dir = agentRecordDir(stateDir)) {
@@ -72,9 +87,7 @@ export class FirstChangeRecord {
     let fresh: FirstChange[] | null = null;
     for (const c of changes) if (!this.recorded.has(c.iface.ifindex)) (fresh ??= []).push(c);
     if (!fresh) return null;
-    const recorder = new SnapshotRecorder();
-    const interfaces = fresh.map((c) => recorder.record(c.iface, c.features, c.stage));
-    recorder.finish(interfaces);
+    const { features, interfaces } = this.encode(fresh);
     const snapshot: Snapshot = {
       version: SNAPSHOT_FORMAT,
       id: `${this.runId}.${++this.seq}`,
@@ -84,15 +97,16 @@ export class FirstChangeRecord {
       netns: this.netns.name,
       netnsId: this.netns.id,
       netnsHost: this.netns.host,
-      features: recorder.features,
+      features,
       interfaces,
     };
     // A new file per run: O_CREAT|O_EXCL|O_NOFOLLOW, never through a planted name.
     this.fd ??= openStateFile(this.path, APPEND_NEW);
     const buf = Buffer.from(`${JSON.stringify(snapshot)}\n`);
-    const before = fstatSync(this.fd).size;
+    const before = this.size;
     try {
       for (let off = 0; off < buf.length; ) off += writeSync(this.fd, buf, off);
+      this.size += buf.length;
     } catch (e) {
       // A full disk mid-line: cut the part written, so the file keeps whole lines only.
       try {
@@ -104,6 +118,39 @@ export class FirstChangeRecord {
     }
     for (const c of fresh) this.recorded.add(c.iface.ifindex);
     return snapshot.id;
+  }
+
+  /** The snapshot's feature table and interfaces, as SnapshotRecorder writes them. */
+  private encode(fresh: readonly FirstChange[]): { features: string[]; interfaces: SnapshotInterface[] } {
+    const map = fresh[0]!.features;
+    if (fresh.some((c) => c.features !== map)) {
+      const recorder = new SnapshotRecorder();
+      const interfaces = fresh.map((c) => recorder.record(c.iface, c.features, c.stage));
+      recorder.finish(interfaces);
+      return { features: recorder.features, interfaces };
+    }
+    let e = this.encoded.get(map);
+    if (!e) {
+      const recorder = new SnapshotRecorder();
+      const one = recorder.record(fresh[0]!.iface, map, 0);
+      recorder.finish([one]);
+      e = { features: recorder.features, recorded: one.recorded, requested: one.requested, active: one.active };
+      // only a frozen (interned) map is known not to change under the same identity
+      if (Object.isFrozen(map)) this.encoded.set(map, e);
+    }
+    const { recorded, requested, active } = e;
+    // the key order of SnapshotRecorder.record: the same line either way
+    const interfaces = fresh.map(({ iface: i, stage }) => ({
+      name: i.name,
+      ifindex: i.ifindex,
+      role: i.role,
+      master: i.master,
+      stage,
+      recorded,
+      requested,
+      active,
+    }));
+    return { features: e.features, interfaces };
   }
 
   /** The interface is gone: forget it (a new device never reuses a live ifindex). */

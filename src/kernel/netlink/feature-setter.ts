@@ -55,7 +55,16 @@ export class FeatureSetter implements FeatureChannel {
     const b = Buffer.from(parts[pi]!);
     b.writeUInt32LE(link.index, off);
     parts[pi] = b;
-    const r = await this.sock.request(this.family.id, parts, { what: `FEATURES_SET ${link.name}`, ifname: link.name });
+    // Ackless (socket.ts): a burst's SETs leave in one datagram and only its last one asks for an
+    // ACK. The kernel still answers each SET on its own: an error (always acked, netlink_rcv_skb)
+    // rejects it, and its FEATURES_SET_REPLY (ethnl_set_features sends one unless the request says
+    // OMIT_REPLY: the bits that did not end as asked, and those that changed) reaches it by sequence
+    // number before that last ACK settles it. What goes away is one ACK datagram per SET.
+    const r = await this.sock.request(this.family.id, parts, {
+      what: `FEATURES_SET ${link.name}`,
+      ifname: link.name,
+      ackless: true,
+    });
     const reply = r.messages.find((m) => m.payload[0] === ETHTOOL_MSG_FEATURES_SET_REPLY); // genl cmd
     // no reply: the kernel had nothing to report (every asked-for bit as asked, nothing changed)
     if (!reply) return NOTHING;

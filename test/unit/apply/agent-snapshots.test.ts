@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FirstChangeRecord, agentRecordDir } from '../../../src/apply/first-change-record.js';
 import { agentSnapshot, markAgentRestored } from '../../../src/apply/agent-snapshots.js';
-import { decodeSnapshot, recordedFeatures } from '../../../src/apply/snapshot-codec.js';
+import { decodeSnapshot, recordedFeatures, SnapshotRecorder } from '../../../src/apply/snapshot-codec.js';
 import { currentNetns, SnapshotStore } from '../../../src/apply/store.js';
 import type { FeatureMap } from '../../../src/model/types.js';
 
@@ -58,6 +58,47 @@ test('the agent records each interface once, before its first change, as snapsho
     const store = new SnapshotStore(dir);
     assert.deepEqual(store.ids(), [], 'not an apply snapshot: `snapshots` and restore --last do not see it');
     assert.equal(store.last(currentNetns()), null);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a batch whose interfaces share one (interned) feature map is written as SnapshotRecorder writes it, each time', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'olc-first-'));
+  try {
+    const rec = new FirstChangeRecord(dir);
+    const shared = Object.freeze(feats(true));
+    const batch = (from: number, n: number) =>
+      [...Array(n).keys()].map((k) => ({ iface: iface(`tap${from + k}`, from + k), features: shared, stage: k % 2 }));
+    // the same map twice (the second from the cache), then a batch of two different maps
+    rec.record(batch(0, 3), 'p');
+    rec.record(batch(3, 2), 'p');
+    rec.record(
+      [
+        { iface: iface('tap5', 5), features: shared, stage: 0 },
+        { iface: iface('tap6', 6), features: feats(false), stage: 0 },
+      ],
+      'p',
+    );
+    rec.close();
+    const lines = readFileSync(rec.path, 'utf8').trim().split('\n');
+    const expected = (changes: ReturnType<typeof batch>) => {
+      const r = new SnapshotRecorder();
+      const interfaces = changes.map((c) => r.record(c.iface, c.features, c.stage));
+      r.finish(interfaces);
+      return { features: r.features, interfaces };
+    };
+    for (const [i, changes] of [batch(0, 3), batch(3, 2)].entries()) {
+      const got = JSON.parse(lines[i]!) as { features: unknown; interfaces: unknown };
+      // the same text, key order included (restore --agent and people read these lines)
+      assert.equal(JSON.stringify(got.features), JSON.stringify(expected(changes).features));
+      assert.equal(JSON.stringify(got.interfaces), JSON.stringify(expected(changes).interfaces));
+    }
+    const mixed = decodeSnapshot(lines[2]!);
+    assert.deepEqual(
+      mixed.interfaces.map((i) => recordedFeatures(mixed, i).find((f) => f.name === 'tx-tcp-segmentation')!.requested),
+      [true, false],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
