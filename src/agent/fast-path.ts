@@ -176,30 +176,28 @@ export async function runFast(ctx: AgentContext): Promise<void> {
     }
     return;
   }
-  // all of this turn's SETs in one go (FeatureSetter.setMany: datagrams of SETs, no Promise per
-  // SET); each still gets its own reply or error
-  let res: Array<SetReply | KernelError>;
-  try {
-    res = await nl.setMany(
-      planned.map((p) => ({ link: { index: p.set.ifindex, name: p.set.name }, changes: p.set.changes })),
-    );
-  } catch (e) {
-    const err = e instanceof KernelError ? e : new KernelError('io', String(e));
-    res = planned.map(() => err);
-  }
-  const t2 = ctx.clock();
-  for (let i = 0; i < planned.length; i++) {
-    const p = planned[i]!;
-    try {
-      finishFast(ctx, p, res[i]!);
-    } catch (e) {
-      ctx.log('error', 'fast path failed', { interface: p.set.name, error: (e as Error).message });
-      p.tracked.history = p.prev;
-      toBatch(ctx, p.set.ifindex);
-    } finally {
-      afterSet(ctx, p.set.ifindex);
-    }
-  }
+  // pipelined on the socket (at most MAX_IN_FLIGHT on the wire); each reply is handled as it comes
+  let t2 = t1;
+  await Promise.all(
+    planned.map(async (p) => {
+      let r: SetReply | KernelError;
+      try {
+        r = await nl.set({ index: p.set.ifindex, name: p.set.name }, p.set.changes);
+      } catch (e) {
+        r = e instanceof KernelError ? e : new KernelError('io', String(e));
+      }
+      t2 = ctx.clock();
+      try {
+        finishFast(ctx, p, r);
+      } catch (e) {
+        ctx.log('error', 'fast path failed', { interface: p.set.name, error: (e as Error).message });
+        p.tracked.history = p.prev;
+        toBatch(ctx, p.set.ifindex);
+      } finally {
+        afterSet(ctx, p.set.ifindex);
+      }
+    }),
+  );
   // state counts: recomputed at each scrape and after each batch
   ctx.log('debug', 'fast', {
     n: planned.length,

@@ -26,10 +26,6 @@ export interface SetReply {
  */
 export interface FeatureChannel {
   set(link: LinkRef, changes: Record<string, boolean>): Promise<SetReply>;
-  /** `set` for many links, sent together; one entry per item, in order: its reply or its error. */
-  setMany(
-    items: ReadonlyArray<{ link: LinkRef; changes: Record<string, boolean> }>,
-  ): Promise<Array<SetReply | KernelError>>;
   get(link: LinkRef): Promise<FeatureMap>;
   close(): void;
 }

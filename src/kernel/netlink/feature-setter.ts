@@ -1,6 +1,6 @@
 import { KernelError, type FeatureChannel, type LinkRef, type SetReply } from '../types.js';
 import { NlSocket, type RawSocketLike } from './socket.js';
-import { encodeMessage, NETLINK_GENERIC, type NlMessage } from './nlmsg.js';
+import { NETLINK_GENERIC } from './nlmsg.js';
 import type { FeatureMap } from '../../model/types.js';
 import {
   decodeFeaturesCompact,
@@ -21,24 +21,13 @@ const NOTHING: SetReply = Object.freeze({ notApplied: Object.freeze([]), changed
 
 const IFINDEX_MARK = 0x7eadbeef;
 
-/** setMany: at most this many SETs per datagram (their replies must fit the socket's receive buffer). */
-const MANY_PER_DATAGRAM = 128;
-
-interface Encoded {
-  parts: Buffer[];
-  at: [part: number, offset: number];
-  /** The whole netlink message (flags, sequence number and port 0) and the device index's offset in it. */
-  msg: Buffer;
-  msgAt: number;
-}
-
 /**
  * The netlink FeatureChannel: FEATURES_SET by ifindex with its reply, and FEATURES_GET by ifindex,
  * on an ethtool socket of its own. A burst asks for the same changes on hundreds of links, so each
  * distinct request is encoded once and only the device index is patched into a copy of the header nest.
  */
 export class FeatureSetter implements FeatureChannel {
-  private readonly encoded = new Map<string, Encoded>();
+  private readonly encoded = new Map<string, { parts: Buffer[]; at: [part: number, offset: number] }>();
   /** Reply bitsets (the bytes after the header nest) → decoded: a burst's replies are all alike. */
   private readonly replies = new Map<string, SetReply>();
 
@@ -76,67 +65,7 @@ export class FeatureSetter implements FeatureChannel {
       ifname: link.name,
       ackless: true,
     });
-    return this.decodeReply(r.messages.find((m) => m.payload[0] === ETHTOOL_MSG_FEATURES_SET_REPLY)); // genl cmd
-  }
-
-  /**
-   * `set` for many links at once, without a Promise, a request entry or a Buffer per link: the SETs
-   * are written back to back into one datagram (NlSocket.requestMany; at most MANY_PER_DATAGRAM
-   * each, one after the other), every one but the last ackless as in `set`, and each learns its
-   * own outcome from its FEATURES_SET_REPLY or its error by sequence number. One entry per item,
-   * in order: its SetReply or its KernelError. Rejects only when the socket fails as a whole.
-   */
-  async setMany(
-    items: ReadonlyArray<{ link: LinkRef; changes: Record<string, boolean> }>,
-  ): Promise<Array<SetReply | KernelError>> {
-    const out: Array<SetReply | KernelError> = new Array(items.length);
-    for (let from = 0; from < items.length; from += MANY_PER_DATAGRAM) {
-      const n = Math.min(MANY_PER_DATAGRAM, items.length - from);
-      const msgs: Encoded[] = new Array(n);
-      let size = 0;
-      for (let i = 0; i < n; i++) {
-        const it = items[from + i]!;
-        try {
-          msgs[i] = this.encode(it.changes, it.link.name);
-          size += msgs[i]!.msg.length;
-        } catch (e) {
-          out[from + i] = e instanceof KernelError ? e : new KernelError('io', String(e));
-        }
-      }
-      const datagram = Buffer.allocUnsafe(size);
-      const offsets: number[] = [];
-      const which: number[] = []; // offsets' index → item index
-      let off = 0;
-      for (let i = 0; i < n; i++) {
-        const e = msgs[i];
-        if (!e) continue;
-        e.msg.copy(datagram, off);
-        datagram.writeUInt32LE(items[from + i]!.link.index, off + e.msgAt);
-        offsets.push(off);
-        which.push(from + i);
-        off += e.msg.length;
-      }
-      const replies: Array<NlMessage | undefined> = new Array(offsets.length);
-      const errors = await this.sock.requestMany(
-        this.family.id,
-        datagram,
-        offsets,
-        (k) => {
-          const name = items[which[k]!]!.link.name;
-          return { what: `FEATURES_SET ${name}`, ifname: name };
-        },
-        undefined,
-        (k, m) => {
-          if (m.payload[0] === ETHTOOL_MSG_FEATURES_SET_REPLY) replies[k] = m; // genl cmd
-        },
-      );
-      for (let k = 0; k < offsets.length; k++) out[which[k]!] = errors[k] ?? this.decodeReply(replies[k]);
-    }
-    return out;
-  }
-
-  /** A FEATURES_SET_REPLY decoded (interned: a burst's replies are all alike). */
-  private decodeReply(reply: NlMessage | undefined): SetReply {
+    const reply = r.messages.find((m) => m.payload[0] === ETHTOOL_MSG_FEATURES_SET_REPLY); // genl cmd
     // no reply: the kernel had nothing to report (every asked-for bit as asked, nothing changed)
     if (!reply) return NOTHING;
     const key = splitFeaturesHeader(reply.payload)?.body;
@@ -167,7 +96,7 @@ export class FeatureSetter implements FeatureChannel {
     this.sock.close();
   }
 
-  private encode(changes: Record<string, boolean>, ifname: string): Encoded {
+  private encode(changes: Record<string, boolean>, ifname: string): { parts: Buffer[]; at: [number, number] } {
     const key = Object.entries(changes)
       .map(([k, v]) => `${k}=${v ? 1 : 0}`)
       .join(',');
@@ -186,10 +115,7 @@ export class FeatureSetter implements FeatureChannel {
           if (buf.readUInt32LE(o) === IFINDEX_MARK) at = [pi, o];
       });
       if (!at) throw new KernelError('io', 'FEATURES_SET encoding: device index not found');
-      const [pi, po] = at as [number, number]; // set in the closure above
-      let msgAt = 16 + po; // after the nlmsghdr
-      for (let i = 0; i < pi; i++) msgAt += parts[i]!.length;
-      e = { parts, at, msg: encodeMessage(this.family.id, 0, 0, 0, parts), msgAt };
+      e = { parts, at };
       if (this.encoded.size < 64) this.encoded.set(key, e);
     }
     return e;

@@ -110,8 +110,6 @@ interface ManyState {
   seqs: Uint32Array;
   errors: (KernelError | null)[];
   describe: (index: number) => { what: string; ifname?: string };
-  /** Sees each message but errors and ACKs that answers one of the datagram's requests (its reply). */
-  onReply?: (index: number, msg: NlMessage) => void;
 }
 
 interface Queued {
@@ -238,8 +236,6 @@ export class NlSocket {
    * message's ACK or error. One Promise, one pending entry and no Buffer per request: apply's
    * 1000 SETs cost the kernel ~10 µs each, and per-request bookkeeping here cost more than that.
    * Resolves with one entry per message: null (done) or its KernelError (`describe` names it).
-   * `onReply` gets the other answers by message index as they come (requests that are answered,
-   * e.g. FEATURES_SET without OMIT_REPLY: its FEATURES_SET_REPLY; before the datagram's last ACK).
    */
   requestMany(
     type: number,
@@ -247,7 +243,6 @@ export class NlSocket {
     offsets: readonly number[],
     describe: (index: number) => { what: string; ifname?: string },
     timeoutMs = 10_000,
-    onReply?: (index: number, msg: NlMessage) => void,
   ): Promise<(KernelError | null)[]> {
     if (offsets.length === 0) return Promise.resolve([]);
     if (this.closed) return Promise.reject(new KernelError('io', 'netlink socket closed'));
@@ -256,7 +251,6 @@ export class NlSocket {
         seqs: new Uint32Array(offsets.length),
         errors: new Array(offsets.length).fill(null),
         describe,
-        ...(onReply ? { onReply } : {}),
       };
       const pending: Pending = {
         seq: 0,
@@ -392,21 +386,14 @@ export class NlSocket {
     });
   }
 
-  /**
-   * An answer to a requestMany message, by its sequence number: a failure is recorded, a reply
-   * handed to its onReply (an ACK has no index to fail). False: no requestMany message has it.
-   */
-  private manyAnswer(m: NlMessage): boolean {
+  /** Record a failure answer for the requestMany message with its sequence number; false: none has it. */
+  private manyFailure(m: NlMessage): boolean {
     for (const p of this.inMany) {
       const many = p.many!;
       // numbered consecutively (nextSeq skips 0 when it wraps): try the direct index first
       let i = (m.seq - many.seqs[0]!) >>> 0;
       if (i >= many.seqs.length || many.seqs[i] !== m.seq) i = many.seqs.indexOf(m.seq);
       if (i < 0) continue;
-      if (m.type !== NLMSG_ERROR) {
-        if (m.type !== NLMSG_NOOP && m.type !== NLMSG_DONE) many.onReply?.(i, m);
-        return true;
-      }
       const e = parseError(m);
       if (e.errno !== 0) {
         const d = many.describe(i);
@@ -501,11 +488,11 @@ export class NlSocket {
     }
     for (const m of msgs) {
       const p = m.seq !== 0 ? this.pending.get(m.seq) : undefined;
-      if (!p && m.seq !== 0 && this.inMany.length > 0 && this.manyAnswer(m)) continue;
+      if (!p && m.type === NLMSG_ERROR && this.inMany.length > 0 && this.manyFailure(m)) continue;
       if (p?.many) {
         // the last message of a requestMany datagram: its ACK (or error) ends the datagram
-        this.manyAnswer(m);
         if (m.type !== NLMSG_ERROR) continue;
+        this.manyFailure(m);
         this.finish(p);
         p.resolve({ messages: [], interrupted: false });
         continue;

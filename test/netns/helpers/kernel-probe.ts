@@ -4,7 +4,6 @@
  * a netlink socket talks to the namespace of the process that opens it.
  *
  *   kernel-probe.ts BACKEND backend | links | dump | names | get IF | get-each | dump-drivers | parallel | set-many '[{ifname,changes}]' | set IF '{"rx-gro":false}' | driver IF | drivers
- *   kernel-probe.ts BACKEND channel-set-many '[{ifname,changes}]'   (the same with FeatureChannel.setMany)
  *   kernel-probe.ts BACKEND channel-set '[{ifname,changes}]'   (the agent's FeatureChannel: all SETs started at once; an unknown name gets a free ifindex)
  *   kernel-probe.ts BACKEND dump-then-get IF     (dump, then wait for a line on stdin, then get IF)
  * Errors print {"error":{code,message,errno,extack}} and exit 1.
@@ -53,27 +52,6 @@ async function main(): Promise<unknown> {
             x.status === 'fulfilled'
               ? { notApplied: [...x.value.notApplied], changed: [...x.value.changed] }
               : { code: (x.reason as KernelError).code },
-          );
-        } finally {
-          ch.close();
-        }
-      }
-      case 'channel-set-many': {
-        // the same through FeatureChannel.setMany (the fast path's one call per turn)
-        if (!k.openFeatureChannel)
-          return { error: { code: 'exception', message: 'backend has no feature channel', errno: null, extack: null } };
-        const items = JSON.parse(ifname!) as { ifname: string; changes: Record<string, boolean> }[];
-        const index = new Map((await k.listLinks()).map((l) => [l.name, l.ifindex]));
-        const ch = await k.openFeatureChannel();
-        try {
-          const r = await ch.setMany(
-            items.map((i) => ({
-              link: { index: index.get(i.ifname) ?? 0x7ffffff0, name: i.ifname },
-              changes: i.changes,
-            })),
-          );
-          return r.map((x) =>
-            'code' in x ? { code: x.code } : { notApplied: [...x.notApplied], changed: [...x.changed] },
           );
         } finally {
           ch.close();
