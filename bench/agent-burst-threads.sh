@@ -9,6 +9,11 @@
 # Prints per round: main thread and all threads task-clock (ms), then the syscall counts. The window
 # runs from 0.3 s before the `ip -batch` until the agent logged TAPS "enforce" lines (so it holds a
 # little idle agent too). Noisy on a shared machine: compare builds in interleaved rounds.
+#
+# AGENT_PERF_RECORD=1: also `perf record -g` the agent's main thread over the same window and print
+# where its CPU went: the kernel's share, the SETs' sendmsg (inclusive) and, of it, the spinning on
+# RTNL (mutex_spin_on_owner: `ip` holds RTNL while it creates a tap, and a waiter spins while the
+# owner runs on the other CPU — the agent's CPU, not its work).
 set -euo pipefail
 taps=${1:-500}
 rounds=${2:-3}
@@ -38,20 +43,33 @@ round() {
   perf stat -x, -e 'syscalls:sys_enter_recvmsg,syscalls:sys_enter_sendmsg,syscalls:sys_enter_write,syscalls:sys_enter_epoll_pwait' \
     -p "$apid" -o "$dir/sys.txt" &
   local p2=$!
+  local p3=""
+  if [ -n "${AGENT_PERF_RECORD:-}" ]; then
+    perf record -q -F 4999 -g -t "$apid" -o "$dir/perf.data" 2>/dev/null &
+    p3=$!
+  fi
   sleep 0.3
   ip -n "$ns" -batch "$dir/batch"
   for _ in $(seq 1 400); do
     [ "$(grep -c '"msg":"enforce"' "$dir/log")" -ge "$taps" ] && break
     sleep 0.05
   done
-  kill -INT "$p1" "$p2"
-  wait "$p1" "$p2" || true
+  kill -INT "$p1" "$p2" $p3
+  wait "$p1" "$p2" $p3 || true
   local done_n
   done_n=$(grep -c '"msg":"enforce"' "$dir/log" || true)
   # the main thread is the one whose TID is the PID
   awk -F, -v pid="$apid" -v n="$done_n" '$2+0>0 { t += $2; if ($1 ~ "-" pid "$") m = $2 }
     END { printf "enforced %d  main thread %.0f ms  all threads %.0f ms", n, m, t }' "$dir/threads.txt"
   grep -v '^#' "$dir/sys.txt" | grep . | awk -F, '{ sub("syscalls:sys_enter_", "", $3); printf "  %s %s", $3, $1 } END { print "" }'
+  if [ -n "$p3" ]; then
+    local rep="perf report -i $dir/perf.data --stdio -g none"
+    printf '  main thread samples %s: kernel %s, SET sendmsg (incl.) %s, of it spinning on RTNL %s\n' \
+      "$($rep --no-children --sort dso 2>/dev/null | sed -n 's/^# Samples: \([0-9]*\).*/\1/p')" \
+      "$($rep --no-children --sort dso 2>/dev/null | awk '/kernel.kallsyms/ { print $1 }')" \
+      "$($rep --children --sort sym 2>/dev/null | awk '$NF == "ethnl_set_features" { print $1; exit }')" \
+      "$($rep --no-children --sort sym 2>/dev/null | awk '$NF == "mutex_spin_on_owner" { print $1; exit }')"
+  fi
 }
 
 for r in $(seq 1 "$rounds"); do
