@@ -3,21 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { cliFromSource } from './run-cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'olc-agent-metrics-cli-'));
 after(() => rmSync(root, { recursive: true, force: true }));
-const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
 
-function cli(args: string[]): { code: number; err: string } {
-  const code = `import { main } from ${JSON.stringify(MAIN)}; process.exitCode = await main(['node', 'offloadctl', ...JSON.parse(process.env.OLC_ARGS)]);`;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
-    encoding: 'utf8',
-    env: { ...process.env, OLC_ARGS: JSON.stringify(args) },
-  });
-  return { code: r.status ?? -1, err: r.stderr };
-}
+const cli = cliFromSource;
 
 // --install-unit --root only: nothing starts an agent in this machine's root namespace.
 test("agent metrics options go into the unit's ExecStart; a bad --metrics-features is a usage error", () => {

@@ -3,22 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { renderUnit } from '../../../src/agent/unit.js';
+import { cliFromSource } from './run-cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'olc-agent-unit-'));
 after(() => rmSync(root, { recursive: true, force: true }));
-const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
 
-function cli(args: string[]): { code: number; err: string } {
-  const code = `import { main } from ${JSON.stringify(MAIN)}; process.exitCode = await main(['node', 'offloadctl', ...JSON.parse(process.env.OLC_ARGS)]);`;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
-    encoding: 'utf8',
-    env: { ...process.env, OLC_ARGS: JSON.stringify(args) },
-  });
-  return { code: r.status ?? -1, err: r.stderr };
-}
+const cli = cliFromSource;
 
 test('deploy/systemd/offloadctl-agent.service is the rendered unit (defaults, token file)', () => {
   const file = readFileSync(new URL('../../../deploy/systemd/offloadctl-agent.service', import.meta.url), 'utf8');
