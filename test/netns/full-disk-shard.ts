@@ -1,12 +1,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNetns, deleteNetns, ipBatch, uniquePrefix } from '../../src/lab/netns.js';
 import { run } from '../../src/kernel/exec.js';
 import { CLI, skipReason } from './helpers/cli.js';
+import { holdPrivateTmpfs } from './helpers/private-tmpfs.js';
 import { diff, oracleAll, type State } from './helpers/oracle.js';
 
 /**
@@ -47,26 +48,7 @@ export function fullDiskShard(shard: number, shards: number): void {
     original = await oracleAll(ns);
     mnt = mkdtempSync(join(tmpdir(), 'olc-afd-'));
     // The private mount namespace with the tmpfs, held by a sleep we kill by PID afterwards.
-    holder = spawn(
-      'unshare',
-      [
-        '-m',
-        '--propagation',
-        'private',
-        'sh',
-        '-c',
-        `mount -t tmpfs -o size=8m,mode=0700 olc-test "$1" && echo ready && exec sleep 3600`,
-        'sh',
-        mnt,
-      ],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    await new Promise<void>((resolve, reject) => {
-      holder!.stdout!.once('data', () => resolve());
-      holder!.once('exit', (c) => reject(new Error(`unshare/mount failed: ${c}`)));
-    });
+    holder = await holdPrivateTmpfs(mnt, 'size=8m,mode=0700');
   });
 
   after(async () => {

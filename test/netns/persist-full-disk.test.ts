@@ -1,12 +1,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNetns, deleteNetns, uniquePrefix } from '../../src/lab/netns.js';
 import { run } from '../../src/kernel/exec.js';
 import { CLI, skipReason } from './helpers/cli.js';
+import { holdPrivateTmpfs } from './helpers/private-tmpfs.js';
 
 /**
  * `persist` on a full disk (issue 14 item 11): --root is a small tmpfs in a private mount
@@ -25,26 +26,7 @@ before(async () => {
   if (skip) return;
   ns = await createNetns(`${uniquePrefix('pfd')}a`);
   root = mkdtempSync(join(tmpdir(), 'olc-pfd-'));
-  holder = spawn(
-    'unshare',
-    [
-      '-m',
-      '--propagation',
-      'private',
-      'sh',
-      '-c',
-      'mount -t tmpfs -o size=512k olc-test "$1" && echo ready && exec sleep 3600',
-      'sh',
-      root,
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  await new Promise<void>((resolve, reject) => {
-    holder!.stdout!.once('data', () => resolve());
-    holder!.once('exit', (c) => reject(new Error(`unshare/mount failed: ${c}`)));
-  });
+  holder = await holdPrivateTmpfs(root, 'size=512k');
 });
 
 after(async () => {
