@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent } from '../../../src/agent/agent.js';
+import type { AgentOptions } from '../../../src/agent/agent-context.js';
 import { AgentMetrics } from '../../../src/agent/metrics.js';
 import { silentLogger } from '../../../src/agent/log.js';
 import { FakeKernel } from '../../../src/kernel/fake.js';
@@ -10,14 +11,15 @@ import { feats, link } from './fixtures.js';
 
 const policy = findProfile('tso-gso-off')!;
 
-function setup(n = 0) {
+/** An agent over a FakeKernel with lo and `n` veths (or `over.kernel`), options overridable. */
+function setup<K extends FakeKernel = FakeKernel>(n = 0, over: { kernel?: K; options?: Partial<AgentOptions> } = {}) {
   const links = [link(1, 'lo', null, { flags: 0x9 })];
   const features: Record<string, ReturnType<typeof feats>> = { lo: feats() };
   for (let i = 0; i < n; i++) {
     links.push(link(10 + i, `veth${i}`, 'veth'));
     features[`veth${i}`] = feats();
   }
-  const kernel = new FakeKernel({ links, features });
+  const kernel = (over.kernel ?? new FakeKernel({ links, features })) as K;
   const monitor = new FakeMonitor();
   const metrics = new AgentMetrics({ defaultMetrics: false });
   let now = 0;
@@ -31,6 +33,7 @@ function setup(n = 0) {
     windowMs: 1,
     resyncIntervalMs: 0,
     clock: () => now,
+    ...over.options,
   });
   return { kernel, monitor, metrics, agent, tick: (ms: number) => (now += ms), now: () => now };
 }
@@ -143,18 +146,9 @@ test('overrun: full resync finds links whose events were lost', async () => {
 });
 
 test('a failing set is retried with back-off (timers), then given up: bounded attempts', async () => {
-  const kernel = new FakeKernel({ links: [link(1, 'lo', null, { flags: 0x9 })], features: { lo: feats() } });
-  const monitor = new FakeMonitor();
-  const agent = new Agent({
-    kernel,
-    monitor,
-    policy,
-    mode: 'enforce',
-    logger: silentLogger,
-    metrics: new AgentMetrics({ defaultMetrics: false }),
-    windowMs: 1,
-    resyncIntervalMs: 0,
-    backoff: { baseMs: 5, maxMs: 20, maxAttempts: 3, quietMs: 60_000 },
+  const { kernel, monitor, agent } = setup(0, {
+    // Real time: the back-off runs on timers.
+    options: { clock: undefined, backoff: { baseMs: 5, maxMs: 20, maxAttempts: 3, quietMs: 60_000 } },
   });
   await agent.start();
   kernel.failOn.add('bad0');
@@ -173,20 +167,15 @@ test('a failing set is retried with back-off (timers), then given up: bounded at
 });
 
 test('SIGHUP reload with a bad policy keeps the old one', async () => {
-  const kernel = new FakeKernel({ links: [link(10, 'veth0', 'veth')], features: { veth0: feats() } });
-  const monitor = new FakeMonitor();
   let bad = false;
-  const agent = new Agent({
-    kernel,
-    monitor,
-    policy,
-    mode: 'enforce',
-    logger: silentLogger,
-    metrics: new AgentMetrics({ defaultMetrics: false }),
-    resyncIntervalMs: 0,
-    loadPolicy: () => {
-      if (bad) throw new Error('line 3: unknown feature "tos"');
-      return findProfile('offloads-on')!;
+  const { kernel, agent } = setup(0, {
+    kernel: new FakeKernel({ links: [link(10, 'veth0', 'veth')], features: { veth0: feats() } }),
+    options: {
+      windowMs: undefined,
+      loadPolicy: () => {
+        if (bad) throw new Error('line 3: unknown feature "tos"');
+        return findProfile('offloads-on')!;
+      },
     },
   });
   await agent.start();
@@ -218,18 +207,8 @@ test('with setFeaturesMany: pipelined sets, one verification read, delay samples
       return out;
     }
   }
-  const kernel = new ManyKernel({ links: [link(1, 'lo', null, { flags: 0x9 })], features: { lo: feats() } });
-  const monitor = new FakeMonitor();
-  const metrics = new AgentMetrics({ defaultMetrics: false });
-  const agent = new Agent({
-    kernel,
-    monitor,
-    policy,
-    mode: 'enforce',
-    logger: silentLogger,
-    metrics,
-    windowMs: 1,
-    resyncIntervalMs: 0,
+  const { kernel, monitor, metrics, agent } = setup(0, {
+    kernel: new ManyKernel({ links: [link(1, 'lo', null, { flags: 0x9 })], features: { lo: feats() } }),
   });
   await agent.start();
   kernel.failOn.add('t3');
