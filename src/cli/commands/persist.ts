@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { action, globalOpts, type GlobalOptions } from '../action.js';
+import { TARGETS } from '../../persist/types.js';
 import { libvirtDirOption, policyOption, profileOption, proxmoxDirOption } from '../shared-options.js';
 
 interface PersistCliOptions {
@@ -23,18 +24,7 @@ interface PersistCliOptions {
   xePath: string;
 }
 
-const TARGET_CHOICES = [
-  'systemd-link',
-  'netplan',
-  'networkmanager',
-  'ifupdown',
-  'udev',
-  'libvirt-hook',
-  'libvirt-xml',
-  'tuned',
-  'xapi',
-  'auto',
-];
+const TARGET_CHOICES = [...TARGETS, 'auto'];
 
 export function register(program: Command): void {
   program
